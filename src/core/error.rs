@@ -1,0 +1,175 @@
+//! The one error type every provider returns.
+//!
+//! `code` is the stable, machine-readable part (scripts and the CLI branch on it);
+//! `message` is for a person and says what to do next. Neither ever contains a
+//! secret: messages are built from our own words, hosts and field names, never
+//! from headers or tokens.
+
+use std::fmt;
+
+/// Stable error codes. The string forms are part of the public API (JS `error.code`,
+/// CLI `--json` output, exit-code mapping): never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// A value given by the caller is wrong (a reading, a date, a key name).
+    InvalidInput,
+    /// A setting (URL, key, file) is missing or malformed.
+    InvalidConfig,
+    /// The host could not be reached or the connection dropped.
+    Network,
+    /// The service answered something we cannot read (HTML, truncated JSON, a missing field).
+    BadResponse,
+    /// The service answered 5xx.
+    Unavailable,
+    /// The service answered a status we did not expect.
+    UnexpectedStatus,
+    /// Credentials are missing, expired or revoked: log in again.
+    AuthRequired,
+    /// The service refused the credentials we were given (wrong key/secret/password).
+    InvalidCredentials,
+    /// Too many requests; `retry_after` says when to try again when the service told us.
+    RateLimited,
+    /// The EnergyID device has not been claimed yet.
+    NotClaimed,
+    /// EnergyID answered 403: the webhook is disabled for this record.
+    WebhookDisabled,
+    /// The service rejected the payload (HTTP 400) and said why.
+    Rejected,
+    /// A stored document is not what we wrote (hand-edited or damaged).
+    CorruptState,
+    /// The store could not be read or written.
+    Storage,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::InvalidInput,
+        ErrorCode::InvalidConfig,
+        ErrorCode::Network,
+        ErrorCode::BadResponse,
+        ErrorCode::Unavailable,
+        ErrorCode::UnexpectedStatus,
+        ErrorCode::AuthRequired,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::RateLimited,
+        ErrorCode::NotClaimed,
+        ErrorCode::WebhookDisabled,
+        ErrorCode::Rejected,
+        ErrorCode::CorruptState,
+        ErrorCode::Storage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::InvalidConfig => "invalid_config",
+            ErrorCode::Network => "network",
+            ErrorCode::BadResponse => "bad_response",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::UnexpectedStatus => "unexpected_status",
+            ErrorCode::AuthRequired => "auth_required",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::NotClaimed => "not_claimed",
+            ErrorCode::WebhookDisabled => "webhook_disabled",
+            ErrorCode::Rejected => "rejected",
+            ErrorCode::CorruptState => "corrupt_state",
+            ErrorCode::Storage => "storage",
+        }
+    }
+
+    /// The inverse of [`ErrorCode::as_str`], used when a JS store throws a
+    /// `WattbridgeError` that must keep its code on its way back through Rust.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    /// `"energyid"`, `"linky"`, `"weheat"`, `"openadr"`, or `None` for core errors.
+    pub provider: Option<&'static str>,
+    /// The HTTP status that caused the error, when there was one.
+    pub status: Option<u16>,
+    /// Seconds to wait before trying again, when the service said so.
+    pub retry_after: Option<u64>,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error { code, provider: None, status: None, retry_after: None, message: message.into() }
+    }
+
+    pub fn provider(mut self, provider: &'static str) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: Option<u64>) -> Self {
+        self.retry_after = seconds;
+        self
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn invalid_config(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidConfig, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        let mut details = vec![format!("code {}", self.code)];
+        if let Some(status) = self.status {
+            details.push(format!("HTTP {status}"));
+        }
+        if let Some(seconds) = self.retry_after {
+            details.push(format!("retry after {seconds} s"));
+        }
+        write!(f, " [{}]", details.join(", "))
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_their_names() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("no_such_code"), None);
+    }
+
+    #[test]
+    fn display_names_code_status_and_retry() {
+        let err = Error::new(ErrorCode::RateLimited, "EnergyID asks us to slow down")
+            .status(429)
+            .retry_after(Some(30));
+        assert_eq!(
+            err.to_string(),
+            "EnergyID asks us to slow down [code rate_limited, HTTP 429, retry after 30 s]"
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! HTTP as plain values.
+//!
+//! Providers build an [`HttpRequest`] with a pure function, hand it to whatever
+//! [`HttpClient`] they were given (fetch in WASM, a scripted fake in tests) and read
+//! the [`HttpResponse`] with another pure function. Nothing in the core opens a socket.
+
+use super::error::{Error, ErrorCode, Result};
+use super::secret::Secret;
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A header value that may be a secret (provisioning secret, bearer token,
+/// EnergyID webhook headers). Secret values are redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum HeaderValue {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl HeaderValue {
+    pub fn expose(&self) -> &str {
+        match self {
+            HeaderValue::Plain(value) => value,
+            HeaderValue::Secret(secret) => secret.expose(),
+        }
+    }
+}
+
+impl fmt::Debug for HeaderValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderValue::Plain(value) => fmt::Debug::fmt(value, f),
+            HeaderValue::Secret(secret) => fmt::Debug::fmt(secret, f),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, HeaderValue)>,
+    pub body: Option<String>,
+}
+
+impl HttpRequest {
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        HttpRequest { method, url: url.into(), headers: Vec::new(), body: None }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), HeaderValue::Plain(value.into())));
+        self
+    }
+
+    pub fn secret_header(mut self, name: &str, value: Secret) -> Self {
+        self.headers.push((name.to_owned(), HeaderValue::Secret(value)));
+        self
+    }
+
+    pub fn json_body(self, body: String) -> Self {
+        let mut request = self.header("content-type", "application/json");
+        request.body = Some(body);
+        request
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names are lower-case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        HttpResponse { status, headers: Vec::new(), body: body.into() }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// `Retry-After` in seconds. Only the delta-seconds form is read; an HTTP
+    /// date or garbage gives `None` and callers fall back to their own backoff.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.header("retry-after")?.trim().parse().ok()
+    }
+
+    /// Parse a JSON body into `T`, turning every way it can fail into a
+    /// `bad_response` that says what arrived instead (HTML, truncated JSON, a
+    /// missing field) without echoing the body, which may hold secrets.
+    pub fn json<T: DeserializeOwned>(&self, provider: &'static str, what: &str) -> Result<T> {
+        let content_type = self.header("content-type").unwrap_or("");
+        let looks_like_html = content_type.contains("html")
+            || self.body.trim_start().starts_with('<');
+        if looks_like_html {
+            return Err(bad_response(
+                provider,
+                self.status,
+                format!(
+                    "{what}: expected JSON but got an HTML page (HTTP {}). \
+                     Is the service URL right? A proxy or captive portal may be in the way.",
+                    self.status
+                ),
+            ));
+        }
+        serde_json::from_str(&self.body).map_err(|err| {
+            let reason = if err.is_eof() {
+                "the answer is cut short (truncated JSON)".to_owned()
+            } else if err.is_data() {
+                // serde's data errors name the field and the expected type, never the value.
+                format!("unexpected content: {}", strip_position(&err.to_string()))
+            } else {
+                "the answer is not valid JSON".to_owned()
+            };
+            bad_response(provider, self.status, format!("{what}: {reason}"))
+        })
+    }
+}
+
+fn bad_response(provider: &'static str, status: u16, message: String) -> Error {
+    Error::new(ErrorCode::BadResponse, message).provider(provider).status(status)
+}
+
+/// serde_json appends " at line 1 column 42"; useless to a person.
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+/// The one seam through which the core reaches the network.
+///
+/// Futures are not `Send`: in WASM everything runs on one thread and JS values
+/// cannot cross threads anyway.
+#[allow(async_fn_in_trait)]
+pub trait HttpClient {
+    /// Send the request and return whatever status the server answered.
+    /// Only transport failures (no connection, reset, unreadable body) are errors,
+    /// with code `network`.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+/// Check a configured service URL: `https://` anywhere, plain `http://` only
+/// for loopback hosts (the sandbox and tests), so credentials never travel in
+/// clear over a network.
+pub fn check_service_url(setting: &str, url: &str) -> Result<()> {
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        Error::invalid_config(format!("{setting} must be a full URL such as https://example.org/path"))
+    })?;
+    let host = host_of(rest);
+    if host.is_empty() {
+        return Err(Error::invalid_config(format!("{setting} has no host name")));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(()),
+        "http" if is_loopback(host) => Ok(()),
+        "http" => Err(Error::invalid_config(format!(
+            "{setting} uses plain http:// for {host}; only loopback hosts may use http, use https://"
+        ))),
+        other => Err(Error::invalid_config(format!(
+            "{setting} has unsupported scheme {other}://; use https://"
+        ))),
+    }
+}
+
+/// The host part of a URL (for messages): never the path or query, which may
+/// carry codes or ids.
+pub fn host_of_url(url: &str) -> &str {
+    url.split_once("://").map(|(_, rest)| host_of(rest)).unwrap_or("")
+}
+
+fn host_of(after_scheme: &str) -> &str {
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    if let Some(bracketed) = host_port.strip_prefix('[') {
+        return bracketed.split(']').next().unwrap_or("");
+    }
+    host_port.split(':').next().unwrap_or("")
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Sample {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    #[test]
+    fn service_urls_must_be_https_unless_loopback() {
+        assert!(check_service_url("x", "https://hooks.energyid.eu/hello").is_ok());
+        assert!(check_service_url("x", "http://127.0.0.1:8080/hello").is_ok());
+        assert!(check_service_url("x", "http://localhost/hello").is_ok());
+        assert!(check_service_url("x", "http://[::1]:9/hello").is_ok());
+        let err = check_service_url("energyid.hello_url", "http://hooks.energyid.eu/hello").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidConfig);
+        assert!(err.message.contains("energyid.hello_url"), "{}", err.message);
+        assert!(err.message.contains("hooks.energyid.eu"));
+        // A name that merely starts like a loopback address is not one.
+        assert!(check_service_url("x", "http://127.0.0.1.evil.example/").is_err());
+        assert_eq!(check_service_url("x", "ftp://x/").unwrap_err().code, ErrorCode::InvalidConfig);
+        assert_eq!(check_service_url("x", "hooks.energyid.eu").unwrap_err().code, ErrorCode::InvalidConfig);
+        assert_eq!(check_service_url("x", "https:///path").unwrap_err().code, ErrorCode::InvalidConfig);
+    }
+
+    #[test]
+    fn host_excludes_credentials_port_and_path() {
+        assert_eq!(host_of_url("https://user:pw@example.org:8443/a?b=c"), "example.org");
+        assert_eq!(host_of_url("http://[::1]:80/"), "::1");
+    }
+
+    #[test]
+    fn html_answer_is_a_bad_response_that_says_so() {
+        let response = HttpResponse::new(200, "<!doctype html><p>Login</p>")
+            .with_header("Content-Type", "text/html");
+        let err = response.json::<Sample>("energyid", "hello answer").unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse);
+        assert_eq!(err.status, Some(200));
+        assert!(err.message.contains("HTML"), "{}", err.message);
+    }
+
+    #[test]
+    fn truncated_and_incomplete_json_are_told_apart() {
+        let truncated = HttpResponse::new(200, "{\"name\":\"ab");
+        let err = truncated.json::<Sample>("energyid", "hello answer").unwrap_err();
+        assert!(err.message.contains("truncated"), "{}", err.message);
+
+        let missing = HttpResponse::new(200, "{\"other\":1}");
+        let err = missing.json::<Sample>("energyid", "hello answer").unwrap_err();
+        assert!(err.message.contains("missing field `name`"), "{}", err.message);
+        assert!(!err.message.contains("line 1"), "{}", err.message);
+    }
+
+    #[test]
+    fn retry_after_reads_delta_seconds_only() {
+        let r = HttpResponse::new(429, "").with_header("Retry-After", " 30 ");
+        assert_eq!(r.retry_after(), Some(30));
+        let r = HttpResponse::new(429, "").with_header("Retry-After", "Wed, 21 Oct 2026 07:28:00 GMT");
+        assert_eq!(r.retry_after(), None);
+    }
+
+    #[test]
+    fn secret_headers_are_redacted_in_debug() {
+        let request = HttpRequest::new(Method::Post, "https://example.org")
+            .secret_header("authorization", Secret::new("Bearer abc.def"));
+        let printed = format!("{request:?}");
+        assert!(!printed.contains("abc.def"), "{printed}");
+        assert!(printed.contains("[redacted]"));
+    }
+}

@@ -1,0 +1,14 @@
+//! What every provider shares: the error type, secrets, and the three seams
+//! through which the pure core touches the world (HTTP, storage, time).
+
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod secret;
+pub mod store;
+
+pub use clock::Clock;
+pub use error::{Error, ErrorCode, Result};
+pub use http::{HttpClient, HttpRequest, HttpResponse, Method};
+pub use secret::Secret;
+pub use store::Store;

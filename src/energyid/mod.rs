@@ -1,0 +1,10 @@
+//! EnergyID Webhook V2 (../shared/contracts/energyid.md): provisioning and sending.
+
+pub mod api;
+pub mod device;
+pub mod model;
+
+pub const PROVIDER: &str = "energyid";
+
+pub use device::{EnergyIdConfig, EnergyIdDevice, HelloSummary, SendReport};
+pub use model::Reading;

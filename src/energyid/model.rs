@@ -1,0 +1,83 @@
+//! EnergyID Webhook V2 documents, as the service sends and expects them.
+//! Unknown fields are ignored (or kept, for the policy) so that a new field on
+//! the server side never breaks an installed client.
+
+use crate::core::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// What `POST /hello` tells the service about this device (camelCase on the wire;
+/// empty optional fields are left out, as the contract asks).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelloBody<'a> {
+    pub device_id: &'a str,
+    pub device_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware_version: Option<&'a str>,
+}
+
+/// The raw hello answer: both outcomes are HTTP 200 and are told apart by the
+/// presence of `webhookUrl`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HelloAnswer {
+    pub webhook_url: Option<String>,
+    pub headers: Option<BTreeMap<String, Secret>>,
+    pub webhook_policy: Option<Policy>,
+    pub record_name: Option<String>,
+    pub record_number: Option<String>,
+    pub api_access_token: Option<Secret>,
+    pub claim_code: Option<String>,
+    pub claim_url: Option<String>,
+    pub exp: Option<i64>,
+}
+
+/// The device is not claimed yet: a person must open `claim_url` (or type the
+/// code at app.energyid.eu) before `expires_at` (unix seconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Claim {
+    pub claim_code: String,
+    pub claim_url: String,
+    pub expires_at: i64,
+}
+
+/// The upload policy of the record. `uploadInterval` is the minimum number of
+/// seconds between two POSTs; other (older or newer) fields are kept as they came.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_interval: Option<u64>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// Where and how to post readings once the device is claimed. `headers` are
+/// replayed as they are on every POST and are secrets: never parsed, never shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    pub url: String,
+    pub headers: BTreeMap<String, Secret>,
+    pub policy: Policy,
+    pub record_name: Option<String>,
+    pub record_number: Option<String>,
+    pub api_access_token: Option<Secret>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum HelloOutcome {
+    Unclaimed(Claim),
+    Claimed(Webhook),
+}
+
+/// One reading: a timestamp (unix seconds, UTC) and values by metric key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    pub ts: i64,
+    #[serde(flatten)]
+    pub values: BTreeMap<String, f64>,
+}

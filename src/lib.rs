@@ -1,0 +1,13 @@
+//! wattbridge: home-energy provider logic written once, run from Node, a web
+//! page or an extension page through WebAssembly.
+//!
+//! `core` holds the shared error type and the three seams (HTTP, store, clock);
+//! each provider is a module of pure request builders and response readers plus
+//! a little orchestration generic over those seams; `wasm` is the only place
+//! that knows about JavaScript.
+
+pub mod core;
+pub mod energyid;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;

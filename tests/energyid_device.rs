@@ -1,0 +1,174 @@
+//! The EnergyID slice through the native seams: provisioning, claiming,
+//! sending, and every way the service or the store can go wrong.
+
+mod support;
+
+use support::{run, MemoryStore, ScriptedHttp, VirtualClock};
+use wattbridge::core::{Error, ErrorCode, Method, Secret};
+use wattbridge::energyid::{EnergyIdConfig, EnergyIdDevice, HelloSummary, Reading};
+
+const NOW: i64 = 1_731_974_400;
+const UNCLAIMED: &str = r#"{"claimCode":"4H7A70","claimUrl":"https://app.energyid.eu/integrations/webhook-in/new?code=4H7A70","exp":1731975000}"#;
+const CLAIMED: &str = r#"{"webhookUrl":"https://hooks.energyid.eu/webhook-in","headers":{"authorization":"Bearer webhook-jwt-SECRET","x-twin-id":"twin-1"},"webhookPolicy":{"uploadInterval":60},"recordName":"My home","recordNumber":"EA-12345678"}"#;
+
+fn config() -> EnergyIdConfig {
+    EnergyIdConfig {
+        hello_url: "https://hooks.energyid.eu/hello".into(),
+        provisioning_key: Secret::new("prov-key-SECRET"),
+        provisioning_secret: Secret::new("prov-secret-SECRET"),
+        device_id: None,
+        device_name: "Home".into(),
+        firmware_version: Some("0.1.0".into()),
+    }
+}
+
+type Device = EnergyIdDevice<ScriptedHttp, MemoryStore, VirtualClock>;
+
+fn device() -> (Device, ScriptedHttp, MemoryStore) {
+    device_with(config(), MemoryStore::default())
+}
+
+fn device_with(config: EnergyIdConfig, store: MemoryStore) -> (Device, ScriptedHttp, MemoryStore) {
+    let http = ScriptedHttp::default();
+    let device = EnergyIdDevice::new(config, http.clone(), store.clone(), VirtualClock::at_secs(NOW)).unwrap();
+    (device, http, store)
+}
+
+fn reading() -> Reading {
+    Reading { ts: NOW, values: [("el".to_owned(), 1250.5), ("pv".to_owned(), 3560.0)].into() }
+}
+
+#[test]
+fn unclaimed_then_claimed_then_one_send() {
+    let (device, http, store) = device();
+    http.respond(200, UNCLAIMED);
+    let first = run(device.hello()).unwrap();
+    let HelloSummary::NeedsClaiming { claim_code, device_id, expires_at, .. } = first.clone() else {
+        panic!("expected needs_claiming, got {first:?}")
+    };
+    assert_eq!(claim_code, "4H7A70");
+    assert_eq!(expires_at, 1_731_975_000);
+    assert!(device_id.starts_with("wattbridge-") && device_id.len() == 23, "{device_id}");
+
+    // Not claimed yet: sending asks hello once more (the person may have claimed
+    // meanwhile), then says how to claim, and posts nothing.
+    http.respond(200, UNCLAIMED);
+    let err = run(device.send(&[reading()])).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotClaimed);
+    assert!(err.message.contains("4H7A70"), "{}", err.message);
+
+    http.respond(200, CLAIMED);
+    let second = run(device.hello()).unwrap();
+    assert!(matches!(&second, HelloSummary::Claimed { record_number: Some(n), .. } if n == "EA-12345678"));
+
+    http.respond(202, "");
+    let report = run(device.send(&[reading()])).unwrap();
+    assert_eq!((report.readings, report.requests), (1, 1));
+
+    let sent = http.sent();
+    // hello, hello (the not-claimed send hellos once more), hello, webhook POST
+    let hellos: Vec<_> = sent.iter().filter(|r| r.url.ends_with("/hello")).collect();
+    assert!(hellos.iter().all(|r| r.body.as_deref().unwrap().contains(&format!("\"deviceId\":\"{device_id}\""))),
+        "the generated device id is remembered across hellos");
+    let post = sent.last().unwrap();
+    assert_eq!((post.method, post.url.as_str()), (Method::Post, "https://hooks.energyid.eu/webhook-in"));
+    assert_eq!(post.body.as_deref(), Some(r#"{"ts":1731974400,"el":1250.5,"pv":3560.0}"#));
+    let header = |name: &str| post.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.expose().to_owned());
+    assert_eq!(header("authorization").as_deref(), Some("Bearer webhook-jwt-SECRET"));
+    assert_eq!(header("x-twin-id").as_deref(), Some("twin-1"));
+
+    // Nothing printable carries a secret; the store (the 0600 state file) does hold the headers.
+    let printable = format!("{first:?} {second:?} {err} {sent:?}");
+    for secret in ["prov-key-SECRET", "prov-secret-SECRET", "webhook-jwt-SECRET"] {
+        assert!(!printable.contains(secret), "{secret} leaked into {printable}");
+    }
+    assert!(store.doc("energyid").unwrap().contains("webhook-jwt-SECRET"));
+}
+
+#[test]
+fn a_401_on_the_webhook_hellos_again_and_resends_once() {
+    let (device, http, _) = device();
+    http.respond(200, CLAIMED).respond(401, "").respond(200, CLAIMED).respond(200, "");
+    let report = run(device.send(&[reading()])).unwrap();
+    assert_eq!(report.requests, 2);
+    assert_eq!(http.remaining(), 0);
+
+    // A webhook that keeps refusing ends with auth_required, not a loop.
+    http.respond(404, "").respond(200, CLAIMED).respond(404, "");
+    let err = run(device.send(&[reading()])).unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthRequired);
+    assert_eq!(http.remaining(), 0);
+}
+
+#[test]
+fn configured_device_id_is_used_and_wrong_credentials_are_named() {
+    let (device, http, _) = device_with(EnergyIdConfig { device_id: Some("my-meter".into()), ..config() }, MemoryStore::default());
+    http.respond(401, r#"{"error":"unauthorized"}"#);
+    let err = run(device.hello()).unwrap_err();
+    assert_eq!((err.code, err.status, err.provider), (ErrorCode::InvalidCredentials, Some(401), Some("energyid")));
+    assert!(err.message.contains("WATTBRIDGE_ENERGYID_PROVISIONING_KEY"), "{}", err.message);
+    assert!(http.sent()[0].body.as_deref().unwrap().contains("\"deviceId\":\"my-meter\""));
+}
+
+#[test]
+fn bad_answers_leave_the_stored_state_untouched() {
+    let (device, http, store) = device();
+    http.respond(200, CLAIMED);
+    run(device.hello()).unwrap();
+    let before = store.doc("energyid").unwrap();
+
+    for (status, body, needle) in [
+        (200, "<html><body>Maintenance</body></html>", "HTML"),
+        (200, r#"{"webhookUrl":"https://hooks.energyid.eu/webhook-in","headers":{"authoriz"#, "truncated"),
+        (200, r#"{"recordName":"x"}"#, "neither"),
+        (502, "Bad gateway", "unavailable"),
+    ] {
+        http.respond(status, body);
+        let err = run(device.hello()).unwrap_err();
+        assert!(err.message.contains(needle), "{needle}: {}", err.message);
+        assert_eq!(store.doc("energyid").unwrap(), before, "state changed after: {needle}");
+    }
+
+    http.fail(Error::new(ErrorCode::Network, "could not reach hooks.energyid.eu"));
+    let err = run(device.hello()).unwrap_err();
+    assert_eq!((err.code, err.provider), (ErrorCode::Network, Some("energyid")));
+    assert_eq!(store.doc("energyid").unwrap(), before);
+}
+
+#[test]
+fn a_corrupt_state_document_is_reported_and_kept() {
+    let store = MemoryStore::default();
+    store.set_doc("energyid", "{\"deviceId\": 12");
+    let (device, http, store) = device_with(config(), store);
+    let err = run(device.hello()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::CorruptState);
+    assert!(err.message.contains("'energyid'") && err.message.contains("untouched"), "{}", err.message);
+    assert!(http.sent().is_empty(), "no request is made on a corrupt state");
+    assert_eq!(store.doc("energyid").unwrap(), "{\"deviceId\": 12");
+}
+
+#[test]
+fn invalid_readings_are_refused_before_any_request() {
+    let (device, http, _) = device();
+    let bad = Reading { ts: NOW, values: [("el".to_owned(), f64::INFINITY)].into() };
+    assert_eq!(run(device.send(&[bad])).unwrap_err().code, ErrorCode::InvalidInput);
+    assert!(http.sent().is_empty());
+}
+
+#[test]
+fn a_rate_limited_send_carries_retry_after() {
+    let (device, http, _) = device();
+    http.respond(200, CLAIMED)
+        .respond_with(wattbridge::core::HttpResponse::new(429, "").with_header("Retry-After", "60"));
+    let err = run(device.send(&[reading()])).unwrap_err();
+    assert_eq!((err.code, err.status, err.retry_after), (ErrorCode::RateLimited, Some(429), Some(60)));
+}
+
+#[test]
+fn insecure_or_incomplete_config_is_refused_up_front() {
+    let make = |config| EnergyIdDevice::new(config, ScriptedHttp::default(), MemoryStore::default(), VirtualClock::at_secs(NOW));
+    let err = make(EnergyIdConfig { hello_url: "http://hooks.energyid.eu/hello".into(), ..config() }).err().unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidConfig);
+    let err = make(EnergyIdConfig { provisioning_secret: Secret::new(""), ..config() }).err().unwrap();
+    assert!(err.message.contains("PROVISIONING_KEY"), "{}", err.message);
+}

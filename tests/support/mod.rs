@@ -1,0 +1,116 @@
+//! Native fakes of the three seams. Clones share state, so a test keeps a
+//! handle to inspect what the code under test did.
+#![allow(dead_code)]
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+use std::time::Duration;
+use wattbridge::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Store};
+
+/// Runs a future to completion on this thread; virtual time means no future ever waits.
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    futures::executor::block_on(future)
+}
+
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    docs: Rc<RefCell<BTreeMap<String, String>>>,
+    fail_puts: Rc<Cell<bool>>,
+}
+
+impl MemoryStore {
+    pub fn doc(&self, key: &str) -> Option<String> {
+        self.docs.borrow().get(key).cloned()
+    }
+    pub fn set_doc(&self, key: &str, text: &str) {
+        self.docs.borrow_mut().insert(key.to_owned(), text.to_owned());
+    }
+    /// Every document, for tests that search the store for leaked secrets.
+    pub fn dump(&self) -> String {
+        format!("{:?}", self.docs.borrow())
+    }
+    pub fn fail_puts(&self, fail: bool) {
+        self.fail_puts.set(fail);
+    }
+}
+
+impl Store for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.doc(key))
+    }
+    async fn put(&self, key: &str, document: &str) -> Result<()> {
+        if self.fail_puts.get() {
+            return Err(Error::new(ErrorCode::Storage, "disk full (fake)"));
+        }
+        self.set_doc(key, document);
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.docs.borrow_mut().remove(key);
+        Ok(())
+    }
+}
+
+/// Answers requests from a script, in order, and records every request.
+#[derive(Clone, Default)]
+pub struct ScriptedHttp {
+    script: Rc<RefCell<VecDeque<Result<HttpResponse>>>>,
+    sent: Rc<RefCell<Vec<HttpRequest>>>,
+}
+
+impl ScriptedHttp {
+    pub fn respond(&self, status: u16, body: &str) -> &Self {
+        self.script.borrow_mut().push_back(Ok(HttpResponse::new(status, body)));
+        self
+    }
+    pub fn respond_with(&self, response: HttpResponse) -> &Self {
+        self.script.borrow_mut().push_back(Ok(response));
+        self
+    }
+    pub fn fail(&self, error: Error) -> &Self {
+        self.script.borrow_mut().push_back(Err(error));
+        self
+    }
+    pub fn sent(&self) -> Vec<HttpRequest> {
+        self.sent.borrow().clone()
+    }
+    pub fn remaining(&self) -> usize {
+        self.script.borrow().len()
+    }
+}
+
+impl HttpClient for ScriptedHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let url = request.url.clone();
+        self.sent.borrow_mut().push(request);
+        self.script
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or_else(|| panic!("unscripted request to {url}"))
+    }
+}
+
+/// A clock that only moves when told to, or when someone sleeps.
+#[derive(Clone)]
+pub struct VirtualClock {
+    now_ms: Rc<Cell<i64>>,
+}
+
+impl VirtualClock {
+    pub fn at_secs(secs: i64) -> Self {
+        VirtualClock { now_ms: Rc::new(Cell::new(secs * 1000)) }
+    }
+    pub fn advance(&self, duration: Duration) {
+        self.now_ms.set(self.now_ms.get() + duration.as_millis() as i64);
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now_ms(&self) -> i64 {
+        self.now_ms.get()
+    }
+    async fn sleep(&self, duration: Duration) {
+        self.advance(duration);
+    }
+}
