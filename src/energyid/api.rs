@@ -3,6 +3,7 @@
 
 use super::model::{Claim, HelloAnswer, HelloBody, HelloOutcome, Reading, Webhook};
 use super::PROVIDER;
+use crate::core::http::check_service_url;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
 
 /// Metric keys EnergyID knows (contract §2). A key may also carry a dot suffix
@@ -36,6 +37,13 @@ pub fn parse_hello(response: &HttpResponse) -> Result<HelloOutcome> {
     }
     let answer: HelloAnswer = response.json(PROVIDER, "EnergyID hello answer")?;
     if let Some(url) = answer.webhook_url {
+        // The webhook headers are credentials: never send them over plain http
+        // to a non-loopback host, whatever the server says.
+        check_service_url("webhookUrl", &url).map_err(|err| {
+            Error::new(ErrorCode::BadResponse, format!("EnergyID hello answer: {}", err.message))
+                .provider(PROVIDER)
+                .status(response.status)
+        })?;
         let missing = |field: &str| {
             Error::new(
                 ErrorCode::BadResponse,
@@ -268,6 +276,14 @@ mod tests {
         let err = parse_hello(&HttpResponse::new(200, r#"{"webhookUrl":"https://x/y"}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::BadResponse);
         assert!(err.message.contains("`headers`"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_webhook_over_plain_http_to_a_remote_host_is_refused() {
+        let body = r#"{"webhookUrl":"http://hooks.energyid.eu/webhook-in","headers":{"authorization":"x"}}"#;
+        let err = parse_hello(&HttpResponse::new(200, body)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse);
+        assert!(err.message.contains("http://"), "{}", err.message);
     }
 
     #[test]

@@ -1,0 +1,14 @@
+// Browser and extension-page entry: fetch and compile the wasm next to this file.
+import init, { setErrorClass } from '../pkg/wattbridge.js';
+import { WattbridgeError } from './errors.js';
+import { defaults } from './defaults.js';
+import { defaultBrowserStore } from './stores/browser.js';
+
+await init(); // finds wattbridge_bg.wasm next to pkg/wattbridge.js
+setErrorClass(WattbridgeError);
+defaults.store = defaultBrowserStore;
+
+export { WattbridgeError } from './errors.js';
+export { EnergyId } from './energyid.js';
+export { MemoryStore } from './stores/memory.js';
+export { LocalStorageStore, ChromeStorageStore, defaultBrowserStore } from './stores/browser.js';

@@ -1,0 +1,17 @@
+// Node entry: load the wasm bytes next to this file and instantiate them synchronously.
+import { readFileSync } from 'node:fs';
+import { initSync, setErrorClass } from '../pkg/wattbridge.js';
+import { WattbridgeError } from './errors.js';
+import { defaults } from './defaults.js';
+import { FileStore } from './stores/file.js';
+import { wattbridgePaths } from './paths.js';
+
+initSync({ module: readFileSync(new URL('../pkg/wattbridge_bg.wasm', import.meta.url)) });
+setErrorClass(WattbridgeError);
+defaults.store = () => new FileStore(wattbridgePaths().state);
+
+export { WattbridgeError } from './errors.js';
+export { EnergyId } from './energyid.js';
+export { MemoryStore } from './stores/memory.js';
+export { FileStore } from './stores/file.js';
+export { LocalStorageStore, ChromeStorageStore } from './stores/browser.js';

@@ -1,0 +1,60 @@
+// The sandbox: local stand-ins for the real services, on one loopback port,
+// each under its own prefix. `wattbridge sandbox` and `wattbridge demo` start it;
+// the end-to-end tests do too.
+
+import { createServer } from 'node:http';
+import { CORS_HEADERS, sendJson } from './http.js';
+import { createEnergyIdService, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './energyid.js';
+
+export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET };
+
+/**
+ * @param {object} [options]
+ * @param {number} [options.port] 0 (default) picks a free port
+ * @param {string} [options.host] default 127.0.0.1
+ * @param {object} [options.energyid] options of the EnergyID service
+ */
+export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {} } = {}) {
+  const services = { energyid: createEnergyIdService(energyid) };
+  let origin;
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, origin);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, CORS_HEADERS);
+        return res.end();
+      }
+      const [, name, ...rest] = url.pathname.split('/');
+      const service = services[name];
+      if (!service) return sendJson(res, 404, { error: `no sandbox service '${name}'`, services: Object.keys(services) });
+      await service.handle(req, res, `/${rest.join('/')}`, url, `${origin}/${name}`);
+    } catch (err) {
+      if (!res.headersSent) sendJson(res, err.status ?? 500, { error: err.message });
+      else res.destroy();
+    }
+  });
+  // A test that drops connections must not leave keep-alive sockets behind.
+  server.keepAliveTimeout = 1000;
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  return {
+    url: origin,
+    /** Base URLs a client is configured with, by service. */
+    urls: {
+      energyid: { helloUrl: `${origin}/energyid/hello` },
+    },
+    energyid: services.energyid,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

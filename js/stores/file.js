@@ -1,0 +1,101 @@
+// Node store: one JSON file per key in a private directory.
+//
+// Writes are atomic (temp file in the same directory, fsync, rename, fsync of the
+// directory): a crash leaves the old document or the new one, never half of one.
+// Files are created 0600 and the directory 0700 because documents hold tokens.
+// A file that is not valid JSON is reported, never replaced: it may be the only
+// copy of someone's tokens or unsent readings.
+
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { WattbridgeError } from '../errors.js';
+
+export class FileStore {
+  /** @param {string} dir directory that holds the documents (created on first write) */
+  constructor(dir) {
+    if (typeof dir !== 'string' || dir === '') {
+      throw new WattbridgeError('FileStore needs a directory path', { code: 'invalid_config' });
+    }
+    this.dir = dir;
+  }
+
+  /** The file that holds `key` (keys may contain `/`; they are encoded, never paths). */
+  pathOf(key) {
+    if (typeof key !== 'string' || key === '') {
+      throw new WattbridgeError('store keys must be non-empty strings', { code: 'invalid_input' });
+    }
+    return join(this.dir, `${encodeURIComponent(key)}.json`);
+  }
+
+  async get(key) {
+    const path = this.pathOf(key);
+    let text;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if (err.code === 'ENOENT') return null;
+      throw storageError(`cannot read ${path}`, err);
+    }
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new WattbridgeError(
+        `state file ${path} is corrupt (${err.message}); it was left untouched: ` +
+          'restore it from a backup, or move it away to start over',
+        { code: 'corrupt_state', cause: err },
+      );
+    }
+    return text;
+  }
+
+  async put(key, document) {
+    if (typeof document !== 'string') throw new TypeError('FileStore.put: document must be a string');
+    const path = this.pathOf(key);
+    await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((err) => {
+      throw storageError(`cannot create ${this.dir}`, err);
+    });
+    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(document, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw storageError(`cannot write ${path}`, err);
+    }
+    await syncDir(this.dir);
+  }
+
+  async delete(key) {
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw storageError(`cannot delete ${path}`, err);
+    }
+  }
+}
+
+// Make the rename itself durable. Not every platform lets a directory be
+// fsynced (Windows); there the rename is as durable as the OS makes it.
+async function syncDir(dir) {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // best effort, see above
+  } finally {
+    await handle?.close();
+  }
+}
+
+function storageError(what, err) {
+  return new WattbridgeError(`${what}: ${err.message}`, { code: 'storage', cause: err });
+}

@@ -1,0 +1,64 @@
+//! Core `Error` <-> JS `WattbridgeError`.
+
+use crate::core::{Error, ErrorCode};
+use js_sys::{Function, Object, Reflect};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Called once by the package entry with its `WattbridgeError` class, so that
+/// errors thrown from Rust are `instanceof WattbridgeError` in user code.
+#[wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|slot| *slot.borrow_mut() = Some(class));
+}
+
+pub fn to_js(error: Error) -> JsValue {
+    let details = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&details, &JsValue::from_str(key), &value);
+    };
+    set("code", error.code.as_str().into());
+    set("provider", error.provider.map_or(JsValue::NULL, JsValue::from_str));
+    set("status", error.status.map_or(JsValue::NULL, JsValue::from));
+    set("retryAfter", error.retry_after.map_or(JsValue::NULL, |s| JsValue::from(s as f64)));
+
+    let class = ERROR_CLASS.with(|slot| slot.borrow().clone());
+    let args = js_sys::Array::of2(&JsValue::from_str(&error.message), &details);
+    if let Some(class) = class {
+        if let Ok(instance) = Reflect::construct(&class, &args) {
+            return instance;
+        }
+    }
+    // Without the package entry (raw pkg/ use): a plain Error with the same fields.
+    let plain = js_sys::Error::new(&error.message);
+    plain.set_name("WattbridgeError");
+    let _ = Object::assign(&plain, &details);
+    plain.into()
+}
+
+/// Read an exception thrown by JS code we called (a store, a callback). A
+/// `WattbridgeError` keeps its code; anything else gets `fallback`.
+pub fn from_js(value: &JsValue, fallback: ErrorCode, context: &str) -> Error {
+    let field = |name: &str| Reflect::get(value, &JsValue::from_str(name)).ok().and_then(|v| v.as_string());
+    let message = field("message").or_else(|| value.as_string()).unwrap_or_else(|| "unknown error".to_owned());
+    let code = field("code").and_then(|c| ErrorCode::parse(&c)).unwrap_or(fallback);
+    if code == fallback {
+        Error::new(code, format!("{context}: {message}"))
+    } else {
+        Error::new(code, message)
+    }
+}
+
+/// Turn a core result into what an exported async function resolves or rejects with.
+pub fn settle<T: serde::Serialize>(result: crate::core::Result<T>) -> Result<JsValue, JsValue> {
+    let value = result.map_err(to_js)?;
+    // json_compatible: plain objects rather than Maps, so results print and
+    // JSON.stringify the way JS users expect.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|err| to_js(Error::new(ErrorCode::BadResponse, format!("cannot hand result to JS: {err}"))))
+}

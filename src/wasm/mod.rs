@@ -1,0 +1,9 @@
+//! The JavaScript edge: the only code that knows about wasm-bindgen. It plugs
+//! fetch, a JS store and JS timers into the core's seams and turns core errors
+//! into `WattbridgeError`s.
+
+mod clock;
+mod energyid;
+mod error;
+mod http;
+mod store;
