@@ -19,12 +19,12 @@ export class EnergyId {
    * @param {{get: Function, put: Function, delete: Function}} [options.store]
    */
   constructor({ store, ...config } = {}) {
-    this.#device = new EnergyIdDevice(config, store ?? defaults.store());
+    this.#device = new EnergyIdDevice(JSON.stringify(config), store ?? defaults.store());
   }
 
   /** Introduce the device; resolves to `{status: 'needs_claiming', claimCode, claimUrl, expiresAt}` or `{status: 'claimed', ...}`. */
-  hello() {
-    return this.#device.hello();
+  async hello() {
+    return JSON.parse(await this.#device.hello());
   }
 
   /**
@@ -34,7 +34,7 @@ export class EnergyId {
    */
   async send(readings) {
     const list = Array.isArray(readings) ? readings : [readings];
-    return this.#device.send(list.map(normalizeReading));
+    return JSON.parse(await this.#device.send(JSON.stringify(list.map(normalizeReading))));
   }
 }
 

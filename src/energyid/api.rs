@@ -337,6 +337,13 @@ mod tests {
     }
 
     #[test]
+    fn a_null_value_from_js_is_reported_as_not_finite() {
+        let readings: Vec<Reading> = serde_json::from_str(r#"[{"ts":1731974400,"el":null}]"#).unwrap();
+        let err = validate_readings(&readings, NOW).unwrap_err();
+        assert!(err.message.contains("'el'") && err.message.contains("finite"), "{}", err.message);
+    }
+
+    #[test]
     fn readings_are_validated_with_the_culprit_named() {
         assert!(validate_readings(&[reading(NOW, &[("el", 1.0), ("el.t1", 2.0), ("temperature.living", 20.5)])], NOW).is_ok());
         let err = validate_readings(&[reading(NOW, &[("elec", 1.0)])], NOW).unwrap_err();

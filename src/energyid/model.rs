@@ -78,6 +78,14 @@ pub enum HelloOutcome {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reading {
     pub ts: i64,
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "values_or_nan")]
     pub values: BTreeMap<String, f64>,
+}
+
+/// JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into `null`.
+/// Read `null` back as NaN so validation names the key as "not a finite
+/// number" instead of failing with a type error about `null`.
+fn values_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, f64>, D::Error> {
+    let values = BTreeMap::<String, Option<f64>>::deserialize(deserializer)?;
+    Ok(values.into_iter().map(|(key, value)| (key, value.unwrap_or(f64::NAN))).collect())
 }

@@ -1,11 +1,11 @@
-//! `EnergyIdDevice` for JS. Methods return Promises that resolve to plain
-//! objects (never the webhook headers) or reject with a `WattbridgeError`.
+//! `EnergyIdDevice` for JS. Methods return Promises that resolve to JSON
+//! strings (never holding the webhook headers) or reject with a `WattbridgeError`.
 
 use super::clock::JsClock;
-use super::error::{settle, to_js};
+use super::error::{from_json, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
-use crate::core::{Error, ErrorCode};
+use crate::core::ErrorCode;
 use crate::energyid::{self, EnergyIdConfig, Reading};
 use js_sys::Promise;
 use std::rc::Rc;
@@ -23,13 +23,12 @@ pub struct JsEnergyIdDevice {
 
 #[wasm_bindgen(js_class = EnergyIdDevice)]
 impl JsEnergyIdDevice {
-    /// `config`: `{ helloUrl?, provisioningKey, provisioningSecret, deviceId?,
-    /// deviceName?, firmwareVersion? }`; `store`: `{ get, put, delete }`.
+    /// `config`: JSON of `{ helloUrl?, provisioningKey, provisioningSecret,
+    /// deviceId?, deviceName?, firmwareVersion? }`; `store`: `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, store: JsValue) -> Result<JsEnergyIdDevice, JsValue> {
-        let config: EnergyIdConfig = serde_wasm_bindgen::from_value(config).map_err(|err| {
-            to_js(Error::invalid_config(format!("EnergyID settings: {err}")).provider(energyid::PROVIDER))
-        })?;
+    pub fn new(config: &str, store: JsValue) -> Result<JsEnergyIdDevice, JsValue> {
+        let config: EnergyIdConfig =
+            from_json(config, "EnergyID settings", ErrorCode::InvalidConfig, energyid::PROVIDER)?;
         let store = JsStore::new(store).map_err(to_js)?;
         let device = Device::new(config, FetchHttp, store, JsClock).map_err(to_js)?;
         Ok(JsEnergyIdDevice { device: Rc::new(device) })
@@ -42,16 +41,16 @@ impl JsEnergyIdDevice {
         future_to_promise(async move { settle(device.hello().await) })
     }
 
-    /// Send readings `[{ts, el, pv, ...}]` (ts in unix seconds) in one POST.
-    pub fn send(&self, readings: JsValue) -> Promise {
+    /// Send readings, JSON of `[{ts, el, pv, ...}]` (ts in unix seconds), in one POST.
+    pub fn send(&self, readings: String) -> Promise {
         let device = self.device.clone();
         future_to_promise(async move {
-            let readings: Vec<Reading> = serde_wasm_bindgen::from_value(readings).map_err(|err| {
-                to_js(
-                    Error::new(ErrorCode::InvalidInput, format!("readings must be [{{ts, key: number}}]: {err}"))
-                        .provider(energyid::PROVIDER),
-                )
-            })?;
+            let readings: Vec<Reading> = from_json(
+                &readings,
+                "readings must look like [{ts, el: 1250.5}]",
+                ErrorCode::InvalidInput,
+                energyid::PROVIDER,
+            )?;
             settle(device.send(&readings).await)
         })
     }
