@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The EnergyID slice through the native seams: provisioning, claiming,
 //! sending, and every way the service or the store can go wrong.
 

@@ -2,8 +2,8 @@
 //! fetch, a JS store and JS timers into the core's seams and turns core errors
 //! into `WattbridgeError`s.
 
-mod clock;
+pub mod clock;
 mod energyid;
-mod error;
-mod http;
-mod store;
+pub mod error;
+pub mod http;
+pub mod store;

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The `wattbridge` command. Library code never prints: this file renders what
+// the library reports, as text for people or as JSON (--json) for scripts.
+
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { WattbridgeError } from '../node.js';
+import { runDemo, renderDemo } from './demo.js';
+import { runSandbox } from './sandbox.js';
+import { exitCodeOf } from './exit-codes.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+
+const program = new Command()
+  .name('wattbridge')
+  .description(
+    'Move home-energy data between Linky (Enedis), Weheat and EnergyID, from Node or a browser, without a backend.',
+  )
+  .version(version, '-V, --version', 'print the version')
+  .option('--json', 'machine-readable output: one JSON document on stdout')
+  .helpOption('-h, --help', 'show help for a command')
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Settings come from flags, then WATTBRIDGE_* environment variables, then the
+config file; WATTBRIDGE_HOME moves config and state (default: the platform's
+config and data directories). Exit codes: 0 ok, 1 failure, 2 bad input or
+settings, 3 log in or claim needed, 4 temporary (network, rate limit, service
+down: try later).
+
+Examples:
+  wattbridge demo                 run the EnergyID slice against the built-in sandbox
+  wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C`,
+  );
+
+program
+  .command('demo')
+  .description('provision an EnergyID device, claim it and send a reading, all against the built-in sandbox (no account needed)')
+  .action(action(async (_options, cmd) => {
+    const result = await runDemo();
+    return { result, text: renderDemo(result) };
+  }));
+
+program
+  .command('sandbox')
+  .description('serve the sandbox services on loopback and print their URLs until stopped (Ctrl-C)')
+  .addOption(new Option('-p, --port <port>', 'port to listen on (0 picks a free one)').default(0).argParser(parsePort))
+  .action(action(async (options, cmd) => runSandbox({ port: options.port, json: cmd.optsWithGlobals().json })));
+
+function parsePort(value) {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new WattbridgeError(`--port must be a whole number from 0 to 65535, not "${value}"`, { code: 'invalid_input' });
+  }
+  return port;
+}
+
+/** Wrap a command: print its result in the chosen format, or its error, and set the exit code. */
+function action(run) {
+  return async (options, cmd) => {
+    const json = cmd.optsWithGlobals().json;
+    try {
+      const outcome = await run(options, cmd);
+      if (outcome === undefined) return;
+      process.stdout.write(json ? `${JSON.stringify(outcome.result)}\n` : `${outcome.text}\n`);
+    } catch (err) {
+      reportError(err, json);
+    }
+  };
+}
+
+function reportError(err, json) {
+  const known = err instanceof WattbridgeError;
+  if (json) {
+    const error = known ? err.toJSON() : { code: 'internal', message: String(err?.message ?? err) };
+    process.stdout.write(`${JSON.stringify({ error })}\n`);
+  } else {
+    process.stderr.write(`wattbridge: ${known ? `${err.message} [${err.code}]` : (err?.stack ?? err)}\n`);
+  }
+  process.exitCode = exitCodeOf(err);
+}
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Errors raised while parsing arguments (e.g. a bad --port).
+  reportError(err, process.argv.includes('--json'));
+}

@@ -1,0 +1,31 @@
+// Shared set-up for the end-to-end tests: a fresh sandbox and scratch directories.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { startSandbox, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
+
+export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET };
+
+/** A sandbox closed when the test file ends. */
+export async function sandbox(options) {
+  const started = await startSandbox(options);
+  after(() => started.close());
+  return started;
+}
+
+/** A scratch directory removed when the test file ends. */
+export async function scratchDir(prefix = 'wattbridge-test-') {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function energyIdSettings(sb, extra = {}) {
+  return {
+    helloUrl: sb.urls.energyid.helloUrl,
+    provisioningKey: SANDBOX_PROVISIONING_KEY,
+    provisioningSecret: SANDBOX_PROVISIONING_SECRET,
+    ...extra,
+  };
+}

@@ -1,0 +1,98 @@
+//! The bindings themselves, run in Node by `wasm-pack test --node -- --test wasm`:
+//! fetch, the JS store adapter, JS timers and the error mapping.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Function, Object, Reflect};
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::wasm_bindgen_test;
+use wattbridge::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, Method, Store};
+use wattbridge::wasm::clock::JsClock;
+use wattbridge::wasm::error::{from_js, to_js};
+use wattbridge::wasm::http::FetchHttp;
+use wattbridge::wasm::store::JsStore;
+
+fn field(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap()
+}
+
+/// A JS object store built the way a user would write one, keeping documents in a Map.
+fn js_map_store() -> JsValue {
+    let make = Function::new_no_args(
+        "const docs = new Map();
+         return {
+           get: async (k) => docs.has(k) ? docs.get(k) : null,
+           put: (k, v) => { docs.set(k, v); },            // plain return value, not a Promise
+           delete: async (k) => { docs.delete(k); },
+         };",
+    );
+    make.call0(&JsValue::NULL).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn errors_become_js_errors_with_code_provider_status_and_retry_after() {
+    let err = Error::new(ErrorCode::RateLimited, "slow down").provider("energyid").status(429).retry_after(Some(30));
+    let js = to_js(err);
+    assert!(js.is_instance_of::<js_sys::Error>());
+    assert_eq!(field(&js, "name").as_string().as_deref(), Some("WattbridgeError"));
+    assert_eq!(field(&js, "message").as_string().as_deref(), Some("slow down"));
+    assert_eq!(field(&js, "code").as_string().as_deref(), Some("rate_limited"));
+    assert_eq!(field(&js, "provider").as_string().as_deref(), Some("energyid"));
+    assert_eq!(field(&js, "status").as_f64(), Some(429.0));
+    assert_eq!(field(&js, "retryAfter").as_f64(), Some(30.0));
+}
+
+#[wasm_bindgen_test]
+fn a_js_error_keeps_its_code_on_the_way_back() {
+    let thrown = js_sys::Error::new("state file is corrupt");
+    Reflect::set(&thrown, &"code".into(), &"corrupt_state".into()).unwrap();
+    let err = from_js(&thrown, ErrorCode::Storage, "store.get failed");
+    assert_eq!((err.code, err.message.as_str()), (ErrorCode::CorruptState, "state file is corrupt"));
+
+    let plain = from_js(&js_sys::Error::new("EACCES").into(), ErrorCode::Storage, "store.put('x') failed");
+    assert_eq!((plain.code, plain.message.as_str()), (ErrorCode::Storage, "store.put('x') failed: EACCES"));
+}
+
+#[wasm_bindgen_test]
+async fn js_store_round_trips_documents_sync_or_async() {
+    let store = JsStore::new(js_map_store()).unwrap();
+    assert_eq!(store.get("energyid").await.unwrap(), None);
+    store.put("energyid", "{\"a\":1}").await.unwrap();
+    assert_eq!(store.get("energyid").await.unwrap().as_deref(), Some("{\"a\":1}"));
+    store.delete("energyid").await.unwrap();
+    assert_eq!(store.get("energyid").await.unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+async fn js_store_errors_are_reported_not_swallowed() {
+    let rejecting = Function::new_no_args(
+        "return { get: async () => 42, put: async () => { throw new Error('disk full'); }, delete: () => {} };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let store = JsStore::new(rejecting).unwrap();
+    let err = store.put("k", "{}").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Storage);
+    assert!(err.message.contains("disk full"), "{}", err.message);
+    let err = store.get("k").await.unwrap_err();
+    assert!(err.message.contains("must return a string or null"), "{}", err.message);
+
+    let err = JsStore::new(Object::new().into()).err().unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidConfig);
+}
+
+#[wasm_bindgen_test]
+async fn fetch_to_a_closed_port_is_a_network_error_naming_the_host() {
+    let request = HttpRequest::new(Method::Get, "http://127.0.0.1:9/nothing");
+    let err = FetchHttp.send(request).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Network);
+    assert!(err.message.contains("127.0.0.1"), "{}", err.message);
+}
+
+#[wasm_bindgen_test]
+async fn js_clock_sleeps_on_real_timers() {
+    let before = JsClock.now_ms();
+    JsClock.sleep(Duration::from_millis(30)).await;
+    let slept = JsClock.now_ms() - before;
+    assert!(slept >= 25, "slept only {slept} ms");
+}
