@@ -1,0 +1,53 @@
+#!/bin/sh
+# Install what wattbridge needs to build (`setup.sh build`) or to build and
+# test (`setup.sh test`), then build pkg/. Idempotent: each step checks first,
+# so a second run takes seconds. Needs only rustup/cargo, node/npm and, for the
+# browser tests, apt-get (as root or through sudo).
+set -eu
+cd "$(dirname "$0")/.."
+mode=${1:-build}
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# 1. The wasm32 target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-pack.
+if ! command -v wasm-pack >/dev/null 2>&1; then
+  say "installing wasm-pack (about 3 minutes, once)"
+  cargo install wasm-pack --locked
+fi
+
+# 3. wasm-bindgen CLI at exactly the version in Cargo.lock (the crate pins it).
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  say "installing wasm-bindgen-cli $want (about 3 minutes, once)"
+  # --locked fails on this registry mirror (a pinned dependency is missing): fall back.
+  cargo install wasm-bindgen-cli --version "$want" --locked 2>/dev/null ||
+    cargo install wasm-bindgen-cli --version "$want"
+fi
+
+# 4. npm packages (wasm-opt from `binaryen`, playwright-core, the CLI's deps).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# 5. Chromium and chromedriver from Debian, for the browser tests only.
+if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium and chromium-driver from Debian (about 40 s)"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || {
+    $sudo apt-get update -qq && $sudo apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null
+  }
+fi
+
+# 6. The package itself.
+say "building pkg/"
+sh scripts/build.sh

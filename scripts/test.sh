@@ -1,0 +1,17 @@
+#!/bin/sh
+# All four test layers (DESIGN.md); stops at the first failing layer.
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo '== 1/4 cargo test: the core, fixtures, virtual time'
+cargo test --locked --quiet
+
+echo '== 2/4 wasm-pack test --node: the bindings'
+wasm-pack test --node --mode no-install -- --locked --test wasm
+
+echo '== 3/4 node --test: the package, the CLI, the packed tarball'
+node --test tests/js/
+
+echo '== 4/4 Chromium: the www page'
+node --test tests/browser/
