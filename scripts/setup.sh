@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-build}
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 # 1. The wasm32 target.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -2,7 +2,7 @@
 # All four test layers (DESIGN.md); stops at the first failing layer.
 set -eu
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 echo '== 1/4 cargo test: the core, fixtures, virtual time'
 cargo test --locked --quiet

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileStore, MemoryStore, LocalStorageStore, WattbridgeError } from 'wattbridge';
+import { FileStore, MemoryStore, LocalStorageStore, ChromeStorageStore, WattbridgeError } from 'wattbridge';
 import { scratchDir } from './helpers.mjs';
 
 test('FileStore writes private files atomically and reads them back', async () => {
@@ -60,4 +60,32 @@ test('MemoryStore and LocalStorageStore keep documents by key', async () => {
     assert.equal(await store.get('a'), null);
   }
   assert.deepEqual([...fakeStorage.keys()], []);
+});
+
+test('ChromeStorageStore keeps documents in chrome.storage.local and reports a refused write', async () => {
+  // The promise-based chrome.storage.local API of MV3, over a Map.
+  const items = new Map();
+  let quotaLeft = 2;
+  const area = {
+    get: async (name) => (items.has(name) ? { [name]: items.get(name) } : {}),
+    set: async (object) => {
+      if (quotaLeft-- <= 0) throw new Error('QUOTA_BYTES quota exceeded');
+      for (const [k, v] of Object.entries(object)) items.set(k, v);
+    },
+    remove: async (name) => { items.delete(name); },
+  };
+  const store = new ChromeStorageStore({ area });
+  assert.equal(await store.get('energyid'), null);
+  await store.put('energyid', '{"deviceId":"d"}');
+  assert.deepEqual([...items], [['wattbridge:energyid', '{"deviceId":"d"}']]);
+  assert.equal(await store.get('energyid'), '{"deviceId":"d"}');
+  await store.put('other', '{}');
+  const err = await store.put('energyid', '{"deviceId":"e"}').catch((e) => e);
+  assert.ok(err instanceof WattbridgeError);
+  assert.equal(err.code, 'storage');
+  assert.match(err.message, /quota/);
+  assert.equal(await store.get('energyid'), '{"deviceId":"d"}', 'the refused write changed nothing');
+  await store.delete('energyid');
+  assert.equal(await store.get('energyid'), null);
+  assert.throws(() => new ChromeStorageStore({ area: undefined }), /chrome\.storage\.local is not available/);
 });
