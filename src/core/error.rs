@@ -5,6 +5,7 @@
 //! secret: messages are built from our own words, hosts and field names, never
 //! from headers or tokens.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Stable error codes. The string forms are part of the public API (JS `error.code`,
@@ -94,8 +95,9 @@ impl fmt::Display for ErrorCode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     pub code: ErrorCode,
-    /// `"energyid"`, `"linky"`, `"weheat"`, `"openadr"`, or `None` for core errors.
-    pub provider: Option<&'static str>,
+    /// `"energyid"`, `"linky"`, `"weheat"`, `"openadr"` (or a name a JS caller
+    /// chose for its own OAuth client), or `None` for core errors.
+    pub provider: Option<Cow<'static, str>>,
     /// The HTTP status that caused the error, when there was one.
     pub status: Option<u16>,
     /// Seconds to wait before trying again, when the service said so.
@@ -108,8 +110,8 @@ impl Error {
         Error { code, provider: None, status: None, retry_after: None, message: message.into() }
     }
 
-    pub fn provider(mut self, provider: &'static str) -> Self {
-        self.provider = Some(provider);
+    pub fn provider(mut self, provider: impl Into<Cow<'static, str>>) -> Self {
+        self.provider = Some(provider.into());
         self
     }
 

@@ -122,7 +122,7 @@ impl HttpResponse {
     /// Parse a JSON body into `T`, turning every way it can fail into a
     /// `bad_response` that says what arrived instead (HTML, truncated JSON, a
     /// missing field) without echoing the body, which may hold secrets.
-    pub fn json<T: DeserializeOwned>(&self, provider: &'static str, what: &str) -> Result<T> {
+    pub fn json<T: DeserializeOwned>(&self, provider: &str, what: &str) -> Result<T> {
         let content_type = self.header("content-type").unwrap_or("");
         let looks_like_html = content_type.contains("html")
             || self.body.trim_start().starts_with('<');
@@ -151,8 +151,8 @@ impl HttpResponse {
     }
 }
 
-fn bad_response(provider: &'static str, status: u16, message: String) -> Error {
-    Error::new(ErrorCode::BadResponse, message).provider(provider).status(status)
+fn bad_response(provider: &str, status: u16, message: String) -> Error {
+    Error::new(ErrorCode::BadResponse, message).provider(provider.to_owned()).status(status)
 }
 
 /// serde_json appends " at line 1 column 42"; useless to a person.

@@ -2,12 +2,14 @@
 //! through which the pure core touches the world (HTTP, storage, time).
 
 pub mod clock;
+pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod secret;
 pub mod store;
 
 pub use clock::Clock;
+pub use crypto::Crypto;
 pub use error::{Error, ErrorCode, Result};
 pub use http::{HttpClient, HttpRequest, HttpResponse, Method};
 pub use secret::Secret;

@@ -218,10 +218,7 @@ fn summary(device_id: &str, outcome: HelloOutcome) -> HelloSummary {
 }
 
 fn new_device_id() -> Result<String> {
-    let mut bytes = [0u8; 6];
-    getrandom::getrandom(&mut bytes)
-        // getrandom's error Display drags in every OS error text (~2 KB of wasm): a fixed message will do.
-        .map_err(|_| Error::new(ErrorCode::Storage, "no secure random source to generate a device id; set deviceId"))?;
+    let bytes = crate::core::crypto::random_bytes(6)?;
     Ok(bytes.iter().fold("wattbridge-".to_owned(), |mut id, b| {
         id.push_str(&format!("{b:02x}"));
         id

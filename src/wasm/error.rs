@@ -22,7 +22,7 @@ pub fn to_js(error: Error) -> JsValue {
         let _ = Reflect::set(&details, &JsValue::from_str(key), &value);
     };
     set("code", error.code.as_str().into());
-    set("provider", error.provider.map_or(JsValue::NULL, JsValue::from_str));
+    set("provider", error.provider.as_deref().map_or(JsValue::NULL, JsValue::from_str));
     set("status", error.status.map_or(JsValue::NULL, JsValue::from));
     set("retryAfter", error.retry_after.map_or(JsValue::NULL, |s| JsValue::from(s as f64)));
 

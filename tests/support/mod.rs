@@ -6,7 +6,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
-use wattbridge::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Store};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use wattbridge::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Store};
 
 /// Runs a future to completion on this thread; virtual time means no future ever waits.
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
@@ -80,8 +83,25 @@ impl ScriptedHttp {
     }
 }
 
+/// Returns Pending once, like a real request waiting for the network, so that
+/// concurrent callers really interleave.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 impl HttpClient for ScriptedHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        YieldOnce(false).await;
         let url = request.url.clone();
         self.sent.borrow_mut().push(request);
         self.script
@@ -112,5 +132,16 @@ impl Clock for VirtualClock {
     }
     async fn sleep(&self, duration: Duration) {
         self.advance(duration);
+    }
+}
+
+/// SHA-256 from RustCrypto, standing in for WebCrypto.
+#[derive(Clone, Copy, Default)]
+pub struct NativeCrypto;
+
+impl Crypto for NativeCrypto {
+    async fn sha256(&self, data: &[u8]) -> Result<[u8; 32]> {
+        use sha2::Digest;
+        Ok(sha2::Sha256::digest(data).into())
     }
 }

@@ -1,0 +1,58 @@
+//! Hashing and randomness. SHA-256 is a seam because in WASM it is WebCrypto's
+//! `crypto.subtle.digest` (no bundle cost), and in native tests RustCrypto's sha2.
+
+use super::error::{Error, ErrorCode, Result};
+
+#[allow(async_fn_in_trait)]
+pub trait Crypto {
+    async fn sha256(&self, data: &[u8]) -> Result<[u8; 32]>;
+}
+
+/// `len` random bytes from the platform's secure source (crypto.getRandomValues in WASM).
+pub fn random_bytes(len: usize) -> Result<Vec<u8>> {
+    let mut bytes = vec![0u8; len];
+    // getrandom's error Display drags in every OS error text (~2 KB of wasm): a fixed message will do.
+    getrandom::getrandom(&mut bytes)
+        .map_err(|_| Error::new(ErrorCode::Storage, "no secure random source is available"))?;
+    Ok(bytes)
+}
+
+/// base64url without padding (RFC 4648 §5), as PKCE and `state` values want.
+/// Twelve lines here instead of a crate: it is all we need and the wasm budget is tight.
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// A random URL-safe token with `bytes` bytes of entropy.
+pub fn random_token(bytes: usize) -> Result<String> {
+    Ok(base64url(&random_bytes(bytes)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_matches_rfc_4648_vectors_without_padding() {
+        for (input, expected) in [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(base64url(input.as_bytes()), expected);
+        }
+        assert_eq!(base64url(&[0xfb, 0xff, 0xbf]), "-_-_");
+    }
+
+    #[test]
+    fn random_tokens_differ_and_are_url_safe() {
+        let (a, b) = (random_token(32).unwrap(), random_token(32).unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+}

@@ -1,0 +1,311 @@
+//! The flows, generic over the seams: log in, keep tokens fresh, log out.
+
+use super::api::{self, oauth_error, Flow, TokenFailure};
+use super::model::{DeviceVerification, OAuthConfig, TokenSet, TokenStatus};
+use crate::core::crypto::{base64url, random_token};
+use crate::core::http::check_service_url;
+use crate::core::store::{load, save};
+use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Secret, Store};
+use futures_util::lock::Mutex;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// RFC 8628 §3.5: `slow_down` adds 5 seconds to the polling interval.
+const SLOW_DOWN_STEP_SECS: i64 = 5;
+/// RFC 8628 §3.2: 5 seconds when the server names no interval.
+const DEFAULT_POLL_SECS: i64 = 5;
+/// Network hiccups tolerated in a row while waiting for a device approval.
+const MAX_POLL_HICCUPS: u32 = 3;
+/// A PKCE login must come back within this time.
+const PENDING_AUTHORIZATION_MS: i64 = 15 * 60 * 1000;
+
+pub struct OAuthClient<H, S, C, K> {
+    config: OAuthConfig,
+    http: H,
+    store: S,
+    clock: C,
+    crypto: K,
+    /// Held while tokens are read and refreshed, so concurrent callers that
+    /// need a refresh share one request (single flight).
+    refresh_lock: Mutex<()>,
+}
+
+/// Where to send the person for a code + PKCE login.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationStart {
+    pub url: String,
+    pub state: String,
+}
+
+/// What must survive until the redirect comes back (a page navigates away
+/// meanwhile), kept in the store next to the tokens.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PendingAuthorization {
+    state: String,
+    verifier: Secret,
+    redirect_uri: String,
+    started_at_ms: i64,
+}
+
+impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
+    pub fn new(config: OAuthConfig, http: H, store: S, clock: C, crypto: K) -> Result<Self> {
+        let provider = config.provider.clone();
+        let check = |setting: &str, url: &Option<String>| match url {
+            Some(url) => check_service_url(setting, url).map_err(|e| e.provider(provider.clone())),
+            None => Ok(()),
+        };
+        check("tokenUrl", &Some(config.token_url.clone()))?;
+        check("deviceAuthorizationUrl", &config.device_authorization_url)?;
+        check("authorizationUrl", &config.authorization_url)?;
+        check("logoutUrl", &config.logout_url)?;
+        if config.client_id.is_empty() {
+            return Err(Error::invalid_config("the OAuth client id must not be empty").provider(provider));
+        }
+        Ok(OAuthClient { config, http, store, clock, crypto, refresh_lock: Mutex::new(()) })
+    }
+
+    pub fn config(&self) -> &OAuthConfig {
+        &self.config
+    }
+
+    fn error(&self, code: ErrorCode, message: impl Into<String>) -> Error {
+        Error::new(code, message).provider(self.config.provider.clone())
+    }
+
+    fn failure(&self, flow: Flow, failure: TokenFailure) -> Error {
+        match failure {
+            TokenFailure::OAuth { error, description, status } => {
+                oauth_error(&self.config, flow, &error, description.as_deref(), status)
+            }
+            TokenFailure::Other(error) => error.provider(self.config.provider.clone()),
+        }
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        self.http.send(request).await.map_err(|e| e.provider(self.config.provider.clone()))
+    }
+
+    async fn stored(&self) -> Result<Option<TokenSet>> {
+        load(&self.store, &self.config.store_key()).await
+    }
+
+    async fn stored_or_login(&self) -> Result<TokenSet> {
+        self.stored().await?.ok_or_else(|| {
+            self.error(ErrorCode::AuthRequired, format!("not logged in to {}: {}", self.config.provider, self.config.login_hint()))
+        })
+    }
+
+    /// Keep a fresh token set: written before anyone uses it, so a crash right
+    /// after a rotation can never leave only the old, now dead, refresh token.
+    async fn keep(&self, tokens: TokenSet) -> Result<TokenStatus> {
+        save(&self.store, &self.config.store_key(), &tokens).await?;
+        Ok(TokenStatus::of(Some(&tokens)))
+    }
+
+    // ---- device authorization grant (RFC 8628) ----
+
+    /// Start a device login, hand the code to `on_verification`, and poll until
+    /// the person approves, declines, the code expires or `timeout` passes.
+    pub async fn device_login(
+        &self,
+        on_verification: impl FnOnce(&DeviceVerification) -> Result<()>,
+        timeout: Option<Duration>,
+    ) -> Result<TokenStatus> {
+        let url = self.config.device_authorization_url.as_deref().ok_or_else(|| {
+            self.error(ErrorCode::InvalidConfig, format!("{} has no device authorization endpoint configured", self.config.provider))
+        })?;
+        let response = self.send(api::device_authorization_request(&self.config, url)).await?;
+        let authorization =
+            api::read_device_authorization(&self.config, &response).map_err(|f| self.failure(Flow::Device, f))?;
+        on_verification(&DeviceVerification {
+            user_code: authorization.user_code.clone(),
+            verification_uri: authorization.verification_uri.clone(),
+            verification_uri_complete: authorization.verification_uri_complete.clone(),
+            expires_in: authorization.expires_in,
+        })?;
+
+        let started = self.clock.now_ms();
+        let code_expires = started + authorization.expires_in * 1000;
+        let deadline = timeout.map_or(code_expires, |t| code_expires.min(started + t.as_millis() as i64));
+        let mut interval = authorization.interval.filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS);
+        let mut hiccups = 0;
+        loop {
+            if self.clock.now_ms() + interval * 1000 >= deadline {
+                let message = if deadline < code_expires {
+                    format!("gave up waiting for the login to be approved: {} to try again", self.config.login_hint())
+                } else {
+                    format!("the login code expired before it was approved: {} to get a new one", self.config.login_hint())
+                };
+                return Err(self.error(ErrorCode::AuthRequired, message));
+            }
+            self.clock.sleep(Duration::from_secs(interval as u64)).await;
+            let outcome = match self.send(api::device_token_request(&self.config, &authorization.device_code)).await {
+                Ok(response) => api::read_token_answer(&self.config, &response),
+                Err(error) => Err(TokenFailure::Other(error)),
+            };
+            match outcome {
+                Ok(answer) => {
+                    let tokens = TokenSet::from_answer(answer, &self.config.scopes, self.clock.now_ms());
+                    return self.keep(tokens).await;
+                }
+                Err(TokenFailure::OAuth { error, .. }) if error == "authorization_pending" => hiccups = 0,
+                Err(TokenFailure::OAuth { error, .. }) if error == "slow_down" => {
+                    hiccups = 0;
+                    interval += SLOW_DOWN_STEP_SECS;
+                }
+                // A waiting person should not lose the login to one dropped connection.
+                Err(TokenFailure::Other(error))
+                    if matches!(error.code, ErrorCode::Network | ErrorCode::Unavailable) && hiccups + 1 < MAX_POLL_HICCUPS =>
+                {
+                    hiccups += 1
+                }
+                Err(failure) => return Err(self.failure(Flow::Device, failure)),
+            }
+        }
+    }
+
+    // ---- resource owner password grant (Keycloak legacy) ----
+
+    /// Log in with a password, used once for this request and never stored.
+    pub async fn password_login(&self, username: &str, password: &Secret) -> Result<TokenStatus> {
+        if username.is_empty() || password.is_empty() {
+            return Err(self.error(ErrorCode::InvalidInput, "username and password are both required"));
+        }
+        let response = self.send(api::password_request(&self.config, username, password)).await?;
+        let answer = api::read_token_answer(&self.config, &response).map_err(|f| self.failure(Flow::Password, f))?;
+        self.keep(TokenSet::from_answer(answer, &self.config.scopes, self.clock.now_ms())).await
+    }
+
+    // ---- authorization code + PKCE (RFC 7636, S256) ----
+
+    /// Build the URL to send the person to, and remember the verifier and
+    /// state until [`complete_authorization`](Self::complete_authorization).
+    pub async fn authorization_url(&self, redirect_uri: &str) -> Result<AuthorizationStart> {
+        let url = self.config.authorization_url.as_deref().ok_or_else(|| {
+            self.error(ErrorCode::InvalidConfig, format!("{} has no authorization endpoint configured", self.config.provider))
+        })?;
+        let verifier = Secret::new(random_token(32)?);
+        let challenge = base64url(&self.crypto.sha256(verifier.expose().as_bytes()).await?);
+        let state = random_token(16)?;
+        let pending = PendingAuthorization {
+            state: state.clone(),
+            verifier,
+            redirect_uri: redirect_uri.to_owned(),
+            started_at_ms: self.clock.now_ms(),
+        };
+        save(&self.store, &self.pending_key(), &pending).await?;
+        Ok(AuthorizationStart { url: api::authorize_url(&self.config, url, redirect_uri, &state, &challenge), state })
+    }
+
+    /// Finish a PKCE login with the URL the authorization server redirected to.
+    pub async fn complete_authorization(&self, callback_url: &str) -> Result<TokenStatus> {
+        let params = api::callback_params(callback_url);
+        let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let pending: PendingAuthorization = load(&self.store, &self.pending_key()).await?.ok_or_else(|| {
+            self.error(ErrorCode::InvalidInput, "no login is in progress: start it again")
+        })?;
+        // Checked before anything else: a redirect we did not ask for is refused (CSRF).
+        if param("state") != Some(pending.state.as_str()) {
+            return Err(self.error(
+                ErrorCode::InvalidInput,
+                "the login answer does not belong to the login we started (state mismatch); start it again",
+            ));
+        }
+        if self.clock.now_ms() - pending.started_at_ms > PENDING_AUTHORIZATION_MS {
+            self.store.delete(&self.pending_key()).await?;
+            return Err(self.error(ErrorCode::AuthRequired, format!("the login took too long: {}", self.config.login_hint())));
+        }
+        if let Some(error) = param("error") {
+            self.store.delete(&self.pending_key()).await?;
+            return Err(oauth_error(&self.config, Flow::Code, error, param("error_description"), 0));
+        }
+        let code = Secret::new(param("code").ok_or_else(|| {
+            self.error(ErrorCode::BadResponse, "the login answer carries neither a code nor an error")
+        })?);
+        let response = self.send(api::code_request(&self.config, &code, &pending.redirect_uri, &pending.verifier)).await?;
+        let answer = api::read_token_answer(&self.config, &response).map_err(|f| self.failure(Flow::Code, f))?;
+        let status = self.keep(TokenSet::from_answer(answer, &self.config.scopes, self.clock.now_ms())).await?;
+        self.store.delete(&self.pending_key()).await?;
+        Ok(status)
+    }
+
+    fn pending_key(&self) -> String {
+        format!("{}/pending", self.config.store_key())
+    }
+
+    // ---- using and refreshing ----
+
+    /// A valid access token, refreshed first when it expires within the margin.
+    pub async fn access_token(&self) -> Result<Secret> {
+        let _single_flight = self.refresh_lock.lock().await;
+        let tokens = self.stored_or_login().await?;
+        if !tokens.needs_refresh(self.clock.now_ms(), self.config.refresh_margin_secs) {
+            return Ok(tokens.access_token);
+        }
+        Ok(self.refresh(&tokens).await?.access_token)
+    }
+
+    /// Refresh unless someone already replaced the token that was refused.
+    async fn refresh_after_refusal(&self, refused: &Secret) -> Result<Secret> {
+        let _single_flight = self.refresh_lock.lock().await;
+        let tokens = self.stored_or_login().await?;
+        if tokens.access_token != *refused {
+            return Ok(tokens.access_token);
+        }
+        Ok(self.refresh(&tokens).await?.access_token)
+    }
+
+    /// Call with the lock held. Stored tokens change only on success.
+    async fn refresh(&self, current: &TokenSet) -> Result<TokenSet> {
+        let refresh_token = current.refresh_token.as_ref().ok_or_else(|| {
+            self.error(ErrorCode::AuthRequired, format!("the {} session expired and cannot be renewed: {}", self.config.provider, self.config.login_hint()))
+        })?;
+        let response = self.send(api::refresh_request(&self.config, current, refresh_token)).await?;
+        let answer = api::read_token_answer(&self.config, &response).map_err(|f| self.failure(Flow::Refresh, f))?;
+        let fresh = TokenSet::from_answer(answer, &current.scopes, self.clock.now_ms()).carry_over(current);
+        save(&self.store, &self.config.store_key(), &fresh).await?;
+        Ok(fresh)
+    }
+
+    /// Send an API request with a bearer token. A 401 gets one refresh and one
+    /// retry, never a loop.
+    pub async fn send_authorized(&self, build: impl Fn(&Secret) -> HttpRequest) -> Result<HttpResponse> {
+        let token = self.access_token().await?;
+        let response = self.send(build(&token)).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        let fresh = self.refresh_after_refusal(&token).await?;
+        let response = self.send(build(&fresh)).await?;
+        if response.status == 401 {
+            return Err(self
+                .error(ErrorCode::AuthRequired, format!("{} refuses the renewed token: {}", self.config.provider, self.config.login_hint()))
+                .status(401));
+        }
+        Ok(response)
+    }
+
+    pub async fn status(&self) -> Result<TokenStatus> {
+        Ok(TokenStatus::of(self.stored().await?.as_ref()))
+    }
+
+    /// End the session at the provider (where it has a logout endpoint) and
+    /// forget the tokens. A failed revocation keeps them, so it can be retried.
+    pub async fn logout(&self) -> Result<()> {
+        let _single_flight = self.refresh_lock.lock().await;
+        let Some(tokens) = self.stored().await? else { return Ok(()) };
+        if let (Some(url), Some(refresh_token)) = (&self.config.logout_url, &tokens.refresh_token) {
+            let response = self.send(api::logout_request(&self.config, url, refresh_token)).await?;
+            // 400 invalid_grant: the session is already gone, which is what we want.
+            let already_gone = response.status == 400 && response.body.contains("invalid_grant");
+            if !response.is_success() && !already_gone {
+                return Err(self
+                    .error(ErrorCode::UnexpectedStatus, format!("{} did not end the session (HTTP {}); tokens kept, try again", self.config.provider, response.status))
+                    .status(response.status));
+            }
+        }
+        self.store.delete(&self.config.store_key()).await
+    }
+}
