@@ -10,5 +10,6 @@ defaults.store = defaultBrowserStore;
 
 export { WattbridgeError } from './errors.js';
 export { EnergyId } from './energyid.js';
+export { OAuthClient } from './oauth.js';
 export { MemoryStore } from './stores/memory.js';
 export { LocalStorageStore, ChromeStorageStore, defaultBrowserStore } from './stores/browser.js';

@@ -119,3 +119,67 @@ export class EnergyId {
   /** Send one reading or several in one request. */
   send(readings: Reading | Reading[]): Promise<{ readings: number; requests: number }>;
 }
+
+export interface OAuthOptions {
+  /** Name used in messages and the default store key `tokens/<provider>`. */
+  provider: string;
+  clientId: string;
+  /** Confidential clients only (sent as client_secret_post). */
+  clientSecret?: string;
+  tokenUrl: string;
+  /** RFC 8628 device authorization endpoint. */
+  deviceAuthorizationUrl?: string;
+  /** Authorization endpoint for code + PKCE. */
+  authorizationUrl?: string;
+  /** Keycloak end-session endpoint (form `refresh_token`). */
+  logoutUrl?: string;
+  /** RFC 7009 revocation endpoint (form `token`); preferred by logout when set. */
+  revocationUrl?: string;
+  scopes?: string[];
+  /** Refresh this many seconds before expiry (default 60). */
+  refreshMarginSecs?: number;
+  storeKey?: string;
+  /** Token-answer fields sent back with each refresh (the Enedis gateway wants `usage_points_id`). */
+  refreshEchoFields?: string[];
+  /** How to log in again, quoted in `auth_required` messages. */
+  loginHint?: string;
+  store?: Store;
+}
+
+export interface DeviceVerification {
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string | null;
+  /** Seconds the code stays valid. */
+  expires_in: number;
+}
+
+export interface TokenStatus {
+  loggedIn: boolean;
+  expiresAtMs: number | null;
+  scopes: string[];
+  hasRefreshToken: boolean;
+  /** Extra fields of the token answer (e.g. `usage_points_id`). */
+  extra: Record<string, unknown>;
+}
+
+export class OAuthClient {
+  constructor(options: OAuthOptions);
+  loginWithDeviceCode(options: { onVerification: (v: DeviceVerification) => void; timeoutSeconds?: number }): Promise<TokenStatus>;
+  /** The password is used for this one request and never stored. */
+  loginWithPassword(credentials: { username: string; password: string }): Promise<TokenStatus>;
+  authorizationUrl(options: { redirectUri: string }): Promise<{ url: string; state: string }>;
+  completeAuthorization(callbackUrl: string): Promise<TokenStatus>;
+  accessToken(): Promise<string>;
+  /** An API call with the bearer token; a 401 gets one refresh and one retry. */
+  fetch(url: string, init?: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+  status(): Promise<TokenStatus>;
+  logout(): Promise<void>;
+}
+
+/** Node only: a one-shot listener on 127.0.0.1 for an OAuth redirect (RFC 8252). */
+export function startLoopbackReceiver(options?: { path?: string; timeoutSeconds?: number }): Promise<{
+  redirectUri: string;
+  callbackUrl: Promise<string>;
+  close(): Promise<void>;
+}>;

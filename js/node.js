@@ -12,6 +12,8 @@ defaults.store = () => new FileStore(wattbridgePaths().state);
 
 export { WattbridgeError } from './errors.js';
 export { EnergyId } from './energyid.js';
+export { OAuthClient } from './oauth.js';
+export { startLoopbackReceiver } from './loopback.js';
 export { MemoryStore } from './stores/memory.js';
 export { FileStore } from './stores/file.js';
 export { LocalStorageStore, ChromeStorageStore } from './stores/browser.js';

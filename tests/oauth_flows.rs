@@ -414,6 +414,22 @@ fn logout_revokes_at_the_provider_then_forgets() {
     assert!(rig.store.doc(STORE_KEY).is_none(), "an already-ended session is logged out");
 }
 
+#[test]
+fn logout_uses_rfc_7009_revocation_when_configured() {
+    let rig = rig_with(config(serde_json::json!({"revocationUrl": "https://auth.example/revoke"})));
+    rig.http.respond(200, &tokens("acc-1", "ref-1", 300));
+    run(rig.client.password_login("u", &Secret::new("p"))).unwrap();
+    rig.http.respond(200, "");
+    run(rig.client.logout()).unwrap();
+    let revoke = rig.http.sent().pop().unwrap();
+    assert_eq!(revoke.url, "https://auth.example/revoke");
+    assert_eq!(form_of(&revoke), vec![
+        ("token".to_owned(), "ref-1".to_owned()),
+        ("token_type_hint".to_owned(), "refresh_token".to_owned()),
+        ("client_id".to_owned(), "wattbridge".to_owned()),
+    ]);
+}
+
 // ---- secrets ----
 
 #[test]

@@ -75,8 +75,15 @@ pub fn code_request(config: &OAuthConfig, code: &Secret, redirect_uri: &str, ver
     form_post(&config.token_url, &with_client(config, pairs))
 }
 
+/// Keycloak's end-session request: the refresh token ends its session.
 pub fn logout_request(config: &OAuthConfig, url: &str, refresh_token: &Secret) -> HttpRequest {
     form_post(url, &with_client(config, vec![("refresh_token", refresh_token.expose())]))
+}
+
+/// RFC 7009 token revocation of the refresh token (and with it, its grant).
+pub fn revocation_request(config: &OAuthConfig, url: &str, refresh_token: &Secret) -> HttpRequest {
+    let pairs = vec![("token", refresh_token.expose()), ("token_type_hint", "refresh_token")];
+    form_post(url, &with_client(config, pairs))
 }
 
 /// The authorization URL for code + PKCE (S256). `challenge` is

@@ -60,6 +60,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         check("deviceAuthorizationUrl", &config.device_authorization_url)?;
         check("authorizationUrl", &config.authorization_url)?;
         check("logoutUrl", &config.logout_url)?;
+        check("revocationUrl", &config.revocation_url)?;
         if config.client_id.is_empty() {
             return Err(Error::invalid_config("the OAuth client id must not be empty").provider(provider));
         }
@@ -296,8 +297,13 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     pub async fn logout(&self) -> Result<()> {
         let _single_flight = self.refresh_lock.lock().await;
         let Some(tokens) = self.stored().await? else { return Ok(()) };
-        if let (Some(url), Some(refresh_token)) = (&self.config.logout_url, &tokens.refresh_token) {
-            let response = self.send(api::logout_request(&self.config, url, refresh_token)).await?;
+        let request = match (&tokens.refresh_token, &self.config.revocation_url, &self.config.logout_url) {
+            (Some(token), Some(url), _) => Some(api::revocation_request(&self.config, url, token)),
+            (Some(token), None, Some(url)) => Some(api::logout_request(&self.config, url, token)),
+            _ => None,
+        };
+        if let Some(request) = request {
+            let response = self.send(request).await?;
             // 400 invalid_grant: the session is already gone, which is what we want.
             let already_gone = response.status == 400 && response.body.contains("invalid_grant");
             if !response.is_success() && !already_gone {

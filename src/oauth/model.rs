@@ -20,9 +20,12 @@ pub struct OAuthConfig {
     /// Authorization endpoint for the code + PKCE flow.
     #[serde(default)]
     pub authorization_url: Option<String>,
-    /// Keycloak's end-session endpoint, where refresh tokens are revoked.
+    /// Keycloak's end-session endpoint (form `refresh_token`), used by logout.
     #[serde(default)]
     pub logout_url: Option<String>,
+    /// RFC 7009 revocation endpoint (form `token`), used by logout when set.
+    #[serde(default)]
+    pub revocation_url: Option<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
     /// Refresh this long before the access token expires (Linky: 20 min).

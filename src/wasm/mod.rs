@@ -3,7 +3,9 @@
 //! into `WattbridgeError`s.
 
 pub mod clock;
+pub mod crypto;
 mod energyid;
 pub mod error;
 pub mod http;
+mod oauth;
 pub mod store;

@@ -1,0 +1,80 @@
+// OAuth 2.0 for JS users: every flow of the Rust core, with prompts and
+// results as plain objects. Providers (Linky, Weheat) build on the same core.
+
+import { OAuthSession } from '../pkg/wattbridge.js';
+import { WattbridgeError } from './errors.js';
+import { defaults } from './defaults.js';
+
+export class OAuthClient {
+  #session;
+
+  /**
+   * @param {object} options
+   * @param {string} options.provider name used in messages and the default store key (`tokens/<provider>`)
+   * @param {string} options.clientId
+   * @param {string} [options.clientSecret] confidential clients only
+   * @param {string} options.tokenUrl
+   * @param {string} [options.deviceAuthorizationUrl]
+   * @param {string} [options.authorizationUrl]
+   * @param {string} [options.logoutUrl]
+   * @param {string[]} [options.scopes]
+   * @param {number} [options.refreshMarginSecs] refresh this long before expiry (default 60)
+   * @param {string} [options.storeKey]
+   * @param {string[]} [options.refreshEchoFields] token fields sent back on refresh
+   * @param {string} [options.loginHint] how to log in again, for auth_required messages
+   * @param {import('./index.js').Store} [options.store]
+   */
+  constructor({ store, ...config } = {}) {
+    this.#session = new OAuthSession(JSON.stringify(config), store ?? defaults.store());
+  }
+
+  /**
+   * Device login (RFC 8628): `onVerification({user_code, verification_uri,
+   * verification_uri_complete, expires_in})` is called once; resolves when the
+   * person approved.
+   */
+  async loginWithDeviceCode({ onVerification, timeoutSeconds } = {}) {
+    if (typeof onVerification !== 'function') {
+      throw new WattbridgeError('loginWithDeviceCode needs an onVerification callback to show the code', { code: 'invalid_input' });
+    }
+    const show = (json) => {
+      onVerification(JSON.parse(json));
+    };
+    return JSON.parse(await this.#session.deviceLogin(show, timeoutSeconds));
+  }
+
+  /** Password login: the password is used for this one request and never stored. */
+  async loginWithPassword({ username, password } = {}) {
+    return JSON.parse(await this.#session.passwordLogin(String(username ?? ''), String(password ?? '')));
+  }
+
+  /** Start a code + PKCE login: send the person to `url`; resolves to `{url, state}`. */
+  async authorizationUrl({ redirectUri } = {}) {
+    return JSON.parse(await this.#session.authorizationUrl(String(redirectUri ?? '')));
+  }
+
+  /** Finish a code + PKCE login with the URL the person was redirected to. */
+  async completeAuthorization(callbackUrl) {
+    return JSON.parse(await this.#session.completeAuthorization(String(callbackUrl)));
+  }
+
+  /** A valid access token, refreshed first when due (concurrent callers share one refresh). */
+  async accessToken() {
+    return JSON.parse(await this.#session.accessToken());
+  }
+
+  /** An API request with the bearer token; a 401 gets one refresh and one retry. */
+  async fetch(url, { method = 'GET', headers = {}, body } = {}) {
+    return JSON.parse(await this.#session.fetch(JSON.stringify({ url: String(url), method, headers, body })));
+  }
+
+  /** `{loggedIn, expiresAtMs, scopes, hasRefreshToken, extra}`, never the tokens. */
+  async status() {
+    return JSON.parse(await this.#session.status());
+  }
+
+  /** End the session at the provider where it can, then forget the tokens. */
+  async logout() {
+    await this.#session.logout();
+  }
+}
