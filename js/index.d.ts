@@ -183,3 +183,10 @@ export function startLoopbackReceiver(options?: { path?: string; timeoutSeconds?
   callbackUrl: Promise<string>;
   close(): Promise<void>;
 }>;
+
+/**
+ * Receive one debug line per HTTP request (method, URL without its query,
+ * status, time; never headers or bodies), or pass null to stop. In Node,
+ * WATTBRIDGE_DEBUG=1 installs a logger that writes to stderr.
+ */
+export function setDebugLogger(logger: ((line: string) => void) | null): void;

@@ -1,6 +1,6 @@
 // Node entry: load the wasm bytes next to this file and instantiate them synchronously.
 import { readFileSync } from 'node:fs';
-import { initSync, setErrorClass } from '../pkg/wattbridge.js';
+import { initSync, setErrorClass, setDebugLogger } from '../pkg/wattbridge.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
 import { FileStore } from './stores/file.js';
@@ -9,8 +9,14 @@ import { wattbridgePaths } from './paths.js';
 initSync({ module: readFileSync(new URL('../pkg/wattbridge_bg.wasm', import.meta.url)) });
 setErrorClass(WattbridgeError);
 defaults.store = () => new FileStore(wattbridgePaths().state);
+// WATTBRIDGE_DEBUG=1: one line per request on stderr (method, URL without
+// query, status, time; never headers or bodies).
+if (process.env.WATTBRIDGE_DEBUG && process.env.WATTBRIDGE_DEBUG !== '0') {
+  setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+}
 
 export { WattbridgeError } from './errors.js';
+export { setDebugLogger } from '../pkg/wattbridge.js';
 export { EnergyId } from './energyid.js';
 export { OAuthClient } from './oauth.js';
 export { startLoopbackReceiver } from './loopback.js';

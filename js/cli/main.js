@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { WattbridgeError } from '../node.js';
+import { WattbridgeError, setDebugLogger } from '../node.js';
 import { runDemo, renderDemo } from './demo.js';
 import { runSandbox } from './sandbox.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -18,6 +18,7 @@ const program = new Command()
   )
   .version(version, '-V, --version', 'print the version')
   .option('--json', 'machine-readable output: one JSON document on stdout')
+  .option('-v, --verbose', 'log each request (method, URL without query, status, time) to stderr; same as WATTBRIDGE_DEBUG=1')
   .helpOption('-h, --help', 'show help for a command')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(
@@ -80,6 +81,10 @@ function reportError(err, json) {
   }
   process.exitCode = exitCodeOf(err);
 }
+
+program.hook('preAction', (cmd) => {
+  if (cmd.optsWithGlobals().verbose) setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+});
 
 try {
   await program.parseAsync();

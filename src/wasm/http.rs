@@ -1,6 +1,7 @@
 //! `HttpClient` over the global `fetch` (gloo-net binds `globalThis.fetch`, so it
 //! works in Node >= 18, pages, workers and extension pages alike).
 
+use super::log;
 use crate::core::http::host_of_url;
 use crate::core::{Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Method, Result};
 use gloo_net::http::RequestBuilder;
@@ -37,13 +38,24 @@ impl HttpClient for FetchHttp {
             None => builder.build(),
         }
         .map_err(|err| Error::new(ErrorCode::InvalidInput, format!("cannot build request to {host}: {err}")))?;
-        let response = prepared.send().await.map_err(|err| network("could not reach", err))?;
+        let started = js_sys::Date::now();
+        // Never the query: it is the one part of a URL that could carry a code.
+        let shown = log::enabled().then(|| format!("{} {}", request.method.as_str(), request.url.split(['?', '#']).next().unwrap_or("")));
+        let response = prepared.send().await.map_err(|err| {
+            if let Some(shown) = &shown {
+                log::debug(&format!("{shown} -> failed: {err}"));
+            }
+            network("could not reach", err)
+        })?;
         let headers = response
             .headers()
             .entries()
             .map(|(name, value)| (name.to_ascii_lowercase(), value))
             .collect();
         let body = response.text().await.map_err(|err| network("connection dropped while reading the answer of", err))?;
+        if let Some(shown) = &shown {
+            log::debug(&format!("{shown} -> {} in {} ms", response.status(), (js_sys::Date::now() - started) as i64));
+        }
         Ok(HttpResponse { status: response.status(), headers, body })
     }
 }

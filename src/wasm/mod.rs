@@ -7,5 +7,6 @@ pub mod crypto;
 mod energyid;
 pub mod error;
 pub mod http;
+pub mod log;
 mod oauth;
 pub mod store;

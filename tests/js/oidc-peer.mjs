@@ -13,8 +13,22 @@ const SCOPE = 'openid offline_access';
 export async function startOidcProvider({ accessTokenTtl = 600 } = {}) {
   let handler = (_req, res) => res.writeHead(503).end();
   const counts = { token: 0 };
+  // Every token and code the provider hands out, for the tests that prove none leaks.
+  const issued = new Set();
   const server = createServer((req, res) => {
     if (req.method === 'POST' && req.url === '/token') counts.token += 1;
+    if (req.method === 'POST' && ['/token', '/device/auth'].includes(req.url)) {
+      const end = res.end.bind(res);
+      res.end = (chunk, ...rest) => {
+        try {
+          const body = JSON.parse(String(chunk));
+          for (const key of ['access_token', 'refresh_token', 'id_token', 'device_code']) if (body[key]) issued.add(body[key]);
+        } catch {
+          // not JSON: nothing issued
+        }
+        return end(chunk, ...rest);
+      };
+    }
     handler(req, res);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -61,6 +75,8 @@ export async function startOidcProvider({ accessTokenTtl = 600 } = {}) {
     provider,
     /** Requests seen by the token endpoint. */
     counts,
+    /** Every access/refresh/id token and device code issued so far. */
+    issued,
     endpoints: {
       token: `${issuer}/token`,
       device: `${issuer}/device/auth`,
