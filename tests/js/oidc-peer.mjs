@@ -10,7 +10,7 @@ export const PASSWORD_USER = { username: 'anna@example.org', password: 'correct 
 export const CLIENTS = { device: 'wattbridge-device', pkce: 'wattbridge-pkce', password: 'wattbridge-password' };
 const SCOPE = 'openid offline_access';
 
-export async function startOidcProvider({ accessTokenTtl = 600 } = {}) {
+export async function startOidcProvider({ accessTokenTtl = 600, cors = false } = {}) {
   let handler = (_req, res) => res.writeHead(503).end();
   const counts = { token: 0 };
   // Every token and code the provider hands out, for the tests that prove none leaks.
@@ -42,6 +42,8 @@ export async function startOidcProvider({ accessTokenTtl = 600 } = {}) {
       { client_id: CLIENTS.password, token_endpoint_auth_method: 'none', grant_types: ['password', 'refresh_token'], response_types: [], redirect_uris: [] },
     ],
     scopes: ['openid', 'offline_access'],
+    // For pages that run the flows themselves (the browser tests).
+    clientBasedCORS: () => cors,
     features: {
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
