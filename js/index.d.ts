@@ -170,6 +170,12 @@ export class OAuthClient {
   loginWithPassword(credentials: { username: string; password: string }): Promise<TokenStatus>;
   authorizationUrl(options: { redirectUri: string }): Promise<{ url: string; state: string }>;
   completeAuthorization(callbackUrl: string): Promise<TokenStatus>;
+  /**
+   * Code + PKCE in one call: `open(url)` resolves to the URL the person was
+   * redirected to; in an extension page without `open`, chrome.identity's
+   * launchWebAuthFlow and getRedirectURL are used.
+   */
+  loginWithRedirect(options?: { redirectUri?: string; open?: (url: string) => Promise<string> }): Promise<TokenStatus>;
   accessToken(): Promise<string>;
   /** An API call with the bearer token; a 401 gets one refresh and one retry. */
   fetch(url: string, init?: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string>; body: string }>;

@@ -58,6 +58,24 @@ export class OAuthClient {
     return JSON.parse(await this.#session.completeAuthorization(String(callbackUrl)));
   }
 
+  /**
+   * Code + PKCE in one call wherever a browser can be driven: pass `open(url)`
+   * resolving to the URL the person was redirected to (the CLI's loopback
+   * receiver, a popup), or leave it out in an extension page to use
+   * `chrome.identity.launchWebAuthFlow` with `chrome.identity.getRedirectURL()`.
+   */
+  async loginWithRedirect({ redirectUri, open } = {}) {
+    const identity = globalThis.chrome?.identity;
+    if (!open && !identity?.launchWebAuthFlow) {
+      throw new WattbridgeError('loginWithRedirect needs an open(url) function outside an extension with the "identity" permission', { code: 'invalid_input' });
+    }
+    const target = redirectUri ?? identity.getRedirectURL();
+    const { url } = await this.authorizationUrl({ redirectUri: target });
+    const callbackUrl = open ? await open(url) : await identity.launchWebAuthFlow({ url, interactive: true });
+    if (!callbackUrl) throw new WattbridgeError('the login window was closed before it finished', { code: 'auth_required' });
+    return this.completeAuthorization(callbackUrl);
+  }
+
   /** A valid access token, refreshed first when due (concurrent callers share one refresh). */
   async accessToken() {
     return JSON.parse(await this.#session.accessToken());
