@@ -1,30 +1,15 @@
 // The OAuth flows run by the package inside a page in headless Chromium,
 // against oidc-provider on another origin: device flow, and code + PKCE with
 // a real redirect away from the page and back (the verifier survives in localStorage).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startOidcProvider, approveInBrowser, deviceApproved, CLIENTS } from '../js/oidc-peer.mjs';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+import { launchChromium } from '../js/helpers.mjs';
+import { serveRepo } from './static.mjs';
 
 const op = await startOidcProvider({ cors: true });
 
-function settings(clientId) {
-  return {
-    provider: 'peer',
-    clientId,
-    tokenUrl: op.endpoints.token,
-    deviceAuthorizationUrl: op.endpoints.device,
-    authorizationUrl: op.endpoints.authorization,
-    scopes: ['openid', 'offline_access'],
-  };
-}
+const settings = op.settings;
 
 // The page where the redirect lands: it finishes the login with its own URL.
 const CALLBACK_PAGE = `<!doctype html><script type="module">
@@ -39,26 +24,9 @@ const CALLBACK_PAGE = `<!doctype html><script type="module">
   }
 </script>`;
 
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-  if (path === '/callback') return res.writeHead(200, { 'content-type': 'text/html' }).end(CALLBACK_PAGE);
-  if (path === '/blank') return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>blank</title>');
-  if (!/^\/(www|js|pkg)\//.test(path)) return res.writeHead(404).end();
-  try {
-    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(await readFile(join(ROOT, path)));
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
-const site = `http://127.0.0.1:${server.address().port}`;
+const site = await serveRepo({ '/callback': CALLBACK_PAGE, '/blank': '<!doctype html><title>blank</title>' });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-after(() => browser.close());
+const browser = await launchChromium();
 
 test('device flow from a page: show the code, poll, get tokens, call the API', async () => {
   const page = await browser.newPage();

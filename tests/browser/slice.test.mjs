@@ -1,44 +1,15 @@
 // The slice in headless Chromium: the www page loads the package (wasm via
 // fetch), provisions against the sandbox across origins (CORS), gets claimed
 // and sends a reading.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { sandbox, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from '../js/helpers.mjs';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Serve the repository's www/, js/ and pkg/ as a static site would. */
-async function serveStatic() {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (!/^\/(www|js|pkg)\//.test(path)) return res.writeHead(404).end();
-    try {
-      const body = await readFile(join(ROOT, path));
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => new Promise((resolve) => server.close(resolve)));
-  return `http://127.0.0.1:${server.address().port}`;
-}
+import { sandbox, launchChromium, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from '../js/helpers.mjs';
+import { serveRepo } from './static.mjs';
 
 test('the www page runs the EnergyID slice in Chromium', async () => {
   const sb = await sandbox();
-  const site = await serveStatic();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  after(() => browser.close());
+  const site = await serveRepo();
+  const browser = await launchChromium();
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(err.message));

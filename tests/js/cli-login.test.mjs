@@ -3,27 +3,15 @@
 // caught on loopback, and the extension path through chrome.identity.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import { OAuthClient, MemoryStore, startLoopbackReceiver } from 'wattbridge';
 import { deviceLogin, browserLogin, renderDeviceVerification, openBrowser } from '../../js/cli/login.js';
 import { startOidcProvider, approveInBrowser, deviceApproved, CLIENTS } from './oidc-peer.mjs';
+import { launchChromium } from './helpers.mjs';
 
 const op = await startOidcProvider();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-after(() => browser.close());
+const browser = await launchChromium();
 
-const client = (clientId) => new OAuthClient({
-  provider: 'peer',
-  clientId,
-  tokenUrl: op.endpoints.token,
-  deviceAuthorizationUrl: op.endpoints.device,
-  authorizationUrl: op.endpoints.authorization,
-  scopes: ['openid', 'offline_access'],
-  store: new MemoryStore(),
-});
+const client = (clientId) => new OAuthClient({ ...op.settings(clientId), store: new MemoryStore() });
 
 /** A writable that keeps what the CLI printed and reacts to it. */
 function terminal(onWrite = () => {}) {

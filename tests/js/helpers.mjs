@@ -29,3 +29,17 @@ export function energyIdSettings(sb, extra = {}) {
     ...extra,
   };
 }
+
+/**
+ * Debian's Chromium, headless, closed when the test file ends. The flags keep
+ * it off the network it cannot reach here (DESIGN.md).
+ */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  after(() => browser.close());
+  return browser;
+}

@@ -5,31 +5,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { OAuthClient, FileStore, MemoryStore, WattbridgeError, startLoopbackReceiver } from 'wattbridge';
 import { startOidcProvider, approveInBrowser, deviceApproved, CLIENTS, PASSWORD_USER } from './oidc-peer.mjs';
-import { scratchDir } from './helpers.mjs';
+import { scratchDir, launchChromium } from './helpers.mjs';
 
 const op = await startOidcProvider({ accessTokenTtl: 600 });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-after(() => browser.close());
+const browser = await launchChromium();
 
 function client(clientId, extra = {}) {
-  return new OAuthClient({
-    provider: 'peer',
-    clientId,
-    tokenUrl: op.endpoints.token,
-    deviceAuthorizationUrl: op.endpoints.device,
-    authorizationUrl: op.endpoints.authorization,
-    revocationUrl: op.endpoints.revocation,
-    scopes: ['openid', 'offline_access'],
-    loginHint: 'log in to the peer again',
-    store: new MemoryStore(),
-    ...extra,
-  });
+  return new OAuthClient({ ...op.settings(clientId), store: new MemoryStore(), ...extra });
 }
 
 async function me(oauth) {

@@ -1,15 +1,14 @@
 // Every flow with debug logging on: no token, code or password appears in
 // stdout, stderr or error messages; only the 0600 token files hold tokens.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startOidcProvider, approveInBrowser, deviceApproved, CLIENTS, PASSWORD_USER } from './oidc-peer.mjs';
-import { scratchDir } from './helpers.mjs';
+import { scratchDir, launchChromium } from './helpers.mjs';
 
 const PROGRAM = fileURLToPath(new URL('./programs/oauth-flows.mjs', import.meta.url));
 const WRONG_PASSWORD = 'not-the-password-1234';
@@ -17,18 +16,14 @@ const WRONG_PASSWORD = 'not-the-password-1234';
 test('no secret in any output of any flow, debug log included', async () => {
   const op = await startOidcProvider();
   const stateDir = await scratchDir();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  after(() => browser.close());
+  const browser = await launchChromium();
 
   const child = spawn(process.execPath, [PROGRAM], {
     env: {
       ...process.env,
       WATTBRIDGE_DEBUG: '1',
       STATE_DIR: stateDir,
-      PEER: JSON.stringify({ endpoints: op.endpoints, clients: CLIENTS, user: PASSWORD_USER, wrongPassword: WRONG_PASSWORD }),
+      PEER: JSON.stringify({ endpoints: op.endpoints, settings: Object.fromEntries(Object.entries(CLIENTS).map(([k, id]) => [k, op.settings(id)])), user: PASSWORD_USER, wrongPassword: WRONG_PASSWORD }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -75,6 +75,17 @@ export async function startOidcProvider({ accessTokenTtl = 600, cors = false } =
   return {
     issuer,
     provider,
+    /** OAuthClient settings for one of our clients at this provider. */
+    settings: (clientId) => ({
+      provider: 'peer',
+      clientId,
+      tokenUrl: `${issuer}/token`,
+      deviceAuthorizationUrl: `${issuer}/device/auth`,
+      authorizationUrl: `${issuer}/auth`,
+      revocationUrl: `${issuer}/token/revocation`,
+      scopes: ['openid', 'offline_access'],
+      loginHint: 'log in to the peer again',
+    }),
     /** Requests seen by the token endpoint. */
     counts,
     /** Every access/refresh/id token and device code issued so far. */

@@ -5,15 +5,7 @@ import { OAuthClient, FileStore, startLoopbackReceiver } from 'wattbridge';
 
 const peer = JSON.parse(process.env.PEER);
 const store = new FileStore(process.env.STATE_DIR);
-const common = {
-  provider: 'peer',
-  tokenUrl: peer.endpoints.token,
-  deviceAuthorizationUrl: peer.endpoints.device,
-  authorizationUrl: peer.endpoints.authorization,
-  revocationUrl: peer.endpoints.revocation,
-  scopes: ['openid', 'offline_access'],
-  store,
-};
+
 const say = (label, value) => console.log(`${label}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 const attempt = async (label, run) => {
   try {
@@ -23,19 +15,19 @@ const attempt = async (label, run) => {
   }
 };
 
-const password = new OAuthClient({ ...common, clientId: peer.clients.password, storeKey: 'tokens/password', refreshMarginSecs: 3600 });
+const password = new OAuthClient({ ...peer.settings.password, store, storeKey: 'tokens/password', refreshMarginSecs: 3600 });
 await attempt('password login', () => password.loginWithPassword(peer.user));
 await attempt('wrong password', () => password.loginWithPassword({ ...peer.user, password: peer.wrongPassword }));
 await attempt('userinfo with refresh', () => password.fetch(peer.endpoints.userinfo));
 await attempt('status', () => password.status());
 
-const device = new OAuthClient({ ...common, clientId: peer.clients.device, storeKey: 'tokens/device' });
+const device = new OAuthClient({ ...peer.settings.device, store, storeKey: 'tokens/device' });
 await attempt('device login', () => device.loginWithDeviceCode({
   onVerification: (v) => say('APPROVE', v.verification_uri_complete),
 }));
 await attempt('device userinfo', () => device.fetch(peer.endpoints.userinfo));
 
-const pkce = new OAuthClient({ ...common, clientId: peer.clients.pkce, storeKey: 'tokens/pkce' });
+const pkce = new OAuthClient({ ...peer.settings.pkce, store, storeKey: 'tokens/pkce' });
 const receiver = await startLoopbackReceiver();
 const { url } = await pkce.authorizationUrl({ redirectUri: receiver.redirectUri });
 say('APPROVE-PKCE', url);
