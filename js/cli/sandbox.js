@@ -11,6 +11,8 @@ export async function runSandbox({ port, json }) {
         `wattbridge sandbox listening on ${sandbox.url}`,
         `  energyid  hello URL ${sandbox.urls.energyid.helloUrl}`,
         `            provisioning key "${SANDBOX_PROVISIONING_KEY}" (the secret is in the README)`,
+        `  weheat    Keycloak realm ${sandbox.urls.weheat.authUrl}, API ${sandbox.urls.weheat.apiUrl}`,
+        `  linky     device-flow gateway ${sandbox.urls.linky.gatewayUrl}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),

@@ -37,7 +37,7 @@ export async function readBody(req, limit = 10 * 1024 * 1024) {
  * A queue of faults for the next requests of one service. A fault is
  * `{status, body?, retryAfter?}`, `{drop: true}` (close the connection without
  * an answer), `{html: true}` (a 200 HTML page) or `{truncate: true}` (a 200
- * whose JSON body is cut in half), optionally limited to a `path` suffix.
+ * whose JSON body stops half-way), optionally limited to a `path` suffix.
  */
 export class FaultQueue {
   #queue = [];
@@ -61,7 +61,7 @@ export class FaultQueue {
       sendHtml(res, 200, '<!doctype html><title>Maintenance</title><p>Back soon.</p>');
     } else if (fault.truncate) {
       res.writeHead(200, { ...CORS_HEADERS, 'content-type': 'application/json' });
-      res.end('{"webhookUrl":"https://hooks.energyid.eu/webhook-in","headers":{"auth');
+      res.end('{"status":"ok","items":[{"id":1,"na');
     } else {
       const headers = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) };
       sendJson(res, fault.status ?? 500, fault.body, headers);

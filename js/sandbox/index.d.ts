@@ -2,6 +2,14 @@
 
 export const SANDBOX_PROVISIONING_KEY: string;
 export const SANDBOX_PROVISIONING_SECRET: string;
+/** The public client id of Weheat's community API. */
+export const WEHEAT_CLIENT_ID: string;
+/** The sandbox realm's one user, for the password grant. */
+export const SANDBOX_WEHEAT_USER: { username: string; password: string };
+/** The client id the sandbox Enedis gateway accepts. */
+export const LINKY_CLIENT_ID: string;
+/** The meters (PRM) a sandbox gateway login is granted. */
+export const SANDBOX_METERS: string[];
 
 export type Fault =
   | { status: number; body?: unknown; retryAfter?: number; path?: string }
@@ -25,10 +33,21 @@ export interface EnergyIdSandbox {
   }>;
 }
 
+export interface AuthSandbox {
+  faults: { push(...faults: Fault[]): void; clear(): void };
+  auth: { endAllSessions(): void };
+}
+
 export interface Sandbox {
   url: string;
-  urls: { energyid: { helloUrl: string } };
+  urls: {
+    energyid: { helloUrl: string };
+    weheat: { authUrl: string; apiUrl: string };
+    linky: { gatewayUrl: string };
+  };
   energyid: EnergyIdSandbox;
+  weheat: AuthSandbox;
+  linky: AuthSandbox;
   close(): Promise<void>;
 }
 
@@ -36,4 +55,6 @@ export function startSandbox(options?: {
   port?: number;
   host?: string;
   energyid?: { uploadInterval?: number; autoClaimAfterHellos?: number | null; now?: () => number };
+  weheat?: { accessTokenTtl?: number; now?: () => number };
+  linky?: { deviceApproveAfterMs?: number | null; now?: () => number };
 }): Promise<Sandbox>;

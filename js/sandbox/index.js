@@ -5,17 +5,25 @@
 import { createServer } from 'node:http';
 import { CORS_HEADERS, sendJson } from './http.js';
 import { createEnergyIdService, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './energyid.js';
+import { createWeheatService, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER } from './weheat.js';
+import { createLinkyService, LINKY_CLIENT_ID, SANDBOX_METERS } from './linky.js';
 
-export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET };
+export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER, LINKY_CLIENT_ID, SANDBOX_METERS };
 
 /**
  * @param {object} [options]
  * @param {number} [options.port] 0 (default) picks a free port
  * @param {string} [options.host] default 127.0.0.1
  * @param {object} [options.energyid] options of the EnergyID service
+ * @param {object} [options.weheat] options of the Weheat service
+ * @param {object} [options.linky] options of the Enedis gateway service
  */
-export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {} } = {}) {
-  const services = { energyid: createEnergyIdService(energyid) };
+export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}, weheat = {}, linky = {} } = {}) {
+  const services = {
+    energyid: createEnergyIdService(energyid),
+    weheat: createWeheatService(weheat),
+    linky: createLinkyService(linky),
+  };
   let origin;
 
   const server = createServer(async (req, res) => {
@@ -49,8 +57,13 @@ export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}
     /** Base URLs a client is configured with, by service. */
     urls: {
       energyid: { helloUrl: `${origin}/energyid/hello` },
+      // The names of DESIGN.md's settings: weheat.auth_url is the realm, linky.gateway_url the gateway.
+      weheat: { authUrl: `${origin}/weheat/auth/realms/Weheat`, apiUrl: `${origin}/weheat` },
+      linky: { gatewayUrl: `${origin}/linky` },
     },
     energyid: services.energyid,
+    weheat: services.weheat,
+    linky: services.linky,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
