@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { WattbridgeError, setDebugLogger } from '../node.js';
 import { runDemo, renderDemo } from './demo.js';
 import { runSandbox } from './sandbox.js';
+import { linkyLogin, weheatLogin, logout } from './auth-commands.js';
 import { exitCodeOf } from './exit-codes.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -32,7 +33,9 @@ down: try later).
 
 Examples:
   wattbridge demo                 run the EnergyID slice against the built-in sandbox
-  wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C`,
+  wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C
+  wattbridge linky login          log in to Linky (device code, like gh auth login)
+  wattbridge weheat login         log in to Weheat in your browser`,
   );
 
 program
@@ -48,6 +51,32 @@ program
   .description('serve the sandbox services on loopback and print their URLs until stopped (Ctrl-C)')
   .addOption(new Option('-p, --port <port>', 'port to listen on (0 picks a free one)').default(0).argParser(parsePort))
   .action(action(async (options, cmd) => runSandbox({ port: options.port, json: cmd.optsWithGlobals().json })));
+
+const linky = program.command('linky').description('Enedis Linky smart meter (through the device-flow gateway)');
+linky
+  .command('login')
+  .description('log in through the gateway: shows a code to enter at the URL it prints, then waits for your consent')
+  .addOption(new Option('--timeout <seconds>', 'stop waiting after this long').argParser(parsePositive))
+  .action(action((options) => linkyLogin(options)));
+linky.command('logout').description('forget the Linky tokens').action(action(() => logout('linky')));
+
+const weheat = program.command('weheat').description('Weheat heat pump (cloud API)');
+weheat
+  .command('login')
+  .description('log in in your browser (code + PKCE; the redirect comes back to 127.0.0.1), or with a password from stdin')
+  .option('--username <email>', 'Weheat account e-mail, with --password-stdin')
+  .option('--password-stdin', 'read the password from stdin (used once, never stored)')
+  .addOption(new Option('--timeout <seconds>', 'stop waiting for the browser after this long').argParser(parsePositive).default(600))
+  .action(action((options) => weheatLogin(options)));
+weheat.command('logout').description('end the Weheat session and forget the tokens').action(action(() => logout('weheat')));
+
+function parsePositive(value) {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) {
+    throw new WattbridgeError(`expected a positive number of seconds, not "${value}"`, { code: 'invalid_input' });
+  }
+  return number;
+}
 
 function parsePort(value) {
   const port = Number(value);

@@ -1,0 +1,42 @@
+// `wattbridge linky login|logout` and `wattbridge weheat login|logout`.
+import { text } from 'node:stream/consumers';
+import { WattbridgeError } from '../node.js';
+import { loadSettings } from '../config.js';
+import { linkyAccount, weheatAccount } from './accounts.js';
+import { browserLogin, deviceLogin } from './login.js';
+
+const expiry = (status) => (status.expiresAtMs ? new Date(status.expiresAtMs).toISOString() : 'no expiry given');
+
+export async function linkyLogin({ timeout }) {
+  const account = linkyAccount(await loadSettings());
+  const status = await deviceLogin(account, { timeoutSeconds: timeout });
+  const meters = String(status.extra.usage_points_id ?? '').split(',').filter(Boolean);
+  return {
+    result: { provider: 'linky', meters, expiresAt: expiry(status) },
+    text: `Logged in to Linky. Meters in this consent: ${meters.join(', ') || 'none listed'}.`,
+  };
+}
+
+export async function weheatLogin({ username, passwordStdin, timeout }) {
+  const account = weheatAccount(await loadSettings());
+  let status;
+  if (passwordStdin) {
+    if (!username) throw new WattbridgeError('--password-stdin needs --username', { code: 'invalid_input' });
+    // Read once, used for one request, never stored or echoed.
+    const password = (await text(process.stdin)).replace(/\r?\n$/, '');
+    status = await account.loginWithPassword({ username, password });
+  } else {
+    status = await browserLogin(account, { timeoutSeconds: timeout });
+  }
+  return {
+    result: { provider: 'weheat', expiresAt: expiry(status), scopes: status.scopes },
+    text: `Logged in to Weheat${status.scopes.includes('offline_access') ? ' (offline access: the login lasts until revoked)' : ''}.`,
+  };
+}
+
+export async function logout(provider) {
+  const settings = await loadSettings();
+  const account = provider === 'linky' ? linkyAccount(settings) : weheatAccount(settings);
+  await account.logout();
+  return { result: { provider, loggedIn: false }, text: `Logged out of ${provider === 'linky' ? 'Linky' : 'Weheat'}; the tokens are deleted.` };
+}

@@ -1,0 +1,49 @@
+// Settings: every key has a default (where one makes sense), a place in the
+// config file and an environment variable (WATTBRIDGE_ + the key in upper snake
+// case); flags win over both. See DESIGN.md "Configuration names".
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WattbridgeError } from './errors.js';
+import { wattbridgePaths } from './paths.js';
+
+export const SETTINGS = {
+  'linky.gateway_url': { default: 'https://enedis.domoticz.russandol.pro', about: 'Enedis device-flow gateway' },
+  'linky.client_id': { default: 'wattbridge', about: 'client id at the gateway' },
+  'linky.conso_api_url': { default: 'https://conso.boris.sh/api', about: 'Conso API base URL' },
+  'linky.conso_token': { secret: true, about: 'Conso API token' },
+  'linky.meter': { about: 'meter (PRM) to use when a consent covers several' },
+  'weheat.auth_url': { default: 'https://auth.weheat.nl/auth/realms/Weheat', about: 'Keycloak realm (issuer)' },
+  'weheat.api_url': { default: 'https://api.weheat.nl', about: 'Weheat API base URL' },
+  'weheat.client_id': { default: 'WeheatCommunityAPI', about: 'public client id' },
+  'energyid.hello_url': { default: 'https://hooks.energyid.eu/hello', about: 'EnergyID provisioning endpoint' },
+  'energyid.provisioning_key': { secret: true, about: 'EnergyID provisioning key' },
+  'energyid.provisioning_secret': { secret: true, about: 'EnergyID provisioning secret' },
+};
+
+export const envName = (key) => `WATTBRIDGE_${key.replace(/[.-]/g, '_').toUpperCase()}`;
+
+/**
+ * Read settings from defaults, `<config dir>/config.json`, the environment and
+ * `overrides` (flags), later ones winning.
+ * @returns {Promise<{get(key: string): string | undefined, source(key: string): string, file: string}>}
+ */
+export async function loadSettings({ env = process.env, overrides = {} } = {}) {
+  const file = join(wattbridgePaths(env).config, 'config.json');
+  let fromFile = {};
+  try {
+    fromFile = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    if (err.code !== 'ENOENT') {
+      throw new WattbridgeError(`config file ${file} cannot be read (${err.message}); fix or remove it`, { code: 'invalid_config', cause: err });
+    }
+  }
+  const lookup = (key) => {
+    if (overrides[key] !== undefined) return [overrides[key], 'flag'];
+    if (env[envName(key)] !== undefined && env[envName(key)] !== '') return [env[envName(key)], envName(key)];
+    const [section, name] = key.split('.');
+    const value = fromFile?.[section]?.[name];
+    if (value !== undefined) return [String(value), file];
+    return [SETTINGS[key]?.default, 'default'];
+  };
+  return { file, get: (key) => lookup(key)[0], source: (key) => lookup(key)[1] };
+}
