@@ -152,6 +152,16 @@ impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// serde_json's reason without its " at line 1 column 42" suffix, which means
+/// nothing to a person. Its data errors name fields and types, never values.
+pub(crate) fn json_reason(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.split_once(" at line ") {
+        Some((reason, _)) => reason.to_owned(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

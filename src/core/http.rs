@@ -4,7 +4,7 @@
 //! [`HttpClient`] they were given (fetch in WASM, a scripted fake in tests) and read
 //! the [`HttpResponse`] with another pure function. Nothing in the core opens a socket.
 
-use super::error::{Error, ErrorCode, Result};
+use super::error::{json_reason, Error, ErrorCode, Result};
 use super::secret::Secret;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -142,7 +142,7 @@ impl HttpResponse {
                 "the answer is cut short (truncated JSON)".to_owned()
             } else if err.is_data() {
                 // serde's data errors name the field and the expected type, never the value.
-                format!("unexpected content: {}", strip_position(&err.to_string()))
+                format!("unexpected content: {}", json_reason(&err))
             } else {
                 "the answer is not valid JSON".to_owned()
             };
@@ -153,11 +153,6 @@ impl HttpResponse {
 
 fn bad_response(provider: &str, status: u16, message: String) -> Error {
     Error::new(ErrorCode::BadResponse, message).provider(provider.to_owned()).status(status)
-}
-
-/// serde_json appends " at line 1 column 42"; useless to a person.
-fn strip_position(message: &str) -> &str {
-    message.split(" at line ").next().unwrap_or(message)
 }
 
 /// The one seam through which the core reaches the network.

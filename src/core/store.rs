@@ -1,6 +1,6 @@
 //! Where providers keep small JSON documents (device ids, tokens, cursors).
 
-use super::error::{Error, ErrorCode, Result};
+use super::error::{json_reason, Error, ErrorCode, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -27,7 +27,7 @@ pub async fn load<T: DeserializeOwned>(store: &impl Store, key: &str) -> Result<
             format!(
                 "stored document '{key}' cannot be read ({}); it was left untouched: \
                  restore it or delete it to start over",
-                err.to_string().split(" at line ").next().unwrap_or("invalid")
+                json_reason(&err)
             ),
         )
     })
