@@ -15,7 +15,12 @@ export type ErrorCode =
   | 'webhook_disabled'
   | 'rejected'
   | 'corrupt_state'
-  | 'storage';
+  | 'storage'
+  | 'consent_required'
+  | 'no_data'
+  | 'wrong_direction'
+  | 'before_history_limit'
+  | 'before_activation';
 
 export class WattbridgeError extends Error {
   constructor(

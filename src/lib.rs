@@ -8,6 +8,7 @@
 
 pub mod core;
 pub mod energyid;
+pub mod linky;
 pub mod oauth;
 
 #[cfg(target_arch = "wasm32")]

@@ -31,6 +31,30 @@ pub fn base64url(bytes: &[u8]) -> String {
     out
 }
 
+/// The inverse of [`base64url`]; padding is tolerated, anything else off the
+/// alphabet gives `None`.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut bits, mut count) = (0u32, 0u32);
+    for byte in text.trim_end_matches('=').bytes() {
+        let sextet = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(sextet);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// A random URL-safe token with `bytes` bytes of entropy.
 pub fn random_token(bytes: usize) -> Result<String> {
     Ok(base64url(&random_bytes(bytes)?))
@@ -46,6 +70,11 @@ mod tests {
             assert_eq!(base64url(input.as_bytes()), expected);
         }
         assert_eq!(base64url(&[0xfb, 0xff, 0xbf]), "-_-_");
+        for input in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
+            assert_eq!(base64url_decode(&base64url(input.as_bytes())).unwrap(), input.as_bytes());
+        }
+        assert_eq!(base64url_decode("Zm8=").unwrap(), b"fo");
+        assert_eq!(base64url_decode("Zm 8"), None);
     }
 
     #[test]

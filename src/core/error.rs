@@ -40,10 +40,21 @@ pub enum ErrorCode {
     CorruptState,
     /// The store could not be read or written.
     Storage,
+    /// Enedis: no consent for this meter (or it expired): give a new one.
+    ConsentRequired,
+    /// Enedis has no data for this range, often because the meter's hourly
+    /// collection is switched off.
+    NoData,
+    /// Enedis: consumption asked of a production-only meter, or the reverse.
+    WrongDirection,
+    /// Enedis: the range starts before the history the meter keeps.
+    BeforeHistoryLimit,
+    /// Enedis: the range starts before the meter was activated.
+    BeforeActivation,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidInput,
         ErrorCode::InvalidConfig,
         ErrorCode::Network,
@@ -58,6 +69,11 @@ impl ErrorCode {
         ErrorCode::Rejected,
         ErrorCode::CorruptState,
         ErrorCode::Storage,
+        ErrorCode::ConsentRequired,
+        ErrorCode::NoData,
+        ErrorCode::WrongDirection,
+        ErrorCode::BeforeHistoryLimit,
+        ErrorCode::BeforeActivation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +92,11 @@ impl ErrorCode {
             ErrorCode::Rejected => "rejected",
             ErrorCode::CorruptState => "corrupt_state",
             ErrorCode::Storage => "storage",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::NoData => "no_data",
+            ErrorCode::WrongDirection => "wrong_direction",
+            ErrorCode::BeforeHistoryLimit => "before_history_limit",
+            ErrorCode::BeforeActivation => "before_activation",
         }
     }
 

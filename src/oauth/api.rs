@@ -50,6 +50,16 @@ pub fn password_request(config: &OAuthConfig, username: &str, password: &Secret)
     form_post(&config.token_url, &with_client(config, pairs))
 }
 
+/// RFC 6749 §4.4: an app (a company's own Enedis app) authenticates as itself.
+pub fn client_credentials_request(config: &OAuthConfig) -> HttpRequest {
+    let scope = config.scopes.join(" ");
+    let mut pairs = vec![("grant_type", "client_credentials")];
+    if !scope.is_empty() {
+        pairs.push(("scope", scope.as_str()));
+    }
+    form_post(&config.token_url, &with_client(config, pairs))
+}
+
 pub fn refresh_request(config: &OAuthConfig, tokens: &TokenSet, refresh_token: &Secret) -> HttpRequest {
     let echoed: Vec<(String, String)> = config
         .refresh_echo_fields
@@ -195,6 +205,10 @@ pub fn oauth_error(config: &OAuthConfig, flow: Flow, error: &str, description: O
             ErrorCode::AuthRequired,
             format!("{provider} refused the authorization code{detail} (used twice or too old?): {hint}"),
         ),
+        (Flow::ClientCredentials, "invalid_client") => (
+            ErrorCode::InvalidCredentials,
+            format!("{provider} refused the app's client id or secret{detail}"),
+        ),
         (_, "invalid_client" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope") => (
             ErrorCode::InvalidConfig,
             format!("{provider} refused this client ({error}{detail}); check the client id, scopes and endpoints"),
@@ -210,6 +224,7 @@ pub enum Flow {
     Password,
     Code,
     Refresh,
+    ClientCredentials,
 }
 
 #[cfg(test)]

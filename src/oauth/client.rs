@@ -241,6 +241,12 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     /// A valid access token, refreshed first when it expires within the margin.
     pub async fn access_token(&self) -> Result<Secret> {
         let _single_flight = self.refresh_lock.lock().await;
+        if self.config.client_credentials {
+            return match self.stored().await? {
+                Some(tokens) if !tokens.needs_refresh(self.clock.now_ms(), self.config.refresh_margin_secs) => Ok(tokens.access_token),
+                _ => self.client_credentials_token().await,
+            };
+        }
         let tokens = self.stored_or_login().await?;
         if !tokens.needs_refresh(self.clock.now_ms(), self.config.refresh_margin_secs) {
             return Ok(tokens.access_token);
@@ -251,11 +257,26 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     /// Refresh unless someone already replaced the token that was refused.
     async fn refresh_after_refusal(&self, refused: &Secret) -> Result<Secret> {
         let _single_flight = self.refresh_lock.lock().await;
+        if self.config.client_credentials {
+            return match self.stored().await? {
+                Some(tokens) if tokens.access_token != *refused => Ok(tokens.access_token),
+                _ => self.client_credentials_token().await,
+            };
+        }
         let tokens = self.stored_or_login().await?;
         if tokens.access_token != *refused {
             return Ok(tokens.access_token);
         }
         Ok(self.refresh(&tokens).await?.access_token)
+    }
+
+    /// A new app token (client_credentials grant). Call with the lock held.
+    async fn client_credentials_token(&self) -> Result<Secret> {
+        let response = self.send(api::client_credentials_request(&self.config)).await?;
+        let answer = api::read_token_answer(&self.config, &response).map_err(|f| self.failure(Flow::ClientCredentials, f))?;
+        let tokens = TokenSet::from_answer(answer, &self.config.scopes, self.clock.now_ms());
+        save(&self.store, &self.config.store_key(), &tokens).await?;
+        Ok(tokens.access_token)
     }
 
     /// Call with the lock held. Stored tokens change only on success.

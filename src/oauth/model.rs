@@ -37,6 +37,10 @@ pub struct OAuthConfig {
     /// Token fields sent back with every refresh (the Enedis gateway wants `usage_points_id`).
     #[serde(default)]
     pub refresh_echo_fields: Vec<String>,
+    /// The app authenticates as itself (client_credentials grant): a token is
+    /// requested whenever none is stored or it is about to expire; no login.
+    #[serde(default)]
+    pub client_credentials: bool,
     /// How a person logs in again, for `auth_required` messages.
     #[serde(default)]
     pub login_hint: Option<String>,

@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
+    #[derive(Clone)]
     pub type JsStoreObject;
     #[wasm_bindgen(method, catch)]
     fn get(this: &JsStoreObject, key: &str) -> std::result::Result<JsValue, JsValue>;
@@ -19,6 +20,7 @@ extern "C" {
     fn delete(this: &JsStoreObject, key: &str) -> std::result::Result<JsValue, JsValue>;
 }
 
+#[derive(Clone)]
 pub struct JsStore(JsStoreObject);
 
 impl JsStore {

@@ -145,3 +145,38 @@ impl Crypto for NativeCrypto {
         Ok(sha2::Sha256::digest(data).into())
     }
 }
+
+/// Answers every request with a function of it (a fake service), and records them.
+#[derive(Clone)]
+pub struct RoutedHttp {
+    route: Rc<dyn Fn(&HttpRequest) -> Result<HttpResponse>>,
+    sent: Rc<RefCell<Vec<HttpRequest>>>,
+}
+
+impl RoutedHttp {
+    pub fn new(route: impl Fn(&HttpRequest) -> Result<HttpResponse> + 'static) -> Self {
+        RoutedHttp { route: Rc::new(route), sent: Rc::default() }
+    }
+    pub fn sent(&self) -> Vec<HttpRequest> {
+        self.sent.borrow().clone()
+    }
+    pub fn count(&self) -> usize {
+        self.sent.borrow().len()
+    }
+}
+
+impl HttpClient for RoutedHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        YieldOnce(false).await;
+        let answer = (self.route)(&request);
+        self.sent.borrow_mut().push(request);
+        answer
+    }
+}
+
+/// A clock that records when each sleep happened, to check pacing.
+impl VirtualClock {
+    pub fn now(&self) -> i64 {
+        self.now_ms.get()
+    }
+}

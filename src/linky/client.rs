@@ -1,0 +1,509 @@
+//! Linky orchestration, generic over the seams: who we are to Enedis, which
+//! meter, and fetching a range politely into the local history.
+
+use super::api::{self, Relay};
+use super::history::History;
+use super::model::{Hole, Point, Series};
+use super::plan::{minimum_requests, plan, Window};
+use super::time::{paris_date, Date};
+use super::PROVIDER;
+use crate::core::crypto::{random_bytes, random_token};
+use crate::core::http::check_service_url;
+use crate::core::store::{load, save};
+use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, Result, Secret, Store};
+use crate::oauth::{OAuthClient, OAuthConfig};
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::time::Duration;
+
+pub const DEFAULT_GATEWAY_URL: &str = "https://enedis.domoticz.russandol.pro";
+pub const DEFAULT_CONSO_API_URL: &str = "https://conso.boris.sh/api";
+pub const DEFAULT_ENEDIS_API_URL: &str = "https://gw.ext.prod.api.enedis.fr";
+pub const DEFAULT_CONSENT_URL: &str = "https://mon-compte-particulier.enedis.fr/dataconnect/v1/oauth2/authorize";
+/// Tries per request on 429, 5xx or a dropped connection (contract §3, the Domoticz plugin's practice).
+const MAX_TRIES: u32 = 3;
+/// A `Retry-After` longer than this ends the run (resumable) instead of keeping a person waiting.
+const MAX_WAIT_SECS: u64 = 120;
+/// Windows that ended more than this long ago are complete: what did not come will not.
+const SETTLED_DAYS: i32 = 7;
+const CONSENT_KEY: &str = "linky/consent";
+const CONSENT_PENDING_KEY: &str = "linky/consent/pending";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkyConfig {
+    /// `gateway` (device-flow gateway), `conso` (Conso API token) or `enedis`
+    /// (own Enedis app). Default: `conso` when a Conso token is set, else `gateway`.
+    #[serde(default)]
+    pub access: Option<String>,
+    #[serde(default = "default_gateway_url")]
+    pub gateway_url: String,
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    #[serde(default = "default_conso_api_url")]
+    pub conso_api_url: String,
+    #[serde(default)]
+    pub conso_token: Option<Secret>,
+    #[serde(default = "default_enedis_api_url")]
+    pub enedis_api_url: String,
+    #[serde(default = "default_consent_url")]
+    pub consent_url: String,
+    #[serde(default)]
+    pub app_client_id: Option<String>,
+    #[serde(default)]
+    pub app_client_secret: Option<Secret>,
+    /// The meter (PRM) to use when the consent covers several.
+    #[serde(default)]
+    pub meter: Option<String>,
+    /// Recent days fetched again on every run: Enedis completes and corrects them.
+    #[serde(default = "default_correction_days")]
+    pub correction_days: i32,
+    /// Enedis allows 5 requests per second per application.
+    #[serde(default = "default_rate")]
+    pub max_requests_per_second: f64,
+}
+
+fn default_gateway_url() -> String {
+    DEFAULT_GATEWAY_URL.to_owned()
+}
+fn default_client_id() -> String {
+    "wattbridge".to_owned()
+}
+fn default_conso_api_url() -> String {
+    DEFAULT_CONSO_API_URL.to_owned()
+}
+fn default_enedis_api_url() -> String {
+    DEFAULT_ENEDIS_API_URL.to_owned()
+}
+fn default_consent_url() -> String {
+    DEFAULT_CONSENT_URL.to_owned()
+}
+fn default_correction_days() -> i32 {
+    3
+}
+fn default_rate() -> f64 {
+    5.0
+}
+
+impl LinkyConfig {
+    /// The OAuth settings of the device-flow gateway (refresh 20 min ahead,
+    /// meters echoed on refresh) or of an own Enedis app (client credentials).
+    pub fn oauth_config(&self) -> Result<Option<OAuthConfig>> {
+        let gateway = self.gateway_url.trim_end_matches('/');
+        let enedis = self.enedis_api_url.trim_end_matches('/');
+        let config = match self.access_mode()? {
+            "gateway" => serde_json::json!({
+                "provider": PROVIDER,
+                "clientId": self.client_id,
+                "tokenUrl": format!("{gateway}/device/token"),
+                "deviceAuthorizationUrl": format!("{gateway}/device/code"),
+                "refreshMarginSecs": 20 * 60,
+                "refreshEchoFields": ["usage_points_id"],
+                "storeKey": "tokens/linky",
+                "loginHint": "run `wattbridge linky login`",
+            }),
+            "enedis" => {
+                let (Some(id), Some(secret)) = (&self.app_client_id, &self.app_client_secret) else {
+                    return Err(Error::invalid_config("an own Enedis app needs appClientId and appClientSecret").provider(PROVIDER));
+                };
+                serde_json::json!({
+                    "provider": PROVIDER,
+                    "clientId": id,
+                    "clientSecret": secret.expose(),
+                    "tokenUrl": format!("{enedis}/oauth2/v3/token"),
+                    "clientCredentials": true,
+                    "refreshMarginSecs": 5 * 60,
+                    "storeKey": "tokens/linky-app",
+                    "loginHint": "check appClientId and appClientSecret",
+                })
+            }
+            _ => return Ok(None),
+        };
+        serde_json::from_value(config).map(Some).map_err(|_| Error::invalid_config("cannot build the Linky OAuth settings"))
+    }
+
+    fn access_mode(&self) -> Result<&str> {
+        match self.access.as_deref() {
+            Some(mode @ ("gateway" | "conso" | "enedis")) => Ok(mode),
+            Some(other) => Err(Error::invalid_config(format!("linky access '{other}' is not one of gateway, conso, enedis")).provider(PROVIDER)),
+            None if self.conso_token.is_some() => Ok("conso"),
+            None => Ok("gateway"),
+        }
+    }
+}
+
+enum Auth<H, S, C, K> {
+    OAuth(OAuthClient<H, S, C, K>),
+    Token(Secret),
+}
+
+/// Progress of a long fetch, for a progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// A window Enedis refused without it being worth retrying.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Skipped {
+    pub start: Date,
+    pub end: Date,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What a fetch did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FetchReport {
+    pub meter: String,
+    pub series: &'static str,
+    pub from: Date,
+    pub to: Date,
+    /// Windows planned (days already stored are not asked again).
+    pub windows: u32,
+    /// Requests sent, retries and probes included.
+    pub requests: u32,
+    /// The fewest requests the whole range could take with nothing stored.
+    pub minimum_requests: u32,
+    pub points: u32,
+    pub holes: Vec<Hole>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Consent {
+    meters: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendingConsent {
+    state: String,
+}
+
+pub struct Linky<H, S, C, K> {
+    config: LinkyConfig,
+    relay: Relay,
+    http: H,
+    store: S,
+    clock: C,
+    auth: Auth<H, S, C, K>,
+    last_request_ms: Cell<Option<i64>>,
+    requests: Cell<u32>,
+}
+
+impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky<H, S, C, K> {
+    pub fn new(config: LinkyConfig, http: H, store: S, clock: C, crypto: K) -> Result<Self> {
+        let check = |setting: &str, url: &str| check_service_url(setting, url).map_err(|e| e.provider(PROVIDER));
+        let mode = config.access_mode()?.to_owned();
+        let relay = match mode.as_str() {
+            "conso" => {
+                check("linky.conso_api_url", &config.conso_api_url)?;
+                Relay::Conso(config.conso_api_url.clone())
+            }
+            "enedis" => {
+                check("linky.enedis_api_url", &config.enedis_api_url)?;
+                Relay::Enedis(config.enedis_api_url.clone())
+            }
+            _ => {
+                check("linky.gateway_url", &config.gateway_url)?;
+                Relay::Gateway(config.gateway_url.clone())
+            }
+        };
+        if let Some(meter) = config.meter.as_deref().filter(|m| !api::is_meter_id(m)) {
+            return Err(Error::invalid_config(format!("meter '{meter}' is not a PRM (14 digits)")).provider(PROVIDER));
+        }
+        let auth = match (&relay, config.oauth_config()?) {
+            (Relay::Conso(_), _) => Auth::Token(config.conso_token.clone().ok_or_else(|| {
+                Error::invalid_config("the Conso API needs a token: set linky.conso_token (WATTBRIDGE_LINKY_CONSO_TOKEN)").provider(PROVIDER)
+            })?),
+            (_, Some(oauth)) => Auth::OAuth(OAuthClient::new(oauth, http.clone(), store.clone(), clock.clone(), crypto)?),
+            (_, None) => return Err(Error::invalid_config("no way to reach Enedis is configured").provider(PROVIDER)),
+        };
+        Ok(Linky { config, relay, http, store, clock, auth, last_request_ms: Cell::new(None), requests: Cell::new(0) })
+    }
+
+    pub fn access(&self) -> &'static str {
+        match self.relay {
+            Relay::Gateway(_) => "gateway",
+            Relay::Conso(_) => "conso",
+            Relay::Enedis(_) => "enedis",
+        }
+    }
+
+    /// Today in Paris: data exist up to yesterday.
+    pub fn today(&self) -> Date {
+        paris_date(self.clock.now_ms())
+    }
+
+    pub fn oauth(&self) -> Option<&OAuthClient<H, S, C, K>> {
+        match &self.auth {
+            Auth::OAuth(client) => Some(client),
+            Auth::Token(_) => None,
+        }
+    }
+
+    /// The meters the consent covers.
+    pub async fn meters(&self) -> Result<Vec<String>> {
+        let meters = match (&self.relay, &self.auth) {
+            (Relay::Conso(_), Auth::Token(token)) => api::conso_token_meters(token)?,
+            (Relay::Gateway(_), Auth::OAuth(client)) => {
+                let status = client.status().await?;
+                if !status.logged_in {
+                    return Err(Error::new(ErrorCode::AuthRequired, "not logged in to Linky: run `wattbridge linky login`").provider(PROVIDER));
+                }
+                let list = status.extra.get("usage_points_id").or(status.extra.get("usage_point_id"));
+                api::split_meters(list.and_then(|v| v.as_str()).unwrap_or(""))
+            }
+            _ => load::<Consent>(&self.store, CONSENT_KEY).await?.map(|c| c.meters).unwrap_or_default(),
+        };
+        if meters.is_empty() {
+            return Err(Error::new(ErrorCode::ConsentRequired, "no meter is covered by the consent: give it again at Enedis").provider(PROVIDER));
+        }
+        Ok(meters)
+    }
+
+    /// The configured meter, which must be in the consent, or its first one.
+    pub async fn meter(&self) -> Result<String> {
+        let meters = self.meters().await?;
+        match &self.config.meter {
+            Some(meter) if meters.contains(meter) => Ok(meter.clone()),
+            Some(meter) => Err(Error::invalid_input(format!(
+                "meter {meter} is not covered by this consent; it covers {}",
+                meters.join(", ")
+            ))
+            .provider(PROVIDER)),
+            None => Ok(meters[0].clone()),
+        }
+    }
+
+    // ---- own Enedis app: consent ----
+
+    /// The Enedis page where a customer consents to the app (for 3 years).
+    pub async fn consent_url(&self, redirect_uri: Option<&str>) -> Result<String> {
+        let state = random_token(16)?;
+        save(&self.store, CONSENT_PENDING_KEY, &PendingConsent { state: state.clone() }).await?;
+        let client_id = self.config.app_client_id.as_deref().unwrap_or(&self.config.client_id);
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("client_id", client_id).append_pair("response_type", "code").append_pair("state", &state).append_pair("duration", "P3Y");
+        if let Some(uri) = redirect_uri {
+            query.append_pair("redirect_uri", uri);
+        }
+        Ok(format!("{}?{}", self.config.consent_url, query.finish()))
+    }
+
+    /// Read the redirect back from the consent page: `usage_point_id=A;B`.
+    pub async fn complete_consent(&self, callback_url: &str) -> Result<Vec<String>> {
+        let params = crate::oauth::api::callback_params(callback_url);
+        let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let pending: Option<PendingConsent> = load(&self.store, CONSENT_PENDING_KEY).await?;
+        if pending.is_none() || param("state") != pending.as_ref().map(|p| p.state.as_str()) {
+            return Err(Error::invalid_input("this consent answer does not belong to the consent we asked for (state mismatch)").provider(PROVIDER));
+        }
+        if let Some(error) = param("error") {
+            return Err(Error::new(ErrorCode::ConsentRequired, format!("the consent was not given ({error})")).provider(PROVIDER));
+        }
+        let meters = api::split_meters(param("usage_point_id").unwrap_or(""));
+        if meters.is_empty() {
+            return Err(Error::new(ErrorCode::BadResponse, "the consent answer names no meter (usage_point_id)").provider(PROVIDER));
+        }
+        save(&self.store, CONSENT_KEY, &Consent { meters: meters.clone() }).await?;
+        self.store.delete(CONSENT_PENDING_KEY).await?;
+        Ok(meters)
+    }
+
+    // ---- fetching ----
+
+    /// Fetch `[from, to)` of a series into the history (default: everything
+    /// Enedis keeps, up to yesterday). Days stored before are skipped except
+    /// the correction window. Stops with a resumable error when Enedis keeps
+    /// refusing; what was fetched until then stays stored.
+    pub async fn fetch(&self, series: Series, from: Option<Date>, to: Option<Date>, on_progress: impl Fn(Progress)) -> Result<FetchReport> {
+        let meter = self.meter().await?;
+        let today = self.today();
+        let history = History::new(&self.store, &meter, series);
+        let mut index = history.index().await?;
+        let from = from.unwrap_or(Date(i32::MIN / 2));
+        let to = to.unwrap_or(today);
+        if from >= to {
+            return Err(Error::invalid_input(format!("--from {from} must be before --to {to}")).provider(PROVIDER));
+        }
+        let planned = plan(series, from, to, today, &index.coverage, self.config.correction_days, index.earliest);
+        let total = planned.windows.len() as u32;
+        let requests_before = self.requests.get();
+        let mut report = FetchReport {
+            meter: meter.clone(),
+            series: series.name(),
+            from: planned.from,
+            to: planned.to,
+            windows: total,
+            requests: 0,
+            minimum_requests: minimum_requests(series, planned.to.0 - planned.from.0) as u32,
+            points: 0,
+            holes: Vec::new(),
+            skipped: Vec::new(),
+        };
+        on_progress(Progress { done: 0, total });
+        for (done, window) in planned.windows.iter().enumerate() {
+            let outcome = self.fetch_window(series, &meter, *window).await;
+            report.requests = self.requests.get() - requests_before;
+            match outcome {
+                Ok(answer) => {
+                    let settled = window.end <= today.add_days(-SETTLED_DAYS);
+                    let last_data = answer.points.last().map(|p| paris_date(p.end - 1).add_days(1));
+                    let covered_to = if settled { window.end } else { last_data.unwrap_or(window.start).min(window.end) };
+                    history.record(&answer.points, window.start, covered_to).await?;
+                    report.points += answer.points.len() as u32;
+                    report.holes.extend(answer.holes);
+                }
+                Err(err) if matches!(err.code, ErrorCode::BeforeActivation | ErrorCode::BeforeHistoryLimit) => {
+                    // Everything older is refused too: find where data begin inside this window, then stop.
+                    let found = self.find_first_day(series, &meter, *window, &history, &mut report).await?;
+                    index = history.index().await?;
+                    index.earliest = Some(found);
+                    history.save_index(&index).await?;
+                    report.skipped.push(skip(window.start, found, &err));
+                    report.requests = self.requests.get() - requests_before;
+                    break;
+                }
+                Err(err) if err.code == ErrorCode::NoData => {
+                    // Nothing at all, ever: most likely hourly collection is off; say so instead of asking on.
+                    if report.points == 0 && history.index().await?.coverage.first().is_none() {
+                        return Err(err);
+                    }
+                    if window.end <= today.add_days(-SETTLED_DAYS) {
+                        history.record(&[], window.start, window.end).await?;
+                    }
+                    report.holes.push(Hole { start: window.start.paris_midnight_ms(), end: window.end.paris_midnight_ms() });
+                    report.skipped.push(skip(window.start, window.end, &err));
+                }
+                Err(mut err) => {
+                    if matches!(err.code, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Network) {
+                        err.message.push_str(&format!(
+                            "; {done} of {total} windows of {} are stored, run the same fetch again later to continue",
+                            series.name()
+                        ));
+                    }
+                    return Err(err);
+                }
+            }
+            on_progress(Progress { done: done as u32 + 1, total });
+        }
+        Ok(report)
+    }
+
+    /// Enedis refused `window` as too old; find by bisection the first start
+    /// it accepts (Enedis refuses a whole window that begins too early), store
+    /// that part, and return it (`window.end` when none).
+    async fn find_first_day(&self, series: Series, meter: &str, window: Window, history: &History<'_, S>, report: &mut FetchReport) -> Result<Date> {
+        let (mut low, mut high) = (window.start.add_days(1), window.end);
+        let mut best = None;
+        while low < high {
+            let mid = Date(low.0 + (high.0 - low.0) / 2);
+            match self.fetch_window(series, meter, Window { start: mid, end: window.end }).await {
+                Ok(answer) => {
+                    best = Some((mid, answer));
+                    high = mid;
+                }
+                Err(err) if matches!(err.code, ErrorCode::BeforeActivation | ErrorCode::BeforeHistoryLimit) => low = mid.add_days(1),
+                Err(err) => return Err(err),
+            }
+        }
+        let Some((start, answer)) = best else { return Ok(window.end) };
+        history.record(&answer.points, start, window.end).await?;
+        report.points += answer.points.len() as u32;
+        report.holes.extend(answer.holes);
+        Ok(start)
+    }
+
+    async fn fetch_window(&self, series: Series, meter: &str, window: Window) -> Result<api::Answer> {
+        let response = self.request(series, meter, window).await?;
+        api::parse_answer(series, &response)
+    }
+
+    /// One metering request: paced under the per-second quota, retried on
+    /// 429 / 5xx / a dropped connection (honouring `Retry-After`, else
+    /// exponential backoff with jitter), never retried on 400 / 403 / 404.
+    async fn request(&self, series: Series, meter: &str, window: Window) -> Result<HttpResponse> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            self.pace().await;
+            self.requests.set(self.requests.get() + 1);
+            let build = |token: &Secret| api::data_request(&self.relay, series, meter, window.start, window.end, token);
+            let outcome = match &self.auth {
+                Auth::OAuth(client) => client.send_authorized(build).await,
+                Auth::Token(token) => self.http.send(build(token)).await.map_err(|e| e.provider(PROVIDER)),
+            };
+            let error = match outcome {
+                Ok(response) if response.is_success() => return Ok(response),
+                Ok(response) if response.status == 401 && matches!(self.auth, Auth::Token(_)) => {
+                    return Err(Error::new(ErrorCode::AuthRequired, "the Conso API refuses the token (expired or revoked): get a new one at conso.boris.sh and set linky.conso_token")
+                        .provider(PROVIDER)
+                        .status(401));
+                }
+                Ok(response) => {
+                    let error = api::status_error(&response, series, meter, window.start, window.end);
+                    if !api::is_retryable(response.status) {
+                        return Err(error);
+                    }
+                    error
+                }
+                Err(error) if error.code == ErrorCode::Network => error,
+                Err(error) => return Err(error),
+            };
+            if tries >= MAX_TRIES || error.retry_after.is_some_and(|s| s > MAX_WAIT_SECS) {
+                return Err(error);
+            }
+            let wait = match error.retry_after {
+                Some(seconds) => Duration::from_secs(seconds),
+                None => backoff(tries)?,
+            };
+            self.clock.sleep(wait).await;
+        }
+    }
+
+    /// Keep request starts at least 1 / rate apart (with a 5 % margin, so a
+    /// late timer never makes six requests land in one second).
+    async fn pace(&self) {
+        let rate = if self.config.max_requests_per_second > 0.0 { self.config.max_requests_per_second } else { 5.0 };
+        let gap_ms = (1000.0 / rate * 1.05) as i64;
+        if let Some(last) = self.last_request_ms.get() {
+            let wait = last + gap_ms - self.clock.now_ms();
+            if wait > 0 {
+                self.clock.sleep(Duration::from_millis(wait as u64)).await;
+            }
+        }
+        self.last_request_ms.set(Some(self.clock.now_ms()));
+    }
+
+    /// Requests sent since this client was made.
+    pub fn requests_sent(&self) -> u32 {
+        self.requests.get()
+    }
+
+    pub fn history(&self, meter: &str, series: Series) -> History<'_, S> {
+        History::new(&self.store, meter, series)
+    }
+
+    /// Stored points of a series for `[from, to)`.
+    pub async fn points(&self, series: Series, from: Date, to: Date) -> Result<Vec<Point>> {
+        let meter = self.meter().await?;
+        self.history(&meter, series).points(from, to).await
+    }
+}
+
+fn skip(start: Date, end: Date, err: &Error) -> Skipped {
+    Skipped { start, end, code: err.code.as_str(), message: err.message.clone() }
+}
+
+/// 2 s, 4 s, 8 s … plus up to 50 % random jitter, so many clients behind
+/// one gateway do not retry in step.
+fn backoff(tries: u32) -> Result<Duration> {
+    let base_ms = 2000u64 << tries.saturating_sub(1).min(6);
+    let random = random_bytes(2)?;
+    let jitter = u64::from(u16::from_le_bytes([random[0], random[1]])) * base_ms / 2 / 65_535;
+    Ok(Duration::from_millis(base_ms + jitter))
+}

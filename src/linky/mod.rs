@@ -1,0 +1,17 @@
+//! Enedis Linky (../shared/contracts/linky.md): access through the device-flow
+//! gateway, the Conso API or an own Enedis app; the five metering series;
+//! request planning within Enedis' windows and quota; a local history; and
+//! statistics in kWh and euros.
+
+pub mod api;
+pub mod client;
+pub mod history;
+pub mod model;
+pub mod plan;
+pub mod time;
+
+pub const PROVIDER: &str = "linky";
+
+pub use client::{FetchReport, Linky, LinkyConfig, Progress};
+pub use model::{Point, Series};
+pub use time::Date;

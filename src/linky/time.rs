@@ -1,0 +1,268 @@
+//! Calendar dates and Europe/Paris wall time, which is how Enedis speaks.
+//!
+//! Linky is the only provider that needs a time zone, and only this one. France
+//! follows the EU rule since 1996: summer time (UTC+2) from the last Sunday of
+//! March 01:00 UTC to the last Sunday of October 01:00 UTC, UTC+1 otherwise.
+//! Thirty lines of that rule replace a tz database in the wasm (DESIGN.md, size).
+//! Meter history reaches back three years, so the rule covers every date we see.
+
+use crate::core::{Error, Result};
+use std::fmt;
+
+const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
+
+/// A calendar date, stored as days since 1970-01-01 (proleptic Gregorian).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub i32);
+
+impl Date {
+    /// `None` for a month or day that does not exist.
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month as i32 + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day as i32 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Date(era * 146_097 + doe - 719_468))
+    }
+
+    pub fn ymd(self) -> (i32, u32, u32) {
+        let z = self.0 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        (yoe + era * 400 + i32::from(month <= 2), month, day)
+    }
+
+    /// `YYYY-MM-DD`, the only form Enedis and our CLI use.
+    pub fn parse(text: &str) -> Option<Date> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        Date::from_ymd(number(&text[0..4])? as i32, number(&text[5..7])?, number(&text[8..10])?)
+    }
+
+    pub fn add_days(self, days: i32) -> Date {
+        Date(self.0 + days)
+    }
+
+    /// 0 for Monday … 6 for Sunday (French weeks start on Monday).
+    pub fn weekday(self) -> u32 {
+        (self.0 + 3).rem_euclid(7) as u32
+    }
+
+    pub fn first_of_month(self) -> Date {
+        let (y, m, _) = self.ymd();
+        Date::from_ymd(y, m, 1).unwrap_or(self)
+    }
+
+    pub fn first_of_year(self) -> Date {
+        Date::from_ymd(self.ymd().0, 1, 1).unwrap_or(self)
+    }
+
+    /// The same day `months` months earlier, or the month's last day when it
+    /// has no such day (31 March minus one month is 28 or 29 February).
+    pub fn minus_months(self, months: u32) -> Date {
+        let (y, m, d) = self.ymd();
+        let index = y * 12 + m as i32 - 1 - months as i32;
+        let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+        Date::from_ymd(year, month, d.min(days_in_month(year, month))).unwrap_or(self)
+    }
+
+    /// `YYYY-MM`, the name of a month (history documents are kept per month).
+    pub fn month_name(self) -> String {
+        let (y, m, _) = self.ymd();
+        format!("{y:04}-{m:02}")
+    }
+
+    /// Midnight at the start of this day in Paris, as a UTC instant. Midnight
+    /// always exists in Paris (the clocks change at 02:00 and 03:00).
+    pub fn paris_midnight_ms(self) -> i64 {
+        let local = self.0 as i64 * DAY_MS;
+        // The offset at local midnight equals the one just before the UTC instant.
+        local - paris_offset_ms(local - 2 * HOUR_MS)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+// Dates are stored and exchanged as `YYYY-MM-DD`.
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Date::parse(&text).ok_or_else(|| serde::de::Error::custom("expected a date as YYYY-MM-DD"))
+    }
+}
+
+fn number(digits: &str) -> Option<u32> {
+    if digits.bytes().all(|b| b.is_ascii_digit()) { digits.parse().ok() } else { None }
+}
+
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+fn last_sunday(year: i32, month: u32) -> Date {
+    let last = Date::from_ymd(year, month, days_in_month(year, month)).unwrap_or(Date(0));
+    last.add_days(-(((last.weekday() + 1) % 7) as i32))
+}
+
+/// Paris' offset from UTC at a UTC instant, in ms (1 h or 2 h).
+pub fn paris_offset_ms(utc_ms: i64) -> i64 {
+    let year = Date(utc_ms.div_euclid(DAY_MS) as i32).ymd().0;
+    let summer_starts = last_sunday(year, 3).0 as i64 * DAY_MS + HOUR_MS;
+    let summer_ends = last_sunday(year, 10).0 as i64 * DAY_MS + HOUR_MS;
+    if (summer_starts..summer_ends).contains(&utc_ms) { 2 * HOUR_MS } else { HOUR_MS }
+}
+
+/// The Paris calendar date of a UTC instant.
+pub fn paris_date(utc_ms: i64) -> Date {
+    Date((utc_ms + paris_offset_ms(utc_ms)).div_euclid(DAY_MS) as i32)
+}
+
+/// Paris wall time of a UTC instant: the date and ms since local midnight.
+pub fn paris_local(utc_ms: i64) -> (Date, i64) {
+    let local = utc_ms + paris_offset_ms(utc_ms);
+    (Date(local.div_euclid(DAY_MS) as i32), local.rem_euclid(DAY_MS))
+}
+
+/// The UTC instants a Paris wall time can mean, earliest first: one normally,
+/// two in the repeated hour of the autumn change, none in the skipped spring
+/// hour. `ms_of_day` may be 24 h (Enedis writes the last half-hour's end as
+/// the next day's 00:00, but some clients say 24:00).
+pub fn paris_candidates(date: Date, ms_of_day: i64) -> Vec<i64> {
+    let local = date.0 as i64 * DAY_MS + ms_of_day;
+    [2 * HOUR_MS, HOUR_MS]
+        .into_iter()
+        .map(|offset| local - offset)
+        .filter(|utc| paris_offset_ms(*utc) == local - utc)
+        .collect()
+}
+
+/// A wall-clock time as Enedis writes it: `YYYY-MM-DD HH:MM:SS`, or with a
+/// `T`, seconds optional. Returns the date and ms since midnight.
+pub fn parse_local_datetime(text: &str) -> Result<(Date, i64)> {
+    let bad = || Error::invalid_input(format!("'{text}' is not a date and time (YYYY-MM-DD HH:MM[:SS])"));
+    if text.len() < 16 || !matches!(text.as_bytes()[10], b' ' | b'T') {
+        return Err(bad());
+    }
+    let date = Date::parse(&text[..10]).ok_or_else(bad)?;
+    let mut parts = text[11..].split(':');
+    let mut field = |max: u32| parts.next().and_then(number).filter(|n| *n <= max);
+    let (hours, minutes) = (field(24).ok_or_else(bad)?, field(59).ok_or_else(bad)?);
+    let seconds = match text[11..].len() {
+        5 => 0,
+        8 => field(59).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    let ms = ((hours * 60 + minutes) * 60 + seconds) as i64 * 1000;
+    if ms > DAY_MS {
+        return Err(bad());
+    }
+    Ok((date, ms))
+}
+
+/// An ISO 8601 UTC instant (`2026-11-21T10:00:00Z`), for exports and messages.
+pub fn format_utc(utc_ms: i64) -> String {
+    let date = Date(utc_ms.div_euclid(DAY_MS) as i32);
+    let ms = utc_ms.rem_euclid(DAY_MS) / 1000;
+    format!("{date}T{:02}:{:02}:{:02}Z", ms / 3600, ms / 60 % 60, ms % 60)
+}
+
+/// Paris wall time with its offset (`2023-10-29T02:30:00+01:00`): unambiguous
+/// and still readable by a person in France.
+pub fn format_paris(utc_ms: i64) -> String {
+    let offset = paris_offset_ms(utc_ms);
+    let (date, ms) = paris_local(utc_ms);
+    let secs = ms / 1000;
+    format!("{date}T{:02}:{:02}:{:02}+0{}:00", secs / 3600, secs / 60 % 60, secs % 60, offset / HOUR_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> i64 {
+        let (date, ms) = parse_local_datetime(text).unwrap();
+        date.0 as i64 * DAY_MS + ms
+    }
+
+    #[test]
+    fn dates_round_trip_and_know_their_weekday() {
+        for days in [-800_000, -1, 0, 1, 19_448, 20_000, 2_932_896] {
+            let (y, m, d) = Date(days).ymd();
+            assert_eq!(Date::from_ymd(y, m, d), Some(Date(days)));
+        }
+        assert_eq!(Date::parse("2023-04-01").unwrap().to_string(), "2023-04-01");
+        assert_eq!(Date::parse("2023-04-01").unwrap().weekday(), 5, "a Saturday");
+        assert_eq!(Date::parse("2024-02-29").unwrap().add_days(1).to_string(), "2024-03-01");
+        assert_eq!(Date::parse("2023-02-29"), None);
+        assert_eq!(Date::parse("2023-4-01"), None);
+        assert_eq!(Date::parse("2024-03-31").unwrap().minus_months(1).to_string(), "2024-02-29");
+        assert_eq!(Date::parse("2026-01-15").unwrap().minus_months(36).to_string(), "2023-01-15");
+    }
+
+    #[test]
+    fn paris_switches_at_one_utc_on_the_last_sundays() {
+        // 2023: summer time from 26 March to 29 October.
+        assert_eq!(paris_offset_ms(utc("2023-03-26 00:59:59")), HOUR_MS);
+        assert_eq!(paris_offset_ms(utc("2023-03-26 01:00:00")), 2 * HOUR_MS);
+        assert_eq!(paris_offset_ms(utc("2023-10-29 00:59:59")), 2 * HOUR_MS);
+        assert_eq!(paris_offset_ms(utc("2023-10-29 01:00:00")), HOUR_MS);
+        assert_eq!(paris_date(utc("2023-06-30 22:30:00")).to_string(), "2023-07-01");
+        assert_eq!(format_paris(utc("2023-06-30 22:30:00")), "2023-07-01T00:30:00+02:00");
+    }
+
+    #[test]
+    fn wall_times_in_the_changes_are_missing_or_doubled() {
+        let spring = Date::parse("2023-03-26").unwrap();
+        assert_eq!(paris_candidates(spring, 2 * HOUR_MS + 30 * 60_000), Vec::<i64>::new());
+        assert_eq!(paris_candidates(spring, 3 * HOUR_MS), vec![utc("2023-03-26 01:00:00")]);
+        let autumn = Date::parse("2023-10-29").unwrap();
+        assert_eq!(
+            paris_candidates(autumn, 2 * HOUR_MS + 30 * 60_000),
+            vec![utc("2023-10-29 00:30:00"), utc("2023-10-29 01:30:00")]
+        );
+        assert_eq!(spring.paris_midnight_ms(), utc("2023-03-25 23:00:00"));
+        assert_eq!(spring.add_days(1).paris_midnight_ms(), utc("2023-03-26 22:00:00"));
+        assert_eq!(autumn.add_days(1).paris_midnight_ms() - autumn.paris_midnight_ms(), 25 * HOUR_MS);
+    }
+
+    #[test]
+    fn enedis_datetimes_parse_with_space_or_t() {
+        assert_eq!(parse_local_datetime("2023-04-01 00:30:00").unwrap().1, 30 * 60_000);
+        assert_eq!(parse_local_datetime("2023-04-01T12:06:20").unwrap().1, (12 * 3600 + 6 * 60 + 20) * 1000);
+        assert_eq!(parse_local_datetime("2023-04-01 24:00").unwrap().1, DAY_MS);
+        for bad in ["2023-04-01", "2023-04-01 25:00:00", "2023-04-01x00:30:00", "2023-04-01 00:61:00", "2023-04-01 24:00:01"] {
+            assert!(parse_local_datetime(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_utc(utc("2023-04-01 00:30:00")), "2023-04-01T00:30:00Z");
+    }
+}
