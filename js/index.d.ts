@@ -188,6 +188,114 @@ export class OAuthClient {
   logout(): Promise<void>;
 }
 
+export type LinkySeries = 'daily' | 'load-curve' | 'max-power' | 'production' | 'production-load-curve';
+export const LINKY_SERIES: LinkySeries[];
+
+export interface LinkyOptions {
+  /** Default: `conso` when `consoToken` is set, else `gateway`. */
+  access?: 'gateway' | 'conso' | 'enedis';
+  /** Device-flow gateway, default `https://enedis.domoticz.russandol.pro`. */
+  gatewayUrl?: string;
+  /** Client id at the gateway, default `wattbridge`. */
+  clientId?: string;
+  /** Conso API, default `https://conso.boris.sh/api`. */
+  consoApiUrl?: string;
+  /** A Conso API token: enough on its own to fetch. */
+  consoToken?: string;
+  /** Own Enedis app: the Data Connect API, default `https://gw.ext.prod.api.enedis.fr`. */
+  enedisApiUrl?: string;
+  appClientId?: string;
+  appClientSecret?: string;
+  /** Own Enedis app: the consent page. */
+  consentUrl?: string;
+  /** The meter (PRM, 14 digits) when the consent covers several; default its first. */
+  meter?: string;
+  /** Recent days fetched again on every run (default 3). */
+  correctionDays?: number;
+  /** Default 5, Enedis' per-application quota. */
+  maxRequestsPerSecond?: number;
+  store?: Store;
+}
+
+/** A gap (UTC unix ms, `[start, end)`) for which Enedis sent nothing. */
+export interface Hole {
+  start: number;
+  end: number;
+}
+
+export interface LinkyFetchReport {
+  meter: string;
+  series: LinkySeries;
+  /** The range after clamping to Enedis' history and to yesterday (Paris dates, `to` exclusive). */
+  from: string;
+  to: string;
+  /** Windows planned: days already stored are not asked again, except the correction window. */
+  windows: number;
+  /** Requests sent, retries and probes included. */
+  requests: number;
+  /** The fewest requests the whole range could take with nothing stored. */
+  minimumRequests: number;
+  points: number;
+  holes: Hole[];
+  /** Windows Enedis refused for good (before activation, no data). */
+  skipped: { start: string; end: string; code: ErrorCode; message: string }[];
+}
+
+/** One stored value; times in Paris wall time with offset. */
+export interface LinkyRow {
+  start: string;
+  end: string;
+  /** Wh (daily), average W (load curves) or VA (max power). */
+  value: number;
+  unit: 'Wh' | 'W' | 'VA';
+  /** Load curves: energy of the interval. */
+  wh?: number;
+  /** Max power: when the peak happened. */
+  peak_at?: string;
+}
+
+export interface LinkyStatus {
+  access: 'gateway' | 'conso' | 'enedis';
+  loggedIn: boolean;
+  tokenExpiresAtMs: number | null;
+  meters: string[];
+  meter: string | null;
+  /** Why no meter can be used (not logged in, no consent). */
+  problem: { code: ErrorCode; message: string; atMs: number } | null;
+  /** Today in Paris. */
+  today: string;
+  series: {
+    series: LinkySeries;
+    firstDay: string | null;
+    lastDay: string | null;
+    /** Days since the first stored day not fetched yet. */
+    missingDays: number;
+    /** Gaps inside the fetched days. */
+    holes: number;
+    /** Enedis has nothing before this date. */
+    earliest: string | null;
+    lastError: { code: ErrorCode; message: string; atMs: number } | null;
+  }[];
+}
+
+export class Linky {
+  constructor(options?: LinkyOptions);
+  readonly access: 'gateway' | 'conso' | 'enedis';
+  /** The OAuth client of the gateway or the app; null with a Conso token. */
+  oauth(): OAuthClient | null;
+  /** Device-flow login at the gateway. */
+  login(options: { onVerification: (v: DeviceVerification) => void; timeoutSeconds?: number }): Promise<TokenStatus>;
+  logout(): Promise<void>;
+  meters(): Promise<string[]>;
+  /** Fetch into the local history; by default everything Enedis keeps, up to yesterday. */
+  fetch(series: LinkySeries, options?: { from?: string | Date; to?: string | Date; onProgress?: (p: { done: number; total: number }) => void }): Promise<LinkyFetchReport>;
+  history(series: LinkySeries, options?: { from?: string | Date; to?: string | Date }): Promise<LinkyRow[]>;
+  export(series: LinkySeries, options?: { from?: string | Date; to?: string | Date; format?: 'csv' | 'json' }): Promise<string>;
+  status(): Promise<LinkyStatus>;
+  consentUrl(options?: { redirectUri?: string }): Promise<string>;
+  completeConsent(callbackUrl: string): Promise<string[]>;
+}
+
 /** Node only: a one-shot listener on 127.0.0.1 for an OAuth redirect (RFC 8252). */
 export function startLoopbackReceiver(options?: { path?: string; timeoutSeconds?: number }): Promise<{
   redirectUri: string;

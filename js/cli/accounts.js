@@ -1,6 +1,6 @@
 // The provider accounts the CLI logs in to, built from the settings. The token
 // documents live in the default store (WATTBRIDGE_HOME/state, mode 0600).
-import { OAuthClient } from '../node.js';
+import { Linky, OAuthClient } from '../node.js';
 
 const trim = (url) => url.replace(/\/+$/, '');
 
@@ -28,16 +28,26 @@ export function weheatAccount(settings) {
   }));
 }
 
-/** Linky through the Enedis device-flow gateway: refresh 20 min ahead, meters echoed on refresh. */
-export function linkyAccount(settings) {
-  const gateway = trim(settings.get('linky.gateway_url'));
-  return build(settings, 'linky.gateway_url', () => new OAuthClient({
-    provider: 'linky',
+/**
+ * Linky from the settings: the device-flow gateway by default, a Conso API
+ * token when one is set (enough on its own), or an own Enedis app.
+ * @param {{meter?: string}} [flags]
+ */
+export function linkyClient(settings, { meter } = {}) {
+  const number = (key) => {
+    const value = settings.get(key);
+    return value === undefined ? undefined : Number(value);
+  };
+  return build(settings, 'linky.gateway_url', () => new Linky({
+    access: settings.get('linky.access'),
+    gatewayUrl: trim(settings.get('linky.gateway_url')),
     clientId: settings.get('linky.client_id'),
-    tokenUrl: `${gateway}/device/token`,
-    deviceAuthorizationUrl: `${gateway}/device/code`,
-    refreshMarginSecs: 20 * 60,
-    refreshEchoFields: ['usage_points_id'],
-    loginHint: 'run `wattbridge linky login`',
+    consoApiUrl: trim(settings.get('linky.conso_api_url')),
+    consoToken: settings.get('linky.conso_token'),
+    enedisApiUrl: trim(settings.get('linky.enedis_api_url')),
+    appClientId: settings.get('linky.app_client_id'),
+    appClientSecret: settings.get('linky.app_client_secret'),
+    meter: meter ?? settings.get('linky.meter'),
+    correctionDays: number('linky.correction_days'),
   }));
 }

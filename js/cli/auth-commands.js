@@ -2,14 +2,18 @@
 import { text } from 'node:stream/consumers';
 import { WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
-import { linkyAccount, weheatAccount } from './accounts.js';
+import { linkyClient, weheatAccount } from './accounts.js';
 import { browserLogin, deviceLogin } from './login.js';
 
 const expiry = (status) => (status.expiresAtMs ? new Date(status.expiresAtMs).toISOString() : 'no expiry given');
 
-export async function linkyLogin({ timeout }) {
-  const account = linkyAccount(await loadSettings());
-  const status = await deviceLogin(account, { timeoutSeconds: timeout });
+export async function linkyLogin({ timeout, meter }) {
+  const linky = linkyClient(await loadSettings(), { meter });
+  if (linky.access !== 'gateway') {
+    const how = linky.access === 'conso' ? 'a Conso API token (linky.conso_token): no login needed' : 'an own Enedis app: run `wattbridge linky consent`';
+    throw new WattbridgeError(`Linky is set up with ${how}`, { code: 'invalid_input', provider: 'linky' });
+  }
+  const status = await deviceLogin(linky.oauth(), { timeoutSeconds: timeout });
   const meters = String(status.extra.usage_points_id ?? '').split(',').filter(Boolean);
   return {
     result: { provider: 'linky', meters, expiresAt: expiry(status) },
@@ -36,7 +40,7 @@ export async function weheatLogin({ username, passwordStdin, timeout }) {
 
 export async function logout(provider) {
   const settings = await loadSettings();
-  const account = provider === 'linky' ? linkyAccount(settings) : weheatAccount(settings);
+  const account = provider === 'linky' ? linkyClient(settings) : weheatAccount(settings);
   await account.logout();
   return { result: { provider, loggedIn: false }, text: `Logged out of ${provider === 'linky' ? 'Linky' : 'Weheat'}; the tokens are deleted.` };
 }

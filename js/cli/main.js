@@ -9,6 +9,7 @@ import { runDemo, renderDemo } from './demo.js';
 import { runSandbox } from './sandbox.js';
 import { linkyLogin, weheatLogin, logout } from './auth-commands.js';
 import { exitCodeOf } from './exit-codes.js';
+import { linkyMeters, linkyFetch, linkyStatus, linkyStats, linkyConsent } from './linky-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -35,6 +36,7 @@ Examples:
   wattbridge demo                 run the EnergyID slice against the built-in sandbox
   wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C
   wattbridge linky login          log in to Linky (device code, like gh auth login)
+  wattbridge linky fetch daily    fetch daily consumption into the local history
   wattbridge weheat login         log in to Weheat in your browser`,
   );
 
@@ -52,13 +54,59 @@ program
   .addOption(new Option('-p, --port <port>', 'port to listen on (0 picks a free one)').default(0).argParser(parsePort))
   .action(action(async (options, cmd) => runSandbox({ port: options.port, json: cmd.optsWithGlobals().json })));
 
-const linky = program.command('linky').description('Enedis Linky smart meter (through the device-flow gateway)');
+const linky = program
+  .command('linky')
+  .description('Enedis Linky smart meter: consent, history of the five series, statistics')
+  .addHelpText(
+    'after',
+    `
+Access: the device-flow gateway (\`linky login\`), or a Conso API token
+(WATTBRIDGE_LINKY_CONSO_TOKEN, enough on its own), or an own Enedis app
+(linky.app_client_id/_secret, then \`linky consent\`). Dates are Paris dates,
+YYYY-MM-DD, --to exclusive; data exist up to yesterday.
+
+Examples:
+  wattbridge linky login
+  wattbridge linky fetch daily --from 2025-01-01
+  wattbridge linky fetch load-curve --from 2025-11-01 --to 2025-11-08 --format csv > curve.csv
+  wattbridge linky stats`,
+  );
+const meterOption = () => new Option('--meter <PRM>', 'the meter (14 digits) when the consent covers several; default its first').argParser(parseMeter);
 linky
   .command('login')
   .description('log in through the gateway: shows a code to enter at the URL it prints, then waits for your consent')
   .addOption(new Option('--timeout <seconds>', 'stop waiting after this long').argParser(parsePositive))
   .action(action((options) => linkyLogin(options)));
 linky.command('logout').description('forget the Linky tokens').action(action(() => logout('linky')));
+linky
+  .command('meters')
+  .description('list the meters (PRM) the consent covers')
+  .action(action((options) => linkyMeters(options)));
+linky
+  .command('fetch')
+  .description('fetch a series into the local history (only what is not stored yet, plus the last days), then print it')
+  .argument('<series>', 'daily | load-curve | max-power | production | production-load-curve')
+  .addOption(new Option('--from <date>', 'first day (default: as far back as Enedis keeps)').argParser(parseDate))
+  .addOption(new Option('--to <date>', 'day after the last one (default: today)').argParser(parseDate))
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']))
+  .addOption(meterOption())
+  .action(action((series, options, cmd) => linkyFetch(series, options, cmd.optsWithGlobals())));
+linky
+  .command('stats')
+  .description('kWh for yesterday, this week, last week, this month, last month and this year, with cost')
+  .addOption(meterOption())
+  .action(action((options, cmd) => linkyStats(options, cmd.optsWithGlobals())));
+linky
+  .command('status')
+  .description('token, consent, and per series what is stored and what is missing')
+  .addOption(meterOption())
+  .action(action((options) => linkyStatus(options)));
+linky
+  .command('consent')
+  .description('own Enedis app: print the consent page URL, or record the URL Enedis redirected to')
+  .argument('[redirected-url]', 'the URL the customer came back to after consenting')
+  .option('--redirect-uri <url>', 'where Enedis sends the customer back (as registered for your app)')
+  .action(action((callbackUrl, options) => linkyConsent(callbackUrl, options)));
 
 const weheat = program.command('weheat').description('Weheat heat pump (cloud API)');
 weheat
@@ -78,6 +126,18 @@ function parsePositive(value) {
   return number;
 }
 
+function parseDate(value) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new WattbridgeError(`expected a date as YYYY-MM-DD, not "${value}"`, { code: 'invalid_input' });
+  }
+  return value;
+}
+
+function parseMeter(value) {
+  if (!/^\d{14}$/.test(value)) throw new WattbridgeError(`--meter must be a PRM of 14 digits, not "${value}"`, { code: 'invalid_input' });
+  return value;
+}
+
 function parsePort(value) {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -88,10 +148,11 @@ function parsePort(value) {
 
 /** Wrap a command: print its result in the chosen format, or its error, and set the exit code. */
 function action(run) {
-  return async (options, cmd) => {
+  return async (...args) => {
+    const cmd = args[args.length - 1];
     const json = cmd.optsWithGlobals().json;
     try {
-      const outcome = await run(options, cmd);
+      const outcome = await run(...args);
       if (outcome === undefined) return;
       process.stdout.write(json ? `${JSON.stringify(outcome.result)}\n` : `${outcome.text}\n`);
     } catch (err) {

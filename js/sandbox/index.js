@@ -6,9 +6,17 @@ import { createServer } from 'node:http';
 import { CORS_HEADERS, sendJson } from './http.js';
 import { createEnergyIdService, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './energyid.js';
 import { createWeheatService, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER } from './weheat.js';
-import { createLinkyService, LINKY_CLIENT_ID, SANDBOX_METERS } from './linky.js';
+import { createLinkyService } from './linky.js';
 
-export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER, LINKY_CLIENT_ID, SANDBOX_METERS };
+export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER };
+export {
+  LINKY_CLIENT_ID,
+  SANDBOX_METERS,
+  SANDBOX_LINKY_METERS,
+  SANDBOX_CONSO_TOKEN,
+  ENEDIS_APP_CLIENT_ID,
+  ENEDIS_APP_CLIENT_SECRET,
+} from './linky.js';
 
 /**
  * @param {object} [options]
@@ -16,7 +24,7 @@ export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID
  * @param {string} [options.host] default 127.0.0.1
  * @param {object} [options.energyid] options of the EnergyID service
  * @param {object} [options.weheat] options of the Weheat service
- * @param {object} [options.linky] options of the Enedis gateway service
+ * @param {object} [options.linky] options of the Enedis services (gateway, own app, Conso API)
  */
 export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}, weheat = {}, linky = {} } = {}) {
   const services = {
@@ -59,7 +67,8 @@ export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}
       energyid: { helloUrl: `${origin}/energyid/hello` },
       // The names of DESIGN.md's settings: weheat.auth_url is the realm, linky.gateway_url the gateway.
       weheat: { authUrl: `${origin}/weheat/auth/realms/Weheat`, apiUrl: `${origin}/weheat` },
-      linky: { gatewayUrl: `${origin}/linky` },
+      // One origin plays the gateway, the Enedis API host (and its consent page) and the Conso API.
+      linky: { gatewayUrl: `${origin}/linky`, consoApiUrl: `${origin}/linky/conso/api`, enedisApiUrl: `${origin}/linky` },
     },
     energyid: services.energyid,
     weheat: services.weheat,

@@ -5,6 +5,7 @@ use super::api::{self, Relay};
 use super::history::History;
 use super::model::{Hole, Point, Series};
 use super::plan::{minimum_requests, plan, Window};
+use super::stats::{self, DayEnergy, HourEnergy, PeriodTotals, Tariff};
 use super::time::{paris_date, Date};
 use super::PROVIDER;
 use crate::core::crypto::{random_bytes, random_token};
@@ -173,6 +174,56 @@ pub struct FetchReport {
     pub skipped: Vec<Skipped>,
 }
 
+/// How the last fetch of a series ended, when it failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastError {
+    pub code: String,
+    pub message: String,
+    pub at_ms: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesStatus {
+    pub series: &'static str,
+    /// First and last day stored.
+    pub first_day: Option<Date>,
+    pub last_day: Option<Date>,
+    /// Days between the first stored day and yesterday not fetched yet.
+    pub missing_days: i32,
+    /// Gaps inside the fetched days (Enedis sent nothing for them).
+    pub holes: u32,
+    /// Enedis has nothing before this date (activation).
+    pub earliest: Option<Date>,
+    pub last_error: Option<LastError>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkyStatus {
+    pub access: &'static str,
+    pub logged_in: bool,
+    pub token_expires_at_ms: Option<i64>,
+    pub meters: Vec<String>,
+    pub meter: Option<String>,
+    /// Why no meter can be used (not logged in, no consent), when that is so.
+    pub problem: Option<LastError>,
+    pub today: Date,
+    pub series: Vec<SeriesStatus>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkyStats {
+    pub meter: String,
+    pub today: Date,
+    pub periods: PeriodTotals,
+    pub daily: Vec<DayEnergy>,
+    /// Yesterday, hour by hour (from the load curve).
+    pub hourly: Vec<HourEnergy>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Consent {
     meters: Vec<String>,
@@ -322,6 +373,20 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
     /// refusing; what was fetched until then stays stored.
     pub async fn fetch(&self, series: Series, from: Option<Date>, to: Option<Date>, on_progress: impl Fn(Progress)) -> Result<FetchReport> {
         let meter = self.meter().await?;
+        let result = self.fetch_meter(&meter, series, from, to, on_progress).await;
+        // Remember how the last fetch ended, so `status` can tell a missing consent at a glance.
+        let history = History::new(&self.store, &meter, series);
+        let mut index = history.index().await?;
+        let last_error = result.as_ref().err().map(|e| LastError { code: e.code.as_str().to_owned(), message: e.message.clone(), at_ms: self.clock.now_ms() });
+        if index.last_error != last_error {
+            index.last_error = last_error;
+            history.save_index(&index).await?;
+        }
+        result
+    }
+
+    async fn fetch_meter(&self, meter: &str, series: Series, from: Option<Date>, to: Option<Date>, on_progress: impl Fn(Progress)) -> Result<FetchReport> {
+        let meter = meter.to_owned();
         let today = self.today();
         let history = History::new(&self.store, &meter, series);
         let mut index = history.index().await?;
@@ -477,6 +542,75 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             }
         }
         self.last_request_ms.set(Some(self.clock.now_ms()));
+    }
+
+    /// Token, consent and what is stored or missing, per series.
+    pub async fn status(&self) -> Result<LinkyStatus> {
+        let tokens = match &self.auth {
+            Auth::OAuth(client) => Some(client.status().await?),
+            Auth::Token(_) => None,
+        };
+        let logged_in = tokens.as_ref().map_or(true, |t| t.logged_in) || self.access() == "enedis";
+        let (meters, meter, problem) = match self.meter().await {
+            Ok(meter) => (self.meters().await?, Some(meter), None),
+            Err(err) => (Vec::new(), None, Some(LastError { code: err.code.as_str().to_owned(), message: err.message, at_ms: self.clock.now_ms() })),
+        };
+        let today = self.today();
+        let mut series_status = Vec::new();
+        if let Some(meter) = &meter {
+            for series in Series::ALL {
+                let history = self.history(meter, series);
+                let index = history.index().await?;
+                let first_day = index.coverage.first();
+                let last_day = index.coverage.last_end().map(|d| d.add_days(-1));
+                let covered_days: i32 = index.coverage.ranges().iter().map(|(a, b)| b.0 - a.0).sum();
+                let missing_days = first_day.map_or(0, |first| today.0 - first.0 - covered_days);
+                let holes = match first_day {
+                    Some(first) => history.holes(first, today).await?.len() as u32,
+                    None => 0,
+                };
+                series_status.push(SeriesStatus { series: series.name(), first_day, last_day, missing_days, holes, earliest: index.earliest, last_error: index.last_error });
+            }
+        }
+        Ok(LinkyStatus {
+            access: self.access(),
+            logged_in,
+            token_expires_at_ms: tokens.and_then(|t| t.expires_at_ms),
+            meters,
+            meter,
+            problem,
+            today,
+            series: series_status,
+        })
+    }
+
+    /// The seed's six periods in kWh (and cost with a tariff), the daily
+    /// series of `[from, to)` (default: this month) and yesterday's hours.
+    /// Reads only the local history: fetch first.
+    pub async fn stats(&self, tariff: Option<&Tariff>, from: Option<Date>, to: Option<Date>) -> Result<LinkyStats> {
+        let meter = self.meter().await?;
+        let today = self.today();
+        let (from, to) = (from.unwrap_or(today.add_days(-1).first_of_month()), to.unwrap_or(today));
+        // Far enough back for last week, last month and this year.
+        let start = today.first_of_year().min(today.add_days(-1).first_of_month().minus_months(1)).min(today.add_days(-14)).min(from);
+        let end = today.max(to);
+        let daily_points = self.history(&meter, Series::DailyConsumption).points(start, end).await?;
+        let curve = self.history(&meter, Series::ConsumptionLoadCurve).points(start, end).await?;
+        let daily = stats::daily_energy(&daily_points, &curve, Series::DailyConsumption, Series::ConsumptionLoadCurve);
+        let periods = stats::period_totals(&daily, today, tariff, &curve);
+        let yesterday = today.add_days(-1);
+        let yesterday_curve: Vec<Point> = curve
+            .iter()
+            .filter(|p| p.start >= yesterday.paris_midnight_ms() && p.start < today.paris_midnight_ms())
+            .copied()
+            .collect();
+        Ok(LinkyStats {
+            meter,
+            today,
+            periods,
+            daily: daily.into_iter().filter(|d| d.date >= from && d.date < to).collect(),
+            hourly: stats::hourly_energy(&yesterday_curve, Series::ConsumptionLoadCurve),
+        })
     }
 
     /// Requests sent since this client was made.

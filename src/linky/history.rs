@@ -25,6 +25,9 @@ pub(crate) struct SeriesIndex {
     /// Enedis refused anything before this date (meter activation).
     #[serde(default)]
     pub earliest: Option<Date>,
+    /// How the last fetch failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<super::client::LastError>,
 }
 
 pub struct History<'a, S> {

@@ -5,9 +5,11 @@
 
 pub mod api;
 pub mod client;
+pub mod export;
 pub mod history;
 pub mod model;
 pub mod plan;
+pub mod stats;
 pub mod time;
 
 pub const PROVIDER: &str = "linky";

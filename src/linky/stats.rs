@@ -14,7 +14,8 @@ const DAY_MINUTES: u16 = 1440;
 const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// Energy of one Paris day, in Wh.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DayEnergy {
     pub date: Date,
     pub wh: f64,
@@ -22,7 +23,8 @@ pub struct DayEnergy {
 
 /// Energy of one hour, in Wh. UTC hours are Paris hours too: both offsets are
 /// whole hours.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HourEnergy {
     /// UTC ms of the hour's start.
     pub start: i64,
@@ -32,7 +34,8 @@ pub struct HourEnergy {
 }
 
 /// One period `[from, to)` of Paris days, in kWh.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Period {
     pub from: Date,
     /// Exclusive.
@@ -46,7 +49,8 @@ pub struct Period {
     pub cost: Option<f64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PeriodTotals {
     pub yesterday: Period,
     pub this_week: Period,
@@ -62,11 +66,8 @@ pub struct PeriodTotals {
 /// only needed for a peak/off-peak cost.
 pub fn period_totals(daily: &[DayEnergy], today: Date, tariff: Option<&Tariff>, curve: &[Point]) -> PeriodTotals {
     let period = |from: Date, to: Date| {
-        let (mut wh, mut days_with_data) = (0.0, 0);
-        for day in daily.iter().filter(|d| d.date >= from && d.date < to) {
-            wh += day.wh;
-            days_with_data += 1;
-        }
+        let in_period = daily.iter().filter(|d| d.date >= from && d.date < to);
+        let (wh, days_with_data) = in_period.fold((0.0, 0), |(wh, n), d| (wh + d.wh, n + 1));
         let (from_ms, to_ms) = (from.paris_midnight_ms(), to.paris_midnight_ms());
         let cost = tariff.and_then(|t| cost(t, from_ms, to_ms, daily, curve, Series::ConsumptionLoadCurve));
         Period { from, to, kwh: wh / 1000.0, days_with_data, days: (to.0 - from.0).max(0) as u32, cost }
@@ -239,10 +240,8 @@ fn parse_days(text: &str) -> Result<u8> {
     for part in text.split(',') {
         let (a, b) = part.split_once('-').unwrap_or((part, part));
         let (Some(mut day), Some(last)) = (index(a), index(b)) else {
-            return Err(Error::invalid_config(format!(
-                "off-peak days '{}' are not mon, tue, wed, thu, fri, sat, sun or a range like mon-fri",
-                part.trim()
-            )));
+            let part = part.trim();
+            return Err(Error::invalid_config(format!("off-peak days '{part}' are not among mon … sun, nor a range like mon-fri")));
         };
         loop {
             mask |= 1 << day;
@@ -272,8 +271,8 @@ fn parse_slot(text: &str) -> Result<(u16, u16)> {
 
 fn minutes(text: &str) -> Option<u16> {
     let (h, m) = text.trim().split_once(':')?;
-    let digits = |s: &str, max: usize| (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(h, 2) || !digits(m, 2) || m.len() != 2 {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !(1..=2).contains(&h.len()) || m.len() != 2 || !digits(h) || !digits(m) {
         return None;
     }
     let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
@@ -413,11 +412,8 @@ mod tests {
         let mut curve = flat(h, h + 45 * min, 15, 400.0); // 3 × 100 Wh
         curve.push(Point { start: h + 45 * min, end: h + 75 * min, value: 1000.0, at: None }); // 250 + 250 Wh
         curve.extend(flat(h + 2 * HOUR_MS, h + 3 * HOUR_MS, 60, 600.0)); // one PT60M
-        let expected = vec![
-            HourEnergy { start: h, wh: 550.0, complete: true },
-            HourEnergy { start: h + HOUR_MS, wh: 250.0, complete: false },
-            HourEnergy { start: h + 2 * HOUR_MS, wh: 600.0, complete: true },
-        ];
+        let hour = |n: i64, wh: f64, complete: bool| HourEnergy { start: h + n * HOUR_MS, wh, complete };
+        let expected = vec![hour(0, 550.0, true), hour(1, 250.0, false), hour(2, 600.0, true)];
         assert_eq!(hourly_energy(&curve, LC), expected);
         curve.reverse();
         assert_eq!(hourly_energy(&curve, LC), expected);
@@ -425,24 +421,22 @@ mod tests {
 
     #[test]
     fn off_peak_slots_parse_and_cross_midnight_into_the_next_day() {
-        let every = OffPeakSlots::parse("22:00-06:00").unwrap();
-        for day in 0..7 {
-            assert!(every.is_off_peak(day, 22 * 60) && every.is_off_peak(day, 23 * 60 + 59) && every.is_off_peak(day, 0));
-            assert!(every.is_off_peak(day, 5 * 60 + 59) && !every.is_off_peak(day, 6 * 60) && !every.is_off_peak(day, 21 * 60 + 59));
-        }
-        let two = OffPeakSlots::parse(" 1:30-07:30 , 12:30-14:30 ").unwrap();
-        assert!(two.is_off_peak(2, 90) && !two.is_off_peak(2, 89) && two.is_off_peak(2, 13 * 60) && !two.is_off_peak(2, 14 * 60 + 30));
-        let week = OffPeakSlots::parse("mon-fri=22:00-06:00;sat,sun=00:00-24:00").unwrap();
-        let (mon, tue, fri, sat, sun) = (0, 1, 4, 5, 6);
-        assert!(!week.is_off_peak(mon, 3 * 60), "Sunday names no night slot");
-        assert!(week.is_off_peak(mon, 22 * 60 + 30) && week.is_off_peak(tue, 3 * 60) && !week.is_off_peak(tue, 12 * 60));
-        assert!(week.is_off_peak(fri, 23 * 60) && week.is_off_peak(sat, 12 * 60) && week.is_off_peak(sun, 23 * 60 + 59));
-        let saturday_night = OffPeakSlots::parse("sat=22:00-06:00").unwrap();
-        assert!(saturday_night.is_off_peak(sat, 23 * 60) && saturday_night.is_off_peak(sun, 5 * 60));
-        assert!(!saturday_night.is_off_peak(sat, 5 * 60) && !saturday_night.is_off_peak(sun, 23 * 60));
-        let wrap = OffPeakSlots::parse("SUN-mon=12:00-13:00;22:00-24:00").unwrap();
-        assert!(wrap.is_off_peak(sun, 12 * 60) && wrap.is_off_peak(mon, 12 * 60) && !wrap.is_off_peak(tue, 12 * 60));
-        assert!(wrap.is_off_peak(tue, 23 * 60) && !wrap.is_off_peak(tue, 0) && !wrap.is_off_peak(7, 23 * 60));
+        let expect = |text: &str, cases: &[(u32, &str, bool)]| {
+            let slots = OffPeakSlots::parse(text).unwrap();
+            for &(day, time, off) in cases {
+                assert_eq!(slots.is_off_peak(day, minutes(time).unwrap() as u32), off, "{text}: day {day} {time}");
+            }
+        };
+        let (mon, tue, wed, fri, sat, sun) = (0, 1, 2, 4, 5, 6);
+        expect("22:00-06:00", &[(mon, "22:00", true), (sun, "23:59", true), (wed, "00:00", true), (mon, "05:59", true), (wed, "06:00", false), (sun, "21:59", false)]);
+        expect(" 1:30-07:30 , 12:30-14:30 ", &[(wed, "01:30", true), (wed, "01:29", false), (wed, "13:00", true), (wed, "14:30", false)]);
+        // Sunday names no night slot, so Monday morning is peak.
+        let week = "mon-fri=22:00-06:00;sat,sun=00:00-24:00";
+        expect(week, &[(mon, "03:00", false), (mon, "22:30", true), (tue, "03:00", true), (tue, "12:00", false), (fri, "23:00", true), (sat, "12:00", true), (sun, "23:59", true)]);
+        // The night belongs to the evening's day.
+        expect("sat=22:00-06:00", &[(sat, "23:00", true), (sun, "05:00", true), (sat, "05:00", false), (sun, "23:00", false)]);
+        // Ranges may wrap; a bare group means every day; 24:00 ends a day, 7 is no day.
+        expect("SUN-mon=12:00-13:00;22:00-24:00", &[(sun, "12:00", true), (mon, "12:00", true), (tue, "12:00", false), (tue, "23:00", true), (tue, "00:00", false), (7, "23:00", false)]);
         let bad = [
             "", " ", "xx", "22:00", "22-06", "22:00-6", "25:00-06:00", "22:60-06:00", "24:00-06:00", "22:00-24:01",
             "22:00-22:00", "moon=22:00-06:00", "mon-fri=", "mon=22:00-06:00;", "22:00-06:00,", "+1:00-02:00", "mon-=01:00-02:00",
@@ -459,26 +453,15 @@ mod tests {
         assert_eq!(Tariff::parse("base", Some(0.25), Some(9.0), None, None).unwrap(), Tariff::Base { price_per_kwh: 0.25 });
         let hphc = Tariff::parse("HPHC", None, Some(0.2), Some(0.15), Some("22:00-06:00")).unwrap();
         assert!(matches!(hphc, Tariff::PeakOffPeak { peak_price, off_peak_price, .. } if peak_price == 0.2 && off_peak_price == 0.15));
+        let night = Some("22:00-06:00");
         let failures = [
-            Tariff::parse("base", None, None, None, None),
-            Tariff::parse("base", Some(-1.0), None, None, None),
-            Tariff::parse("base", Some(f64::NAN), None, None, None),
-            Tariff::parse("tempo", Some(0.2), None, None, None),
-            Tariff::parse("peak-off-peak", None, Some(0.2), Some(0.15), None),
-            Tariff::parse("peak-off-peak", None, None, Some(0.15), Some("22:00-06:00")),
-            Tariff::parse("peak-off-peak", None, Some(0.2), Some(0.15), Some("night")),
+            ("base", None, None, None), ("base", Some(-1.0), None, None), ("base", Some(f64::NAN), None, None),
+            ("tempo", Some(0.2), Some(0.2), night), ("peak-off-peak", None, Some(0.2), None),
+            ("hphc", None, None, night), ("hphc", None, Some(0.2), Some("night")),
         ];
-        for failure in failures {
-            assert_eq!(failure.unwrap_err().code, ErrorCode::InvalidConfig);
+        for (kind, base, peak, slots) in failures {
+            assert_eq!(Tariff::parse(kind, base, peak, Some(0.15), slots).unwrap_err().code, ErrorCode::InvalidConfig, "{kind} {slots:?}");
         }
-    }
-
-    #[test]
-    fn base_cost_prices_daily_energy() {
-        let daily = [10_000.0, 20_000.0, 30_000.0].iter().enumerate().map(|(i, wh)| DayEnergy { date: d("2024-01-10").add_days(i as i32), wh: *wh }).collect::<Vec<_>>();
-        let base = Tariff::Base { price_per_kwh: 0.25 };
-        let (from, to) = (d("2024-01-11").paris_midnight_ms(), d("2024-01-13").paris_midnight_ms());
-        assert!(close(cost(&base, from, to, &daily, &[], LC).unwrap(), 50.0 * 0.25));
     }
 
     #[test]

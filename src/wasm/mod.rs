@@ -8,5 +8,6 @@ mod energyid;
 pub mod error;
 pub mod http;
 pub mod log;
+mod linky;
 mod oauth;
 pub mod store;

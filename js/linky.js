@@ -1,0 +1,122 @@
+// Linky for JS users: log in (device flow, Conso token or own Enedis app),
+// fetch the five Enedis series into the local history, export, statistics.
+
+import { LinkySession } from '../pkg/wattbridge.js';
+import { OAuthClient } from './oauth.js';
+import { WattbridgeError } from './errors.js';
+import { defaults } from './defaults.js';
+
+/** The series names, as the CLI and `fetch` take them. */
+export const LINKY_SERIES = ['daily', 'load-curve', 'max-power', 'production', 'production-load-curve'];
+
+export class Linky {
+  #session;
+  #store;
+
+  /**
+   * @param {object} [options]
+   * @param {'gateway'|'conso'|'enedis'} [options.access] default: `conso` when `consoToken` is set, else `gateway`
+   * @param {string} [options.gatewayUrl] device-flow gateway (default https://enedis.domoticz.russandol.pro)
+   * @param {string} [options.clientId] client id at the gateway (default "wattbridge")
+   * @param {string} [options.consoApiUrl] Conso API (default https://conso.boris.sh/api)
+   * @param {string} [options.consoToken] Conso API token: enough on its own to fetch
+   * @param {string} [options.enedisApiUrl] own Enedis app: Data Connect API (default https://gw.ext.prod.api.enedis.fr)
+   * @param {string} [options.appClientId] own Enedis app: client id
+   * @param {string} [options.appClientSecret] own Enedis app: client secret
+   * @param {string} [options.consentUrl] own Enedis app: consent page
+   * @param {string} [options.meter] the meter (PRM, 14 digits) when the consent covers several
+   * @param {number} [options.correctionDays] recent days fetched again each time (default 3)
+   * @param {number} [options.maxRequestsPerSecond] default 5, Enedis' quota
+   * @param {import('./index.js').Store} [options.store]
+   */
+  constructor({ store, ...config } = {}) {
+    this.#store = store ?? defaults.store();
+    this.#session = new LinkySession(JSON.stringify(dropUndefined(config)), this.#store);
+  }
+
+  /** `gateway`, `conso` or `enedis`. */
+  get access() {
+    return this.#session.access();
+  }
+
+  /** The OAuth client behind the gateway or the app (null with a Conso token). */
+  oauth() {
+    const config = JSON.parse(this.#session.oauthConfig());
+    return config ? new OAuthClient({ ...config, store: this.#store }) : null;
+  }
+
+  /** Device-flow login at the gateway; `onVerification({user_code, verification_uri, ...})` shows the code. */
+  async login({ onVerification, timeoutSeconds } = {}) {
+    if (this.access !== 'gateway') {
+      throw new WattbridgeError(`login is for the device-flow gateway; this Linky uses ${this.access === 'conso' ? 'a Conso API token' : 'an own Enedis app'}`, { code: 'invalid_input', provider: 'linky' });
+    }
+    return this.oauth().loginWithDeviceCode({ onVerification, timeoutSeconds });
+  }
+
+  async logout() {
+    await this.oauth()?.logout();
+  }
+
+  /** The meters (PRM) the consent covers. */
+  async meters() {
+    return JSON.parse(await this.#session.meters());
+  }
+
+  /**
+   * Fetch a series into the local history: only what is not stored yet, plus
+   * the correction window. `from`/`to` are `YYYY-MM-DD` (Paris dates, `to`
+   * exclusive); by default everything Enedis keeps, up to yesterday.
+   * @returns {Promise<{meter, series, from, to, windows, requests, minimumRequests, points, holes, skipped}>}
+   */
+  async fetch(series, { from, to, onProgress } = {}) {
+    const progress = onProgress ? (done, total) => onProgress({ done, total }) : undefined;
+    return JSON.parse(await this.#session.fetch(String(series), dateArg(from), dateArg(to), progress));
+  }
+
+  /** Stored values of `[from, to)` as parsed JSON rows. */
+  async history(series, { from, to } = {}) {
+    return JSON.parse(await this.#session.export(String(series), dateArg(from) ?? '', dateArg(to) ?? '', 'json'));
+  }
+
+  /** Stored values as text: `format` is `json` or `csv`. */
+  async export(series, { from, to, format = 'csv' } = {}) {
+    return this.#session.export(String(series), dateArg(from) ?? '', dateArg(to) ?? '', String(format));
+  }
+
+  /**
+   * kWh for yesterday, this week, last week, this month, last month and this
+   * year (cost when a tariff with prices is given), the daily series of
+   * `[from, to)` (default this month) and yesterday hour by hour. Reads the
+   * local history only: fetch `daily` (and `load-curve` for peak/off-peak) first.
+   * @param {{tariff?: {tariff?: 'base'|'hphc', priceBase?: number, priceHp?: number, priceHc?: number, offpeakHours?: string}, from?: string, to?: string}} [options]
+   */
+  async stats({ tariff, from, to } = {}) {
+    const settings = tariff ? JSON.stringify(dropUndefined(tariff)) : '';
+    return JSON.parse(await this.#session.stats(settings, dateArg(from), dateArg(to)));
+  }
+
+  /** Token, consent, and per series what is stored and missing. */
+  async status() {
+    return JSON.parse(await this.#session.status());
+  }
+
+  /** Own Enedis app: the page where a customer consents (3 years). */
+  async consentUrl({ redirectUri } = {}) {
+    return JSON.parse(await this.#session.consentUrl(redirectUri));
+  }
+
+  /** Own Enedis app: read the consent redirect; resolves to the meters. */
+  async completeConsent(callbackUrl) {
+    return JSON.parse(await this.#session.completeConsent(String(callbackUrl)));
+  }
+}
+
+function dateArg(value) {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  return String(value);
+}
+
+function dropUndefined(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+}
