@@ -31,12 +31,57 @@ const bareNode = medianStartup(['-e', '0']);
 // Import the package entry: reads the wasm, compiles and instantiates it (initSync).
 const readyModule = medianStartup(['--input-type=module', '-e', "import { EnergyId } from 'wattbridge'; if (!EnergyId) process.exit(1);"]);
 
+// ---- Linky ----
+const { Linky, MemoryStore, parseEnedisAnswer } = await import('wattbridge');
+const { startSandbox, SANDBOX_CONSO_TOKEN } = await import('wattbridge/sandbox');
+
+/** Full backfill (2-year load curve + 3-year daily) against the sandbox: requests vs the minimum. */
+async function linkyBackfill() {
+  const sandbox = await startSandbox({ linky: { rateLimit: 0 } });
+  try {
+    // Pacing lifted for the bench only: it measures requests, not Enedis' quota.
+    const linky = new Linky({ consoApiUrl: sandbox.urls.linky.consoApiUrl, consoToken: SANDBOX_CONSO_TOKEN, maxRequestsPerSecond: 1000, store: new MemoryStore() });
+    const started = performance.now();
+    const curve = await linky.fetch('load-curve');
+    const daily = await linky.fetch('daily');
+    const ms = performance.now() - started;
+    const again = (await linky.fetch('load-curve')).requests + (await linky.fetch('daily')).requests;
+    return { requests: curve.requests + daily.requests, minimum: curve.minimumRequests + daily.minimumRequests, points: curve.points + daily.points, rerunRequests: again, ms };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/** 2 years of half-hours (35,040 points) as one Enedis answer, parsed and converted through WASM. */
+function linkyParse() {
+  const items = [];
+  let t = Date.UTC(2023, 0, 1, 0, 30);
+  const paris = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  for (let i = 0; i < 35_040; i += 1, t += 1_800_000) {
+    items.push({ value: String(200 + (i % 97) * 2), date: paris.format(new Date(t)), interval_length: 'PT30M', measure_type: 'B' });
+  }
+  const body = JSON.stringify({ meter_reading: { usage_point_id: '11111111111111', interval_reading: items } });
+  const times = [];
+  let points = 0;
+  for (let run = 0; run < 7; run += 1) {
+    const started = performance.now();
+    points = parseEnedisAnswer('load-curve', body).points.length;
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { points, bodyBytes: body.length, medianMs: times[3] };
+}
+
+const backfill = await linkyBackfill();
+const parse = linkyParse();
+
 const results = {
   date: new Date().toISOString(),
   node: process.version,
   runs: RUNS,
   wasm: { rawBytes: wasm.length, gzipBytes: gzipped, budgetGzipBytes: BUDGET_GZIP_BYTES, glueJsBytes: glue },
   startupMs: { bareNode, readyModule, overhead: readyModule - bareNode },
+  linky: { backfill, parse },
 };
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -48,6 +93,8 @@ const rows = [
   [`node -e 0 (median of ${RUNS})`, ms(bareNode)],
   [`node start -> module ready (median of ${RUNS})`, ms(readyModule)],
   ['cost of loading wattbridge', ms(readyModule - bareNode)],
+  ['Linky backfill (2 y curve + 3 y daily): requests', `${backfill.requests} (minimum ${backfill.minimum}), rerun ${backfill.rerunRequests}, ${ms(backfill.ms)} unpaced`],
+  [`Linky parse ${parse.points} half-hours (${kb(parse.bodyBytes)} JSON)`, `${ms(parse.medianMs)} (median of 7)`],
 ];
 const width = Math.max(...rows.map(([name]) => name.length));
 console.log(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n'));

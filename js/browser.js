@@ -12,6 +12,6 @@ export { WattbridgeError } from './errors.js';
 export { setDebugLogger } from '../pkg/wattbridge.js';
 export { EnergyId } from './energyid.js';
 export { OAuthClient } from './oauth.js';
-export { Linky, LINKY_SERIES } from './linky.js';
+export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
 export { MemoryStore } from './stores/memory.js';
 export { LocalStorageStore, ChromeStorageStore, defaultBrowserStore } from './stores/browser.js';

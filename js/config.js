@@ -14,6 +14,7 @@ export const SETTINGS = {
   'linky.meter': { about: 'meter (PRM) to use when a consent covers several' },
   'linky.access': { about: 'gateway, conso or enedis (default: conso when a Conso token is set, else gateway)' },
   'linky.enedis_api_url': { default: 'https://gw.ext.prod.api.enedis.fr', about: 'Data Connect API (own Enedis app)' },
+  'linky.consent_url': { default: 'https://mon-compte-particulier.enedis.fr/dataconnect/v1/oauth2/authorize', about: 'own Enedis app: consent page' },
   'linky.app_client_id': { about: 'own Enedis app: client id' },
   'linky.app_client_secret': { secret: true, about: 'own Enedis app: client secret' },
   'linky.correction_days': { default: '3', about: 'recent days fetched again on every run' },

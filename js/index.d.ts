@@ -278,6 +278,12 @@ export interface LinkyStatus {
   }[];
 }
 
+/** Read an Enedis metering answer you already have into UTC intervals (unix ms). */
+export function parseEnedisAnswer(series: LinkySeries, body: string | object): {
+  points: { start: number; end: number; value: number; at?: number }[];
+  holes: Hole[];
+};
+
 export class Linky {
   constructor(options?: LinkyOptions);
   readonly access: 'gateway' | 'conso' | 'enedis';

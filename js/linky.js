@@ -1,7 +1,7 @@
 // Linky for JS users: log in (device flow, Conso token or own Enedis app),
 // fetch the five Enedis series into the local history, export, statistics.
 
-import { LinkySession } from '../pkg/wattbridge.js';
+import { LinkySession, parseEnedisAnswer as parseAnswer } from '../pkg/wattbridge.js';
 import { OAuthClient } from './oauth.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
@@ -109,6 +109,15 @@ export class Linky {
   async completeConsent(callbackUrl) {
     return JSON.parse(await this.#session.completeConsent(String(callbackUrl)));
   }
+}
+
+/**
+ * Read an Enedis metering answer you already have (Data Connect's JSON or the
+ * Conso API's) into UTC intervals: `{points: [{start, end, value, at?}], holes}`,
+ * times in unix ms. Load-curve stamps are interval ends in Paris wall time.
+ */
+export function parseEnedisAnswer(series, body) {
+  return JSON.parse(parseAnswer(String(series), typeof body === 'string' ? body : JSON.stringify(body)));
 }
 
 function dateArg(value) {

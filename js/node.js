@@ -19,7 +19,7 @@ export { WattbridgeError } from './errors.js';
 export { setDebugLogger } from '../pkg/wattbridge.js';
 export { EnergyId } from './energyid.js';
 export { OAuthClient } from './oauth.js';
-export { Linky, LINKY_SERIES } from './linky.js';
+export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
 export { startLoopbackReceiver } from './loopback.js';
 export { MemoryStore } from './stores/memory.js';
 export { FileStore } from './stores/file.js';

@@ -47,6 +47,7 @@ export function linkyClient(settings, { meter } = {}) {
     enedisApiUrl: trim(settings.get('linky.enedis_api_url')),
     appClientId: settings.get('linky.app_client_id'),
     appClientSecret: settings.get('linky.app_client_secret'),
+    consentUrl: settings.get('linky.consent_url'),
     meter: meter ?? settings.get('linky.meter'),
     correctionDays: number('linky.correction_days'),
   }));

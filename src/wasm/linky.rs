@@ -157,3 +157,19 @@ fn tariff_of(json: &str) -> Result<Option<Tariff>, JsValue> {
         .map(Some)
         .map_err(|e| to_js(e.provider(linky::PROVIDER)))
 }
+
+/// Read an Enedis metering answer (Data Connect or Conso API JSON) without
+/// fetching anything: JSON of `{points: [{start, end, value, at?}], holes}`,
+/// times in UTC unix ms.
+#[wasm_bindgen(js_name = parseEnedisAnswer)]
+pub fn parse_enedis_answer(series_name: &str, body: String) -> Result<String, JsValue> {
+    let series = series(series_name)?;
+    let answer = linky::api::parse_answer(series, &crate::core::HttpResponse::new(200, body)).map_err(to_js)?;
+    settle(Ok(ParsedAnswer { points: answer.points, holes: answer.holes })).map(|v| v.as_string().unwrap_or_default())
+}
+
+#[derive(serde::Serialize)]
+struct ParsedAnswer {
+    points: Vec<linky::Point>,
+    holes: Vec<linky::model::Hole>,
+}
