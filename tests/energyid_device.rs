@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::time::Duration;
 use support::{run, MemoryStore, ScriptedHttp, VirtualClock};
 use wattbridge::core::{Error, ErrorCode, Method, Secret};
 use wattbridge::energyid::{EnergyIdConfig, EnergyIdDevice, HelloSummary, Reading};
@@ -20,6 +21,8 @@ fn config() -> EnergyIdConfig {
         device_id: None,
         device_name: "Home".into(),
         firmware_version: Some("0.1.0".into()),
+        batch_cap: 1000,
+        allowed_keys: Vec::new(),
     }
 }
 
@@ -30,9 +33,15 @@ fn device() -> (Device, ScriptedHttp, MemoryStore) {
 }
 
 fn device_with(config: EnergyIdConfig, store: MemoryStore) -> (Device, ScriptedHttp, MemoryStore) {
-    let http = ScriptedHttp::default();
-    let device = EnergyIdDevice::new(config, http.clone(), store.clone(), VirtualClock::at_secs(NOW)).unwrap();
+    let (device, http, store, _) = device_and_clock(config, store);
     (device, http, store)
+}
+
+fn device_and_clock(config: EnergyIdConfig, store: MemoryStore) -> (Device, ScriptedHttp, MemoryStore, VirtualClock) {
+    let http = ScriptedHttp::default();
+    let clock = VirtualClock::at_secs(NOW);
+    let device = EnergyIdDevice::new(config, http.clone(), store.clone(), clock.clone()).unwrap();
+    (device, http, store, clock)
 }
 
 fn reading() -> Reading {
@@ -88,13 +97,14 @@ fn unclaimed_then_claimed_then_one_send() {
 
 #[test]
 fn a_401_on_the_webhook_hellos_again_and_resends_once() {
-    let (device, http, _) = device();
+    let (device, http, _, clock) = device_and_clock(config(), MemoryStore::default());
     http.respond(200, CLAIMED).respond(401, "").respond(200, CLAIMED).respond(200, "");
     let report = run(device.send(&[reading()])).unwrap();
     assert_eq!(report.requests, 2);
     assert_eq!(http.remaining(), 0);
 
     // A webhook that keeps refusing ends with auth_required, not a loop.
+    clock.advance(std::time::Duration::from_secs(60));
     http.respond(404, "").respond(200, CLAIMED).respond(404, "");
     let err = run(device.send(&[reading()])).unwrap_err();
     assert_eq!(err.code, ErrorCode::AuthRequired);
@@ -157,12 +167,13 @@ fn invalid_readings_are_refused_before_any_request() {
 }
 
 #[test]
-fn a_rate_limited_send_carries_retry_after() {
+fn a_rate_limited_send_keeps_the_reading_queued_until_retry_after() {
     let (device, http, _) = device();
     http.respond(200, CLAIMED)
-        .respond_with(wattbridge::core::HttpResponse::new(429, "").with_header("Retry-After", "60"));
-    let err = run(device.send(&[reading()])).unwrap_err();
-    assert_eq!((err.code, err.status, err.retry_after), (ErrorCode::RateLimited, Some(429), Some(60)));
+        .respond_with(wattbridge::core::HttpResponse::new(429, "").with_header("Retry-After", "90"));
+    let report = run(device.send(&[reading()])).unwrap();
+    assert_eq!((report.queued, report.readings, report.remaining), (2, 0, 2));
+    assert_eq!(report.next_upload_at_ms, Some((NOW + 90) * 1000));
 }
 
 #[test]
@@ -172,4 +183,25 @@ fn insecure_or_incomplete_config_is_refused_up_front() {
     assert_eq!(err.code, ErrorCode::InvalidConfig);
     let err = make(EnergyIdConfig { provisioning_secret: Secret::new(""), ..config() }).err().unwrap();
     assert!(err.message.contains("PROVISIONING_KEY"), "{}", err.message);
+}
+
+#[test]
+fn waiting_for_the_claim_shows_each_new_code_and_ends_claimed() {
+    let (device, http, _, clock) = device_and_clock(config(), MemoryStore::default());
+    let code_b = UNCLAIMED.replace("4H7A70", "9Z9Z9Z");
+    http.respond(200, UNCLAIMED).respond(200, UNCLAIMED).respond(200, &code_b).respond(200, CLAIMED);
+    let shown = std::cell::RefCell::new(Vec::new());
+    let start = clock.now();
+    let done = run(device.wait_for_claim(Duration::from_secs(5), Duration::from_secs(600), |claim| shown.borrow_mut().push(claim.claim_code.clone()))).unwrap();
+    assert!(matches!(done, HelloSummary::Claimed { .. }));
+    assert_eq!(*shown.borrow(), ["4H7A70", "9Z9Z9Z"], "a new code after expiry is shown once");
+    assert_eq!(clock.now() - start, 15_000);
+
+    // Nobody claims: a clear not_claimed at the deadline.
+    let (device, http, _, _) = device_and_clock(config(), MemoryStore::default());
+    for _ in 0..3 {
+        http.respond(200, UNCLAIMED);
+    }
+    let err = run(device.wait_for_claim(Duration::from_secs(5), Duration::from_secs(12), |_| {})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotClaimed);
 }

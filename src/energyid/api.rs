@@ -77,7 +77,7 @@ pub fn parse_hello(response: &HttpResponse) -> Result<HelloOutcome> {
 
 /// Check readings before they leave: a reading the server would refuse is
 /// better refused here, with the key and timestamp named.
-pub fn validate_readings(readings: &[Reading], now_secs: i64) -> Result<()> {
+pub fn validate_readings(readings: &[Reading], now_secs: i64, allowed_keys: &[String]) -> Result<()> {
     if readings.is_empty() {
         return Err(Error::invalid_input("nothing to send: no readings given").provider(PROVIDER));
     }
@@ -95,10 +95,10 @@ pub fn validate_readings(readings: &[Reading], now_secs: i64) -> Result<()> {
                 .provider(PROVIDER));
         }
         for (key, value) in &reading.values {
-            if !is_valid_key(key) {
+            if !is_valid_key(key) && !allowed_keys.contains(key) {
                 return Err(Error::invalid_input(format!(
                     "unknown metric key '{key}' at ts {}: use one of {} (optionally with a \
-                     dot suffix such as el.t1)",
+                     dot suffix such as el.t1), or allow it as a custom key",
                     reading.ts,
                     STANDARD_KEYS.join(", ")
                 ))
@@ -143,24 +143,8 @@ pub fn send_request(webhook: &Webhook, readings: &[Reading]) -> HttpRequest {
         .json_body(body)
 }
 
-/// What a webhook answer means for the caller.
-#[derive(Debug, PartialEq)]
-pub enum SendOutcome {
-    Delivered,
-    /// 401 (credentials expired) or 404 (webhook moved): hello again, then resend.
-    HelloAgain,
-}
-
-pub fn parse_send(response: &HttpResponse) -> Result<SendOutcome> {
-    match response.status {
-        200..=299 => Ok(SendOutcome::Delivered),
-        401 | 404 => Ok(SendOutcome::HelloAgain),
-        _ => Err(status_error(response, "webhook")),
-    }
-}
-
 /// Map a non-success status to an error a person can act on.
-fn status_error(response: &HttpResponse, endpoint: &str) -> Error {
+pub fn status_error(response: &HttpResponse, endpoint: &str) -> Error {
     let status = response.status;
     let (code, message) = match (endpoint, status) {
         ("hello", 401 | 403) => (
@@ -304,19 +288,15 @@ mod tests {
     }
 
     #[test]
-    fn webhook_statuses_map_to_outcomes() {
-        let send = |status| parse_send(&HttpResponse::new(status, r#"{"error":"missing ts"}"#));
-        for ok in [200, 201, 202, 204] {
-            assert_eq!(send(ok).unwrap(), SendOutcome::Delivered);
-        }
-        assert_eq!(send(401).unwrap(), SendOutcome::HelloAgain);
-        assert_eq!(send(404).unwrap(), SendOutcome::HelloAgain);
-        assert_eq!(send(403).unwrap_err().code, ErrorCode::WebhookDisabled);
-        let rejected = send(400).unwrap_err();
+    fn webhook_refusals_map_to_codes() {
+        let err = |status| status_error(&HttpResponse::new(status, r#"{"error":"missing ts"}"#), "webhook");
+        assert_eq!(err(403).code, ErrorCode::WebhookDisabled);
+        let rejected = err(400);
         assert_eq!(rejected.code, ErrorCode::Rejected);
         assert!(rejected.message.contains("missing ts"), "{}", rejected.message);
-        let limited = parse_send(&HttpResponse::new(429, "").with_header("Retry-After", "42")).unwrap_err();
+        let limited = status_error(&HttpResponse::new(429, "").with_header("Retry-After", "42"), "webhook");
         assert_eq!((limited.code, limited.retry_after), (ErrorCode::RateLimited, Some(42)));
+        assert_eq!(err(503).code, ErrorCode::Unavailable);
     }
 
     #[test]
@@ -339,20 +319,20 @@ mod tests {
     #[test]
     fn a_null_value_from_js_is_reported_as_not_finite() {
         let readings: Vec<Reading> = serde_json::from_str(r#"[{"ts":1731974400,"el":null}]"#).unwrap();
-        let err = validate_readings(&readings, NOW).unwrap_err();
+        let err = validate_readings(&readings, NOW, &[]).unwrap_err();
         assert!(err.message.contains("'el'") && err.message.contains("finite"), "{}", err.message);
     }
 
     #[test]
     fn readings_are_validated_with_the_culprit_named() {
-        assert!(validate_readings(&[reading(NOW, &[("el", 1.0), ("el.t1", 2.0), ("temperature.living", 20.5)])], NOW).is_ok());
-        let err = validate_readings(&[reading(NOW, &[("elec", 1.0)])], NOW).unwrap_err();
+        assert!(validate_readings(&[reading(NOW, &[("el", 1.0), ("el.t1", 2.0), ("temperature.living", 20.5)])], NOW, &[]).is_ok());
+        let err = validate_readings(&[reading(NOW, &[("elec", 1.0)])], NOW, &[]).unwrap_err();
         assert!(err.message.contains("'elec'"), "{}", err.message);
-        let err = validate_readings(&[reading(NOW, &[("el", f64::NAN)])], NOW).unwrap_err();
+        let err = validate_readings(&[reading(NOW, &[("el", f64::NAN)])], NOW, &[]).unwrap_err();
         assert!(err.message.contains("'el'") && err.message.contains("finite"), "{}", err.message);
-        let err = validate_readings(&[reading(NOW * 1000, &[("el", 1.0)])], NOW).unwrap_err();
+        let err = validate_readings(&[reading(NOW * 1000, &[("el", 1.0)])], NOW, &[]).unwrap_err();
         assert!(err.message.contains("unix seconds"), "{}", err.message);
-        assert_eq!(validate_readings(&[], NOW).unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(validate_readings(&[], NOW, &[]).unwrap_err().code, ErrorCode::InvalidInput);
         assert!(!is_valid_key("el."));
         assert!(!is_valid_key("el.t 1"));
     }

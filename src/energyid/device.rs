@@ -1,7 +1,9 @@
 //! An EnergyID device: provisioning (hello), claim state and sending readings.
 
-use super::api::{self, ProvisioningCredentials, SendOutcome};
+use super::api::{self, ProvisioningCredentials};
 use super::model::{Claim, HelloBody, HelloOutcome, Reading, Webhook};
+use super::outbox::Outbox;
+use std::time::Duration;
 use super::PROVIDER;
 use crate::core::http::check_service_url;
 use crate::core::store::{load, save};
@@ -26,6 +28,16 @@ pub struct EnergyIdConfig {
     pub device_name: String,
     #[serde(default)]
     pub firmware_version: Option<String>,
+    /// Readings (objects, one per timestamp) per POST; a community bridge caps at 1000.
+    #[serde(default = "default_batch_cap")]
+    pub batch_cap: usize,
+    /// Custom metric keys accepted besides the standard ones (and their dot suffixes).
+    #[serde(default)]
+    pub allowed_keys: Vec<String>,
+}
+
+fn default_batch_cap() -> usize {
+    1000
 }
 
 fn default_hello_url() -> String {
@@ -49,6 +61,9 @@ struct DeviceState {
     /// When the last hello answered (unix ms).
     #[serde(default)]
     hello_at_ms: Option<i64>,
+    /// When the last webhook POST left (unix ms): the policy counts from there.
+    #[serde(default)]
+    last_post_ms: Option<i64>,
 }
 
 /// The result of a hello, safe to show: it never contains the webhook headers.
@@ -67,11 +82,59 @@ pub enum HelloSummary {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// What a flush (or a send, which queues then flushes) did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendReport {
+    /// Values queued by this call (a send), 0 for a flush.
+    pub queued: usize,
+    /// Readings (timestamps) delivered.
     pub readings: usize,
+    /// Webhook POSTs made, retries included.
     pub requests: usize,
+    /// Values still in the outbox.
+    pub remaining: usize,
+    /// Readings set aside because EnergyID refused them (HTTP 400).
+    pub quarantined: usize,
+    /// When the policy allows the next POST (unix ms), if values remain.
+    pub next_upload_at_ms: Option<i64>,
+}
+
+/// How long a flush may wait for the upload policy, and whether it may at all.
+#[derive(Clone, Copy, Debug)]
+pub struct FlushOptions {
+    /// Wait for the policy's next slot (or a `Retry-After`) when it is at most this far away.
+    pub max_wait: Duration,
+}
+
+/// `get_claim_info()` of the official client.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ClaimInfo {
+    #[serde(rename = "needs_claiming")]
+    NeedsClaiming { claim_code: String, claim_url: String, valid_until: i64 },
+    #[serde(rename = "already_claimed")]
+    AlreadyClaimed { record_name: Option<String>, record_number: Option<String> },
+    #[serde(rename = "not_authenticated")]
+    NotAuthenticated,
+}
+
+/// Everything a person may want to know, never the webhook headers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceStatus {
+    pub device_id: String,
+    pub claimed: bool,
+    pub claim: Option<Claim>,
+    pub record_name: Option<String>,
+    pub record_number: Option<String>,
+    pub webhook_url: Option<String>,
+    pub policy: Option<super::model::Policy>,
+    pub hello_at_ms: Option<i64>,
+    pub last_post_ms: Option<i64>,
+    pub next_upload_at_ms: Option<i64>,
+    pub outbox: usize,
+    pub quarantined: usize,
 }
 
 pub struct EnergyIdDevice<H, S, C> {
@@ -145,39 +208,249 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         Ok(outcome)
     }
 
-    /// Send readings in one POST. Hellos first when the device has no webhook
-    /// yet, and once more (then resends) when EnergyID says the webhook
-    /// credentials expired (401) or moved (404).
+    /// Queue readings in the durable outbox (validated first; nothing is
+    /// queued when one is wrong) and send what the policy allows now.
     pub async fn send(&self, readings: &[Reading]) -> Result<SendReport> {
-        api::validate_readings(readings, self.clock.now_secs())?;
+        let queued = self.enqueue(readings).await?;
+        let report = self.flush(FlushOptions { max_wait: Duration::ZERO }, |_, _| {}).await?;
+        Ok(SendReport { queued, ..report })
+    }
+
+    /// Validate and queue readings; they leave at the next flush.
+    pub async fn enqueue(&self, readings: &[Reading]) -> Result<usize> {
+        api::validate_readings(readings, self.clock.now_secs(), &self.config.allowed_keys)?;
+        Outbox::new(&self.store).enqueue(readings).await
+    }
+
+    /// Send the outbox oldest first, in batches of `batch_cap` readings, never
+    /// two POSTs closer than the policy's `uploadInterval`. Readings leave the
+    /// outbox only after a 2xx. Stops without error when the next allowed POST
+    /// is further than `max_wait` away (the report says when); stops with an
+    /// error on 403 (webhook disabled), after three failed tries on 5xx or a
+    /// dropped connection, or when credentials stay refused. A 400 halves the
+    /// batch until the refused reading is alone, then quarantines it.
+    /// `on_progress(sent, total)` counts readings.
+    pub async fn flush(&self, options: FlushOptions, on_progress: impl Fn(usize, usize)) -> Result<SendReport> {
+        let outbox = Outbox::new(&self.store);
+        let mut report = SendReport::default();
+        let total = outbox.next_batch(usize::MAX).await?.len();
+        let mut cap = self.config.batch_cap.max(1);
+        let mut state = self.state().await?;
+        let mut failures = 0u32;
+        let mut hello_retries = 0u32;
+        loop {
+            let batch = outbox.next_batch(cap).await?;
+            if batch.is_empty() {
+                break;
+            }
+            if state.webhook.is_none() || self.hello_is_stale(&state) {
+                self.hello_into(&mut state).await?;
+            }
+            let webhook = claimed_webhook(&state)?.clone();
+            let interval_ms = webhook.policy.upload_interval.unwrap_or(0) as i64 * 1000;
+            let allowed_at = state.last_post_ms.map_or(0, |last| last + interval_ms);
+            if !self.wait_until(allowed_at, options.max_wait).await {
+                report.next_upload_at_ms = Some(allowed_at);
+                break;
+            }
+            state.last_post_ms = Some(self.clock.now_ms());
+            save(&self.store, STATE_KEY, &state).await?;
+            report.requests += 1;
+            let response = match self.http.send(api::send_request(&webhook, &batch)).await {
+                Ok(response) => response,
+                Err(error) => {
+                    failures += 1;
+                    if failures >= MAX_TRIES {
+                        return Err(still_queued(error.provider(PROVIDER)));
+                    }
+                    self.clock.sleep(backoff(failures)?).await;
+                    continue;
+                }
+            };
+            match response.status {
+                200..=299 => {
+                    outbox.remove(&batch).await?;
+                    report.readings += batch.len();
+                    failures = 0;
+                    hello_retries = 0;
+                    cap = self.config.batch_cap.max(1);
+                    on_progress(report.readings, total);
+                }
+                401 | 404 if hello_retries == 0 => {
+                    hello_retries += 1;
+                    self.hello_into(&mut state).await?;
+                    // The refused POST was not accepted: resend at once.
+                    state.last_post_ms = None;
+                }
+                401 | 404 => {
+                    return Err(Error::new(
+                        ErrorCode::AuthRequired,
+                        "EnergyID still refuses the webhook credentials after a fresh hello; \
+                         the record may have removed this device: run `wattbridge energyid login` again",
+                    )
+                    .provider(PROVIDER));
+                }
+                400 if batch.len() > 1 => cap = batch.len() / 2,
+                400 => {
+                    let reason = api::status_error(&response, "webhook").message;
+                    outbox.quarantine(&batch, &reason).await?;
+                    report.quarantined += batch.len();
+                    cap = self.config.batch_cap.max(1);
+                }
+                429 => {
+                    let retry_at = self.clock.now_ms() + response.retry_after().unwrap_or(0) as i64 * 1000;
+                    let allowed = state.last_post_ms.unwrap_or(0) + interval_ms;
+                    // Pretend the POST left later, so the next one waits for the later of both.
+                    state.last_post_ms = Some(retry_at.max(allowed) - interval_ms);
+                    save(&self.store, STATE_KEY, &state).await?;
+                }
+                status if status >= 500 => {
+                    failures += 1;
+                    if failures >= MAX_TRIES {
+                        return Err(still_queued(api::status_error(&response, "webhook")));
+                    }
+                    self.clock.sleep(backoff(failures)?).await;
+                }
+                _ => return Err(still_queued(api::status_error(&response, "webhook"))),
+            }
+        }
+        report.remaining = outbox.len().await?;
+        if report.remaining == 0 {
+            report.next_upload_at_ms = None;
+        }
+        Ok(report)
+    }
+
+    /// Sleep until `at_ms` if that is within `max_wait`; false when it is not.
+    async fn wait_until(&self, at_ms: i64, max_wait: Duration) -> bool {
+        let wait = at_ms - self.clock.now_ms();
+        if wait <= 0 {
+            return true;
+        }
+        if wait as u128 > max_wait.as_millis() {
+            return false;
+        }
+        self.clock.sleep(Duration::from_millis(wait as u64)).await;
+        true
+    }
+
+    /// The webhook credentials live 48 h; like the official client, hello
+    /// again once 18 h have passed (when 6 h of its 24 h window remain).
+    fn hello_is_stale(&self, state: &DeviceState) -> bool {
+        state.hello_at_ms.map_or(true, |at| self.clock.now_ms() - at >= HELLO_REFRESH_MS)
+    }
+
+    /// The official client's claim info, from a fresh hello.
+    pub async fn claim_info(&self) -> Result<ClaimInfo> {
+        let mut state = self.state().await?;
+        match self.hello_into(&mut state).await {
+            Ok(HelloOutcome::Claimed(webhook)) => Ok(ClaimInfo::AlreadyClaimed { record_name: webhook.record_name, record_number: webhook.record_number }),
+            Ok(HelloOutcome::Unclaimed(claim)) => Ok(ClaimInfo::NeedsClaiming { claim_code: claim.claim_code, claim_url: claim.claim_url, valid_until: claim.expires_at }),
+            Err(err) if err.code == ErrorCode::InvalidCredentials => Ok(ClaimInfo::NotAuthenticated),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Hello every `poll` until the device is claimed or `timeout` passes.
+    /// `on_code` gets each claim code to show (a new one after expiry).
+    pub async fn wait_for_claim(&self, poll: Duration, timeout: Duration, on_code: impl Fn(&Claim)) -> Result<HelloSummary> {
+        let deadline = self.clock.now_ms() + timeout.as_millis() as i64;
+        let mut state = self.state().await?;
+        let mut shown: Option<String> = None;
+        loop {
+            match self.hello_into(&mut state).await? {
+                HelloOutcome::Claimed(webhook) => return Ok(summary(&state.device_id, HelloOutcome::Claimed(webhook))),
+                HelloOutcome::Unclaimed(claim) => {
+                    if shown.as_deref() != Some(claim.claim_code.as_str()) {
+                        on_code(&claim);
+                        shown = Some(claim.claim_code.clone());
+                    }
+                }
+            }
+            if self.clock.now_ms() + poll.as_millis() as i64 > deadline {
+                return Err(claimed_webhook(&state).err().unwrap_or_else(|| Error::new(ErrorCode::NotClaimed, "not claimed")));
+            }
+            self.clock.sleep(poll).await;
+        }
+    }
+
+    /// What is stored about the device, and the outbox.
+    pub async fn status(&self) -> Result<DeviceStatus> {
+        let state = self.state().await?;
+        let outbox = Outbox::new(&self.store);
+        let webhook = state.webhook.as_ref();
+        let interval_ms = webhook.and_then(|w| w.policy.upload_interval).unwrap_or(0) as i64 * 1000;
+        Ok(DeviceStatus {
+            device_id: state.device_id.clone(),
+            claimed: webhook.is_some(),
+            claim: state.claim.clone(),
+            record_name: webhook.and_then(|w| w.record_name.clone()),
+            record_number: webhook.and_then(|w| w.record_number.clone()),
+            webhook_url: webhook.map(|w| w.url.clone()),
+            policy: webhook.map(|w| w.policy.clone()),
+            hello_at_ms: state.hello_at_ms,
+            last_post_ms: state.last_post_ms,
+            next_upload_at_ms: state.last_post_ms.map(|t| (t + interval_ms).max(self.clock.now_ms())),
+            outbox: outbox.len().await?,
+            quarantined: outbox.quarantined().await?.len(),
+        })
+    }
+
+    /// Readings still queued, oldest first (what a flush would send).
+    pub async fn pending(&self) -> Result<Vec<Reading>> {
+        Outbox::new(&self.store).all().await
+    }
+
+    /// Directives (`GET {hello base}/directives[/id]`) with the hello's
+    /// `apiAccessToken`; a 401 hellos again and retries once. The answer is
+    /// handed over as EnergyID sent it.
+    pub async fn directives(&self, id: Option<&str>) -> Result<serde_json::Value> {
         let mut state = self.state().await?;
         if state.webhook.is_none() {
             self.hello_into(&mut state).await?;
         }
-        let mut requests = 0;
+        let base = self.config.hello_url.trim_end_matches('/').trim_end_matches("/hello");
+        let url = match id {
+            Some(id) => format!("{base}/directives/{}", form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()),
+            None => format!("{base}/directives"),
+        };
         for attempt in 0..2 {
-            let webhook = claimed_webhook(&state)?;
-            let response = self
-                .http
-                .send(api::send_request(webhook, readings))
-                .await
-                .map_err(|e| e.provider(PROVIDER))?;
-            requests += 1;
-            match api::parse_send(&response)? {
-                SendOutcome::Delivered => return Ok(SendReport { readings: readings.len(), requests }),
-                SendOutcome::HelloAgain if attempt == 0 => {
-                    self.hello_into(&mut state).await?;
-                }
-                SendOutcome::HelloAgain => {}
+            let token = claimed_webhook(&state)?.api_access_token.clone().ok_or_else(|| {
+                Error::new(ErrorCode::InvalidConfig, "this EnergyID record gives no apiAccessToken: directives are not available").provider(PROVIDER)
+            })?;
+            let request = crate::core::HttpRequest::new(crate::core::Method::Get, &url)
+                .header("accept", "application/json")
+                .secret_header("authorization", Secret::new(format!("device {}", token.expose())));
+            let response = self.http.send(request).await.map_err(|e| e.provider(PROVIDER))?;
+            if response.status == 401 && attempt == 0 {
+                self.hello_into(&mut state).await?;
+                continue;
             }
+            if !response.is_success() {
+                return Err(api::status_error(&response, "directives"));
+            }
+            return response.json(PROVIDER, "EnergyID directives");
         }
-        Err(Error::new(
-            ErrorCode::AuthRequired,
-            "EnergyID still refuses the webhook credentials after a fresh hello; \
-             the record may have removed this device: run `wattbridge energyid login` again",
-        )
-        .provider(PROVIDER))
+        Err(Error::new(ErrorCode::AuthRequired, "EnergyID refuses the apiAccessToken after a fresh hello").provider(PROVIDER))
     }
+}
+
+/// Tries per batch on 5xx or a dropped connection before the flush stops.
+const MAX_TRIES: u32 = 3;
+const HELLO_REFRESH_MS: i64 = 18 * 3_600_000;
+
+/// Say that nothing is lost: the readings wait in the outbox.
+fn still_queued(mut error: Error) -> Error {
+    error.message.push_str("; the readings stay queued and go out with the next flush");
+    error
+}
+
+/// 2 s, 4 s … plus up to 50 % jitter.
+fn backoff(tries: u32) -> Result<Duration> {
+    let base_ms = 2000u64 << tries.saturating_sub(1).min(6);
+    let random = crate::core::crypto::random_bytes(2)?;
+    let jitter = u64::from(u16::from_le_bytes([random[0], random[1]])) * base_ms / 2 / 65_535;
+    Ok(Duration::from_millis(base_ms + jitter))
 }
 
 fn claimed_webhook(state: &DeviceState) -> Result<&Webhook> {

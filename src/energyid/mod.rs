@@ -3,6 +3,7 @@
 pub mod api;
 pub mod device;
 pub mod model;
+pub mod outbox;
 
 pub const PROVIDER: &str = "energyid";
 

@@ -1,0 +1,238 @@
+//! The durable outbox: every reading is written here before any send is
+//! attempted and leaves only after EnergyID answered 2xx, so a crash, a closed
+//! laptop or an outage loses nothing. One document per 30 days of timestamps
+//! (a backfill of years stays in small documents), plus an index of them.
+
+use super::api::STANDARD_KEYS;
+use super::model::Reading;
+use super::PROVIDER;
+use crate::core::store::{load, save};
+use crate::core::{Error, Result, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const INDEX_KEY: &str = "energyid/outbox";
+const DELIVERED_KEY: &str = "energyid/delivered";
+const QUARANTINE_KEY: &str = "energyid/quarantine";
+const BUCKET_SECS: i64 = 30 * 86_400;
+
+/// Readings by timestamp, then by key.
+type Readings = BTreeMap<i64, BTreeMap<String, f64>>;
+
+/// Which bucket documents exist and how many values each holds. A bucket is
+/// listed here before it is first written and unlisted only after it is
+/// deleted, so a crash can leave an empty listing but never a hidden bucket.
+#[derive(Default, Serialize, Deserialize)]
+struct Index {
+    buckets: BTreeMap<i64, usize>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Bucket {
+    readings: Readings,
+}
+
+/// A reading EnergyID refused (HTTP 400), kept aside with the reason so the rest goes on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quarantined {
+    pub ts: i64,
+    pub values: BTreeMap<String, f64>,
+    pub reason: String,
+}
+
+/// Keys whose values are gauges, not cumulative meter readings (contract §2).
+fn is_gauge(key: &str) -> bool {
+    let base = key.split('.').next().unwrap_or(key);
+    matches!(base, "pwr" | "pwr-i" | "bat-soc" | "temperature") || !STANDARD_KEYS.contains(&base)
+}
+
+pub struct Outbox<'a, S> {
+    store: &'a S,
+}
+
+fn bucket_key(bucket: i64) -> String {
+    format!("{INDEX_KEY}/{bucket}")
+}
+
+impl<'a, S: Store> Outbox<'a, S> {
+    pub fn new(store: &'a S) -> Self {
+        Outbox { store }
+    }
+
+    async fn index(&self) -> Result<Index> {
+        Ok(load(self.store, INDEX_KEY).await?.unwrap_or_default())
+    }
+
+    async fn bucket(&self, bucket: i64) -> Result<Bucket> {
+        Ok(load(self.store, &bucket_key(bucket)).await?.unwrap_or_default())
+    }
+
+    /// Values waiting to be sent.
+    pub async fn len(&self) -> Result<usize> {
+        Ok(self.index().await?.buckets.values().sum())
+    }
+
+    /// The last value delivered per cumulative key, with its timestamp.
+    async fn delivered(&self) -> Result<BTreeMap<String, (i64, f64)>> {
+        Ok(load(self.store, DELIVERED_KEY).await?.unwrap_or_default())
+    }
+
+    /// Queue readings. The same (key, ts) queued again replaces the value.
+    /// Cumulative keys must not go down over time, against what is queued and
+    /// what was delivered: a reading that would is refused, naming key, ts and
+    /// both values, and nothing of the call is queued.
+    pub async fn enqueue(&self, readings: &[Reading]) -> Result<usize> {
+        let mut index = self.index().await?;
+        let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
+        for &bucket in index.buckets.keys() {
+            buckets.insert(bucket, self.bucket(bucket).await?);
+        }
+        let mut touched = Vec::new();
+        let mut count = 0;
+        for reading in readings {
+            let bucket = reading.ts.div_euclid(BUCKET_SECS);
+            let entry = buckets.entry(bucket).or_default().readings.entry(reading.ts).or_default();
+            for (key, value) in &reading.values {
+                entry.insert(key.clone(), *value);
+                count += 1;
+            }
+            if !touched.contains(&bucket) {
+                touched.push(bucket);
+            }
+        }
+        check_cumulative(&buckets, &self.delivered().await?)?;
+        // List new buckets first (see Index), then write them, then the counts.
+        if touched.iter().any(|b| !index.buckets.contains_key(b)) {
+            for bucket in &touched {
+                index.buckets.entry(*bucket).or_insert(0);
+            }
+            save(self.store, INDEX_KEY, &index).await?;
+        }
+        for bucket in &touched {
+            let doc = &buckets[bucket];
+            save(self.store, &bucket_key(*bucket), doc).await?;
+            index.buckets.insert(*bucket, doc.readings.values().map(BTreeMap::len).sum());
+        }
+        save(self.store, INDEX_KEY, &index).await?;
+        Ok(count)
+    }
+
+    /// The oldest readings, at most `cap` timestamps (one JSON object each).
+    pub async fn next_batch(&self, cap: usize) -> Result<Vec<Reading>> {
+        let mut batch = Vec::new();
+        for &bucket in self.index().await?.buckets.keys() {
+            for (ts, values) in self.bucket(bucket).await?.readings {
+                if batch.len() >= cap {
+                    return Ok(batch);
+                }
+                batch.push(Reading { ts, values });
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Every queued reading, oldest first (for `--dry-run` and status).
+    pub async fn all(&self) -> Result<Vec<Reading>> {
+        self.next_batch(usize::MAX).await
+    }
+
+    /// Take delivered readings out. A value re-queued with a different value
+    /// while the POST was on its way stays queued.
+    pub async fn remove(&self, delivered: &[Reading]) -> Result<()> {
+        let mut index = self.index().await?;
+        let mut by_bucket: BTreeMap<i64, Vec<&Reading>> = BTreeMap::new();
+        for reading in delivered {
+            by_bucket.entry(reading.ts.div_euclid(BUCKET_SECS)).or_default().push(reading);
+        }
+        for (bucket, readings) in by_bucket {
+            let mut doc = self.bucket(bucket).await?;
+            for reading in readings {
+                if let Some(queued) = doc.readings.get_mut(&reading.ts) {
+                    queued.retain(|key, value| reading.values.get(key) != Some(value));
+                    if queued.is_empty() {
+                        doc.readings.remove(&reading.ts);
+                    }
+                }
+            }
+            if doc.readings.is_empty() {
+                self.store.delete(&bucket_key(bucket)).await?;
+                index.buckets.remove(&bucket);
+            } else {
+                save(self.store, &bucket_key(bucket), &doc).await?;
+                index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
+            }
+        }
+        save(self.store, INDEX_KEY, &index).await?;
+        self.mark_delivered(delivered).await
+    }
+
+    async fn mark_delivered(&self, delivered: &[Reading]) -> Result<()> {
+        let mut last = self.delivered().await?;
+        for reading in delivered {
+            for (key, value) in reading.values.iter().filter(|(k, _)| !is_gauge(k)) {
+                let newer = last.get(key).map_or(true, |(ts, _)| *ts <= reading.ts);
+                if newer {
+                    last.insert(key.clone(), (reading.ts, *value));
+                }
+            }
+        }
+        save(self.store, DELIVERED_KEY, &last).await
+    }
+
+    /// Move readings EnergyID refused aside, with its reason.
+    pub async fn quarantine(&self, refused: &[Reading], reason: &str) -> Result<()> {
+        let mut kept: Vec<Quarantined> = load(self.store, QUARANTINE_KEY).await?.unwrap_or_default();
+        kept.extend(refused.iter().map(|r| Quarantined { ts: r.ts, values: r.values.clone(), reason: reason.to_owned() }));
+        save(self.store, QUARANTINE_KEY, &kept).await?;
+        // Out of the outbox without counting as delivered.
+        let mut index = self.index().await?;
+        for reading in refused {
+            let bucket = reading.ts.div_euclid(BUCKET_SECS);
+            let mut doc = self.bucket(bucket).await?;
+            doc.readings.remove(&reading.ts);
+            if doc.readings.is_empty() {
+                self.store.delete(&bucket_key(bucket)).await?;
+                index.buckets.remove(&bucket);
+            } else {
+                save(self.store, &bucket_key(bucket), &doc).await?;
+                index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
+            }
+        }
+        save(self.store, INDEX_KEY, &index).await
+    }
+
+    pub async fn quarantined(&self) -> Result<Vec<Quarantined>> {
+        Ok(load(self.store, QUARANTINE_KEY).await?.unwrap_or_default())
+    }
+}
+
+/// Walk each cumulative key through time (delivered value first, then every
+/// queued one) and refuse the first step down.
+fn check_cumulative(buckets: &BTreeMap<i64, Bucket>, delivered: &BTreeMap<String, (i64, f64)>) -> Result<()> {
+    let mut previous: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
+    for bucket in buckets.values() {
+        for (&ts, values) in &bucket.readings {
+            for (key, &value) in values.iter().filter(|(k, _)| !is_gauge(k)) {
+                if let Some(&(before_ts, before)) = delivered.get(key) {
+                    if (before_ts < ts && value < before) || (before_ts > ts && value > before) {
+                        return Err(decreasing(key, before_ts, before, ts, value, "already delivered"));
+                    }
+                }
+                if let Some(&(before_ts, before)) = previous.get(key.as_str()) {
+                    if value < before {
+                        return Err(decreasing(key, before_ts, before, ts, value, "queued"));
+                    }
+                }
+                previous.insert(key, (ts, value));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decreasing(key: &str, before_ts: i64, before: f64, ts: i64, value: f64, what: &str) -> Error {
+    Error::invalid_input(format!(
+        "'{key}' is a cumulative meter reading and cannot go down: {value} at ts {ts} after {before} at ts {before_ts} ({what})"
+    ))
+    .provider(PROVIDER)
+}

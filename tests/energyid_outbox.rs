@@ -1,0 +1,225 @@
+//! The outbox and the upload policy in virtual time: batching, spacing,
+//! refusals, outages and cumulative checks, against a fake EnergyID.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+use std::time::Duration;
+use support::{run, MemoryStore, RoutedHttp, VirtualClock};
+use wattbridge::core::{Error, ErrorCode, HttpRequest, HttpResponse, Secret};
+use wattbridge::energyid::device::{ClaimInfo, FlushOptions};
+use wattbridge::energyid::{EnergyIdConfig, EnergyIdDevice, Reading};
+
+const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const CLAIMED: &str = r#"{"webhookUrl":"https://hooks.energyid.eu/webhook-in","headers":{"authorization":"Bearer SECRET-JWT"},"webhookPolicy":{"uploadInterval":60},"recordName":"Home","recordNumber":"EA-1","apiAccessToken":"SECRET-API"}"#;
+
+/// A fake EnergyID: claimed hello, a webhook that enforces 60 s between POSTs
+/// and keeps each (key, ts) once, and a queue of scripted answers.
+#[derive(Default)]
+struct Fake {
+    posts: Vec<(i64, usize)>,
+    accepted: BTreeMap<(String, i64), f64>,
+    script: VecDeque<Result<HttpResponse, Error>>,
+    refuse_ts: Option<i64>,
+}
+
+struct Rig {
+    device: EnergyIdDevice<RoutedHttp, MemoryStore, VirtualClock>,
+    fake: Rc<RefCell<Fake>>,
+    clock: VirtualClock,
+    store: MemoryStore,
+}
+
+fn rig() -> Rig {
+    rig_with(MemoryStore::default(), 1000)
+}
+
+fn rig_with(store: MemoryStore, batch_cap: usize) -> Rig {
+    let clock = VirtualClock::at_secs(NOW);
+    let fake: Rc<RefCell<Fake>> = Rc::default();
+    let (f, c) = (fake.clone(), clock.clone());
+    let http = RoutedHttp::new(move |request: &HttpRequest| answer(&mut f.borrow_mut(), c.now(), request));
+    let config = EnergyIdConfig {
+        hello_url: "https://hooks.energyid.eu/hello".into(),
+        provisioning_key: Secret::new("pk"),
+        provisioning_secret: Secret::new("ps"),
+        device_id: Some("dev-1".into()),
+        device_name: "Home".into(),
+        firmware_version: None,
+        batch_cap,
+        allowed_keys: vec!["water-softener".into()],
+    };
+    let device = EnergyIdDevice::new(config, http, store.clone(), clock.clone()).unwrap();
+    Rig { device, fake, clock, store }
+}
+
+fn answer(fake: &mut Fake, now: i64, request: &HttpRequest) -> Result<HttpResponse, Error> {
+    if request.url.ends_with("/hello") {
+        return Ok(HttpResponse::new(200, CLAIMED));
+    }
+    if request.url.contains("/directives") {
+        return Ok(HttpResponse::new(200, r#"[{"id":"d1","title":"Cheap hours","properties":[]}]"#));
+    }
+    if let Some(scripted) = fake.script.pop_front() {
+        return scripted;
+    }
+    if let Some(&(last, _)) = fake.posts.last() {
+        if now - last < 60_000 {
+            let wait = (60_000 - (now - last) + 999) / 1000;
+            return Ok(HttpResponse::new(429, "").with_header("Retry-After", &wait.to_string()));
+        }
+    }
+    let body: serde_json::Value = serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+    let objects = match body {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    if objects.iter().any(|o| Some(o["ts"].as_i64().unwrap()) == fake.refuse_ts) {
+        return Ok(HttpResponse::new(400, r#"{"error":"value out of range"}"#));
+    }
+    fake.posts.push((now, objects.len()));
+    for object in objects {
+        let ts = object["ts"].as_i64().unwrap();
+        for (key, value) in object.as_object().unwrap().iter().filter(|(k, _)| *k != "ts") {
+            fake.accepted.insert((key.clone(), ts), value.as_f64().unwrap());
+        }
+    }
+    Ok(HttpResponse::new(202, ""))
+}
+
+/// `n` half-hourly `el` readings from a year ago, rising by 0.25 kWh each.
+fn half_hours(n: usize) -> Vec<Reading> {
+    (0..n)
+        .map(|i| Reading { ts: NOW - 366 * 86_400 + i as i64 * 1800, values: [("el".to_owned(), 1000.0 + i as f64 * 0.25)].into() })
+        .collect()
+}
+
+fn flush_all(rig: &Rig) -> wattbridge::core::Result<wattbridge::energyid::SendReport> {
+    run(rig.device.flush(FlushOptions { max_wait: Duration::from_secs(3600) }, |_, _| {}))
+}
+
+#[test]
+fn a_year_of_half_hours_goes_out_in_18_posts_a_minute_apart() {
+    let r = rig();
+    assert_eq!(run(r.device.enqueue(&half_hours(17_520))).unwrap(), 17_520);
+    assert_eq!(run(r.device.status()).unwrap().outbox, 17_520);
+    let start = r.clock.now();
+    let report = flush_all(&r).unwrap();
+    assert_eq!((report.readings, report.requests, report.remaining), (17_520, 18, 0));
+    let fake = r.fake.borrow();
+    assert_eq!(fake.posts.len(), 18);
+    assert!(fake.posts.iter().all(|(_, n)| *n <= 1000));
+    assert!(fake.posts.windows(2).all(|w| w[1].0 - w[0].0 >= 60_000), "two POSTs closer than uploadInterval");
+    assert_eq!(fake.accepted.len(), 17_520);
+    assert_eq!(r.clock.now() - start, 17 * 60_000, "17 waits of a minute, no more");
+    assert_eq!(run(r.device.status()).unwrap().outbox, 0);
+}
+
+#[test]
+fn requeuing_the_same_key_and_time_replaces_the_value() {
+    let r = rig();
+    let one = |v: f64| Reading { ts: NOW - 3600, values: [("el".to_owned(), v), ("pwr".to_owned(), 2.0)].into() };
+    run(r.device.enqueue(&[one(10.0)])).unwrap();
+    run(r.device.enqueue(&[one(10.5)])).unwrap();
+    assert_eq!(run(r.device.status()).unwrap().outbox, 2, "el and pwr once each");
+    flush_all(&r).unwrap();
+    assert_eq!(r.fake.borrow().accepted[&("el".to_owned(), NOW - 3600)], 10.5);
+}
+
+#[test]
+fn a_refused_reading_is_quarantined_with_the_reason_and_the_rest_goes_on() {
+    let r = rig_with(MemoryStore::default(), 8);
+    let readings = half_hours(20);
+    r.fake.borrow_mut().refuse_ts = Some(readings[13].ts);
+    run(r.device.enqueue(&readings)).unwrap();
+    let report = flush_all(&r).unwrap();
+    assert_eq!((report.readings, report.quarantined, report.remaining), (19, 1, 0));
+    let fake = r.fake.borrow();
+    assert_eq!(fake.accepted.len(), 19);
+    assert!(!fake.accepted.contains_key(&("el".to_owned(), readings[13].ts)));
+    let quarantine = r.store.doc("energyid/quarantine").unwrap();
+    assert!(quarantine.contains("value out of range") && quarantine.contains(&readings[13].ts.to_string()), "{quarantine}");
+    assert_eq!(run(r.device.status()).unwrap().quarantined, 1);
+}
+
+#[test]
+fn a_disabled_webhook_stops_with_a_clear_error_and_keeps_everything() {
+    let r = rig();
+    run(r.device.enqueue(&half_hours(5))).unwrap();
+    r.fake.borrow_mut().script.push_back(Ok(HttpResponse::new(403, "")));
+    let err = flush_all(&r).unwrap_err();
+    assert_eq!(err.code, ErrorCode::WebhookDisabled);
+    assert!(err.message.contains("disabled for this record") && err.message.contains("stay queued"), "{}", err.message);
+    assert_eq!(run(r.device.status()).unwrap().outbox, 5);
+}
+
+#[test]
+fn an_outage_stops_after_three_tries_and_the_next_flush_delivers_each_reading_once() {
+    let r = rig();
+    run(r.device.enqueue(&half_hours(1500))).unwrap();
+    {
+        let mut fake = r.fake.borrow_mut();
+        // The first batch goes through; then the service falls over.
+        fake.script.push_back(Ok(HttpResponse::new(202, "")));
+        fake.script.push_back(Ok(HttpResponse::new(500, "")));
+        fake.script.push_back(Err(Error::new(ErrorCode::Network, "connection reset")));
+        fake.script.push_back(Ok(HttpResponse::new(503, "")));
+    }
+    let err = flush_all(&r).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unavailable);
+    assert_eq!(run(r.device.status()).unwrap().outbox, 500, "the answered batch left, the rest waits");
+    r.clock.advance(Duration::from_secs(3600));
+    let report = flush_all(&r).unwrap();
+    assert_eq!((report.readings, report.remaining), (500, 0));
+    let fake = r.fake.borrow();
+    // The scripted 202 was not recorded by the fake, so EnergyID holds the second half only once.
+    assert_eq!(fake.accepted.len(), 500);
+}
+
+#[test]
+fn the_policy_is_kept_across_runs_and_a_flush_that_cannot_wait_says_when() {
+    let r = rig();
+    run(r.device.enqueue(&half_hours(3))).unwrap();
+    flush_all(&r).unwrap();
+    run(r.device.enqueue(&half_hours(4)[3..])).unwrap();
+    let report = run(r.device.flush(FlushOptions { max_wait: Duration::ZERO }, |_, _| {})).unwrap();
+    assert_eq!((report.requests, report.remaining), (0, 1));
+    assert_eq!(report.next_upload_at_ms, Some(NOW * 1000 + 60_000));
+    // A new device object on the same store (the next run) remembers the last POST.
+    let again = rig_with(r.store.clone(), 1000);
+    again.clock.advance(Duration::from_secs(30));
+    let report = run(again.device.flush(FlushOptions { max_wait: Duration::ZERO }, |_, _| {})).unwrap();
+    assert_eq!(report.requests, 0);
+}
+
+#[test]
+fn cumulative_readings_may_not_go_down_and_nan_is_refused() {
+    let r = rig();
+    let at = |ts: i64, el: f64| Reading { ts, values: [("el".to_owned(), el)].into() };
+    run(r.device.enqueue(&[at(NOW - 7200, 100.0), at(NOW - 3600, 101.0)])).unwrap();
+    let err = run(r.device.enqueue(&[at(NOW - 1800, 99.5)])).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("'el'") && err.message.contains("99.5") && err.message.contains("101") && err.message.contains(&(NOW - 1800).to_string()), "{}", err.message);
+    assert_eq!(run(r.device.status()).unwrap().outbox, 2, "nothing of a refused call is queued");
+    // After delivery the last value still counts.
+    flush_all(&r).unwrap();
+    assert!(run(r.device.enqueue(&[at(NOW - 60, 100.5)])).is_err());
+    // Gauges and allowed custom keys may go down.
+    let gauge = |ts: i64, v: f64| Reading { ts, values: [("pwr".to_owned(), v), ("water-softener".to_owned(), v)].into() };
+    run(r.device.enqueue(&[gauge(NOW - 120, 5.0), gauge(NOW - 60, 1.0)])).unwrap();
+    let nan = Reading { ts: NOW, values: [("el".to_owned(), f64::NAN)].into() };
+    assert!(run(r.device.enqueue(&[nan])).unwrap_err().message.contains("finite"));
+    let unknown = Reading { ts: NOW, values: [("elec".to_owned(), 1.0)].into() };
+    assert!(run(r.device.enqueue(&[unknown])).unwrap_err().message.contains("'elec'"));
+}
+
+#[test]
+fn claim_info_and_directives() {
+    let r = rig();
+    assert!(matches!(run(r.device.claim_info()).unwrap(), ClaimInfo::AlreadyClaimed { record_number: Some(ref n), .. } if n == "EA-1"));
+    let list = run(r.device.directives(None)).unwrap();
+    assert_eq!(list[0]["title"], "Cheap hours");
+}
