@@ -29,6 +29,10 @@ export const SETTINGS = {
   'energyid.hello_url': { default: 'https://hooks.energyid.eu/hello', about: 'EnergyID provisioning endpoint' },
   'energyid.provisioning_key': { secret: true, about: 'EnergyID provisioning key' },
   'energyid.provisioning_secret': { secret: true, about: 'EnergyID provisioning secret' },
+  'energyid.device_id': { about: 'device id (generated and remembered when not set)' },
+  'energyid.device_name': { default: 'wattbridge', about: 'device name shown in EnergyID' },
+  'energyid.batch_cap': { default: '1000', about: 'readings per POST' },
+  'energyid.allowed_keys': { about: 'custom metric keys to accept, comma separated' },
 };
 
 export const envName = (key) => `WATTBRIDGE_${key.replace(/[.-]/g, '_').toUpperCase()}`;

@@ -7,6 +7,7 @@ import { defaults } from './defaults.js';
 
 export class EnergyId {
   #device;
+  #autoSync = null;
 
   /**
    * @param {object} options
@@ -16,6 +17,8 @@ export class EnergyId {
    * @param {string} [options.deviceId] generated and remembered when not given
    * @param {string} [options.deviceName] default "wattbridge"
    * @param {string} [options.firmwareVersion]
+   * @param {number} [options.batchCap] readings (timestamps) per POST, default 1000
+   * @param {string[]} [options.allowedKeys] custom metric keys accepted besides the standard ones
    * @param {{get: Function, put: Function, delete: Function}} [options.store]
    */
   constructor({ store, ...config } = {}) {
@@ -27,16 +30,101 @@ export class EnergyId {
     return JSON.parse(await this.#device.hello());
   }
 
+  /** The official client's `authenticate()`: true when the device is claimed. */
+  async authenticate() {
+    return (await this.hello()).status === 'claimed';
+  }
+
+  /** `{status: 'needs_claiming', claim_code, claim_url, valid_until} | {status: 'already_claimed', ...} | {status: 'not_authenticated'}`. */
+  async claimInfo() {
+    return JSON.parse(await this.#device.claimInfo());
+  }
+
   /**
-   * Send one reading or several in one request. `ts` may be unix seconds, a
-   * Date or an ISO 8601 string; it defaults to now.
+   * Hello every `pollSeconds` until the device is claimed; `onClaimCode({claimCode,
+   * claimUrl, expiresAt})` is called for each code to show (a new one after expiry).
+   */
+  async waitForClaim({ onClaimCode = () => {}, pollSeconds = 5, timeoutSeconds = 600 } = {}) {
+    return JSON.parse(await this.#device.waitForClaim(pollSeconds, timeoutSeconds, (json) => onClaimCode(JSON.parse(json))));
+  }
+
+  /**
+   * Queue one reading or several in the durable outbox, then send what the
+   * upload policy allows now (the rest waits for `flush()`). `ts` may be unix
+   * seconds, a Date or an ISO 8601 string; it defaults to now.
    * @param {object | object[]} readings e.g. `{ ts: new Date(), el: 1250.5, pv: 3560 }`
    */
   async send(readings) {
-    const list = Array.isArray(readings) ? readings : [readings];
-    return JSON.parse(await this.#device.send(JSON.stringify(list.map(normalizeReading))));
+    return JSON.parse(await this.#device.send(JSON.stringify(list(readings).map(normalizeReading))));
+  }
+
+  /** Queue readings without sending; re-queuing the same key and ts replaces the value. */
+  async enqueue(readings) {
+    return JSON.parse(await this.#device.enqueue(JSON.stringify(list(readings).map(normalizeReading))));
+  }
+
+  /**
+   * Send the outbox in batches, never faster than the policy; waits for the next
+   * allowed slot when it is at most `maxWaitSeconds` away (default: no waiting).
+   */
+  async flush({ maxWaitSeconds = 0, onProgress } = {}) {
+    const progress = onProgress ? (sent, total) => onProgress({ sent, total }) : undefined;
+    return JSON.parse(await this.#device.flush(maxWaitSeconds, progress));
+  }
+
+  /** Device, record, policy, outbox size and when the next upload is allowed. */
+  async status() {
+    return JSON.parse(await this.#device.status());
+  }
+
+  /** Readings still queued, oldest first. */
+  async pending() {
+    return JSON.parse(await this.#device.pending());
+  }
+
+  /** Directives (needs an `apiAccessToken` from the hello): the list, or one by id. */
+  async directives(id) {
+    return JSON.parse(await this.#device.directives(id));
+  }
+
+  /** A sensor value: every update is kept in the outbox, not only the last one. */
+  async updateSensor(key, value, ts) {
+    return this.enqueue({ ts, [key]: value });
+  }
+
+  /** Send the sensors' readings the policy allows now. */
+  async synchronizeSensors() {
+    return this.flush();
+  }
+
+  /** Flush every `seconds` (with jitter) until `close()`; errors go to `onError`. */
+  startAutoSync(seconds, { onError = () => {} } = {}) {
+    this.stopAutoSync();
+    const tick = () => {
+      this.#autoSync = setTimeout(async () => {
+        try {
+          await this.flush();
+        } catch (err) {
+          onError(err);
+        }
+        if (this.#autoSync) tick();
+      }, seconds * 1000 * (0.9 + Math.random() * 0.2));
+    };
+    tick();
+  }
+
+  stopAutoSync() {
+    clearTimeout(this.#autoSync);
+    this.#autoSync = null;
+  }
+
+  /** Stop auto-sync; queued readings stay in the store for the next run. */
+  close() {
+    this.stopAutoSync();
   }
 }
+
+const list = (readings) => (Array.isArray(readings) ? readings : [readings]);
 
 function normalizeReading(reading) {
   if (reading === null || typeof reading !== 'object') {

@@ -90,6 +90,10 @@ export interface EnergyIdOptions {
   /** Default `wattbridge`. */
   deviceName?: string;
   firmwareVersion?: string;
+  /** Readings (timestamps) per POST, default 1000. */
+  batchCap?: number;
+  /** Custom metric keys accepted besides the standard ones. */
+  allowedKeys?: string[];
   /** Default: a FileStore under WATTBRIDGE_HOME (Node) or the browser's storage. */
   store?: Store;
 }
@@ -121,8 +125,63 @@ export class EnergyId {
   constructor(options: EnergyIdOptions);
   /** Introduce the device to EnergyID; tells claimed from unclaimed. Never returns the webhook headers. */
   hello(): Promise<HelloResult>;
-  /** Send one reading or several in one request. */
-  send(readings: Reading | Reading[]): Promise<{ readings: number; requests: number }>;
+  /** The official client's authenticate(): true when claimed. */
+  authenticate(): Promise<boolean>;
+  claimInfo(): Promise<
+    | { status: 'needs_claiming'; claim_code: string; claim_url: string; valid_until: number }
+    | { status: 'already_claimed'; record_name: string | null; record_number: string | null }
+    | { status: 'not_authenticated' }
+  >;
+  /** Hello every `pollSeconds` until claimed; each new claim code goes to `onClaimCode`. */
+  waitForClaim(options?: { onClaimCode?: (claim: { claimCode: string; claimUrl: string; expiresAt: number }) => void; pollSeconds?: number; timeoutSeconds?: number }): Promise<HelloResult>;
+  /** Queue readings in the durable outbox, then send what the upload policy allows now. */
+  send(readings: Reading | Reading[]): Promise<SendReport>;
+  /** Queue readings only; the same key and ts queued again replaces the value. */
+  enqueue(readings: Reading | Reading[]): Promise<number>;
+  /** Send the outbox in batches, waiting for the policy up to `maxWaitSeconds` (default 0). */
+  flush(options?: { maxWaitSeconds?: number; onProgress?: (p: { sent: number; total: number }) => void }): Promise<SendReport>;
+  status(): Promise<EnergyIdStatus>;
+  /** Readings still queued, oldest first (ts in unix seconds). */
+  pending(): Promise<{ ts: number; [key: string]: number }[]>;
+  /** Directives (needs the hello's apiAccessToken), as EnergyID sends them. */
+  directives(id?: string): Promise<unknown>;
+  /** Queue a sensor value; every update is kept, not only the last. */
+  updateSensor(key: string, value: number, ts?: number | Date | string): Promise<number>;
+  synchronizeSensors(): Promise<SendReport>;
+  startAutoSync(seconds: number, options?: { onError?: (err: WattbridgeError) => void }): void;
+  stopAutoSync(): void;
+  close(): void;
+}
+
+export interface SendReport {
+  /** Values queued by this call (send), 0 for a flush. */
+  queued: number;
+  /** Readings (timestamps) delivered. */
+  readings: number;
+  /** Webhook POSTs made. */
+  requests: number;
+  /** Values still queued. */
+  remaining: number;
+  /** Readings EnergyID refused (HTTP 400), set aside with its reason. */
+  quarantined: number;
+  /** When the policy allows the next POST (unix ms), if values remain. */
+  nextUploadAtMs: number | null;
+}
+
+export interface EnergyIdStatus {
+  deviceId: string;
+  claimed: boolean;
+  claim: { claimCode: string; claimUrl: string; expiresAt: number } | null;
+  recordName: string | null;
+  recordNumber: string | null;
+  webhookUrl: string | null;
+  policy: UploadPolicy | null;
+  helloAtMs: number | null;
+  lastPostMs: number | null;
+  nextUploadAtMs: number | null;
+  /** Values waiting in the outbox. */
+  outbox: number;
+  quarantined: number;
 }
 
 export interface OAuthOptions {

@@ -52,7 +52,10 @@ readingForm.addEventListener('submit', async (event) => {
   );
   try {
     const sent = await energyid.send({ ts: new Date(), ...values });
-    show('sent', `Sent ${sent.readings} reading in ${sent.requests} request.`);
+    const waiting = sent.remaining
+      ? ` ${sent.remaining} value(s) wait in the outbox: the record allows the next upload at ${new Date(sent.nextUploadAtMs).toLocaleTimeString()}.`
+      : '';
+    show('sent', `Sent ${sent.readings} reading(s) in ${sent.requests} request(s).${waiting}`);
   } catch (err) {
     showError(err);
   }

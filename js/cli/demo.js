@@ -51,7 +51,7 @@ export function renderDemo({ sandbox, unclaimed, claimed, sent, received, second
     `  hello      device ${unclaimed.deviceId} is not claimed yet: code ${unclaimed.claimCode}, valid until ${when(unclaimed.expiresAt)}`,
     `  claim      opened ${unclaimed.claimUrl} as the person would in the EnergyID app`,
     `  hello      claimed by record "${claimed.recordName}" (${claimed.recordNumber}), at most one upload every ${claimed.policy.uploadInterval} s`,
-    `  send       ${values(sent.reading)} at ${when(sent.reading.ts)}: ${sent.readings} reading in ${sent.requests} request`,
+    `  send       ${values(sent.reading)} at ${when(sent.reading.ts)}: queued, then ${sent.readings} reading sent in ${sent.requests} request`,
     `  read back  EnergyID (sandbox) holds ${received.length} reading(s): ${received.map((r) => `${values(r)} at ${when(r.ts)}`).join('; ')}`,
     `done in ${seconds} s. Linky and Weheat join this demo as their providers land.`,
   ].join('\n');

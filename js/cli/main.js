@@ -9,6 +9,7 @@ import { runDemo, renderDemo } from './demo.js';
 import { runSandbox } from './sandbox.js';
 import { linkyLogin, weheatLogin, logout } from './auth-commands.js';
 import { exitCodeOf } from './exit-codes.js';
+import { energyIdLogin, energyIdStatus, energyIdSend, energyIdImport, energyIdFlush } from './energyid-commands.js';
 import { linkyMeters, linkyFetch, linkyStatus, linkyStats, linkyConsent } from './linky-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -37,7 +38,8 @@ Examples:
   wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C
   wattbridge linky login          log in to Linky (device code, like gh auth login)
   wattbridge linky fetch daily    fetch daily consumption into the local history
-  wattbridge weheat login         log in to Weheat in your browser`,
+  wattbridge weheat login         log in to Weheat in your browser
+  wattbridge energyid login       provision and claim the EnergyID device`,
   );
 
 program
@@ -108,6 +110,47 @@ linky
   .option('--redirect-uri <url>', 'where Enedis sends the customer back (as registered for your app)')
   .action(action((callbackUrl, options) => linkyConsent(callbackUrl, options)));
 
+const energyid = program
+  .command('energyid')
+  .description('EnergyID webhook: provision and claim the device, queue readings, upload within the policy')
+  .addHelpText(
+    'after',
+    `
+Every reading goes to a durable outbox first and leaves only after EnergyID
+accepted it; uploads go out in batches (energyid.batch_cap, 1000) and never
+faster than the record's policy. Needs WATTBRIDGE_ENERGYID_PROVISIONING_KEY/_SECRET.
+
+Examples:
+  wattbridge energyid login
+  wattbridge energyid send el=1250.5 pv=3560 --ts 2026-11-21T10:00:00Z
+  wattbridge energyid import readings.csv     (columns ts,key,value or ts,el,pv,...)
+  wattbridge energyid flush`,
+  );
+energyid
+  .command('login')
+  .description('provision the device, show the claim code and URL, and wait until it is claimed')
+  .addOption(new Option('--timeout <seconds>', 'stop waiting after this long').argParser(parsePositive).default(900))
+  .addOption(new Option('--poll <seconds>', 'ask EnergyID this often').argParser(parsePositive).default(5))
+  .action(action((options, cmd) => energyIdLogin(options, cmd.optsWithGlobals())));
+energyid.command('status').description('record, policy, outbox size and the next allowed upload').action(action(() => energyIdStatus()));
+energyid
+  .command('send')
+  .description('queue readings and send what the policy allows now')
+  .argument('<key=value...>', 'e.g. el=1250.5 pv=3560 (kWh meter readings; see the metric keys in the README)')
+  .option('--ts <time>', 'unix seconds or ISO 8601 (default: now)')
+  .action(action((pairs, options) => energyIdSend(pairs, options)));
+energyid
+  .command('import')
+  .description('queue readings from a CSV (ts,key,value or wide ts,el,pv,...) or JSON file, then send what the policy allows')
+  .argument('<file>', 'a .csv or .json file')
+  .option('--dry-run', 'read and check the file, send nothing')
+  .action(action((file, options, cmd) => energyIdImport(file, options, cmd.optsWithGlobals())));
+energyid
+  .command('flush')
+  .description('send the outbox, waiting between uploads as the policy asks')
+  .addOption(new Option('--max-wait <seconds>', 'wait at most this long for the next allowed upload').argParser(parseNonNegative).default(900))
+  .action(action((options, cmd) => energyIdFlush(options, cmd.optsWithGlobals())));
+
 const weheat = program.command('weheat').description('Weheat heat pump (cloud API)');
 weheat
   .command('login')
@@ -122,6 +165,14 @@ function parsePositive(value) {
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) {
     throw new WattbridgeError(`expected a positive number of seconds, not "${value}"`, { code: 'invalid_input' });
+  }
+  return number;
+}
+
+function parseNonNegative(value) {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) {
+    throw new WattbridgeError(`expected a number of seconds (0 or more), not "${value}"`, { code: 'invalid_input' });
   }
   return number;
 }

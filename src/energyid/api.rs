@@ -249,7 +249,7 @@ mod tests {
         };
         assert_eq!(webhook.url, "https://hooks.energyid.eu/webhook-in");
         assert_eq!(webhook.headers["authorization"].expose(), "Bearer opaque");
-        assert_eq!(webhook.policy.upload_interval, Some(60));
+        assert_eq!(webhook.policy.upload_interval, Some(60.0));
         assert_eq!(webhook.policy.other["allowedInterval"], "PT15M");
         assert_eq!(webhook.record_number.as_deref(), Some("EA-12345678"));
         assert!(!format!("{webhook:?}").contains("opaque"));

@@ -246,8 +246,8 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             if state.webhook.is_none() || self.hello_is_stale(&state) {
                 self.hello_into(&mut state).await?;
             }
-            let webhook = claimed_webhook(&state)?.clone();
-            let interval_ms = webhook.policy.upload_interval.unwrap_or(0) as i64 * 1000;
+            let webhook = claimed_webhook(&state).map_err(still_queued)?.clone();
+            let interval_ms = interval_ms(&webhook.policy);
             let allowed_at = state.last_post_ms.map_or(0, |last| last + interval_ms);
             if !self.wait_until(allowed_at, options.max_wait).await {
                 report.next_upload_at_ms = Some(allowed_at);
@@ -379,7 +379,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         let state = self.state().await?;
         let outbox = Outbox::new(&self.store);
         let webhook = state.webhook.as_ref();
-        let interval_ms = webhook.and_then(|w| w.policy.upload_interval).unwrap_or(0) as i64 * 1000;
+        let interval_ms = webhook.map_or(0, |w| interval_ms(&w.policy));
         Ok(DeviceStatus {
             device_id: state.device_id.clone(),
             claimed: webhook.is_some(),
@@ -433,6 +433,10 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         }
         Err(Error::new(ErrorCode::AuthRequired, "EnergyID refuses the apiAccessToken after a fresh hello").provider(PROVIDER))
     }
+}
+
+fn interval_ms(policy: &super::model::Policy) -> i64 {
+    policy.upload_interval.filter(|s| s.is_finite() && *s > 0.0).map_or(0, |s| (s * 1000.0).ceil() as i64)
 }
 
 /// Tries per batch on 5xx or a dropped connection before the flush stops.

@@ -49,8 +49,9 @@ pub struct Claim {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
+    /// Seconds; whole numbers in practice, fractions accepted (fast test policies).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub upload_interval: Option<u64>,
+    pub upload_interval: Option<f64>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }

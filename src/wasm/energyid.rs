@@ -6,9 +6,11 @@ use super::error::{from_json, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::ErrorCode;
+use crate::energyid::device::FlushOptions;
 use crate::energyid::{self, EnergyIdConfig, Reading};
-use js_sys::Promise;
+use js_sys::{Function, Promise};
 use std::rc::Rc;
+use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -21,10 +23,19 @@ pub struct JsEnergyIdDevice {
     device: Rc<Device>,
 }
 
+fn readings(json: &str) -> Result<Vec<Reading>, JsValue> {
+    from_json(json, "readings must look like [{ts, el: 1250.5}]", ErrorCode::InvalidInput, energyid::PROVIDER)
+}
+
+fn seconds(value: f64) -> Duration {
+    Duration::from_secs_f64(if value.is_finite() && value > 0.0 { value } else { 0.0 })
+}
+
 #[wasm_bindgen(js_class = EnergyIdDevice)]
 impl JsEnergyIdDevice {
     /// `config`: JSON of `{ helloUrl?, provisioningKey, provisioningSecret,
-    /// deviceId?, deviceName?, firmwareVersion? }`; `store`: `{ get, put, delete }`.
+    /// deviceId?, deviceName?, firmwareVersion?, batchCap?, allowedKeys? }`;
+    /// `store`: `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
     pub fn new(config: &str, store: JsValue) -> Result<JsEnergyIdDevice, JsValue> {
         let config: EnergyIdConfig =
@@ -35,23 +46,71 @@ impl JsEnergyIdDevice {
     }
 
     /// Say hello; resolves to `{status: "needs_claiming", claimCode, claimUrl,
-    /// expiresAt, deviceId}` or `{status: "claimed", webhookUrl, policy, ...}`.
+    /// expiresAt, deviceId}` or `{status: "claimed", ...}`.
     pub fn hello(&self) -> Promise {
         let device = self.device.clone();
         future_to_promise(async move { settle(device.hello().await) })
     }
 
-    /// Send readings, JSON of `[{ts, el, pv, ...}]` (ts in unix seconds), in one POST.
-    pub fn send(&self, readings: String) -> Promise {
+    /// Queue readings (JSON of `[{ts, el, ...}]`, ts in unix seconds) and send what the policy allows now.
+    pub fn send(&self, json: String) -> Promise {
+        let device = self.device.clone();
+        future_to_promise(async move { settle(device.send(&readings(&json)?).await) })
+    }
+
+    /// Queue readings only.
+    pub fn enqueue(&self, json: String) -> Promise {
+        let device = self.device.clone();
+        future_to_promise(async move { settle(device.enqueue(&readings(&json)?).await) })
+    }
+
+    /// Send the outbox, waiting for the policy up to `max_wait_secs`;
+    /// `on_progress(sent, total)` counts readings.
+    pub fn flush(&self, max_wait_secs: f64, on_progress: Option<Function>) -> Promise {
         let device = self.device.clone();
         future_to_promise(async move {
-            let readings: Vec<Reading> = from_json(
-                &readings,
-                "readings must look like [{ts, el: 1250.5}]",
-                ErrorCode::InvalidInput,
-                energyid::PROVIDER,
-            )?;
-            settle(device.send(&readings).await)
+            let progress = |sent: usize, total: usize| {
+                if let Some(callback) = &on_progress {
+                    let _ = callback.call2(&JsValue::NULL, &(sent as f64).into(), &(total as f64).into());
+                }
+            };
+            settle(device.flush(FlushOptions { max_wait: seconds(max_wait_secs) }, progress).await)
         })
+    }
+
+    #[wasm_bindgen(js_name = claimInfo)]
+    pub fn claim_info(&self) -> Promise {
+        let device = self.device.clone();
+        future_to_promise(async move { settle(device.claim_info().await) })
+    }
+
+    /// Hello every `poll_secs` until claimed; `on_code` gets the JSON of each new claim.
+    #[wasm_bindgen(js_name = waitForClaim)]
+    pub fn wait_for_claim(&self, poll_secs: f64, timeout_secs: f64, on_code: Function) -> Promise {
+        let device = self.device.clone();
+        future_to_promise(async move {
+            let show = |claim: &energyid::model::Claim| {
+                let json = serde_json::to_string(claim).unwrap_or_default();
+                let _ = on_code.call1(&JsValue::NULL, &JsValue::from_str(&json));
+            };
+            settle(device.wait_for_claim(seconds(poll_secs), seconds(timeout_secs), show).await)
+        })
+    }
+
+    pub fn status(&self) -> Promise {
+        let device = self.device.clone();
+        future_to_promise(async move { settle(device.status().await) })
+    }
+
+    /// Readings still queued, oldest first.
+    pub fn pending(&self) -> Promise {
+        let device = self.device.clone();
+        future_to_promise(async move { settle(device.pending().await) })
+    }
+
+    /// Directives (list, or one with `id`) as EnergyID sends them.
+    pub fn directives(&self, id: Option<String>) -> Promise {
+        let device = self.device.clone();
+        future_to_promise(async move { settle(device.directives(id.as_deref()).await) })
     }
 }

@@ -26,7 +26,10 @@ test('hello, claim, hello, send: the reading arrives at EnergyID', async () => {
   assert.match(first.claimCode, /^[0-9A-F]{6}$/);
   assert.ok(first.expiresAt > Date.now() / 1000, 'claim code expires in the future');
 
-  await rejectsWith(energyid.send({ el: 1 }), 'not_claimed', new RegExp(first.claimCode));
+  // Not claimed yet: the reading waits in the outbox, and the error says how to claim.
+  const early = new Date('2026-11-01T09:30:00Z');
+  const err = await rejectsWith(energyid.send({ ts: early, el: 1250.0 }), 'not_claimed', new RegExp(first.claimCode));
+  assert.match(err.message, /stay queued/);
 
   assert.equal((await fetch(first.claimUrl)).status, 200);
   const second = await energyid.hello();
@@ -36,9 +39,9 @@ test('hello, claim, hello, send: the reading arrives at EnergyID', async () => {
   assert.ok(!('headers' in second), 'webhook headers never reach JS');
 
   const ts = new Date('2026-11-01T10:00:00Z');
-  assert.deepEqual(await energyid.send({ ts, el: 1250.5, pv: 3560.2 }), { readings: 1, requests: 1 });
+  assert.deepEqual(await energyid.send({ ts, el: 1250.5, pv: 3560.2 }), { queued: 2, readings: 2, requests: 1, remaining: 0, quarantined: 0, nextUploadAtMs: null });
   const record = sb.energyid.records().find((r) => r.deviceId === first.deviceId);
-  assert.deepEqual(record.readings, [{ ts: ts.getTime() / 1000, el: 1250.5, pv: 3560.2 }]);
+  assert.deepEqual(record.readings, [{ ts: early.getTime() / 1000, el: 1250.0 }, { ts: ts.getTime() / 1000, el: 1250.5, pv: 3560.2 }]);
 
   // The state file holds the webhook credentials, so it is private.
   const [file] = await readdir(dir);
@@ -46,15 +49,20 @@ test('hello, claim, hello, send: the reading arrives at EnergyID', async () => {
   assert.equal(mode & 0o777, 0o600);
 });
 
-test('the upload policy answer 429 arrives as rate_limited with retryAfter', async () => {
+test('a second send within the upload policy waits in the outbox instead of provoking a 429', async () => {
   const energyid = new EnergyId(energyIdSettings(sb, { store: new MemoryStore() }));
-  const { claimUrl } = await energyid.hello();
+  const { claimUrl, deviceId } = await energyid.hello();
   await fetch(claimUrl);
-  await energyid.send({ el: 1 });
-  const err = await rejectsWith(energyid.send({ el: 2 }), 'rate_limited');
-  assert.equal(err.status, 429);
-  assert.ok(err.retryAfter > 0 && err.retryAfter <= 60, `retryAfter ${err.retryAfter}`);
-  assert.equal(err.provider, 'energyid');
+  const first = await energyid.send({ el: 1 });
+  assert.equal(first.requests, 1);
+  const before = Date.now();
+  const second = await energyid.send({ ts: Math.floor(Date.now() / 1000) + 1, el: 2 });
+  assert.equal(second.requests, 0, 'no POST inside the policy interval');
+  assert.equal(second.remaining, 1);
+  assert.ok(second.nextUploadAtMs > before && second.nextUploadAtMs <= before + 60_000, `next upload ${second.nextUploadAtMs}`);
+  const status = await energyid.status();
+  assert.equal(status.outbox, 1);
+  assert.equal(sb.energyid.records().find((r) => r.deviceId === deviceId).readings.length, 1);
 });
 
 test('wrong provisioning credentials are named', async () => {

@@ -38,7 +38,7 @@ test('npm pack -> npm install -> import works in a fresh project', async () => {
      await sb.close();`,
   );
   const out = JSON.parse(execFileSync(process.execPath, ['slice.mjs'], { cwd: project, encoding: 'utf8' }));
-  assert.deepEqual(out, { sent: { readings: 1, requests: 1 }, received: [{ ts: 1790000000, el: 42 }], isError: true, code: 'invalid_input' });
+  assert.deepEqual(out, { sent: { queued: 1, readings: 1, requests: 1, remaining: 0, quarantined: 0, nextUploadAtMs: null }, received: [{ ts: 1790000000, el: 42 }], isError: true, code: 'invalid_input' });
 
   const version = execFileSync(join(project, 'node_modules/.bin/wattbridge'), ['--version'], { encoding: 'utf8' });
   assert.match(version, /^\d+\.\d+\.\d+\n$/);
