@@ -5,10 +5,10 @@
 import { createServer } from 'node:http';
 import { CORS_HEADERS, sendJson } from './http.js';
 import { createEnergyIdService, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './energyid.js';
-import { createWeheatService, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER } from './weheat.js';
+import { createWeheatService, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER, SANDBOX_WEHEAT_PUMPS } from './weheat.js';
 import { createLinkyService } from './linky.js';
 
-export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER };
+export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER, SANDBOX_WEHEAT_PUMPS };
 export {
   LINKY_CLIENT_ID,
   SANDBOX_METERS,
@@ -66,7 +66,14 @@ export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}
     urls: {
       energyid: { helloUrl: `${origin}/energyid/hello` },
       // The names of DESIGN.md's settings: weheat.auth_url is the realm, linky.gateway_url the gateway.
-      weheat: { authUrl: `${origin}/weheat/auth/realms/Weheat`, apiUrl: `${origin}/weheat` },
+      // authUrl/apiUrl are the shapes of the defaults (old Keycloak path, old API root: plain
+      // heat-pump list); newAuthUrl/newApiUrl the newer ones (no /auth prefix; /third_party: paged list).
+      weheat: {
+        authUrl: `${origin}/weheat/auth/realms/Weheat`,
+        apiUrl: `${origin}/weheat`,
+        newAuthUrl: `${origin}/weheat/realms/Weheat`,
+        newApiUrl: `${origin}/weheat/third_party`,
+      },
       // One origin plays the gateway, the Enedis API host (and its consent page) and the Conso API.
       linky: { gatewayUrl: `${origin}/linky`, consoApiUrl: `${origin}/linky/conso/api`, enedisApiUrl: `${origin}/linky` },
     },
