@@ -256,7 +256,11 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             state.last_post_ms = Some(self.clock.now_ms());
             save(&self.store, STATE_KEY, &state).await?;
             report.requests += 1;
-            let response = match self.http.send(api::send_request(&webhook, &batch)).await {
+            let sent = self.http.send(api::send_request(&webhook, &batch)).await;
+            // Count the interval from the answer, not the departure: however long the
+            // request travelled, the next one cannot arrive too early.
+            state.last_post_ms = Some(self.clock.now_ms());
+            let response = match sent {
                 Ok(response) => response,
                 Err(error) => {
                     failures += 1;

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const INDEX_KEY: &str = "energyid/outbox";
-const DELIVERED_KEY: &str = "energyid/delivered";
 const QUARANTINE_KEY: &str = "energyid/quarantine";
 const BUCKET_SECS: i64 = 30 * 86_400;
 
@@ -25,6 +24,10 @@ type Readings = BTreeMap<i64, BTreeMap<String, f64>>;
 #[derive(Default, Serialize, Deserialize)]
 struct Index {
     buckets: BTreeMap<i64, usize>,
+    /// The last value delivered per cumulative key, with its timestamp (kept
+    /// here, not in a document of its own: one write less per batch).
+    #[serde(default)]
+    delivered: BTreeMap<String, (i64, f64)>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -72,11 +75,6 @@ impl<'a, S: Store> Outbox<'a, S> {
         Ok(self.index().await?.buckets.values().sum())
     }
 
-    /// The last value delivered per cumulative key, with its timestamp.
-    async fn delivered(&self) -> Result<BTreeMap<String, (i64, f64)>> {
-        Ok(load(self.store, DELIVERED_KEY).await?.unwrap_or_default())
-    }
-
     /// Queue readings. The same (key, ts) queued again replaces the value.
     /// Cumulative keys must not go down over time, against what is queued and
     /// what was delivered: a reading that would is refused, naming key, ts and
@@ -100,7 +98,7 @@ impl<'a, S: Store> Outbox<'a, S> {
                 touched.push(bucket);
             }
         }
-        check_cumulative(&buckets, &self.delivered().await?)?;
+        check_cumulative(&buckets, &index.delivered)?;
         // List new buckets first (see Index), then write them, then the counts.
         if touched.iter().any(|b| !index.buckets.contains_key(b)) {
             for bucket in &touched {
@@ -162,21 +160,15 @@ impl<'a, S: Store> Outbox<'a, S> {
                 index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
             }
         }
-        save(self.store, INDEX_KEY, &index).await?;
-        self.mark_delivered(delivered).await
-    }
-
-    async fn mark_delivered(&self, delivered: &[Reading]) -> Result<()> {
-        let mut last = self.delivered().await?;
         for reading in delivered {
             for (key, value) in reading.values.iter().filter(|(k, _)| !is_gauge(k)) {
-                let newer = last.get(key).map_or(true, |(ts, _)| *ts <= reading.ts);
+                let newer = index.delivered.get(key).map_or(true, |(ts, _)| *ts <= reading.ts);
                 if newer {
-                    last.insert(key.clone(), (reading.ts, *value));
+                    index.delivered.insert(key.clone(), (reading.ts, *value));
                 }
             }
         }
-        save(self.store, DELIVERED_KEY, &last).await
+        save(self.store, INDEX_KEY, &index).await
     }
 
     /// Move readings EnergyID refused aside, with its reason.
