@@ -17,6 +17,12 @@ pub fn random_bytes(len: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A random number in [0, 1], for jitter (not for secrets).
+pub fn random_fraction() -> Result<f64> {
+    let bytes = random_bytes(2)?;
+    Ok(f64::from(u16::from_le_bytes([bytes[0], bytes[1]])) / 65_535.0)
+}
+
 /// base64url without padding (RFC 4648 §5), as PKCE and `state` values want.
 /// Twelve lines here instead of a crate: it is all we need and the wasm budget is tight.
 pub fn base64url(bytes: &[u8]) -> String {

@@ -3,6 +3,7 @@
 use super::api::{self, ProvisioningCredentials};
 use super::model::{Claim, HelloBody, HelloOutcome, Reading, Webhook};
 use super::outbox::Outbox;
+use crate::core::clock::backoff;
 use std::time::Duration;
 use super::PROVIDER;
 use crate::core::http::check_service_url;
@@ -453,13 +454,6 @@ fn still_queued(mut error: Error) -> Error {
     error
 }
 
-/// 2 s, 4 s … plus up to 50 % jitter.
-fn backoff(tries: u32) -> Result<Duration> {
-    let base_ms = 2000u64 << tries.saturating_sub(1).min(6);
-    let random = crate::core::crypto::random_bytes(2)?;
-    let jitter = u64::from(u16::from_le_bytes([random[0], random[1]])) * base_ms / 2 / 65_535;
-    Ok(Duration::from_millis(base_ms + jitter))
-}
 
 fn claimed_webhook(state: &DeviceState) -> Result<&Webhook> {
     if let Some(webhook) = &state.webhook {

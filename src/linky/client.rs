@@ -8,7 +8,8 @@ use super::plan::{minimum_requests, plan, Window};
 use super::stats::{self, DayEnergy, HourEnergy, PeriodTotals, Tariff};
 use super::time::{paris_date, Date};
 use super::PROVIDER;
-use crate::core::crypto::{random_bytes, random_token};
+use crate::core::clock::backoff;
+use crate::core::crypto::random_token;
 use crate::core::http::check_service_url;
 use crate::core::store::{load, save};
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, Result, Secret, Store};
@@ -631,13 +632,4 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
 
 fn skip(start: Date, end: Date, err: &Error) -> Skipped {
     Skipped { start, end, code: err.code.as_str(), message: err.message.clone() }
-}
-
-/// 2 s, 4 s, 8 s … plus up to 50 % random jitter, so many clients behind
-/// one gateway do not retry in step.
-fn backoff(tries: u32) -> Result<Duration> {
-    let base_ms = 2000u64 << tries.saturating_sub(1).min(6);
-    let random = random_bytes(2)?;
-    let jitter = u64::from(u16::from_le_bytes([random[0], random[1]])) * base_ms / 2 / 65_535;
-    Ok(Duration::from_millis(base_ms + jitter))
 }

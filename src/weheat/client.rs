@@ -1,0 +1,591 @@
+//! Weheat orchestration, generic over the seams: a request budget shared by
+//! every call of the account, polite retries, the reads, gap filling into a
+//! local history, and a watch loop that stays within the budget.
+
+use super::api::{self, RAW_WINDOW_SECS};
+use super::derive::{self, format_utc, Energy};
+use super::model::{number, room_value, Interval, Log, Pump};
+use super::PROVIDER;
+use crate::core::clock::{backoff, jittered};
+use crate::core::store::{load, save};
+use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, Result, Store};
+use crate::oauth::{OAuthClient, OAuthConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const DEFAULT_AUTH_URL: &str = "https://auth.weheat.nl/auth/realms/Weheat";
+pub const DEFAULT_API_URL: &str = "https://api.weheat.nl";
+const HOUR_MS: i64 = 3_600_000;
+/// Tries per request on 429 or 5xx (no Retry-After here: exponential backoff with jitter).
+const MAX_TRIES: u32 = 3;
+const BUDGET_KEY: &str = "weheat/budget";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeheatConfig {
+    /// The Keycloak realm (issuer): `…/auth/realms/Weheat` or `…/realms/Weheat`.
+    #[serde(default = "default_auth_url")]
+    pub auth_url: String,
+    /// `https://api.weheat.nl` or `https://api.weheat.nl/third_party`.
+    #[serde(default = "default_api_url")]
+    pub api_url: String,
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    /// Requests per hour for the account, all calls and retries together.
+    #[serde(default = "default_budget")]
+    pub budget_per_hour: u32,
+    /// The heat pump to use when the account has several (default: the first).
+    #[serde(default)]
+    pub pump: Option<String>,
+}
+
+fn default_auth_url() -> String {
+    DEFAULT_AUTH_URL.to_owned()
+}
+fn default_api_url() -> String {
+    DEFAULT_API_URL.to_owned()
+}
+fn default_client_id() -> String {
+    "WeheatCommunityAPI".to_owned()
+}
+fn default_budget() -> u32 {
+    30
+}
+
+impl WeheatConfig {
+    /// Keycloak's endpoints under the realm: password and code + PKCE with
+    /// `offline_access`, rotating refresh tokens, logout.
+    pub fn oauth_config(&self) -> Result<OAuthConfig> {
+        let openid = format!("{}/protocol/openid-connect", self.auth_url.trim_end_matches('/'));
+        serde_json::from_value(serde_json::json!({
+            "provider": PROVIDER,
+            "clientId": self.client_id,
+            "tokenUrl": format!("{openid}/token"),
+            "authorizationUrl": format!("{openid}/auth"),
+            "logoutUrl": format!("{openid}/logout"),
+            "scopes": ["openid", "offline_access"],
+            "storeKey": "tokens/weheat",
+            "loginHint": "run `wattbridge weheat login`",
+        }))
+        .map_err(|_| Error::invalid_config("cannot build the Weheat OAuth settings").provider(PROVIDER))
+    }
+}
+
+/// When the account's last requests left (unix ms), the last hour only.
+#[derive(Default, Serialize, Deserialize)]
+struct Budget {
+    sent: Vec<i64>,
+}
+
+/// A latest log with what a person reads from it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Latest {
+    pub pump: String,
+    pub timestamp: Option<String>,
+    pub state: Option<i64>,
+    pub state_name: &'static str,
+    pub online: Option<bool>,
+    pub outside: Option<f64>,
+    pub water_in: Option<f64>,
+    pub water_out: Option<f64>,
+    /// None when the pump has no room sensor (-1).
+    pub room: Option<f64>,
+    pub room_target: Option<f64>,
+    /// DHW tank; none on hybrids.
+    pub dhw_top: Option<f64>,
+    pub compressor_percent: Option<f64>,
+    pub power_in_w: Option<f64>,
+    pub power_out_w: Option<f64>,
+    pub cop: Option<f64>,
+    pub log: Log,
+}
+
+/// Energy buckets with their derived values, and the total over the range.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnergyReport {
+    pub pump: String,
+    pub interval: &'static str,
+    pub buckets: Vec<Bucket>,
+    pub total: Energy,
+    pub requests: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bucket {
+    pub time_bucket: Option<String>,
+    #[serde(flatten)]
+    pub energy: Energy,
+}
+
+/// What a gap fill did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FillReport {
+    pub pump: String,
+    pub interval: &'static str,
+    pub from: Option<String>,
+    pub to: String,
+    pub requests: u32,
+    /// ⌈gap / window⌉: the fewest requests the gap can take.
+    pub minimum_requests: u32,
+    pub buckets: u32,
+}
+
+/// The stored energy history of one pump at one interval: bucket start (unix
+/// seconds) → the bucket's fields, plus the end of what is stored.
+#[derive(Default, Serialize, Deserialize)]
+struct EnergyHistory {
+    #[serde(default)]
+    cursor: Option<i64>,
+    #[serde(default)]
+    buckets: BTreeMap<i64, Map<String, Value>>,
+}
+
+/// One point of the live feed, from a latest log or an aggregated one
+/// (averages): what a chart of the heat pump needs, in a few bytes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    pub ts: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub water_in: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub water_out: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpm: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_in: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_out: Option<f64>,
+}
+
+impl Sample {
+    /// From a raw log (`tAirIn`) or an aggregated one (`tAirInAverage`).
+    fn of(ts: i64, log: &Log) -> Sample {
+        let field = |name: &str| number(log, name).or_else(|| number(log, &format!("{name}Average")));
+        Sample {
+            ts,
+            state: log.get("state").and_then(Value::as_i64),
+            outside: field("tAirIn"),
+            water_in: field("tWaterIn"),
+            water_out: field("tWaterOut"),
+            room: room_value(log, "tRoom").or_else(|| room_value(log, "tRoomAverage")),
+            rpm: field("rpm"),
+            power_in: field("cmMassPowerIn"),
+            power_out: field("cmMassPowerOut"),
+        }
+    }
+}
+
+/// The feed of one day (UTC), one document each: a week of minutes stays small.
+#[derive(Default, Serialize, Deserialize)]
+struct FeedDay {
+    samples: BTreeMap<i64, Sample>,
+}
+
+/// Where the feed ends.
+#[derive(Default, Serialize, Deserialize)]
+struct FeedIndex {
+    cursor: Option<i64>,
+}
+
+pub struct Weheat<H, S, C, K> {
+    config: WeheatConfig,
+    store: S,
+    clock: C,
+    oauth: OAuthClient<H, S, C, K>,
+}
+
+impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, C, K> {
+    pub fn new(config: WeheatConfig, http: H, store: S, clock: C, crypto: K) -> Result<Self> {
+        crate::core::http::check_service_url("weheat.api_url", &config.api_url).map_err(|e| e.provider(PROVIDER))?;
+        let oauth = OAuthClient::new(config.oauth_config()?, http, store.clone(), clock.clone(), crypto)?;
+        Ok(Weheat { config, store, clock, oauth })
+    }
+
+    pub fn oauth(&self) -> &OAuthClient<H, S, C, K> {
+        &self.oauth
+    }
+
+    pub fn budget_per_hour(&self) -> u32 {
+        self.config.budget_per_hour.max(1)
+    }
+
+    // ---- the budget and the one way out ----
+
+    /// Requests the account may still send in the current hour.
+    pub async fn budget_left(&self) -> Result<u32> {
+        let budget = self.budget().await?;
+        Ok(self.budget_per_hour().saturating_sub(budget.sent.len() as u32))
+    }
+
+    async fn budget(&self) -> Result<Budget> {
+        let mut budget: Budget = load(&self.store, BUDGET_KEY).await?.unwrap_or_default();
+        let hour_ago = self.clock.now_ms() - HOUR_MS;
+        budget.sent.retain(|at| *at > hour_ago);
+        Ok(budget)
+    }
+
+    /// Take one request from the budget, waiting for a free slot when it is
+    /// at most `max_wait` away; otherwise a `rate_limited` naming when.
+    async fn spend(&self, max_wait: Duration) -> Result<()> {
+        let mut budget = self.budget().await?;
+        if budget.sent.len() as u32 >= self.budget_per_hour() {
+            let free_at = budget.sent[budget.sent.len() - self.budget_per_hour() as usize] + HOUR_MS;
+            let wait = free_at - self.clock.now_ms();
+            if wait as u128 > max_wait.as_millis() {
+                let seconds = (wait + 999) / 1000;
+                return Err(Error::new(
+                    ErrorCode::RateLimited,
+                    format!("the Weheat request budget ({} per hour, weheat.budget_per_hour) is used up; the next request is allowed in {seconds} s", self.budget_per_hour()),
+                )
+                .provider(PROVIDER)
+                .retry_after(Some(seconds as u64)));
+            }
+            self.clock.sleep(Duration::from_millis(wait.max(0) as u64)).await;
+            budget = self.budget().await?;
+        }
+        budget.sent.push(self.clock.now_ms());
+        save(&self.store, BUDGET_KEY, &budget).await
+    }
+
+    /// GET a path with the bearer token. Every try, retries included, takes
+    /// from the budget; 429 and 5xx back off exponentially with jitter.
+    async fn get(&self, path: &str, what: &str, max_wait: Duration) -> Result<HttpResponse> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            self.spend(max_wait).await?;
+            let base = &self.config.api_url;
+            let response = self.oauth.send_authorized(|token| api::get(base, path, token)).await?;
+            if response.is_success() {
+                return Ok(response);
+            }
+            let error = api::status_error(&response, what);
+            if !api::is_retryable(response.status) || tries >= MAX_TRIES {
+                return Err(error);
+            }
+            self.clock.sleep(backoff(tries)?).await;
+        }
+    }
+
+    // ---- reads ----
+
+    pub async fn me(&self) -> Result<Log> {
+        let response = self.get("users/me", "your account", Duration::ZERO).await?;
+        response.json(PROVIDER, "Weheat account")
+    }
+
+    /// Every heat pump of the account (all pages of the paged answer).
+    pub async fn pumps(&self) -> Result<Vec<Pump>> {
+        let mut pumps = Vec::new();
+        let mut page = 1;
+        loop {
+            let response = self.get(&api::pumps_path(page), "the heat-pump list", Duration::ZERO).await?;
+            let (list, pages) = api::parse_pumps(&response)?;
+            pumps.extend(list);
+            if page >= pages {
+                return Ok(pumps);
+            }
+            page += 1;
+        }
+    }
+
+    pub async fn pump(&self, id: &str) -> Result<Pump> {
+        let response = self.get(&api::pump_path(id), &format!("heat pump {id}"), Duration::ZERO).await?;
+        response.json(PROVIDER, "Weheat heat pump")
+    }
+
+    /// The configured pump, or the account's first.
+    pub async fn default_pump(&self) -> Result<Pump> {
+        if let Some(id) = &self.config.pump {
+            return self.pump(id).await;
+        }
+        self.pumps().await?.into_iter().next().ok_or_else(|| {
+            Error::new(ErrorCode::InvalidInput, "this Weheat account has no heat pump").provider(PROVIDER)
+        })
+    }
+
+    pub async fn latest(&self, pump: &Pump) -> Result<Latest> {
+        self.latest_within(pump, Duration::ZERO).await
+    }
+
+    async fn latest_within(&self, pump: &Pump, max_wait: Duration) -> Result<Latest> {
+        let response = self.get(&api::latest_path(&pump.id), "the latest log", max_wait).await?;
+        let log = api::parse_logs(&response, "Weheat latest log")?.into_iter().next().unwrap_or_default();
+        let (power_in, power_out) = (number(&log, "cmMassPowerIn"), number(&log, "cmMassPowerOut"));
+        let state = log.get("state").and_then(Value::as_i64);
+        Ok(Latest {
+            pump: pump.id.clone(),
+            timestamp: log.get("timestamp").and_then(Value::as_str).map(str::to_owned),
+            state,
+            state_name: state.map_or("unknown", derive::state_name),
+            online: log.get("isOnline").and_then(Value::as_bool),
+            outside: number(&log, "tAirIn"),
+            water_in: number(&log, "tWaterIn"),
+            water_out: number(&log, "tWaterOut"),
+            room: room_value(&log, "tRoom"),
+            room_target: room_value(&log, "tRoomTarget"),
+            dhw_top: number(&log, "t1"),
+            compressor_percent: derive::compressor_percent(&log, pump.nominal_rpm()),
+            power_in_w: power_in,
+            power_out_w: power_out,
+            cop: derive::cop(power_out, power_in),
+            log,
+        })
+    }
+
+    /// Raw logs of `[from, to)` (unix seconds), in windows of at most 4 hours.
+    pub async fn raw_logs(&self, pump: &str, from: i64, to: i64, on_progress: impl Fn(u32, u32)) -> Result<Vec<Log>> {
+        self.windows(from, to, RAW_WINDOW_SECS, on_progress, |a, b| api::raw_logs_path(pump, a, b), "raw logs").await
+    }
+
+    /// Aggregated logs of `[from, to)`, in the fewest windows the interval allows.
+    pub async fn logs(&self, pump: &str, from: i64, to: i64, interval: Interval, on_progress: impl Fn(u32, u32)) -> Result<Vec<Log>> {
+        self.windows(from, to, interval.window_secs(), on_progress, |a, b| api::logs_path(pump, a, b, interval), "logs").await
+    }
+
+    async fn windows(&self, from: i64, to: i64, window: i64, on_progress: impl Fn(u32, u32), path: impl Fn(i64, i64) -> String, what: &str) -> Result<Vec<Log>> {
+        if from >= to {
+            return Err(Error::invalid_input("--from must be before --to").provider(PROVIDER));
+        }
+        let total = ((to - from + window - 1) / window) as u32;
+        let mut logs = Vec::new();
+        let mut start = from;
+        let mut done = 0;
+        while start < to {
+            let end = (start + window).min(to);
+            let response = self.get(&path(start, end), what, Duration::ZERO).await?;
+            logs.extend(api::parse_logs(&response, what)?);
+            start = end;
+            done += 1;
+            on_progress(done, total);
+        }
+        Ok(logs)
+    }
+
+    /// Energy buckets of `[from, to)` with electricity, heat and COP, and over the range.
+    pub async fn energy(&self, pump: &str, from: i64, to: i64, interval: Interval, on_progress: impl Fn(u32, u32)) -> Result<EnergyReport> {
+        if interval < Interval::Hour {
+            return Err(Error::invalid_input("energy logs come per Hour, Day, Week, Month or Year").provider(PROVIDER));
+        }
+        let before = self.budget().await?.sent.len();
+        let logs = self.windows(from, to, interval.window_secs(), on_progress, |a, b| api::energy_path(pump, a, b, interval), "energy logs").await?;
+        let buckets: Vec<Bucket> = logs.iter().map(bucket).collect();
+        let total = Energy::total(buckets.iter().map(|b| &b.energy));
+        let requests = self.budget().await?.sent.len().saturating_sub(before) as u32;
+        Ok(EnergyReport { pump: pump.to_owned(), interval: interval.name(), buckets, total, requests })
+    }
+
+    /// Lifetime totals with electricity, heat and COP.
+    pub async fn totals(&self, pump: &str) -> Result<Bucket> {
+        let response = self.get(&api::totals_path(pump), "lifetime totals", Duration::ZERO).await?;
+        let totals: Log = response.json(PROVIDER, "Weheat lifetime totals")?;
+        Ok(Bucket { time_bucket: None, energy: Energy::of(&totals) })
+    }
+
+    // ---- gap filling ----
+
+    fn history_key(pump: &str, interval: Interval) -> String {
+        format!("weheat/{pump}/energy-{}", interval.name())
+    }
+
+    /// Fetch the energy buckets missing since the last stored one (or `since`
+    /// on a first run) up to now, at `interval`, in the fewest windows. The
+    /// last stored bucket is fetched again: it was probably still filling.
+    pub async fn fill_energy(&self, pump: &str, interval: Interval, since: i64, on_progress: impl Fn(u32, u32)) -> Result<FillReport> {
+        self.fill_energy_within(pump, interval, since, Duration::ZERO, on_progress).await
+    }
+
+    async fn fill_energy_within(&self, pump: &str, interval: Interval, since: i64, max_wait: Duration, on_progress: impl Fn(u32, u32)) -> Result<FillReport> {
+        let key = Self::history_key(pump, interval);
+        let mut history: EnergyHistory = load(&self.store, &key).await?.unwrap_or_default();
+        let now = self.clock.now_secs();
+        let from = history.buckets.keys().next_back().copied().or(history.cursor).unwrap_or(since);
+        let from = from - from.rem_euclid(interval.secs().min(86_400));
+        let mut report = FillReport { pump: pump.to_owned(), interval: interval.name(), from: Some(format_utc(from)), to: format_utc(now), ..Default::default() };
+        if from >= now {
+            return Ok(report);
+        }
+        let window = interval.window_secs();
+        report.minimum_requests = ((now - from + window - 1) / window) as u32;
+        let mut start = from;
+        while start < now {
+            let end = (start + window).min(now);
+            let response = self.get(&api::energy_path(pump, start, end, interval), "energy logs", max_wait).await?;
+            report.requests += 1;
+            for log in api::parse_logs(&response, "energy logs")? {
+                if let Some(ts) = log.get("timeBucket").and_then(Value::as_str).and_then(derive::parse_utc) {
+                    history.buckets.insert(ts, log);
+                    report.buckets += 1;
+                }
+            }
+            history.cursor = Some(end);
+            // Saved per window: an interrupted fill resumes where it stopped.
+            save(&self.store, &key, &history).await?;
+            start = end;
+            on_progress(report.requests, report.minimum_requests);
+        }
+        Ok(report)
+    }
+
+    /// Stored energy buckets of `[from, to)` (unix seconds), oldest first.
+    pub async fn stored_energy(&self, pump: &str, interval: Interval, from: i64, to: i64) -> Result<Vec<Bucket>> {
+        let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
+        Ok(history.buckets.range(from..to).map(|(_, log)| bucket(log)).collect())
+    }
+
+    fn feed_key(pump: &str) -> String {
+        format!("weheat/{pump}/feed")
+    }
+
+    /// Add samples to the feed, one document per UTC day touched.
+    async fn keep_samples(&self, pump: &str, samples: Vec<Sample>) -> Result<()> {
+        let mut by_day: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+        for sample in samples {
+            by_day.entry(format_utc(sample.ts)[..10].to_owned()).or_default().push(sample);
+        }
+        let mut index: FeedIndex = load(&self.store, &Self::feed_key(pump)).await?.unwrap_or_default();
+        for (day, samples) in by_day {
+            let key = format!("{}/{day}", Self::feed_key(pump));
+            let mut doc: FeedDay = load(&self.store, &key).await?.unwrap_or_default();
+            for sample in samples {
+                index.cursor = Some(index.cursor.map_or(sample.ts, |c| c.max(sample.ts)));
+                doc.samples.insert(sample.ts, sample);
+            }
+            save(&self.store, &key, &doc).await?;
+        }
+        save(&self.store, &Self::feed_key(pump), &index).await
+    }
+
+    /// The stored feed of `[from, to)` (unix seconds).
+    pub async fn feed(&self, pump: &str, from: i64, to: i64) -> Result<Vec<Sample>> {
+        let mut samples = Vec::new();
+        let mut day = from - from.rem_euclid(86_400);
+        while day < to {
+            let key = format!("{}/{}", Self::feed_key(pump), &format_utc(day)[..10]);
+            if let Some(doc) = load::<FeedDay>(&self.store, &key).await? {
+                samples.extend(doc.samples.into_values().filter(|s| s.ts >= from && s.ts < to));
+            }
+            day += 86_400;
+        }
+        Ok(samples)
+    }
+
+    /// Fill the feed from its last point (or `since`) to now with aggregated
+    /// logs at the coarsest interval within `resolution_secs`, in the fewest
+    /// windows. Nothing is asked when the feed is no older than the resolution.
+    pub async fn fill_feed(&self, pump: &str, resolution_secs: i64, since: i64, on_progress: impl Fn(u32, u32)) -> Result<FillReport> {
+        self.fill_feed_within(pump, resolution_secs, since, Duration::ZERO, on_progress).await
+    }
+
+    async fn fill_feed_within(&self, pump: &str, resolution_secs: i64, since: i64, max_wait: Duration, on_progress: impl Fn(u32, u32)) -> Result<FillReport> {
+        let interval = Interval::coarsest_within(resolution_secs);
+        let index: FeedIndex = load(&self.store, &Self::feed_key(pump)).await?.unwrap_or_default();
+        let now = self.clock.now_secs();
+        // Whole buckets only: the one still filling comes with the next fill.
+        let from = index.cursor.map_or(since, |c| c + 1);
+        let from = from - from.rem_euclid(interval.secs().min(86_400));
+        let to = now - now.rem_euclid(interval.secs().min(86_400));
+        let mut report = FillReport { pump: pump.to_owned(), interval: interval.name(), from: Some(format_utc(from)), to: format_utc(to), ..Default::default() };
+        if to - from < interval.secs() {
+            return Ok(report);
+        }
+        let window = interval.window_secs();
+        report.minimum_requests = ((to - from + window - 1) / window) as u32;
+        let mut start = from;
+        while start < to {
+            let end = (start + window).min(to);
+            let response = self.get(&api::logs_path(pump, start, end, interval), "logs", max_wait).await?;
+            report.requests += 1;
+            let samples: Vec<Sample> = api::parse_logs(&response, "logs")?
+                .iter()
+                .filter_map(|log| Some(Sample::of(derive::parse_utc(log.get("timeBucket").or(log.get("timestamp"))?.as_str()?)?, log)))
+                .collect();
+            report.buckets += samples.len() as u32;
+            self.keep_samples(pump, samples).await?;
+            start = end;
+            on_progress(report.requests, report.minimum_requests);
+        }
+        Ok(report)
+    }
+
+    // ---- watch ----
+
+    /// Poll the latest log, refresh energy and fill gaps, forever or until
+    /// `duration` passes, within the budget: the latest log no faster than
+    /// every 120 s (slower when the budget needs it), energy every 30 min,
+    /// gap filling every ~10 min, each with ±10 % jitter. A failed task is
+    /// reported and retried at its next turn; only `auth_required` ends the watch.
+    pub async fn watch(&self, pump: &Pump, resolution_secs: i64, duration: Option<Duration>, on_event: impl Fn(WatchEvent)) -> Result<()> {
+        let start = self.clock.now_ms();
+        let end = duration.map(|d| start + d.as_millis() as i64);
+        // Reserve 2/h for energy, 6/h for gap filling, 2/h for retries; the rest polls.
+        let polls_per_hour = self.budget_per_hour().saturating_sub(10).max(1) as i64;
+        let latest_every = (HOUR_MS / polls_per_hour).max(120_000);
+        let mut next = [start, start, start]; // latest, energy, gap fill
+        let periods = [latest_every, 30 * 60_000, 10 * 60_000];
+        let since = self.clock.now_secs() - 86_400;
+        loop {
+            let now = self.clock.now_ms();
+            if end.is_some_and(|end| now >= end) {
+                return Ok(());
+            }
+            let (task, at) = next.iter().enumerate().min_by_key(|(_, at)| **at).map(|(i, at)| (i, *at)).unwrap_or((0, now));
+            if at > now {
+                let until = end.map_or(at, |end| at.min(end));
+                self.clock.sleep(Duration::from_millis((until - now) as u64)).await;
+                continue;
+            }
+            // Each task may wait up to its period for a budget slot, never longer.
+            let max_wait = Duration::from_millis(periods[task] as u64);
+            let outcome = match task {
+                0 => self.poll_latest(pump, max_wait).await.map(WatchEvent::Latest),
+                1 => self.fill_energy_within(&pump.id, Interval::Hour, since, max_wait, |_, _| {}).await.map(WatchEvent::Energy),
+                _ => self.fill_feed_within(&pump.id, resolution_secs, since, max_wait, |_, _| {}).await.map(WatchEvent::GapFill),
+            };
+            match outcome {
+                Ok(event) => on_event(event),
+                Err(err) if err.code == ErrorCode::AuthRequired => return Err(err),
+                Err(err) => on_event(WatchEvent::Error { code: err.code.as_str(), message: err.message }),
+            }
+            next[task] = self.clock.now_ms() + jittered(periods[task])?;
+        }
+    }
+}
+
+impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, C, K> {
+    /// The latest log, kept in the feed.
+    async fn poll_latest(&self, pump: &Pump, max_wait: Duration) -> Result<Latest> {
+        let latest = self.latest_within(pump, max_wait).await?;
+        if let Some(ts) = latest.timestamp.as_deref().and_then(derive::parse_utc) {
+            self.keep_samples(&pump.id, vec![Sample::of(ts, &latest.log)]).await?;
+        }
+        Ok(latest)
+    }
+}
+
+/// What a watch reports, one event per task run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum WatchEvent {
+    Latest(Latest),
+    Energy(FillReport),
+    GapFill(FillReport),
+    Error { code: &'static str, message: String },
+}
+
+fn bucket(log: &Log) -> Bucket {
+    Bucket { time_bucket: log.get("timeBucket").and_then(Value::as_str).map(str::to_owned), energy: Energy::of(log) }
+}

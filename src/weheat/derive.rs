@@ -1,0 +1,210 @@
+//! What a person wants from the numbers: electricity used, heat delivered,
+//! COP, compressor %, and a name for the state code (contract §2, as Home
+//! Assistant shows them).
+
+use super::model::{number, Log, E_IN, E_OUT};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Read `totalEIn` + `Heating` from a bucket, flat (`totalEInHeating`) or
+/// nested (`totalEIn: {heating}`), whichever this server version sends.
+pub fn part(bucket: &Map<String, Value>, group: &str, name: &str) -> Option<f64> {
+    number(bucket, &format!("{group}{name}")).or_else(|| {
+        let nested = bucket.get(group)?.as_object()?;
+        nested.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_f64())
+    })
+}
+
+/// Energy of a bucket or of totals, in kWh.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Energy {
+    /// Sum of the six electricity inputs; none when one is missing.
+    pub electricity_kwh: Option<f64>,
+    /// Heating + DHW + both defrosts (≤ 0) − cooling (≤ 0), as the API gives them.
+    pub heat_kwh: Option<f64>,
+    pub cop: Option<f64>,
+}
+
+impl Energy {
+    pub fn of(bucket: &Map<String, Value>) -> Energy {
+        let sum = |group: &str, names: &[&str]| names.iter().map(|n| part(bucket, group, n)).sum::<Option<f64>>();
+        let electricity = sum("totalEIn", &E_IN);
+        let heat = (|| {
+            let out = |n: &str| part(bucket, "totalEOut", n);
+            Some(out(E_OUT[0])? + out(E_OUT[1])? + out(E_OUT[2])? + out(E_OUT[3])? - out(E_OUT[4])?)
+        })();
+        Energy { electricity_kwh: electricity, heat_kwh: heat, cop: cop(heat, electricity) }
+    }
+
+    /// Sum of several buckets: COP over the whole range, from the sums.
+    pub fn total<'a>(items: impl IntoIterator<Item = &'a Energy>) -> Energy {
+        let (mut electricity, mut heat) = (Some(0.0), Some(0.0));
+        for item in items {
+            electricity = electricity.zip(item.electricity_kwh).map(|(a, b)| a + b);
+            heat = heat.zip(item.heat_kwh).map(|(a, b)| a + b);
+        }
+        Energy { electricity_kwh: electricity, heat_kwh: heat, cop: cop(heat, electricity) }
+    }
+}
+
+/// Heat out over electricity in; none when the input is not positive or a value is missing.
+pub fn cop(heat: Option<f64>, electricity: Option<f64>) -> Option<f64> {
+    match (heat, electricity) {
+        (Some(heat), Some(electricity)) if electricity > 0.0 => Some(heat / electricity),
+        _ => None,
+    }
+}
+
+/// Energy from the power fields of raw logs (`cmMassPowerIn/Out`, W), each
+/// held for its log's `interval` (seconds; else the gap to the next log, else
+/// 60 s). Weheat stopped sending these fields to third-party clients in March
+/// 2026: `None` then, and callers use the energy logs instead.
+pub fn energy_from_power(logs: &[Log]) -> Option<Energy> {
+    let (mut wh_in, mut wh_out, mut seen) = (0.0, 0.0, false);
+    for (i, log) in logs.iter().enumerate() {
+        let (Some(p_in), Some(p_out)) = (number(log, "cmMassPowerIn"), number(log, "cmMassPowerOut")) else { continue };
+        let gap = || Some(timestamp_secs(logs.get(i + 1)?)? - timestamp_secs(log)?);
+        let secs = number(log, "interval").filter(|s| *s > 0.0).or_else(|| gap().map(|g| g as f64)).unwrap_or(60.0);
+        wh_in += p_in * secs / 3600.0;
+        wh_out += p_out * secs / 3600.0;
+        seen = true;
+    }
+    seen.then(|| {
+        let (electricity, heat) = (Some(wh_in / 1000.0), Some(wh_out / 1000.0));
+        Energy { electricity_kwh: electricity, heat_kwh: heat, cop: cop(heat, electricity) }
+    })
+}
+
+/// A log's `timestamp` (ISO 8601 UTC) in unix seconds.
+pub fn timestamp_secs(log: &Log) -> Option<i64> {
+    parse_utc(log.get("timestamp")?.as_str()?)
+}
+
+/// `2026-03-01T00:00:00Z` (fractions and `+00:00` tolerated) to unix seconds.
+pub fn parse_utc(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    let rest = &text[19..];
+    let rest = rest.strip_prefix('.').map_or(rest, |r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
+    if !matches!(rest, "Z" | "" | "+00:00") || !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // days_from_civil (Howard Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Unix seconds as `2026-03-01T00:00:00Z`, the form the API takes.
+pub fn format_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+/// The state code as a word (contract §2).
+pub fn state_name(code: i64) -> &'static str {
+    match code {
+        1 => "offline",
+        40 => "standby",
+        70 => "heating",
+        130..=139 => "cooling",
+        150 => "hot water",
+        160 => "legionella prevention",
+        170 => "self test",
+        180 => "manual control",
+        200..=240 => "defrosting",
+        _ => "unknown",
+    }
+}
+
+/// Compressor speed as a percentage of the model's nominal speed.
+pub fn compressor_percent(log: &Log, nominal_rpm: Option<f64>) -> Option<f64> {
+    Some(number(log, "rpm")? * 100.0 / nominal_rpm?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn cop_of_a_bucket_by_hand() {
+        // In: 3 + 0.1 + 1 + 0.2 + 0.05 + 0 = 4.35 kWh. Out: 12 + 3 − 0.4 − 0.1 − 0 = 14.5 kWh.
+        let bucket = object(json!({
+            "totalEInHeating": 3.0, "totalEInStandby": 0.1, "totalEInDhw": 1.0, "totalEInHeatingDefrost": 0.2,
+            "totalEInDhwDefrost": 0.05, "totalEInCooling": 0.0,
+            "totalEOutHeating": 12.0, "totalEOutDhw": 3.0, "totalEOutHeatingDefrost": -0.4, "totalEOutDhwDefrost": -0.1,
+            "totalEOutCooling": 0.0, "unknownNewField": "ignored"
+        }));
+        let e = Energy::of(&bucket);
+        assert!((e.electricity_kwh.unwrap() - 4.35).abs() < 1e-9);
+        assert!((e.heat_kwh.unwrap() - 14.5).abs() < 1e-9);
+        assert!((e.cop.unwrap() - 14.5 / 4.35).abs() < 1e-9);
+        // The nested form reads the same.
+        let nested = object(json!({"totalEIn": {"heating": 2.0, "standby": 0.0, "dhw": 0.0, "heatingDefrost": 0.0, "dhwDefrost": 0.0, "cooling": 0.0},
+            "totalEOut": {"heating": 7.0, "dhw": 0.0, "heatingDefrost": 0.0, "dhwDefrost": 0.0, "cooling": 0.0}}));
+        assert_eq!(Energy::of(&nested).cop, Some(3.5));
+    }
+
+    #[test]
+    fn cop_is_none_without_input_or_with_a_missing_value() {
+        let idle = object(json!({"totalEInHeating": 0.0, "totalEInStandby": 0.0, "totalEInDhw": 0.0, "totalEInHeatingDefrost": 0.0, "totalEInDhwDefrost": 0.0, "totalEInCooling": 0.0,
+            "totalEOutHeating": 0.0, "totalEOutDhw": 0.0, "totalEOutHeatingDefrost": 0.0, "totalEOutDhwDefrost": 0.0, "totalEOutCooling": 0.0}));
+        assert_eq!(Energy::of(&idle).cop, None);
+        assert_eq!(Energy::of(&object(json!({"totalEInHeating": 1.0}))).cop, None);
+        let range = Energy::total(&[
+            Energy { electricity_kwh: Some(2.0), heat_kwh: Some(8.0), cop: Some(4.0) },
+            Energy { electricity_kwh: Some(1.0), heat_kwh: Some(2.0), cop: Some(2.0) },
+        ]);
+        assert_eq!(range.cop, Some(10.0 / 3.0), "COP of a range is from the sums, not an average of COPs");
+    }
+
+    #[test]
+    fn power_is_integrated_over_each_log_interval() {
+        let logs: Vec<Log> = vec![
+            object(json!({"timestamp": "2026-03-01T00:00:00Z", "interval": 60, "cmMassPowerIn": 1200.0, "cmMassPowerOut": 4800.0})),
+            object(json!({"timestamp": "2026-03-01T00:01:00Z", "cmMassPowerIn": 600.0, "cmMassPowerOut": 1800.0})),
+            object(json!({"timestamp": "2026-03-01T00:03:00Z", "cmMassPowerIn": 0.0, "cmMassPowerOut": 0.0})),
+        ];
+        // 1200 W × 60 s + 600 W × 120 s (gap to the next log) = 20 + 20 = 40 Wh in; 80 + 60 = 140 Wh out.
+        let e = energy_from_power(&logs).unwrap();
+        assert!((e.electricity_kwh.unwrap() - 0.040).abs() < 1e-12);
+        assert!((e.heat_kwh.unwrap() - 0.140).abs() < 1e-12);
+        assert_eq!(energy_from_power(&[object(json!({"timestamp": "2026-03-01T00:00:00Z", "rpm": 3000}))]), None);
+    }
+
+    #[test]
+    fn times_states_and_compressor() {
+        assert_eq!(parse_utc("2026-03-01T00:00:00Z"), Some(1_772_323_200));
+        assert_eq!(parse_utc("2026-03-01T00:00:00.123Z"), Some(1_772_323_200));
+        assert_eq!(format_utc(1_772_323_200), "2026-03-01T00:00:00Z");
+        assert_eq!(parse_utc("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_utc("yesterday"), None);
+        assert_eq!((state_name(70), state_name(135), state_name(210), state_name(999)), ("heating", "cooling", "defrosting", "unknown"));
+        let log = object(json!({"rpm": 2250.0}));
+        assert_eq!(compressor_percent(&log, Some(4500.0)), Some(50.0));
+    }
+}

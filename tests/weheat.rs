@@ -1,0 +1,226 @@
+//! Weheat in virtual time against a fake API that enforces the request
+//! budget: a day of watch, gap filling after outages, refusals and tokens.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use support::{run, MemoryStore, NativeCrypto, RoutedHttp, VirtualClock};
+use wattbridge::core::{ErrorCode, HttpRequest, HttpResponse};
+use wattbridge::weheat::client::WatchEvent;
+use wattbridge::weheat::derive::{format_utc, parse_utc};
+use wattbridge::weheat::{Interval, Weheat, WeheatConfig};
+
+const T0: i64 = 1_772_323_200; // 2026-03-01T00:00:00Z
+const PUMP: &str = "b1acb1d0-0080-4e5a-9d1c-5a4db0000001";
+
+#[derive(Default)]
+struct Fake {
+    /// Every API request (not token calls): (virtual ms, path+query, status).
+    log: Vec<(i64, String, u16)>,
+    /// Statuses to answer the next API requests with.
+    script: Vec<u16>,
+    session_ended: bool,
+    access_token: u32,
+    plain_list: bool,
+}
+
+struct Rig {
+    weheat: Weheat<RoutedHttp, MemoryStore, VirtualClock, NativeCrypto>,
+    fake: Rc<RefCell<Fake>>,
+    clock: VirtualClock,
+}
+
+fn query<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    url.split_once('?')?.1.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Hourly energy buckets of [start, end): 1 kWh in, 3.5 kWh out each.
+fn buckets(url: &str) -> String {
+    let (start, end) = (parse_utc(query(url, "startTime").unwrap()).unwrap(), parse_utc(query(url, "endTime").unwrap()).unwrap());
+    let mut items = Vec::new();
+    let mut t = start - start.rem_euclid(3600);
+    while t < end {
+        items.push(format!(r#"{{"interval":"Hour","timeBucket":"{}","totalEInHeating":1.0,"totalEInStandby":0,"totalEInDhw":0,"totalEInHeatingDefrost":0,"totalEInDhwDefrost":0,"totalEInCooling":0,"totalEOutHeating":3.5,"totalEOutDhw":0,"totalEOutHeatingDefrost":0,"totalEOutDhwDefrost":0,"totalEOutCooling":0}}"#, format_utc(t)));
+        t += 3600;
+    }
+    format!("[{}]", items.join(","))
+}
+
+fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
+    if request.url.contains("/protocol/openid-connect/token") {
+        if fake.session_ended {
+            return HttpResponse::new(400, r#"{"error":"invalid_grant","error_description":"Session not active"}"#);
+        }
+        fake.access_token += 1;
+        return HttpResponse::new(200, format!(r#"{{"access_token":"at-{}","refresh_token":"rt-{}","expires_in":300,"token_type":"Bearer"}}"#, fake.access_token, fake.access_token));
+    }
+    let path = request.url.split("/api/v1/").nth(1).unwrap().to_owned();
+    let bearer = request.headers.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.expose().to_owned()).unwrap();
+    // The proxy's budget: 30 requests in any hour, 429 with an empty body beyond.
+    let in_last_hour = fake.log.iter().filter(|(at, _, status)| *at > now_ms - 3_600_000 && *status != 429).count();
+    let status = if !fake.script.is_empty() {
+        fake.script.remove(0)
+    } else if bearer != format!("Bearer at-{}", fake.access_token) {
+        401
+    } else if in_last_hour >= 30 {
+        429
+    } else {
+        200
+    };
+    fake.log.push((now_ms, path.clone(), status));
+    if status != 200 {
+        return HttpResponse::new(status, "");
+    }
+    let body = if path.starts_with("heat-pumps?") {
+        let pump = format!(r#"{{"id":"{PUMP}","name":"Home","model":0,"boilerType":1}}"#);
+        if fake.plain_list { format!("[{pump}]") } else { format!(r#"{{"metadata":{{"totalPages":1}},"data":[{pump}]}}"#) }
+    } else if path.ends_with("/logs/latest") {
+        format!(r#"{{"heatPumpId":"{PUMP}","timestamp":"{}","state":70,"tAirIn":5.0,"tRoom":-1,"rpm":2250,"cmMassPowerIn":1000,"cmMassPowerOut":4000,"isOnline":true}}"#, format_utc(now_ms / 1000))
+    } else if path.starts_with("energy-logs/") {
+        buckets(&request.url)
+    } else {
+        "{}".to_owned()
+    };
+    HttpResponse::new(200, body)
+}
+
+fn rig() -> Rig {
+    let clock = VirtualClock::at_secs(T0);
+    let fake: Rc<RefCell<Fake>> = Rc::default();
+    let (f, c) = (fake.clone(), clock.clone());
+    let http = RoutedHttp::new(move |request: &HttpRequest| Ok(answer(&mut f.borrow_mut(), c.now(), request)));
+    let store = MemoryStore::default();
+    // Logged in: an expired access token, so the first call refreshes.
+    store.set_doc("tokens/weheat", r#"{"accessToken":"at-0","tokenType":"Bearer","refreshToken":"rt-0","expiresAtMs":0,"scopes":["openid","offline_access"],"obtainedAtMs":0}"#);
+    let config: WeheatConfig = serde_json::from_value(serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat", "apiUrl": "https://api.weheat.example/third_party" })).unwrap();
+    let weheat = Weheat::new(config, http, store, clock.clone(), NativeCrypto).unwrap();
+    Rig { weheat, fake, clock }
+}
+
+#[test]
+fn a_simulated_day_of_watch_never_exceeds_the_budget() {
+    let r = rig();
+    let pump = run(r.weheat.default_pump()).unwrap();
+    let events = RefCell::new(Vec::new());
+    run(r.weheat.watch(&pump, 300, Some(Duration::from_secs(24 * 3600)), |e| events.borrow_mut().push(e))).unwrap();
+    let fake = r.fake.borrow();
+    assert!(fake.log.iter().all(|(_, _, status)| *status == 200), "a request was refused: {:?}", fake.log.iter().find(|l| l.2 != 200));
+    for (i, (at, _, _)) in fake.log.iter().enumerate() {
+        let in_hour = fake.log[..=i].iter().filter(|(t, _, _)| *t > at - 3_600_000).count();
+        assert!(in_hour <= 30, "{in_hour} requests in the hour before {}", format_utc(at / 1000));
+    }
+    let latest: Vec<i64> = fake.log.iter().filter(|(_, p, _)| p.ends_with("/logs/latest")).map(|(at, _, _)| *at).collect();
+    assert!(latest.windows(2).all(|w| w[1] - w[0] >= 120_000), "latest polled faster than every 120 s");
+    assert!(latest.len() >= 400, "a live feed: {} polls in a day", latest.len());
+    let energy: Vec<i64> = fake.log.iter().filter(|(_, p, _)| p.starts_with("energy-logs/")).map(|(at, _, _)| *at).collect();
+    assert!(energy.windows(2).all(|w| w[1] - w[0] >= 27 * 60_000), "energy asked faster than every 30 min (less 10 % jitter)");
+    assert!(energy.len() >= 40, "{} energy refreshes", energy.len());
+    // The feed is kept by the polls: the gap filler finds nothing to ask for after the first day.
+    let feed = run(r.weheat.feed(PUMP, T0, T0 + 86_400)).unwrap();
+    assert!(feed.len() >= 400);
+    let events = events.borrow();
+    assert!(events.iter().all(|e| !matches!(e, WatchEvent::Error { .. })));
+    assert!(matches!(&events[0], WatchEvent::Latest(l) if l.state_name == "heating" && l.room.is_none() && l.compressor_percent == Some(50.0) && l.cop == Some(4.0)));
+}
+
+#[test]
+fn gap_filling_after_6_hours_and_3_days_costs_one_request_each() {
+    let r = rig();
+    let pump = PUMP;
+    let first = run(r.weheat.fill_energy(pump, Interval::Hour, T0 - 86_400, |_, _| {})).unwrap();
+    assert_eq!((first.requests, first.minimum_requests, first.buckets), (1, 1, 24));
+    for (outage_hours, expected) in [(6, 1), (72, 1), (24 * 40, 2)] {
+        r.clock.advance(Duration::from_secs(outage_hours * 3600));
+        let before = r.fake.borrow().log.len();
+        let fill = run(r.weheat.fill_energy(pump, Interval::Hour, 0, |_, _| {})).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fill.requests, expected, "after {outage_hours} h");
+        assert_eq!(fill.requests, fill.minimum_requests);
+        assert_eq!(r.fake.borrow().log.len() - before, expected as usize);
+        // Budget: wait an hour between outages so the test is about windows, not the budget.
+        r.clock.advance(Duration::from_secs(3600));
+    }
+    let stored = run(r.weheat.stored_energy(pump, Interval::Hour, T0 - 86_400, T0)).unwrap();
+    assert_eq!(stored.len(), 24);
+    assert_eq!(stored[0].energy.cop, Some(3.5));
+}
+
+#[test]
+fn the_feed_is_filled_after_a_restart_with_the_coarsest_interval_that_keeps_the_resolution() {
+    let r = rig();
+    // Asked for 15-minute points, a 3-day gap takes FifteenMinute logs: one request (28-day windows).
+    let fill = run(r.weheat.fill_feed(PUMP, 900, T0 - 3 * 86_400, |_, _| {})).unwrap();
+    assert_eq!((fill.interval, fill.requests, fill.minimum_requests), ("FifteenMinute", 1, 1));
+    let logs: Vec<String> = r.fake.borrow().log.iter().map(|l| l.1.clone()).collect();
+    assert!(logs[0].contains("interval=FifteenMinute"), "{logs:?}");
+    // Minute points over the same 3 days: 2-day windows, two requests.
+    let r = rig();
+    let fill = run(r.weheat.fill_feed(PUMP, 60, T0 - 3 * 86_400, |_, _| {})).unwrap();
+    assert_eq!((fill.interval, fill.requests), ("Minute", 2));
+}
+
+#[test]
+fn energy_over_a_range_and_its_cop_by_hand() {
+    let r = rig();
+    let report = run(r.weheat.energy(PUMP, T0 - 48 * 3600, T0, Interval::Hour, |_, _| {})).unwrap();
+    assert_eq!(report.buckets.len(), 48);
+    assert_eq!(report.total.electricity_kwh, Some(48.0));
+    assert_eq!(report.total.heat_kwh, Some(168.0));
+    assert_eq!(report.total.cop, Some(3.5));
+    assert_eq!(report.requests, 1);
+}
+
+#[test]
+fn a_429_backs_off_and_each_retry_counts_against_the_budget() {
+    let r = rig();
+    r.fake.borrow_mut().script = vec![429, 503];
+    let start = r.clock.now();
+    let pumps = run(r.weheat.pumps()).unwrap();
+    assert_eq!(pumps.len(), 1);
+    // 2–3 s, then 4–6 s.
+    let waited = r.clock.now() - start;
+    assert!((6_000..=9_000).contains(&waited), "waited {waited} ms");
+    assert_eq!(run(r.weheat.budget_left()).unwrap(), 27);
+    // Three refusals in a row: a clear error after three tries.
+    r.fake.borrow_mut().script = vec![429, 429, 429];
+    assert_eq!(run(r.weheat.pumps()).unwrap_err().code, ErrorCode::RateLimited);
+    assert_eq!(run(r.weheat.budget_left()).unwrap(), 24);
+}
+
+#[test]
+fn the_budget_refuses_before_the_service_does() {
+    let r = rig();
+    for _ in 0..30 {
+        run(r.weheat.pumps()).unwrap();
+    }
+    let err = run(r.weheat.pumps()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert!(err.retry_after.unwrap() <= 3600);
+    assert!(err.message.contains("weheat.budget_per_hour"), "{}", err.message);
+    assert_eq!(r.fake.borrow().log.len(), 30, "the 31st request never left");
+}
+
+#[test]
+fn a_401_refreshes_once_and_an_ended_session_asks_for_a_login() {
+    let r = rig();
+    run(r.weheat.pumps()).unwrap();
+    // The access token dies early: one refresh, one retry.
+    r.fake.borrow_mut().access_token += 1;
+    run(r.weheat.pumps()).unwrap();
+    let statuses: Vec<u16> = r.fake.borrow().log.iter().map(|l| l.2).collect();
+    assert_eq!(statuses, [200, 401, 200]);
+    r.fake.borrow_mut().session_ended = true;
+    r.fake.borrow_mut().access_token += 1;
+    let err = run(r.weheat.pumps()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthRequired);
+    assert!(err.message.contains("weheat login"), "{}", err.message);
+}
+
+#[test]
+fn the_legacy_plain_list_reads_the_same() {
+    let r = rig();
+    r.fake.borrow_mut().plain_list = true;
+    assert_eq!(run(r.weheat.pumps()).unwrap()[0].id, PUMP);
+}
