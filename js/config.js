@@ -26,6 +26,8 @@ export const SETTINGS = {
   'weheat.auth_url': { default: 'https://auth.weheat.nl/auth/realms/Weheat', about: 'Keycloak realm (issuer)' },
   'weheat.api_url': { default: 'https://api.weheat.nl', about: 'Weheat API base URL' },
   'weheat.client_id': { default: 'WeheatCommunityAPI', about: 'public client id' },
+  'weheat.budget_per_hour': { default: '30', about: 'requests per hour for the account, retries included' },
+  'weheat.pump': { about: 'heat pump id when the account has several (default: the first)' },
   'energyid.hello_url': { default: 'https://hooks.energyid.eu/hello', about: 'EnergyID provisioning endpoint' },
   'energyid.provisioning_key': { secret: true, about: 'EnergyID provisioning key' },
   'energyid.provisioning_secret': { secret: true, about: 'EnergyID provisioning secret' },

@@ -1,6 +1,6 @@
 // The provider accounts the CLI logs in to, built from the settings. The token
 // documents live in the default store (WATTBRIDGE_HOME/state, mode 0600).
-import { Linky, OAuthClient } from '../node.js';
+import { Linky, Weheat } from '../node.js';
 
 const trim = (url) => url.replace(/\/+$/, '');
 
@@ -14,17 +14,14 @@ function build(settings, key, make) {
   }
 }
 
-/** Weheat: Keycloak realm (password, code + PKCE), tokens under `tokens/weheat`. */
-export function weheatAccount(settings) {
-  const openid = `${trim(settings.get('weheat.auth_url'))}/protocol/openid-connect`;
-  return build(settings, 'weheat.auth_url', () => new OAuthClient({
-    provider: 'weheat',
+/** Weheat from the settings: Keycloak realm (password, code + PKCE), tokens under `tokens/weheat`. */
+export function weheatClient(settings, { pump } = {}) {
+  return build(settings, 'weheat.auth_url', () => new Weheat({
+    authUrl: trim(settings.get('weheat.auth_url')),
+    apiUrl: trim(settings.get('weheat.api_url')),
     clientId: settings.get('weheat.client_id'),
-    tokenUrl: `${openid}/token`,
-    authorizationUrl: `${openid}/auth`,
-    logoutUrl: `${openid}/logout`,
-    scopes: ['openid', 'offline_access'],
-    loginHint: 'run `wattbridge weheat login`',
+    budgetPerHour: settings.get('weheat.budget_per_hour') === undefined ? undefined : Number(settings.get('weheat.budget_per_hour')),
+    pump: pump ?? settings.get('weheat.pump'),
   }));
 }
 

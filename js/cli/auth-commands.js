@@ -2,7 +2,7 @@
 import { text } from 'node:stream/consumers';
 import { WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
-import { linkyClient, weheatAccount } from './accounts.js';
+import { linkyClient, weheatClient } from './accounts.js';
 import { browserLogin, deviceLogin } from './login.js';
 
 const expiry = (status) => (status.expiresAtMs ? new Date(status.expiresAtMs).toISOString() : 'no expiry given');
@@ -22,7 +22,7 @@ export async function linkyLogin({ timeout, meter }) {
 }
 
 export async function weheatLogin({ username, passwordStdin, timeout }) {
-  const account = weheatAccount(await loadSettings());
+  const account = weheatClient(await loadSettings()).oauth();
   let status;
   if (passwordStdin) {
     if (!username) throw new WattbridgeError('--password-stdin needs --username', { code: 'invalid_input' });
@@ -40,7 +40,7 @@ export async function weheatLogin({ username, passwordStdin, timeout }) {
 
 export async function logout(provider) {
   const settings = await loadSettings();
-  const account = provider === 'linky' ? linkyClient(settings) : weheatAccount(settings);
+  const account = provider === 'linky' ? linkyClient(settings) : weheatClient(settings).oauth();
   await account.logout();
   return { result: { provider, loggedIn: false }, text: `Logged out of ${provider === 'linky' ? 'Linky' : 'Weheat'}; the tokens are deleted.` };
 }

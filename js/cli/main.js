@@ -10,6 +10,7 @@ import { runSandbox } from './sandbox.js';
 import { linkyLogin, weheatLogin, logout } from './auth-commands.js';
 import { exitCodeOf } from './exit-codes.js';
 import { energyIdLogin, energyIdStatus, energyIdSend, energyIdImport, energyIdFlush } from './energyid-commands.js';
+import { weheatPumps, weheatLatest, weheatLogs, weheatEnergy, weheatTotals, weheatWatch } from './weheat-commands.js';
 import { linkyMeters, linkyFetch, linkyStatus, linkyStats, linkyConsent } from './linky-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -151,7 +152,22 @@ energyid
   .addOption(new Option('--max-wait <seconds>', 'wait at most this long for the next allowed upload').argParser(parseNonNegative).default(900))
   .action(action((options, cmd) => energyIdFlush(options, cmd.optsWithGlobals())));
 
-const weheat = program.command('weheat').description('Weheat heat pump (cloud API)');
+const weheat = program
+  .command('weheat')
+  .description('Weheat heat pump (cloud API): state, logs, energy and COP, within a request budget')
+  .addHelpText(
+    'after',
+    `
+Every request counts against the account's budget (weheat.budget_per_hour, 30):
+Weheat asks clients not to hammer its backend. Times are dates or ISO 8601.
+
+Examples:
+  wattbridge weheat login
+  wattbridge weheat latest
+  wattbridge weheat energy --from 2026-11-01 --interval Day
+  wattbridge weheat watch --json`,
+  );
+const pumpOption = () => new Option('--pump <id>', 'the heat pump (default: weheat.pump, else the first)');
 weheat
   .command('login')
   .description('log in in your browser (code + PKCE; the redirect comes back to 127.0.0.1), or with a password from stdin')
@@ -160,6 +176,32 @@ weheat
   .addOption(new Option('--timeout <seconds>', 'stop waiting for the browser after this long').argParser(parsePositive).default(600))
   .action(action((options) => weheatLogin(options)));
 weheat.command('logout').description('end the Weheat session and forget the tokens').action(action(() => logout('weheat')));
+weheat.command('pumps').description('list the heat pumps of the account').action(action((options) => weheatPumps(options)));
+weheat.command('latest').description('the latest state: temperatures, compressor, power and COP').addOption(pumpOption()).action(action((options) => weheatLatest(options)));
+weheat
+  .command('logs')
+  .description('raw logs (4-hour windows) or aggregated logs with --interval')
+  .requiredOption('--from <time>', 'start (date or ISO 8601)')
+  .option('--to <time>', 'end (default: now)')
+  .addOption(new Option('--interval <interval>', 'aggregate per interval').choices(['Minute', 'FiveMinute', 'FifteenMinute', 'Hour', 'Day', 'Week', 'Month', 'Year']))
+  .addOption(pumpOption())
+  .action(action((options, cmd) => weheatLogs(options, cmd.optsWithGlobals())));
+weheat
+  .command('energy')
+  .description('electricity used, heat delivered and COP per bucket and over the range')
+  .requiredOption('--from <time>', 'start (date or ISO 8601)')
+  .option('--to <time>', 'end (default: now)')
+  .addOption(new Option('--interval <interval>', 'bucket size').choices(['Hour', 'Day', 'Week', 'Month', 'Year']).default('Day'))
+  .addOption(pumpOption())
+  .action(action((options, cmd) => weheatEnergy(options, cmd.optsWithGlobals())));
+weheat.command('totals').description('lifetime electricity, heat and COP').addOption(pumpOption()).action(action((options) => weheatTotals(options)));
+weheat
+  .command('watch')
+  .description('follow the pump: latest state every few minutes, energy every 30 min, gaps filled, within the budget')
+  .addOption(pumpOption())
+  .addOption(new Option('--resolution <seconds>', 'points kept in the feed (gap filling)').argParser(parsePositive).default(300))
+  .addOption(new Option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)').argParser(parsePositive))
+  .action(action((options, cmd) => weheatWatch(options, cmd.optsWithGlobals())));
 
 function parsePositive(value) {
   const number = Number(value);

@@ -10,4 +10,5 @@ pub mod http;
 pub mod log;
 mod linky;
 mod oauth;
+mod weheat;
 pub mod store;
