@@ -361,6 +361,111 @@ export class Linky {
   completeConsent(callbackUrl: string): Promise<string[]>;
 }
 
+export type WeheatInterval = 'Minute' | 'FiveMinute' | 'FifteenMinute' | 'Hour' | 'Day' | 'Week' | 'Month' | 'Year';
+export const WEHEAT_INTERVALS: WeheatInterval[];
+/** A Date, an ISO 8601 string or unix seconds. */
+export type TimeInput = Date | string | number;
+
+export interface WeheatOptions {
+  /** Keycloak realm, default `https://auth.weheat.nl/auth/realms/Weheat` (newer: `…/realms/Weheat`). */
+  authUrl?: string;
+  /** Default `https://api.weheat.nl` (newer: `https://api.weheat.nl/third_party`). */
+  apiUrl?: string;
+  /** Default `WeheatCommunityAPI`. */
+  clientId?: string;
+  /** Requests per hour for the account, retries included (default 30). */
+  budgetPerHour?: number;
+  /** Heat pump id when the account has several (default: the first). */
+  pump?: string;
+  store?: Store;
+}
+
+export interface WeheatPump {
+  id: string;
+  name: string | null;
+  /** 0 BlackBird P80, 1 BlackBird P60, 2–4 Sparrow P60, 5 Flint P40. */
+  model: number | null;
+  serialNumber: string | null;
+  state: number | null;
+  dhwType: number | null;
+  /** Above 1: a hybrid set-up with a boiler. */
+  boilerType: number | null;
+  firmwareVersion: string | null;
+}
+
+export interface WeheatEnergy {
+  /** Sum of the six electricity inputs (kWh); null when one is missing. */
+  electricityKwh: number | null;
+  /** Heating + DHW + both defrosts − cooling (kWh), as the API gives them. */
+  heatKwh: number | null;
+  /** Null when the input is not positive or a value is missing. */
+  cop: number | null;
+}
+
+export interface WeheatLatest {
+  pump: string;
+  timestamp: string | null;
+  state: number | null;
+  stateName: string;
+  online: boolean | null;
+  outside: number | null;
+  waterIn: number | null;
+  waterOut: number | null;
+  /** Null when the pump has no room sensor (-1). */
+  room: number | null;
+  roomTarget: number | null;
+  /** DHW tank; null on hybrids. */
+  dhwTop: number | null;
+  compressorPercent: number | null;
+  powerInW: number | null;
+  powerOutW: number | null;
+  cop: number | null;
+  /** The log as Weheat sent it. */
+  log: Record<string, unknown>;
+}
+
+export interface WeheatFillReport {
+  pump: string;
+  interval: WeheatInterval;
+  from: string | null;
+  to: string;
+  requests: number;
+  /** ⌈gap / window⌉: the fewest requests the gap can take. */
+  minimumRequests: number;
+  buckets: number;
+}
+
+export class Weheat {
+  constructor(options?: WeheatOptions);
+  /** The Keycloak client: loginWithPassword, loginWithRedirect, logout, status. */
+  oauth(): OAuthClient;
+  me(): Promise<Record<string, unknown>>;
+  pumps(): Promise<WeheatPump[]>;
+  pump(id?: string): Promise<WeheatPump>;
+  latest(options?: { pump?: string }): Promise<WeheatLatest>;
+  /** Raw logs (no interval; 4-hour windows) or aggregated logs. */
+  logs(options: { pump?: string; from: TimeInput; to?: TimeInput; interval?: WeheatInterval; onProgress?: (p: { done: number; total: number }) => void }): Promise<Record<string, unknown>[]>;
+  energy(options: { pump?: string; from: TimeInput; to?: TimeInput; interval?: 'Hour' | 'Day' | 'Week' | 'Month' | 'Year'; onProgress?: (p: { done: number; total: number }) => void }): Promise<{
+    pump: string;
+    interval: string;
+    buckets: (WeheatEnergy & { timeBucket: string | null })[];
+    total: WeheatEnergy;
+    requests: number;
+  }>;
+  totals(options?: { pump?: string }): Promise<WeheatEnergy & { timeBucket: null }>;
+  fillEnergy(options?: { pump?: string; interval?: WeheatInterval; since?: TimeInput; onProgress?: (p: { done: number; total: number }) => void }): Promise<WeheatFillReport>;
+  storedEnergy(options: { pump?: string; interval?: WeheatInterval; from: TimeInput; to?: TimeInput }): Promise<(WeheatEnergy & { timeBucket: string | null })[]>;
+  fillFeed(options?: { pump?: string; resolutionSeconds?: number; since?: TimeInput; onProgress?: (p: { done: number; total: number }) => void }): Promise<WeheatFillReport>;
+  feed(options: { pump?: string; from: TimeInput; to?: TimeInput }): Promise<{ ts: number; state?: number; outside?: number; waterIn?: number; waterOut?: number; room?: number; rpm?: number; powerIn?: number; powerOut?: number }[]>;
+  watch(options?: {
+    pump?: string;
+    resolutionSeconds?: number;
+    durationSeconds?: number;
+    onEvent?: (event: ({ event: 'latest' } & WeheatLatest) | ({ event: 'energy' | 'gapFill' } & WeheatFillReport) | { event: 'error'; code: ErrorCode; message: string }) => void;
+  }): Promise<void>;
+  budgetLeft(): Promise<number>;
+}
+
 /** Node only: a one-shot listener on 127.0.0.1 for an OAuth redirect (RFC 8252). */
 export function startLoopbackReceiver(options?: { path?: string; timeoutSeconds?: number }): Promise<{
   redirectUri: string;
