@@ -10,6 +10,7 @@ pub mod core;
 pub mod energyid;
 pub mod linky;
 pub mod oauth;
+pub mod sync;
 pub mod weheat;
 
 #[cfg(target_arch = "wasm32")]

@@ -170,7 +170,12 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             }
             (Some(state), _) => Ok(state),
             (None, Some(id)) => Ok(DeviceState { device_id: id.clone(), ..Default::default() }),
-            (None, None) => Ok(DeviceState { device_id: new_device_id()?, ..Default::default() }),
+            // Remembered at once, so status, hello and send all speak of the same device.
+            (None, None) => {
+                let state = DeviceState { device_id: new_device_id()?, ..Default::default() };
+                save(&self.store, STATE_KEY, &state).await?;
+                Ok(state)
+            }
         }
     }
 

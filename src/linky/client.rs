@@ -623,6 +623,22 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         History::new(&self.store, meter, series)
     }
 
+    /// Stored energy of a series (not max power) from `from_secs` on, as
+    /// intervals for the cumulative index (sync).
+    pub async fn energy_since(&self, series: Series, from_secs: Option<i64>) -> Result<Vec<crate::sync::IntervalEnergy>> {
+        let meter = self.meter().await?;
+        let history = self.history(&meter, series);
+        let index = history.index().await?;
+        let Some(first) = index.coverage.first() else { return Ok(Vec::new()) };
+        let from = from_secs.map_or(first, |secs| paris_date(secs * 1000).max(first));
+        let points = history.points(from, self.today().add_days(1)).await?;
+        Ok(points
+            .iter()
+            .filter(|p| from_secs.map_or(true, |secs| p.end > secs * 1000))
+            .filter_map(|p| Some(crate::sync::IntervalEnergy { start: p.start / 1000, end: p.end / 1000, kwh: p.energy_wh(series)? / 1000.0 }))
+            .collect())
+    }
+
     /// Stored points of a series for `[from, to)`.
     pub async fn points(&self, series: Series, from: Date, to: Date) -> Result<Vec<Point>> {
         let meter = self.meter().await?;

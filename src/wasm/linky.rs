@@ -107,6 +107,13 @@ impl JsLinkySession {
         })
     }
 
+    /// Stored energy from `from_secs` on (all when not given) as `[{start, end, kwh}]`.
+    #[wasm_bindgen(js_name = energySince)]
+    pub fn energy_since(&self, series_name: String, from_secs: Option<f64>) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move { settle(client.energy_since(series(&series_name)?, from_secs.map(|s| s as i64)).await) })
+    }
+
     pub fn status(&self) -> Promise {
         let client = self.client.clone();
         future_to_promise(async move { settle(client.status().await) })

@@ -10,5 +10,6 @@ pub mod http;
 pub mod log;
 mod linky;
 mod oauth;
+mod sync;
 mod weheat;
 pub mod store;

@@ -142,6 +142,16 @@ impl JsWeheatSession {
         })
     }
 
+    /// Complete stored buckets from `from_secs` on as `{electricity: [...], heat: [...]}` intervals.
+    #[wasm_bindgen(js_name = energySince)]
+    pub fn energy_since(&self, pump_id: String, interval_name: String, from_secs: f64) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let (electricity, heat) = client.energy_since(&pump_id, interval(&interval_name)?, from_secs as i64).await.map_err(to_js)?;
+            settle(Ok(serde_json::json!({ "electricity": electricity, "heat": heat })))
+        })
+    }
+
     /// Requests the account may still send this hour.
     #[wasm_bindgen(js_name = budgetLeft)]
     pub fn budget_left(&self) -> Promise {
