@@ -124,10 +124,13 @@ impl JsOAuthSession {
                 http.body = request.body.clone();
                 http
             };
-            settle(client.send_authorized(build).await.map(|response| ApiResponse {
-                status: response.status,
-                headers: response.headers.into_iter().collect(),
-                body: response.body,
+            settle(client.send_authorized(build).await.map(|response| {
+                // Inserts, not `collect()`, which would bring a stable sort into the wasm.
+                let mut headers = BTreeMap::new();
+                for (name, value) in response.headers {
+                    headers.insert(name, value);
+                }
+                ApiResponse { status: response.status, headers, body: response.body }
             }))
         })
     }
