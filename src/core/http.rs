@@ -137,7 +137,7 @@ impl HttpResponse {
                 ),
             ));
         }
-        serde_json::from_str(&self.body).map_err(|err| {
+        super::error::parse_json(&self.body).map_err(|err| {
             let reason = if err.is_eof() {
                 "the answer is cut short (truncated JSON)".to_owned()
             } else if err.is_data() {

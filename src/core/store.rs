@@ -21,7 +21,7 @@ pub trait Store {
 /// `corrupt_state` and left where it is, never silently replaced.
 pub async fn load<T: DeserializeOwned>(store: &impl Store, key: &str) -> Result<Option<T>> {
     let Some(text) = store.get(key).await? else { return Ok(None) };
-    serde_json::from_str(&text).map(Some).map_err(|err| {
+    super::error::parse_json(&text).map(Some).map_err(|err| {
         Error::new(
             ErrorCode::CorruptState,
             format!(

@@ -203,7 +203,7 @@ fn server_reason(response: &HttpResponse) -> String {
         error: Option<String>,
         message: Option<String>,
     }
-    let reason = serde_json::from_str::<Problem>(&response.body)
+    let reason = crate::core::error::parse_json::<Problem>(&response.body)
         .ok()
         .and_then(|p| p.error.or(p.message))
         .unwrap_or_else(|| response.body.trim().to_owned());

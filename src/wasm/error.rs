@@ -66,7 +66,7 @@ pub fn settle<T: serde::Serialize>(result: crate::core::Result<T>) -> Result<JsV
 
 /// Decode a JSON string handed over by the JS glue.
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str, code: ErrorCode, provider: &'static str) -> Result<T, JsValue> {
-    serde_json::from_str(json).map_err(|err| {
+    crate::core::error::parse_json(json).map_err(|err| {
         to_js(Error::new(code, format!("{what}: {}", crate::core::error::json_reason(&err))).provider(provider))
     })
 }
