@@ -28,7 +28,9 @@ pub fn hello_request(url: &str, credentials: &ProvisioningCredentials, body: &He
     HttpRequest::new(Method::Post, url)
         .secret_header("x-provisioning-key", credentials.key.clone())
         .secret_header("x-provisioning-secret", credentials.secret.clone())
-        .json_body(serde_json::to_string(body).expect("a struct of strings always serialises"))
+        // A struct of strings always serialises; `unreachable!` rather than
+        // `expect` keeps serde_json's Debug impl out of the wasm.
+        .json_body(serde_json::to_string(body).unwrap_or_else(|_| unreachable!()))
 }
 
 pub fn parse_hello(response: &HttpResponse) -> Result<HelloOutcome> {
@@ -133,7 +135,8 @@ pub fn send_request(webhook: &Webhook, readings: &[Reading]) -> HttpRequest {
         [one] => serde_json::to_string(one),
         many => serde_json::to_string(many),
     }
-    .expect("readings hold only finite numbers and strings");
+    // Readings hold only numbers and string keys: serialising cannot fail.
+    .unwrap_or_else(|_| unreachable!());
     webhook
         .headers
         .iter()
