@@ -152,13 +152,6 @@ impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Parse JSON text into `T` in two steps: text -> `serde_json::Value` (one
-/// parser for the whole module), then `Value` -> `T`. Going straight from text
-/// would compile serde_json's text parser into every type's visitor.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
-    serde_json::from_value(serde_json::from_str::<serde_json::Value>(text)?)
-}
-
 /// serde_json's reason without its " at line 1 column 42" suffix, which means
 /// nothing to a person. Its data errors name fields and types, never values.
 pub(crate) fn json_reason(err: &serde_json::Error) -> String {

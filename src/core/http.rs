@@ -4,7 +4,7 @@
 //! [`HttpClient`] they were given (fetch in WASM, a scripted fake in tests) and read
 //! the [`HttpResponse`] with another pure function. Nothing in the core opens a socket.
 
-use super::error::{json_reason, Error, ErrorCode, Result};
+use super::error::{Error, ErrorCode, Result};
 use super::secret::Secret;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -137,12 +137,12 @@ impl HttpResponse {
                 ),
             ));
         }
-        super::error::parse_json(&self.body).map_err(|err| {
+        super::json::parse(&self.body).map_err(|err| {
             let reason = if err.is_eof() {
                 "the answer is cut short (truncated JSON)".to_owned()
             } else if err.is_data() {
                 // serde's data errors name the field and the expected type, never the value.
-                format!("unexpected content: {}", json_reason(&err))
+                format!("unexpected content: {}", err.reason())
             } else {
                 "the answer is not valid JSON".to_owned()
             };

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod secret;
 pub mod store;
 

@@ -1,6 +1,6 @@
 //! Where providers keep small JSON documents (device ids, tokens, cursors).
 
-use super::error::{json_reason, Error, ErrorCode, Result};
+use super::error::{Error, ErrorCode, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -21,13 +21,13 @@ pub trait Store {
 /// `corrupt_state` and left where it is, never silently replaced.
 pub async fn load<T: DeserializeOwned>(store: &impl Store, key: &str) -> Result<Option<T>> {
     let Some(text) = store.get(key).await? else { return Ok(None) };
-    super::error::parse_json(&text).map(Some).map_err(|err| {
+    super::json::parse(&text).map(Some).map_err(|err| {
         Error::new(
             ErrorCode::CorruptState,
             format!(
                 "stored document '{key}' cannot be read ({}); it was left untouched: \
                  restore it or delete it to start over",
-                json_reason(&err)
+                err.reason()
             ),
         )
     })

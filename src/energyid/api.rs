@@ -206,7 +206,7 @@ fn server_reason(response: &HttpResponse) -> String {
         error: Option<String>,
         message: Option<String>,
     }
-    let reason = crate::core::error::parse_json::<Problem>(&response.body)
+    let reason = crate::core::json::parse::<Problem>(&response.body)
         .ok()
         .and_then(|p| p.error.or(p.message))
         .unwrap_or_else(|| response.body.trim().to_owned());

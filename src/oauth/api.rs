@@ -148,7 +148,7 @@ fn read<T: serde::de::DeserializeOwned>(
         return response.json(&provider, &format!("{provider} {what}")).map_err(TokenFailure::Other);
     }
     // RFC 6749 §5.2 errors come as 400 (sometimes 401) with a JSON body.
-    if let Ok(answer) = crate::core::error::parse_json::<ErrorAnswer>(&response.body) {
+    if let Ok(answer) = crate::core::json::parse::<ErrorAnswer>(&response.body) {
         return Err(TokenFailure::OAuth {
             error: answer.error,
             description: answer.error_description,

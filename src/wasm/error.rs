@@ -66,7 +66,7 @@ pub fn settle<T: serde::Serialize>(result: crate::core::Result<T>) -> Result<JsV
 
 /// Decode a JSON string handed over by the JS glue.
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str, code: ErrorCode, provider: &'static str) -> Result<T, JsValue> {
-    crate::core::error::parse_json(json).map_err(|err| {
-        to_js(Error::new(code, format!("{what}: {}", crate::core::error::json_reason(&err))).provider(provider))
+    crate::core::json::parse(json).map_err(|err| {
+        to_js(Error::new(code, format!("{what}: {}", err.reason())).provider(provider))
     })
 }
