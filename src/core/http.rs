@@ -5,6 +5,7 @@
 //! the [`HttpResponse`] with another pure function. Nothing in the core opens a socket.
 
 use super::error::{Error, ErrorCode, Result};
+use super::json::{self, JsonError};
 use super::secret::Secret;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -123,6 +124,11 @@ impl HttpResponse {
     /// `bad_response` that says what arrived instead (HTML, truncated JSON, a
     /// missing field) without echoing the body, which may hold secrets.
     pub fn json<T: DeserializeOwned>(&self, provider: &str, what: &str) -> Result<T> {
+        // Only this line is compiled per type; the checks and messages once.
+        json::from_value(self.json_value(provider, what)?).map_err(|err| self.json_failure(provider, what, err))
+    }
+
+    fn json_value(&self, provider: &str, what: &str) -> Result<serde_json::Value> {
         let content_type = self.header("content-type").unwrap_or("");
         let looks_like_html = content_type.contains("html")
             || self.body.trim_start().starts_with('<');
@@ -137,17 +143,19 @@ impl HttpResponse {
                 ),
             ));
         }
-        super::json::parse(&self.body).map_err(|err| {
-            let reason = if err.is_eof() {
-                "the answer is cut short (truncated JSON)".to_owned()
-            } else if err.is_data() {
-                // serde's data errors name the field and the expected type, never the value.
-                format!("unexpected content: {}", err.reason())
-            } else {
-                "the answer is not valid JSON".to_owned()
-            };
-            bad_response(provider, self.status, format!("{what}: {reason}"))
-        })
+        json::parse_value(&self.body).map_err(|err| self.json_failure(provider, what, err))
+    }
+
+    fn json_failure(&self, provider: &str, what: &str, err: JsonError) -> Error {
+        let reason = if err.is_eof() {
+            "the answer is cut short (truncated JSON)".to_owned()
+        } else if err.is_data() {
+            // serde's data errors name the field and the expected type, never the value.
+            format!("unexpected content: {}", err.reason())
+        } else {
+            "the answer is not valid JSON".to_owned()
+        };
+        bad_response(provider, self.status, format!("{what}: {reason}"))
     }
 }
 

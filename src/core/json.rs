@@ -48,7 +48,17 @@ impl JsonError {
 
 /// Parse JSON text into `T` (see the module comment for why in two steps).
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    let value: Value = serde_json::from_str(text).map_err(JsonError::Text)?;
+    from_value(parse_value(text)?)
+}
+
+/// Step 1 alone: JSON text to a `Value`.
+pub fn parse_value(text: &str) -> Result<Value, JsonError> {
+    serde_json::from_str(text).map_err(JsonError::Text)
+}
+
+/// Step 2 alone: a `Value` to `T`. The only step compiled once per type, so
+/// callers keep their checks and messages outside of it.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, JsonError> {
     T::deserialize(ValueDeserializer(value)).map_err(|DataError(message)| JsonError::Data(message))
 }
 
