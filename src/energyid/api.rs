@@ -203,7 +203,9 @@ fn status_error(response: &HttpResponse, endpoint: &str) -> Error {
 fn server_reason(response: &HttpResponse) -> String {
     #[derive(serde::Deserialize)]
     struct Problem {
+        #[serde(default)]
         error: Option<String>,
+        #[serde(default)]
         message: Option<String>,
     }
     let reason = crate::core::json::parse::<Problem>(&response.body)

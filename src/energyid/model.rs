@@ -23,14 +23,23 @@ pub struct HelloBody<'a> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct HelloAnswer {
+    #[serde(default)]
     pub webhook_url: Option<String>,
+    #[serde(default)]
     pub headers: Option<BTreeMap<String, Secret>>,
+    #[serde(default)]
     pub webhook_policy: Option<Policy>,
+    #[serde(default)]
     pub record_name: Option<String>,
+    #[serde(default)]
     pub record_number: Option<String>,
+    #[serde(default)]
     pub api_access_token: Option<Secret>,
+    #[serde(default)]
     pub claim_code: Option<String>,
+    #[serde(default)]
     pub claim_url: Option<String>,
+    #[serde(default)]
     pub exp: Option<i64>,
 }
 
@@ -63,8 +72,11 @@ pub struct Webhook {
     pub url: String,
     pub headers: BTreeMap<String, Secret>,
     pub policy: Policy,
+    #[serde(default)]
     pub record_name: Option<String>,
+    #[serde(default)]
     pub record_number: Option<String>,
+    #[serde(default)]
     pub api_access_token: Option<Secret>,
 }
 

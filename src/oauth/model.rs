@@ -64,8 +64,11 @@ pub(crate) struct TokenAnswer {
     pub token_type: String,
     #[serde(default, deserialize_with = "number_or_string")]
     pub expires_in: Option<i64>,
+    #[serde(default)]
     pub refresh_token: Option<Secret>,
+    #[serde(default)]
     pub scope: Option<String>,
+    #[serde(default)]
     pub id_token: Option<Secret>,
     /// Everything else (`usage_points_id`, `refresh_expires_in`, `session_state`, …).
     #[serde(flatten)]
@@ -95,6 +98,7 @@ fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
 #[derive(Debug, Deserialize)]
 pub(crate) struct ErrorAnswer {
     pub error: String,
+    #[serde(default)]
     pub error_description: Option<String>,
 }
 
@@ -106,10 +110,13 @@ pub(crate) struct ErrorAnswer {
 pub struct TokenSet {
     pub access_token: Secret,
     pub token_type: String,
+    #[serde(default)]
     pub refresh_token: Option<Secret>,
     /// Unix ms; `None` when the server gave no lifetime.
+    #[serde(default)]
     pub expires_at_ms: Option<i64>,
     pub scopes: Vec<String>,
+    #[serde(default)]
     pub id_token: Option<Secret>,
     pub obtained_at_ms: i64,
     #[serde(default)]
@@ -168,6 +175,7 @@ pub(crate) struct DeviceAuthorization {
     pub user_code: String,
     #[serde(alias = "verification_url")]
     pub verification_uri: String,
+    #[serde(default)]
     pub verification_uri_complete: Option<String>,
     #[serde(deserialize_with = "number_or_string_required")]
     pub expires_in: i64,
