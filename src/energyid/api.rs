@@ -342,6 +342,17 @@ mod tests {
     }
 
     #[test]
+    fn readings_read_like_a_flattened_struct() {
+        let parse = |text: &str| crate::core::json::parse::<Vec<Reading>>(text).map_err(|e| e.reason());
+        let readings = parse(r#"[{"el":1250.5,"ts":1731974400,"pv":3}]"#).unwrap();
+        assert_eq!(readings, vec![reading(NOW, &[("el", 1250.5), ("pv", 3.0)])]);
+        assert_eq!(parse(r#"[{"el":1}]"#).unwrap_err(), "missing field `ts`");
+        assert_eq!(parse(r#"[{"ts":1.5,"el":1}]"#).unwrap_err(), "invalid type: floating point `1.5`, expected i64");
+        assert_eq!(parse(r#"[{"ts":1,"el":"1"}]"#).unwrap_err(), "invalid type: string \"1\", expected f64");
+        assert!(parse(r#"[[1]]"#).unwrap_err().starts_with("invalid type: sequence"));
+    }
+
+    #[test]
     fn a_null_value_from_js_is_reported_as_not_finite() {
         let readings: Vec<Reading> = serde_json::from_str(r#"[{"ts":1731974400,"el":null}]"#).unwrap();
         let err = validate_readings(&readings, NOW).unwrap_err();

@@ -302,6 +302,23 @@ mod tests {
     }
 
     #[test]
+    fn expires_in_is_a_number_or_a_string_of_digits() {
+        let expires = |value: &str| {
+            let body = format!(r#"{{"access_token":"A","expires_in":{value}}}"#);
+            read_token_answer(&config(), &HttpResponse::new(200, body)).map(|a| a.expires_in).map_err(|f| match f {
+                TokenFailure::Other(e) => e.message,
+                TokenFailure::OAuth { error, .. } => error,
+            })
+        };
+        assert_eq!(expires("3600"), Ok(Some(3600)));
+        assert_eq!(expires(r#"" 3600 ""#), Ok(Some(3600)));
+        assert_eq!(expires(r#""soon""#), Ok(None));
+        assert_eq!(expires("null"), Ok(None));
+        assert!(expires("1.5").unwrap_err().contains("expected an integer or a string"));
+        assert!(expires("18446744073709551615").is_err());
+    }
+
+    #[test]
     fn oauth_errors_and_other_failures_are_told_apart() {
         let pending = read_token_answer(&config(), &HttpResponse::new(400, r#"{"error":"authorization_pending"}"#));
         assert!(matches!(pending, Err(TokenFailure::OAuth { ref error, status: 400, .. }) if error == "authorization_pending"));
