@@ -72,12 +72,12 @@ where
     D: Deserializer<'de>,
     T: DeserializeOwned,
 {
-    let mut rest = Map::<String, Value>::deserialize(deserializer)?;
-    let mut fields = Map::new();
-    for name in known {
-        if let Some((key, value)) = rest.remove_entry(*name) {
-            fields.insert(key, value);
-        }
+    // Split by moving entries into two new maps: BTreeMap::remove would bring
+    // its node rebalancing code (~4 KB of wasm) for this alone.
+    let (mut fields, mut rest) = (Map::new(), Map::new());
+    for (key, value) in Map::<String, Value>::deserialize(deserializer)? {
+        let side = if known.contains(&key.as_str()) { &mut fields } else { &mut rest };
+        side.insert(key, value);
     }
     let known = from_value(Value::Object(fields)).map_err(|err| de::Error::custom(err.reason()))?;
     Ok((known, rest))
