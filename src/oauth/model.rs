@@ -194,7 +194,9 @@ impl TokenSet {
             self.refresh_token = previous.refresh_token.clone();
         }
         for (key, value) in &previous.extra {
-            self.extra.entry(key.clone()).or_insert_with(|| value.clone());
+            if !self.extra.contains_key(key) {
+                self.extra.insert(key.clone(), value.clone());
+            }
         }
         self
     }
