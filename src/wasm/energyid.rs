@@ -2,7 +2,7 @@
 //! strings (never holding the webhook headers) or reject with a `WattbridgeError`.
 
 use super::clock::JsClock;
-use super::error::{from_json, settle, to_js};
+use super::error::{from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::ErrorCode;
@@ -10,7 +10,6 @@ use crate::energyid::{self, EnergyIdConfig, Reading};
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 type Device = energyid::EnergyIdDevice<FetchHttp, JsStore, JsClock>;
 
@@ -38,13 +37,13 @@ impl JsEnergyIdDevice {
     /// expiresAt, deviceId}` or `{status: "claimed", webhookUrl, policy, ...}`.
     pub fn hello(&self) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.hello().await) })
+        promise(async move { settle(device.hello().await) })
     }
 
     /// Send readings, JSON of `[{ts, el, pv, ...}]` (ts in unix seconds), in one POST.
     pub fn send(&self, readings: String) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move {
+        promise(async move {
             let readings: Vec<Reading> = from_json(
                 &readings,
                 "readings must look like [{ts, el: 1250.5}]",

@@ -69,6 +69,14 @@ fn settle_json(result: crate::core::Result<serde_json::Result<String>>) -> Resul
     }
 }
 
+/// `future_to_promise` for every exported async method. Boxing the future
+/// first means one instantiation of wasm-bindgen-futures' task and promise
+/// glue for the whole module instead of one per method.
+pub fn promise(future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> js_sys::Promise {
+    let future: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(future)
+}
+
 /// Decode a JSON string handed over by the JS glue.
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str, code: ErrorCode, provider: &'static str) -> Result<T, JsValue> {
     crate::core::json::parse(json).map_err(|err| input_error(err, what, code, provider))

@@ -3,7 +3,7 @@
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_js, from_json, settle, to_js};
+use super::error::{from_js, from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::{ErrorCode, HttpRequest, Method, Secret};
@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 type Client = OAuthClient<FetchHttp, JsStore, JsClock, WebCrypto>;
 
@@ -61,7 +60,7 @@ impl JsOAuthSession {
     #[wasm_bindgen(js_name = deviceLogin)]
     pub fn device_login(&self, on_verification: Function, timeout_secs: Option<f64>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let show = |verification: &crate::oauth::DeviceVerification| {
                 let json = serde_json::to_string(verification).unwrap_or_default();
                 on_verification
@@ -80,33 +79,33 @@ impl JsOAuthSession {
     pub fn password_login(&self, username: String, password: String) -> Promise {
         let client = self.client.clone();
         let password = Secret::new(password);
-        future_to_promise(async move { settle(client.password_login(&username, &password).await) })
+        promise(async move { settle(client.password_login(&username, &password).await) })
     }
 
     #[wasm_bindgen(js_name = authorizationUrl)]
     pub fn authorization_url(&self, redirect_uri: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.authorization_url(&redirect_uri).await) })
+        promise(async move { settle(client.authorization_url(&redirect_uri).await) })
     }
 
     #[wasm_bindgen(js_name = completeAuthorization)]
     pub fn complete_authorization(&self, callback_url: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.complete_authorization(&callback_url).await) })
+        promise(async move { settle(client.complete_authorization(&callback_url).await) })
     }
 
     /// Resolves to the JSON of the access token string, refreshed when due.
     #[wasm_bindgen(js_name = accessToken)]
     pub fn access_token(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.access_token().await.map(|t| t.expose().to_owned())) })
+        promise(async move { settle(client.access_token().await.map(|t| t.expose().to_owned())) })
     }
 
     /// Send `{method, url, headers, body}` with the bearer token (one refresh
     /// and one retry on 401); resolves to the JSON of `{status, headers, body}`.
     pub fn fetch(&self, request: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let request: ApiRequest = from_json(&request, "request", ErrorCode::InvalidInput, "oauth")?;
             let method = match request.method.to_ascii_uppercase().as_str() {
                 "GET" => Method::Get,
@@ -139,11 +138,11 @@ impl JsOAuthSession {
 
     pub fn status(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.status().await) })
+        promise(async move { settle(client.status().await) })
     }
 
     pub fn logout(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.logout().await) })
+        promise(async move { settle(client.logout().await) })
     }
 }
