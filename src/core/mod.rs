@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod form;
 pub mod http;
 pub mod json;
 pub mod secret;
