@@ -7,6 +7,7 @@ pub mod error;
 pub mod form;
 pub mod http;
 pub mod json;
+pub mod lock;
 pub mod secret;
 pub mod store;
 
