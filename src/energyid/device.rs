@@ -421,7 +421,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         }
         let base = self.config.hello_url.trim_end_matches('/').trim_end_matches("/hello");
         let url = match id {
-            Some(id) => format!("{base}/directives/{}", form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()),
+            Some(id) => format!("{base}/directives/{}", crate::core::form::component(id)),
             None => format!("{base}/directives"),
         };
         for attempt in 0..2 {

@@ -338,12 +338,11 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         let state = random_token(16)?;
         save(&self.store, CONSENT_PENDING_KEY, &PendingConsent { state: state.clone() }).await?;
         let client_id = self.config.app_client_id.as_deref().unwrap_or(&self.config.client_id);
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("client_id", client_id).append_pair("response_type", "code").append_pair("state", &state).append_pair("duration", "P3Y");
+        let mut pairs = vec![("client_id", client_id), ("response_type", "code"), ("state", state.as_str()), ("duration", "P3Y")];
         if let Some(uri) = redirect_uri {
-            query.append_pair("redirect_uri", uri);
+            pairs.push(("redirect_uri", uri));
         }
-        Ok(format!("{}?{}", self.config.consent_url, query.finish()))
+        Ok(format!("{}?{}", self.config.consent_url, crate::core::form::encode(&pairs)))
     }
 
     /// Read the redirect back from the consent page: `usage_point_id=A;B`.
