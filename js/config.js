@@ -59,7 +59,20 @@ export const envName = (key) => `WATTBRIDGE_${key.replace(/[.-]/g, '_').toUpperC
  * `overrides` (flags), later ones winning.
  * @returns {Promise<{get(key: string): string | undefined, source(key: string): string, file: string}>}
  */
-export async function loadSettings({ env = process.env, overrides = {} } = {}) {
+/** Settings given on the command line (`-c key=value`), applied over everything else. */
+const flagSettings = {};
+
+/** Record `-c key=value` flags; an unknown key is refused with the list of known ones. */
+export function setFlagSettings(pairs) {
+  for (const pair of pairs) {
+    const match = /^([a-z_]+\.[a-z_]+)=(.*)$/s.exec(pair);
+    if (!match) throw new WattbridgeError(`-c expects key=value (e.g. -c linky.meter=12345678901234), not "${pair}"`, { code: 'invalid_input' });
+    if (!SETTINGS[match[1]]) throw new WattbridgeError(`unknown setting "${match[1]}": see \`wattbridge config show\` for the list`, { code: 'invalid_input' });
+    flagSettings[match[1]] = match[2];
+  }
+}
+
+export async function loadSettings({ env = process.env, overrides = flagSettings } = {}) {
   const paths = wattbridgePaths(env);
   const file = join(paths.config, 'config.json');
   const fromFile = await readConfigFile(file);

@@ -34,9 +34,12 @@ export async function weheatLogin({ username, passwordStdin, timeout }) {
     status = await browserLogin(account, { timeoutSeconds: timeout });
   }
   await resumeSync('weheat');
+  // Who we are now: the account's name confirms the right login (one request of the budget).
+  const me = await weheatClient(await loadSettings()).me();
+  const who = [me.firstName, me.lastName].filter(Boolean).join(' ') || me.email || me.id;
   return {
-    result: { provider: 'weheat', expiresAt: expiry(status), scopes: status.scopes },
-    text: `Logged in to Weheat${status.scopes.includes('offline_access') ? ' (offline access: the login lasts until revoked)' : ''}.`,
+    result: { provider: 'weheat', expiresAt: expiry(status), scopes: status.scopes, user: { id: me.id, name: who, email: me.email ?? null } },
+    text: `Logged in to Weheat as ${who}${status.scopes.includes('offline_access') ? ' (offline access: the login lasts until revoked)' : ''}.`,
   };
 }
 

@@ -9,6 +9,7 @@ import { runDemo, renderDemo } from './demo.js';
 import { runSandbox } from './sandbox.js';
 import { linkyLogin, weheatLogin, logout } from './auth-commands.js';
 import { exitCodeOf } from './exit-codes.js';
+import { setFlagSettings } from '../config.js';
 import { energyIdLogin, energyIdStatus, energyIdSend, energyIdImport, energyIdFlush } from './energyid-commands.js';
 import { weheatPumps, weheatLatest, weheatLogs, weheatEnergy, weheatTotals, weheatWatch } from './weheat-commands.js';
 import { syncCommand, statusCommand, configInit, configShow } from './sync-commands.js';
@@ -23,17 +24,20 @@ const program = new Command()
   )
   .version(version, '-V, --version', 'print the version')
   .option('--json', 'machine-readable output: one JSON document on stdout')
+  .option('-c, --config <key=value>', 'set any setting for this run (repeatable), e.g. -c linky.meter=12345678901234', (value, previous = []) => [...previous, value])
   .option('-v, --verbose', 'log each request (method, URL without query, status, time) to stderr; same as WATTBRIDGE_DEBUG=1')
   .helpOption('-h, --help', 'show help for a command')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(
     'after',
     `
-Settings come from flags, then WATTBRIDGE_* environment variables, then the
-config file; WATTBRIDGE_HOME moves config and state (default: the platform's
-config and data directories). Exit codes: 0 ok, 1 failure, 2 bad input or
-settings, 3 log in or claim needed, 4 temporary (network, rate limit, service
-down: try later).
+Settings come from flags (-c key=value for any of them), then WATTBRIDGE_*
+environment variables, then the config file (secrets: the 0600 state file);
+\`wattbridge config show\` lists them. WATTBRIDGE_HOME moves config and state
+(default: the platform's config and data directories).
+Exit codes: 0 ok, 1 failure, 2 bad input or settings, 3 a person must act (log
+in, claim, consent), 4 temporary (network, rate limit, service down, another
+sync running: try later).
 
 Examples:
   wattbridge config init          set up sources, accounts and EnergyID keys
@@ -293,7 +297,9 @@ function reportError(err, json) {
 }
 
 program.hook('preAction', (cmd) => {
-  if (cmd.optsWithGlobals().verbose) setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+  const { verbose, config: pairs } = cmd.optsWithGlobals();
+  if (verbose) setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+  setFlagSettings(pairs ?? []);
 });
 
 try {

@@ -77,3 +77,21 @@ test('sandbox --json prints its URLs, serves the EnergyID hello, and stops on SI
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
 });
+
+test('config show lists every setting with its source, secrets redacted; -c sets any of them for one run', () => {
+  const secret = 'prov-secret-never-printed';
+  const run = spawnSync(process.execPath, [BIN, '--json', '-c', 'linky.meter=33333333333333', 'config', 'show'], {
+    encoding: 'utf8',
+    env: { ...env, WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: secret, WATTBRIDGE_SYNC_HEAT_KEY: 'heat.pump' },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const shown = JSON.parse(run.stdout);
+  assert.deepEqual(shown['linky.meter'], { value: '33333333333333', source: 'flag' });
+  assert.deepEqual(shown['sync.heat_key'], { value: 'heat.pump', source: 'WATTBRIDGE_SYNC_HEAT_KEY' });
+  assert.deepEqual(shown['energyid.provisioning_secret'], { value: '[redacted]', source: 'WATTBRIDGE_ENERGYID_PROVISIONING_SECRET' });
+  assert.equal(shown['sync.linky_key'].value, 'el');
+  assert.ok(!run.stdout.includes(secret));
+  const unknown = wattbridge('-c', 'linky.nope=1', 'config', 'show');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown setting "linky.nope"/);
+});
