@@ -12,7 +12,7 @@ use wattbridge::linky::api::{parse_answer, Relay};
 use wattbridge::linky::time::{format_paris, format_utc, paris_local};
 use wattbridge::linky::{Date, Linky, LinkyConfig, Series};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/linky/");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/linky/");
 const METER: &str = "11111111111111";
 const DAY_MS: i64 = 86_400_000;
 

@@ -133,7 +133,7 @@ function dstSteps(start) {
   return 30;
 }
 
-// Recorded answers (../shared/fixtures/linky/) the sandbox repeats exactly.
+// Recorded answers (tests/fixtures/linky/, recorded by Enedis) the sandbox repeats exactly.
 const RECORDED = {
   [SANDBOX_LINKY_METERS.household]: {
     consumption: {

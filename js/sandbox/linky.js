@@ -51,7 +51,7 @@ const READING_TYPES = {
   curve: { unit: 'W', measurement_kind: 'power', aggregate: 'average' },
 };
 
-// The gateway's quota answer (../shared/fixtures/linky/error_429_quota.json), not Enedis' error format.
+// The gateway's quota answer (tests/fixtures/linky/error_429_quota.json), not Enedis' error format.
 const THROTTLED = { fault: { code: 900807, message: 'Message throttled out', description: 'You have exceeded your quota' } };
 
 const ERROR_URI = 'https://bluecoder.enedis.fr/api-doc/consulter-souscrire';

@@ -378,7 +378,7 @@ mod tests {
         }
         assert!(err(404, &enedis("no_data_found")).message.contains("hourly collection"));
         assert!(err(403, &enedis("ADAM-DC-0008")).message.contains("linky login"));
-        let quota = err(429, include_str!("../../../shared/fixtures/linky/error_429_quota.json"));
+        let quota = err(429, include_str!("../../tests/fixtures/linky/error_429_quota.json"));
         assert_eq!((quota.code, quota.retry_after), (ErrorCode::RateLimited, None));
         assert!(quota.message.contains("Message throttled out"), "{}", quota.message);
         let with_header = status_error(&HttpResponse::new(429, "").with_header("Retry-After", "7"), Series::DailyConsumption, "1", d, d);

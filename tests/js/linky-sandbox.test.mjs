@@ -14,7 +14,7 @@ import {
 } from 'wattbridge/sandbox';
 import { sandbox } from './helpers.mjs';
 
-const fixture = async (name) => JSON.parse(await readFile(new URL(`../../../shared/fixtures/linky/${name}.json`, import.meta.url), 'utf8'));
+const fixture = async (name) => JSON.parse(await readFile(new URL(`../fixtures/linky/${name}.json`, import.meta.url), 'utf8'));
 
 // 2025-04-10, noon in Paris: 2023-04-01 is inside the 24 months + 15 days of
 // consumption curves, and both DST days of the dst meter's PT30M era are past.
