@@ -116,6 +116,42 @@ function backfill2y() {
   return JSON.parse(run.stdout);
 }
 
+// ---- Weheat ----
+/** A day of watch in virtual time (Rust, against the tests' fake Weheat with its budget). */
+function watchDay() {
+  const run = spawnSync('cargo', ['run', '--quiet', '--release', '--example', 'watch_day'], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`watch_day exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1));
+}
+
+/** 2 days of minute logs (2,880 entries of ~70 fields) parsed and integrated through WASM. */
+function weheatParse() {
+  const { energyFromWeheatLogs } = wattbridge;
+  const fields = ['t1', 't2', 'tAirIn', 'tAirOut', 'tWaterIn', 'tWaterOut', 'tWaterHouseIn', 'tRoom', 'tRoomTarget', 'tThermostatSetpoint', 'rpm', 'fan', 'centralHeatingFlow', 'dhwFlow', 'signalStrength', 'error', 'coolingStatus'];
+  const logs = [];
+  const start = Date.UTC(2026, 0, 1) / 1000;
+  for (let i = 0; i < 2880; i += 1) {
+    const log = { heatPumpId: 'b1acb1d0-0080-4e5a-9d1c-5a4db0000001', timestamp: new Date((start + i * 60) * 1000).toISOString().replace('.000Z', 'Z'), state: 70, interval: 60, cmMassPowerIn: 900 + (i % 7) * 60, cmMassPowerOut: 3300 + (i % 5) * 60, isOnline: true };
+    for (const f of fields) log[f] = 20 + (i % 13) / 10;
+    // Fill up to ~70 fields as the real log has (flags and averages).
+    for (let k = 0; Object.keys(log).length < 70; k += 1) log[`controlBridgeField${k}`] = k % 2 === 0;
+    logs.push(log);
+  }
+  const body = JSON.stringify(logs);
+  const times = [];
+  let result;
+  for (let run = 0; run < 7; run += 1) {
+    const started = performance.now();
+    result = energyFromWeheatLogs(body);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { logs: result.logs, fieldsPerLog: Object.keys(logs[0]).length, bodyBytes: body.length, medianMs: times[3], electricityKwh: result.energy.electricityKwh };
+}
+
+const wattbridge = await import('wattbridge');
+const watch = watchDay();
+const weheatParsed = weheatParse();
 const demoRun = demo();
 const backfillRun = backfill2y();
 const energyidYear = await energyIdYear();
@@ -131,6 +167,7 @@ const results = {
   linky: { backfill, parse },
   energyid: { year: energyidYear },
   main: { demo: demoRun, backfill2y: backfillRun },
+  weheat: { watchDay: watch, parse: weheatParsed },
 };
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -144,6 +181,8 @@ const rows = [
   ['cost of loading wattbridge', ms(readyModule - bareNode)],
   ['Linky backfill (2 y curve + 3 y daily): requests', `${backfill.requests} (minimum ${backfill.minimum}), rerun ${backfill.rerunRequests}, ${ms(backfill.ms)} unpaced`],
   [`Linky parse ${parse.points} half-hours (${kb(parse.bodyBytes)} JSON)`, `${ms(parse.medianMs)} (median of 7)`],
+  ['Weheat: a day of watch (virtual time)', `${watch.requests} requests (budget ${watch.budgetPerHour}/h = ${watch.budgetPerHour * 24}/day), busiest hour ${watch.busiestHour}, ${watch.refused} refused; ${watch.latestPolls} latest polls, ${watch.energyRequests} energy refreshes`],
+  [`Weheat parse ${weheatParsed.logs} minute logs of ${weheatParsed.fieldsPerLog} fields (${kb(weheatParsed.bodyBytes)})`, `${ms(weheatParsed.medianMs)} (median of 7), power integrated`],
   ['demo (wall time, own process)', `${demoRun.wallSeconds.toFixed(1)} s; Linky ${demoRun.linky}/${demoRun.linkyMinimum}, Weheat ${demoRun.weheat}/${demoRun.weheatMinimum} requests; EnergyID ${demoRun.energyidPosts} POSTs for ${demoRun.readings} readings (⌈/1000⌉ = ${demoRun.energyidMinimum})`],
   ['2-year backfill through sync() (unpaced)', `${backfillRun.seconds.toFixed(1)} s, ${backfillRun.readings} readings in ${backfillRun.posts} POSTs, peak RSS ${backfillRun.maxRssMb.toFixed(0)} MB`],
   ['EnergyID: a year of half-hours at uploadInterval 60 s', `${energyidYear.posts} POSTs, ${energyidYear.at60sMinutes.toFixed(1)} min (one POST per timestamp: ${energyidYear.readings} POSTs, ${(energyidYear.onePostPerTimestampMinutes / 1440).toFixed(1)} days)`],

@@ -13,7 +13,7 @@ export { setDebugLogger } from '../pkg/wattbridge.js';
 export { EnergyId } from './energyid.js';
 export { OAuthClient } from './oauth.js';
 export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
-export { Weheat, WEHEAT_INTERVALS } from './weheat.js';
+export { Weheat, WEHEAT_INTERVALS, energyFromWeheatLogs } from './weheat.js';
 export { sync, DEFAULT_MAPPING } from './sync.js';
 export { MemoryStore } from './stores/memory.js';
 export { LocalStorageStore, ChromeStorageStore, defaultBrowserStore } from './stores/browser.js';

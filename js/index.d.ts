@@ -436,6 +436,9 @@ export interface WeheatFillReport {
   buckets: number;
 }
 
+/** Integrate the power fields of raw logs you already have (null energy when Weheat sent none). */
+export function energyFromWeheatLogs(body: string | object[]): { logs: number; energy: WeheatEnergy | null };
+
 export class Weheat {
   constructor(options?: WeheatOptions);
   /** The Keycloak client: loginWithPassword, loginWithRedirect, logout, status. */

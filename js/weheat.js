@@ -2,7 +2,7 @@
 // read pumps, logs and energy with electricity, heat and COP, fill gaps and
 // watch a pump, all within a per-account request budget.
 
-import { WeheatSession } from '../pkg/wattbridge.js';
+import { WeheatSession, energyFromWeheatLogs as energyFromLogs } from '../pkg/wattbridge.js';
 import { OAuthClient } from './oauth.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
@@ -114,6 +114,14 @@ export class Weheat {
   async budgetLeft() {
     return JSON.parse(await this.#session.budgetLeft());
   }
+}
+
+/**
+ * Integrate the power fields (`cmMassPowerIn/Out`, W) of raw logs you already
+ * have: `{logs, energy: {electricityKwh, heatKwh, cop} | null}`.
+ */
+export function energyFromWeheatLogs(body) {
+  return JSON.parse(energyFromLogs(typeof body === 'string' ? body : JSON.stringify(body)));
 }
 
 function progress(onProgress) {

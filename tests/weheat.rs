@@ -5,100 +5,13 @@
 mod support;
 
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::Duration;
-use support::{run, MemoryStore, NativeCrypto, RoutedHttp, VirtualClock};
-use wattbridge::core::{ErrorCode, HttpRequest, HttpResponse};
+use support::run;
+use support::weheat_fake::{rig, PUMP, T0};
+use wattbridge::core::ErrorCode;
 use wattbridge::weheat::client::WatchEvent;
-use wattbridge::weheat::derive::{format_utc, parse_utc};
-use wattbridge::weheat::{Interval, Weheat, WeheatConfig};
-
-const T0: i64 = 1_772_323_200; // 2026-03-01T00:00:00Z
-const PUMP: &str = "b1acb1d0-0080-4e5a-9d1c-5a4db0000001";
-
-#[derive(Default)]
-struct Fake {
-    /// Every API request (not token calls): (virtual ms, path+query, status).
-    log: Vec<(i64, String, u16)>,
-    /// Statuses to answer the next API requests with.
-    script: Vec<u16>,
-    session_ended: bool,
-    access_token: u32,
-    plain_list: bool,
-}
-
-struct Rig {
-    weheat: Weheat<RoutedHttp, MemoryStore, VirtualClock, NativeCrypto>,
-    fake: Rc<RefCell<Fake>>,
-    clock: VirtualClock,
-}
-
-fn query<'a>(url: &'a str, name: &str) -> Option<&'a str> {
-    url.split_once('?')?.1.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-}
-
-/// Hourly energy buckets of [start, end): 1 kWh in, 3.5 kWh out each.
-fn buckets(url: &str) -> String {
-    let (start, end) = (parse_utc(query(url, "startTime").unwrap()).unwrap(), parse_utc(query(url, "endTime").unwrap()).unwrap());
-    let mut items = Vec::new();
-    let mut t = start - start.rem_euclid(3600);
-    while t < end {
-        items.push(format!(r#"{{"interval":"Hour","timeBucket":"{}","totalEInHeating":1.0,"totalEInStandby":0,"totalEInDhw":0,"totalEInHeatingDefrost":0,"totalEInDhwDefrost":0,"totalEInCooling":0,"totalEOutHeating":3.5,"totalEOutDhw":0,"totalEOutHeatingDefrost":0,"totalEOutDhwDefrost":0,"totalEOutCooling":0}}"#, format_utc(t)));
-        t += 3600;
-    }
-    format!("[{}]", items.join(","))
-}
-
-fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
-    if request.url.contains("/protocol/openid-connect/token") {
-        if fake.session_ended {
-            return HttpResponse::new(400, r#"{"error":"invalid_grant","error_description":"Session not active"}"#);
-        }
-        fake.access_token += 1;
-        return HttpResponse::new(200, format!(r#"{{"access_token":"at-{}","refresh_token":"rt-{}","expires_in":300,"token_type":"Bearer"}}"#, fake.access_token, fake.access_token));
-    }
-    let path = request.url.split("/api/v1/").nth(1).unwrap().to_owned();
-    let bearer = request.headers.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.expose().to_owned()).unwrap();
-    // The proxy's budget: 30 requests in any hour, 429 with an empty body beyond.
-    let in_last_hour = fake.log.iter().filter(|(at, _, status)| *at > now_ms - 3_600_000 && *status != 429).count();
-    let status = if !fake.script.is_empty() {
-        fake.script.remove(0)
-    } else if bearer != format!("Bearer at-{}", fake.access_token) {
-        401
-    } else if in_last_hour >= 30 {
-        429
-    } else {
-        200
-    };
-    fake.log.push((now_ms, path.clone(), status));
-    if status != 200 {
-        return HttpResponse::new(status, "");
-    }
-    let body = if path.starts_with("heat-pumps?") {
-        let pump = format!(r#"{{"id":"{PUMP}","name":"Home","model":0,"boilerType":1}}"#);
-        if fake.plain_list { format!("[{pump}]") } else { format!(r#"{{"metadata":{{"totalPages":1}},"data":[{pump}]}}"#) }
-    } else if path.ends_with("/logs/latest") {
-        format!(r#"{{"heatPumpId":"{PUMP}","timestamp":"{}","state":70,"tAirIn":5.0,"tRoom":-1,"rpm":2250,"cmMassPowerIn":1000,"cmMassPowerOut":4000,"isOnline":true}}"#, format_utc(now_ms / 1000))
-    } else if path.starts_with("energy-logs/") {
-        buckets(&request.url)
-    } else {
-        "{}".to_owned()
-    };
-    HttpResponse::new(200, body)
-}
-
-fn rig() -> Rig {
-    let clock = VirtualClock::at_secs(T0);
-    let fake: Rc<RefCell<Fake>> = Rc::default();
-    let (f, c) = (fake.clone(), clock.clone());
-    let http = RoutedHttp::new(move |request: &HttpRequest| Ok(answer(&mut f.borrow_mut(), c.now(), request)));
-    let store = MemoryStore::default();
-    // Logged in: an expired access token, so the first call refreshes.
-    store.set_doc("tokens/weheat", r#"{"accessToken":"at-0","tokenType":"Bearer","refreshToken":"rt-0","expiresAtMs":0,"scopes":["openid","offline_access"],"obtainedAtMs":0}"#);
-    let config: WeheatConfig = serde_json::from_value(serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat", "apiUrl": "https://api.weheat.example/third_party" })).unwrap();
-    let weheat = Weheat::new(config, http, store, clock.clone(), NativeCrypto).unwrap();
-    Rig { weheat, fake, clock }
-}
+use wattbridge::weheat::derive::format_utc;
+use wattbridge::weheat::Interval;
 
 #[test]
 fn a_simulated_day_of_watch_never_exceeds_the_budget() {

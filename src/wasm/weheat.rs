@@ -158,3 +158,14 @@ impl JsWeheatSession {
         promise(async move { settle(client.budget_left().await) })
     }
 }
+
+/// Read raw logs you already have (the JSON of `/logs/raw`) and integrate
+/// their power fields: JSON of `{logs, energy: {electricityKwh, heatKwh, cop}}`
+/// (`energy` null when Weheat sent no power fields).
+#[wasm_bindgen(js_name = energyFromWeheatLogs)]
+pub fn energy_from_weheat_logs(body: String) -> Result<String, JsValue> {
+    let response = crate::core::HttpResponse::new(200, body);
+    let logs = weheat::api::parse_logs(&response, "Weheat logs").map_err(to_js)?;
+    let energy = weheat::derive::energy_from_power(&logs);
+    settle(Ok(serde_json::json!({ "logs": logs.len(), "energy": energy }))).map(|v| v.as_string().unwrap_or_default())
+}

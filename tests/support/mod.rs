@@ -2,6 +2,8 @@
 //! handle to inspect what the code under test did.
 #![allow(dead_code)]
 
+pub mod weheat_fake;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
