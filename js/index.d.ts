@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'no_data'
   | 'wrong_direction'
   | 'before_history_limit'
-  | 'before_activation';
+  | 'before_activation'
+  | 'signature_invalid';
 
 export class WattbridgeError extends Error {
   constructor(

@@ -48,6 +48,15 @@ if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then
   }
 fi
 
-# 6. The package itself.
+# 6. The OpenLEADR VTN (PyPI, pinned) for the OpenADR end-to-end tests, in
+# its own virtualenv; 0.5.36 imports with current pyOpenSSL/cryptography.
+if [ "$mode" = test ] && ! .venv-openleadr/bin/python -c 'import openleadr' >/dev/null 2>&1; then
+  say "installing the OpenLEADR VTN (openleadr==0.5.36) into .venv-openleadr (about 10 s)"
+  python=$(command -v python3.11 || command -v python3)
+  "$python" -m venv .venv-openleadr
+  .venv-openleadr/bin/pip install --quiet --disable-pip-version-check openleadr==0.5.36
+fi
+
+# 7. The package itself.
 say "building pkg/"
 sh scripts/build.sh

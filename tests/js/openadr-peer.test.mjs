@@ -1,0 +1,142 @@
+// Our OpenADR VEN (wasm, through the package) against the real OpenLEADR VTN.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenAdrVen } from '../../js/node.js';
+import { startVtn, available } from './openadr-vtn.mjs';
+
+const skip = available ? false : 'run `sh scripts/setup.sh test` to install the OpenLEADR VTN';
+
+function until(predicate, what, timeout = 15000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const value = predicate();
+      if (value) return resolve(value);
+      if (Date.now() - started > timeout) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+test('registration, reports, opt in, opt out, modified and cancelled events, cancellation', { skip, timeout: 90000 }, async () => {
+  const vtn = await startVtn();
+  const seen = [];
+  const notices = [];
+  const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: 'wb-ven', onNotice: (n) => notices.push(n) });
+  // Opt out when the signal asks for more than 2.
+  ven.onEvent(async (event) => {
+    seen.push(event);
+    return event.event_signals[0].intervals[0].signal_payload > 2 ? 'optOut' : 'optIn';
+  });
+  ven.addReport(() => 42.5, { resourceId: 'meter1', measurement: 'powerReal', unit: 'W', samplingRate: 1 });
+  try {
+    const { venId } = await ven.start();
+    assert.equal(venId, 'ven-wb-ven');
+    await vtn.waitFor((r) => r.kind === 'registration' && r.ven_name === 'wb-ven');
+    const registered = await vtn.waitFor((r) => r.kind === 'register_report');
+    assert.deepEqual([registered.resource_id, registered.measurement, registered.unit], ['meter1', 'RealPower', 'W']);
+    const value = await vtn.waitFor((r) => r.kind === 'report_value');
+    assert.equal(value.value, 42.5);
+
+    await vtn.command({ cmd: 'event', event_id: 'ev-in', payload: 1 });
+    assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-in')).opt_type, 'optIn');
+    const event = seen.find((e) => e.event_descriptor.event_id === 'ev-in');
+    assert.equal(event.event_signals[0].signal_name, 'simple');
+    assert.deepEqual(event.targets_by_type.ven_id, ['ven-wb-ven']);
+    assert.equal(event.response_required, 'always');
+    assert.equal(event.active_period.duration, 600);
+
+    await vtn.command({ cmd: 'event', event_id: 'ev-out', payload: 3 });
+    assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-out')).opt_type, 'optOut');
+
+    // Modified: a new modification number reaches the handler again, and the answer follows it.
+    // (OpenLEADR calls its event callback only for the first answer, so this is checked on our side.)
+    assert.equal((await vtn.command({ cmd: 'modify', event_id: 'ev-in', payload: 5 })).kind, 'done');
+    const modified = await until(() => {
+      const copies = seen.filter((e) => e.event_descriptor.event_id === 'ev-in');
+      return copies.length === 2 && copies;
+    }, 'the modified event');
+    await until(() => notices.find((n) => n.type === 'event' && n.modified && n.opt === 'optOut'), 'the opt-out of the modified event');
+    assert.equal(modified.length, 2);
+    assert.equal(modified[1].event_descriptor.modification_number, 1);
+
+    await vtn.command({ cmd: 'cancel', event_id: 'ev-out' });
+    await until(() => notices.find((n) => n.type === 'cancelled' && n.event_id === 'ev-out'), 'the cancellation');
+    assert.equal(seen.filter((e) => e.event_descriptor.event_id === 'ev-out').length, 1, 'a cancellation is not a new event for onEvent');
+  } finally {
+    await ven.stop();
+    await vtn.waitFor((r) => r.kind === 'cancel_registration' && r.ven_id === 'ven-wb-ven').finally(() => vtn.stop());
+  }
+  assert.ok(notices.some((n) => n.type === 'registrationCancelled'));
+  assert.ok(!notices.some((n) => n.type === 'error'), JSON.stringify(notices.filter((n) => n.type === 'error')));
+});
+
+function makeCert(dir, name, kind) {
+  const key = join(dir, `${name}.key`);
+  const cert = join(dir, `${name}.crt`);
+  const algorithm = kind === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+  execFileSync('openssl', ['req', '-x509', ...algorithm, '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  return { key, cert };
+}
+
+function fingerprint(certPath) {
+  const der = execFileSync('openssl', ['x509', '-in', certPath, '-outform', 'DER']);
+  const digest = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der });
+  return [...digest.subarray(22)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
+}
+
+for (const kind of ['rsa', 'ec']) {
+  test(`signed (${kind}): OpenLEADR verifies our messages, we verify the VTN's`, { skip, timeout: 90000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wattbridge-openadr-'));
+    const venKeys = makeCert(dir, 'ven', kind);
+    const vtnKeys = makeCert(dir, 'vtn', kind);
+    // An encrypted PKCS#8 key (PBES2, AES-256-CBC) with its passphrase.
+    const encrypted = join(dir, 'ven-enc.key');
+    execFileSync('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', venKeys.key, '-out', encrypted, '-passout', 'pass:correct horse']);
+    const vtn = await startVtn(vtnKeys);
+    const notices = [];
+    const outgoing = [];
+    const realFetch = globalThis.fetch;
+    // Keep a copy of what we send, to hand to OpenLEADR's own validator.
+    globalThis.fetch = async (input, init) => {
+      if (input instanceof Request) outgoing.push(await input.clone().text());
+      return realFetch(input, init);
+    };
+    const events = [];
+    const ven = new OpenAdrVen({
+      vtnUrl: vtn.url, venName: `signed-${kind}`,
+      cert: readFileSync(venKeys.cert, 'utf8'), key: readFileSync(encrypted, 'utf8'), passphrase: 'correct horse',
+      vtnFingerprint: fingerprint(vtnKeys.cert),
+      onNotice: (n) => notices.push(n),
+    });
+    ven.onEvent((event) => { events.push(event); return 'optIn'; });
+    try {
+      await ven.start();
+      await vtn.command({ cmd: 'event', event_id: 'ev-signed', payload: 1 });
+      await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-signed');
+      assert.equal(events.length, 1, 'the VTN-signed event reached onEvent');
+      const poll = outgoing.find((body) => body.includes('oadrPoll'));
+      assert.ok(poll.includes('<ds:Signature'));
+      let from = vtn.lines.length;
+      vtn.send({ cmd: 'verify', xml: poll, fingerprint: fingerprint(venKeys.cert) });
+      const verified = await vtn.waitFor((r) => r.kind === 'verified', { from });
+      assert.equal(verified.ok, true, verified.error);
+      // And the same message altered by one character fails OpenLEADR's check.
+      from = vtn.lines.length;
+      vtn.send({ cmd: 'verify', xml: poll.replace('signed-', 'signex-').replace(/<ei:venID>ven-/, '<ei:venID>vem-') });
+      assert.equal((await vtn.waitFor((r) => r.kind === 'verified', { from })).ok, false);
+      assert.ok(!readFileSync(encrypted, 'utf8').includes('correct horse'));
+      assert.ok(!JSON.stringify(notices).includes('correct horse'));
+    } finally {
+      globalThis.fetch = realFetch;
+      await ven.stop();
+      await vtn.stop();
+    }
+    assert.ok(!notices.some((n) => n.type === 'error'), JSON.stringify(notices.filter((n) => n.type === 'error')));
+  });
+}

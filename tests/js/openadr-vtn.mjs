@@ -1,0 +1,62 @@
+// The OpenLEADR VTN (Python, from PyPI, installed in .venv-openleadr by
+// scripts/setup.sh test) as a child process: JSON lines in both directions.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+
+const root = new URL('../../', import.meta.url);
+export const PYTHON = new URL('.venv-openleadr/bin/python', root).pathname;
+export const available = existsSync(PYTHON);
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startVtn({ cert, key } = {}) {
+  const port = await freePort();
+  const args = [new URL('tests/openadr/vtn.py', root).pathname, String(port)];
+  if (cert) args.push('--cert', cert, '--key', key);
+  const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = [];
+  const waiters = new Set();
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  let buffer = '';
+  child.stdout.on('data', (chunk) => {
+    buffer += chunk;
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      let record;
+      try { record = JSON.parse(line); } catch { continue; } // OpenLEADR's own banner lines
+      lines.push(record);
+      for (const waiter of waiters) waiter();
+    }
+  });
+  /** Resolve with the first record (from `from` on) matching `predicate`. */
+  const waitFor = (predicate, { timeout = 15000, from = 0 } = {}) => new Promise((resolve, reject) => {
+    const check = () => {
+      const found = lines.slice(from).find(predicate);
+      if (found) { waiters.delete(check); clearTimeout(timer); resolve(found); }
+    };
+    const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`VTN: timed out; got ${JSON.stringify(lines)}\n${stderr.slice(-2000)}`)); }, timeout);
+    waiters.add(check);
+    check();
+  });
+  const send = (command) => child.stdin.write(`${JSON.stringify(command)}\n`);
+  const ready = await waitFor((r) => r.kind === 'ready');
+  return {
+    url: ready.url, lines, waitFor, send,
+    async command(command) {
+      const from = lines.length;
+      send(command);
+      return waitFor((r) => (r.kind === 'done' || r.kind === 'command_failed') && r.cmd === command.cmd, { from });
+    },
+    async stop() { child.kill('SIGTERM'); await new Promise((resolve) => child.once('exit', resolve)); },
+  };
+}
