@@ -72,6 +72,53 @@ function linkyParse() {
   return { points, bodyBytes: body.length, medianMs: times[3] };
 }
 
+// ---- EnergyID ----
+const { EnergyId } = await import('wattbridge');
+const { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } = await import('wattbridge/sandbox');
+
+/**
+ * One year of half-hourly `el` readings through the outbox. The sandbox's
+ * policy is scaled down (0.05 s instead of 60 s) so the bench runs in seconds;
+ * the POST count is what it is, and the time at 60 s follows from it.
+ */
+async function energyIdYear() {
+  const interval = 0.05;
+  const sandbox = await startSandbox({ energyid: { claimAfterHellos: 0, uploadInterval: interval } });
+  try {
+    const energyid = new EnergyId({ helloUrl: sandbox.urls.energyid.helloUrl, provisioningKey: SANDBOX_PROVISIONING_KEY, provisioningSecret: SANDBOX_PROVISIONING_SECRET, store: new MemoryStore() });
+    const start = Date.UTC(2025, 0, 1) / 1000;
+    const readings = Array.from({ length: 17_520 }, (_, i) => ({ ts: start + i * 1800, el: 1000 + i * 0.25 }));
+    const started = performance.now();
+    await energyid.enqueue(readings);
+    const report = await energyid.flush({ maxWaitSeconds: 10 });
+    const ms = performance.now() - started;
+    const posts = sandbox.energyid.posts().length;
+    const overheadMs = ms - (posts - 1) * interval * 1000;
+    return { readings: readings.length, posts, delivered: report.readings, ms, at60sMinutes: ((posts - 1) * 60 * 1000 + overheadMs) / 60_000, onePostPerTimestampMinutes: (readings.length - 1) };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+// ---- The main job ----
+/** `wattbridge --json demo` in its own process: wall time and requests against the minimum. */
+function demo() {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, ['js/cli/main.js', '--json', 'demo'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WATTBRIDGE_HOME: '/nonexistent-bench-home' } });
+  if (run.status !== 0) throw new Error(`demo exited ${run.status}: ${run.stderr}`);
+  const result = JSON.parse(run.stdout);
+  return { wallSeconds: (performance.now() - started) / 1000, ...result.requests, readings: result.received.readings };
+}
+
+function backfill2y() {
+  const run = spawnSync(process.execPath, ['bench/backfill-2y.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`backfill exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+const demoRun = demo();
+const backfillRun = backfill2y();
+const energyidYear = await energyIdYear();
 const backfill = await linkyBackfill();
 const parse = linkyParse();
 
@@ -82,6 +129,8 @@ const results = {
   wasm: { rawBytes: wasm.length, gzipBytes: gzipped, budgetGzipBytes: BUDGET_GZIP_BYTES, glueJsBytes: glue },
   startupMs: { bareNode, readyModule, overhead: readyModule - bareNode },
   linky: { backfill, parse },
+  energyid: { year: energyidYear },
+  main: { demo: demoRun, backfill2y: backfillRun },
 };
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -95,6 +144,9 @@ const rows = [
   ['cost of loading wattbridge', ms(readyModule - bareNode)],
   ['Linky backfill (2 y curve + 3 y daily): requests', `${backfill.requests} (minimum ${backfill.minimum}), rerun ${backfill.rerunRequests}, ${ms(backfill.ms)} unpaced`],
   [`Linky parse ${parse.points} half-hours (${kb(parse.bodyBytes)} JSON)`, `${ms(parse.medianMs)} (median of 7)`],
+  ['demo (wall time, own process)', `${demoRun.wallSeconds.toFixed(1)} s; Linky ${demoRun.linky}/${demoRun.linkyMinimum}, Weheat ${demoRun.weheat}/${demoRun.weheatMinimum} requests; EnergyID ${demoRun.energyidPosts} POSTs for ${demoRun.readings} readings (⌈/1000⌉ = ${demoRun.energyidMinimum})`],
+  ['2-year backfill through sync() (unpaced)', `${backfillRun.seconds.toFixed(1)} s, ${backfillRun.readings} readings in ${backfillRun.posts} POSTs, peak RSS ${backfillRun.maxRssMb.toFixed(0)} MB`],
+  ['EnergyID: a year of half-hours at uploadInterval 60 s', `${energyidYear.posts} POSTs, ${energyidYear.at60sMinutes.toFixed(1)} min (one POST per timestamp: ${energyidYear.readings} POSTs, ${(energyidYear.onePostPerTimestampMinutes / 1440).toFixed(1)} days)`],
 ];
 const width = Math.max(...rows.map(([name]) => name.length));
 console.log(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n'));

@@ -15,5 +15,6 @@ export { OAuthClient } from './oauth.js';
 export { OpenAdrVen } from './openadr.js';
 export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
 export { Weheat, WEHEAT_INTERVALS } from './weheat.js';
+export { sync, DEFAULT_MAPPING } from './sync.js';
 export { MemoryStore } from './stores/memory.js';
 export { LocalStorageStore, ChromeStorageStore, defaultBrowserStore } from './stores/browser.js';

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WattbridgeError } from './errors.js';
 import { wattbridgePaths } from './paths.js';
+import { FileStore } from './stores/file.js';
 
 export const SETTINGS = {
   'linky.gateway_url': { default: 'https://enedis.domoticz.russandol.pro', about: 'Enedis device-flow gateway' },
@@ -35,7 +36,21 @@ export const SETTINGS = {
   'energyid.device_name': { default: 'wattbridge', about: 'device name shown in EnergyID' },
   'energyid.batch_cap': { default: '1000', about: 'readings per POST' },
   'energyid.allowed_keys': { about: 'custom metric keys to accept, comma separated' },
+  'sync.sources': { default: 'linky,weheat', about: 'sources to sync, comma separated (linky, weheat)' },
+  'sync.linky_key': { default: 'el', about: 'EnergyID key for Linky consumption' },
+  'sync.linky_production_key': { default: 'el-i', about: 'EnergyID key for Linky production (pv for full-sale installs; none to skip)' },
+  'sync.heat_key': { default: 'heat', about: 'EnergyID key for the heat the heat pump delivers' },
+  'sync.heatpump_electricity_key': { default: 'el.heatpump', about: 'EnergyID key for the heat pump\'s electricity' },
+  'sync.linky_start_index': { about: 'kWh on the consumption meter at the first data (default 0)' },
+  'sync.linky_production_start_index': { about: 'kWh on the production meter at the first data (default 0)' },
+  'sync.heat_start_index': { about: 'kWh of heat at the first data (default 0)' },
+  'sync.heatpump_electricity_start_index': { about: 'kWh of heat-pump electricity at the first data (default 0)' },
+  'sync.resolution': { default: 'half-hour', about: 'Linky resolution: half-hour (load curve, else daily) or day' },
+  'sync.max_wait': { default: '900', about: 'seconds a sync may wait for EnergyID\'s next upload slot' },
 };
+
+/** Where `config init` keeps secrets: the 0600 state store, not config.json. */
+export const SECRETS_KEY = 'settings/secrets';
 
 export const envName = (key) => `WATTBRIDGE_${key.replace(/[.-]/g, '_').toUpperCase()}`;
 
@@ -44,23 +59,42 @@ export const envName = (key) => `WATTBRIDGE_${key.replace(/[.-]/g, '_').toUpperC
  * `overrides` (flags), later ones winning.
  * @returns {Promise<{get(key: string): string | undefined, source(key: string): string, file: string}>}
  */
-export async function loadSettings({ env = process.env, overrides = {} } = {}) {
-  const file = join(wattbridgePaths(env).config, 'config.json');
-  let fromFile = {};
-  try {
-    fromFile = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    if (err.code !== 'ENOENT') {
-      throw new WattbridgeError(`config file ${file} cannot be read (${err.message}); fix or remove it`, { code: 'invalid_config', cause: err });
-    }
+/** Settings given on the command line (`-c key=value`), applied over everything else. */
+const flagSettings = {};
+
+/** Record `-c key=value` flags; an unknown key is refused with the list of known ones. */
+export function setFlagSettings(pairs) {
+  for (const pair of pairs) {
+    const match = /^([a-z_]+\.[a-z_]+)=(.*)$/s.exec(pair);
+    if (!match) throw new WattbridgeError(`-c expects key=value (e.g. -c linky.meter=12345678901234), not "${pair}"`, { code: 'invalid_input' });
+    if (!SETTINGS[match[1]]) throw new WattbridgeError(`unknown setting "${match[1]}": see \`wattbridge config show\` for the list`, { code: 'invalid_input' });
+    flagSettings[match[1]] = match[2];
   }
+}
+
+export async function loadSettings({ env = process.env, overrides = flagSettings } = {}) {
+  const paths = wattbridgePaths(env);
+  const file = join(paths.config, 'config.json');
+  const fromFile = await readConfigFile(file);
+  // Secrets written by `config init` live in the 0600 state store.
+  const secrets = JSON.parse((await new FileStore(paths.state).get(SECRETS_KEY)) ?? '{}');
   const lookup = (key) => {
     if (overrides[key] !== undefined) return [overrides[key], 'flag'];
     if (env[envName(key)] !== undefined && env[envName(key)] !== '') return [env[envName(key)], envName(key)];
+    if (secrets[key] !== undefined) return [String(secrets[key]), 'state file (secret)'];
     const [section, name] = key.split('.');
     const value = fromFile?.[section]?.[name];
     if (value !== undefined) return [String(value), file];
     return [SETTINGS[key]?.default, 'default'];
   };
-  return { file, get: (key) => lookup(key)[0], source: (key) => lookup(key)[1] };
+  return { file, stateDir: paths.state, get: (key) => lookup(key)[0], source: (key) => lookup(key)[1] };
+}
+
+export async function readConfigFile(file) {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    if (err.code === 'ENOENT') return {};
+    throw new WattbridgeError(`config file ${file} cannot be read (${err.message}); fix or remove it`, { code: 'invalid_config', cause: err });
+  }
 }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'rejected'
   | 'corrupt_state'
   | 'storage'
+  | 'busy'
   | 'consent_required'
   | 'no_data'
   | 'wrong_direction'

@@ -95,6 +95,11 @@ export class Linky {
     return JSON.parse(await this.#session.stats(settings, dateArg(from), dateArg(to)));
   }
 
+  /** Stored energy from `fromSeconds` on (all when not given) as `[{start, end, kwh}]`, unix seconds (for sync). */
+  async energySince(series, fromSeconds) {
+    return JSON.parse(await this.#session.energySince(String(series), fromSeconds ?? undefined));
+  }
+
   /** Token, consent, and per series what is stored and missing. */
   async status() {
     return JSON.parse(await this.#session.status());

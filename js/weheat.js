@@ -12,6 +12,7 @@ export const WEHEAT_INTERVALS = ['Minute', 'FiveMinute', 'FifteenMinute', 'Hour'
 export class Weheat {
   #session;
   #store;
+  #defaultPump = null;
 
   /**
    * @param {object} [options]
@@ -41,9 +42,11 @@ export class Weheat {
     return JSON.parse(await this.#session.pumps());
   }
 
-  /** The pump `id`, else the configured one, else the account's first. */
+  /** The pump `id`, else the configured one, else the account's first (looked up once: the budget is small). */
   async pump(id) {
-    return JSON.parse(await this.#session.pump(id));
+    if (id !== undefined && id !== null) return JSON.parse(await this.#session.pump(id));
+    this.#defaultPump ??= JSON.parse(await this.#session.pump(undefined));
+    return this.#defaultPump;
   }
 
   /** The latest log with state name, temperatures (none for -1), compressor %, power and COP. */
@@ -79,6 +82,12 @@ export class Weheat {
   async storedEnergy({ pump, interval = 'Hour', from, to } = {}) {
     const id = pump ?? (await this.pump()).id;
     return JSON.parse(await this.#session.storedEnergy(id, interval, seconds(from, 'from'), seconds(to ?? new Date(), 'to')));
+  }
+
+  /** Complete stored buckets from `fromSeconds` on as `{electricity, heat}` interval lists (for sync). */
+  async energySince({ pump, interval = 'Hour', fromSeconds = 0 } = {}) {
+    const id = pump ?? (await this.pump()).id;
+    return JSON.parse(await this.#session.energySince(id, interval, fromSeconds));
   }
 
   /** Fill the live feed since its last point, at `resolutionSeconds` (default 300). */

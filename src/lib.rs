@@ -16,6 +16,8 @@ pub mod oauth;
 #[cfg(feature = "openadr")]
 pub mod openadr;
 #[cfg(feature = "providers")]
+pub mod sync;
+#[cfg(feature = "providers")]
 pub mod weheat;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,6 +1,6 @@
 // `wattbridge linky login|logout` and `wattbridge weheat login|logout`.
 import { text } from 'node:stream/consumers';
-import { WattbridgeError } from '../node.js';
+import { FileStore, WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
 import { linkyClient, weheatClient } from './accounts.js';
 import { browserLogin, deviceLogin } from './login.js';
@@ -14,6 +14,7 @@ export async function linkyLogin({ timeout, meter }) {
     throw new WattbridgeError(`Linky is set up with ${how}`, { code: 'invalid_input', provider: 'linky' });
   }
   const status = await deviceLogin(linky.oauth(), { timeoutSeconds: timeout });
+  await resumeSync('linky');
   const meters = String(status.extra.usage_points_id ?? '').split(',').filter(Boolean);
   return {
     result: { provider: 'linky', meters, expiresAt: expiry(status) },
@@ -32,10 +33,20 @@ export async function weheatLogin({ username, passwordStdin, timeout }) {
   } else {
     status = await browserLogin(account, { timeoutSeconds: timeout });
   }
+  await resumeSync('weheat');
+  // Who we are now: the account's name confirms the right login (one request of the budget).
+  const me = await weheatClient(await loadSettings()).me();
+  const who = [me.firstName, me.lastName].filter(Boolean).join(' ') || me.email || me.id;
   return {
-    result: { provider: 'weheat', expiresAt: expiry(status), scopes: status.scopes },
-    text: `Logged in to Weheat${status.scopes.includes('offline_access') ? ' (offline access: the login lasts until revoked)' : ''}.`,
+    result: { provider: 'weheat', expiresAt: expiry(status), scopes: status.scopes, user: { id: me.id, name: who, email: me.email ?? null } },
+    text: `Logged in to Weheat as ${who}${status.scopes.includes('offline_access') ? ' (offline access: the login lasts until revoked)' : ''}.`,
   };
+}
+
+/** A fresh login resumes a source that sync paused for want of one. */
+async function resumeSync(source) {
+  const settings = await loadSettings();
+  await new FileStore(settings.stateDir).delete(`sync/blocked/${source}`);
 }
 
 export async function logout(provider) {

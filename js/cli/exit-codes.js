@@ -17,6 +17,7 @@ const BY_CODE = {
   network: 4,
   unavailable: 4,
   rate_limited: 4,
+  busy: 4,
 };
 
 export function exitCodeOf(err) {

@@ -9,8 +9,10 @@ import { runDemo, renderDemo } from './demo.js';
 import { runSandbox } from './sandbox.js';
 import { linkyLogin, weheatLogin, logout } from './auth-commands.js';
 import { exitCodeOf } from './exit-codes.js';
+import { setFlagSettings } from '../config.js';
 import { energyIdLogin, energyIdStatus, energyIdSend, energyIdImport, energyIdFlush } from './energyid-commands.js';
 import { weheatPumps, weheatLatest, weheatLogs, weheatEnergy, weheatTotals, weheatWatch } from './weheat-commands.js';
+import { syncCommand, statusCommand, configInit, configShow } from './sync-commands.js';
 import { linkyMeters, linkyFetch, linkyStatus, linkyStats, linkyConsent } from './linky-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -22,20 +24,25 @@ const program = new Command()
   )
   .version(version, '-V, --version', 'print the version')
   .option('--json', 'machine-readable output: one JSON document on stdout')
+  .option('-c, --config <key=value>', 'set any setting for this run (repeatable), e.g. -c linky.meter=12345678901234', (value, previous = []) => [...previous, value])
   .option('-v, --verbose', 'log each request (method, URL without query, status, time) to stderr; same as WATTBRIDGE_DEBUG=1')
   .helpOption('-h, --help', 'show help for a command')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(
     'after',
     `
-Settings come from flags, then WATTBRIDGE_* environment variables, then the
-config file; WATTBRIDGE_HOME moves config and state (default: the platform's
-config and data directories). Exit codes: 0 ok, 1 failure, 2 bad input or
-settings, 3 log in or claim needed, 4 temporary (network, rate limit, service
-down: try later).
+Settings come from flags (-c key=value for any of them), then WATTBRIDGE_*
+environment variables, then the config file (secrets: the 0600 state file);
+\`wattbridge config show\` lists them. WATTBRIDGE_HOME moves config and state
+(default: the platform's config and data directories).
+Exit codes: 0 ok, 1 failure, 2 bad input or settings, 3 a person must act (log
+in, claim, consent), 4 temporary (network, rate limit, service down, another
+sync running: try later).
 
 Examples:
-  wattbridge demo                 run the EnergyID slice against the built-in sandbox
+  wattbridge config init          set up sources, accounts and EnergyID keys
+  wattbridge sync                 move new Linky and Weheat data into EnergyID
+  wattbridge demo                 the whole job against the built-in sandbox (no account needed)
   wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C
   wattbridge linky login          log in to Linky (device code, like gh auth login)
   wattbridge linky fetch daily    fetch daily consumption into the local history
@@ -45,9 +52,10 @@ Examples:
 
 program
   .command('demo')
-  .description('provision an EnergyID device, claim it and send a reading, all against the built-in sandbox (no account needed)')
+  .description('the whole job on the built-in sandbox: log in to Linky, Weheat and EnergyID, backfill 90 days, show the result (no account needed)')
   .action(action(async (_options, cmd) => {
-    const result = await runDemo();
+    const json = cmd.optsWithGlobals().json;
+    const result = await runDemo({ say: json ? () => {} : (line) => process.stderr.write(`${line}\n`) });
     return { result, text: renderDemo(result) };
   }));
 
@@ -56,6 +64,29 @@ program
   .description('serve the sandbox services on loopback and print their URLs until stopped (Ctrl-C)')
   .addOption(new Option('-p, --port <port>', 'port to listen on (0 picks a free one)').default(0).argParser(parsePort))
   .action(action(async (options, cmd) => runSandbox({ port: options.port, json: cmd.optsWithGlobals().json })));
+
+program
+  .command('sync')
+  .description('move new Linky and Weheat data into EnergyID: fetch from each cursor, queue, upload within the policy')
+  .option('--since <date>', 'limit the first backfill (default: as far back as each source allows; Weheat one year)')
+  .option('--dry-run', 'fetch and show what would be sent; queue and send nothing')
+  .option('--retry-blocked', 'also try sources paused by an error a person had to fix (consent, login)')
+  .addOption(new Option('--max-wait <seconds>', 'wait at most this long for EnergyID\'s next upload slot').argParser(parseNonNegative))
+  .addHelpText(
+    'after',
+    `
+Run it from cron or a systemd timer, e.g. hourly. Each source continues from
+its cursor (Linky re-reads its last 3 days, which Enedis still completes); a
+second run right after fetches only that and sends nothing already delivered.
+A source that needs a person (consent_required, auth_required) is paused until
+you log in again, then resumes. Exit codes: 0 all done, 3 a person must act,
+4 temporary (try later; nothing is lost).`,
+  )
+  .action(action((options, cmd) => syncCommand(options, cmd.optsWithGlobals())));
+program.command('status').description('every source, the EnergyID record and its outbox at a glance').action(action(() => statusCommand()));
+const config = program.command('config').description('the settings file (secrets are kept in the 0600 state file)');
+config.command('init').description('answer a few questions: sources, accounts, EnergyID keys').action(action(() => configInit()));
+config.command('show').description('every setting, its value and where it comes from; secrets redacted').action(action(() => configShow()));
 
 const linky = program
   .command('linky')
@@ -266,7 +297,9 @@ function reportError(err, json) {
 }
 
 program.hook('preAction', (cmd) => {
-  if (cmd.optsWithGlobals().verbose) setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+  const { verbose, config: pairs } = cmd.optsWithGlobals();
+  if (verbose) setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+  setFlagSettings(pairs ?? []);
 });
 
 try {

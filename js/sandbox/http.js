@@ -69,3 +69,24 @@ export class FaultQueue {
     return true;
   }
 }
+
+/**
+ * The test switches the Linky and Weheat services share: `POST /_sandbox/end-sessions`
+ * ("Session not active"), `GET /_sandbox/requests` and `POST /_sandbox/requests/reset`.
+ * True when the request was one of them.
+ */
+export function answerControls(req, res, path, { auth, requests, resetRequests }) {
+  const route = `${req.method} ${path}`;
+  if (route === 'POST /_sandbox/end-sessions') {
+    auth.endAllSessions();
+  } else if (route === 'GET /_sandbox/requests') {
+    sendJson(res, 200, requests());
+    return true;
+  } else if (route === 'POST /_sandbox/requests/reset') {
+    resetRequests();
+  } else {
+    return false;
+  }
+  sendJson(res, 200, { ok: true });
+  return true;
+}

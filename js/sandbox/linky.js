@@ -12,7 +12,7 @@
 
 import { createHmac, randomBytes } from 'node:crypto';
 import { createAuthServer } from './oauth.js';
-import { FaultQueue, readBody, sendHtml, sendJson } from './http.js';
+import { FaultQueue, readBody, sendHtml, sendJson, answerControls } from './http.js';
 import { SANDBOX_LINKY_METERS, SANDBOX_METERS, meterOf, intervalReadings, parisDate, isDate, addDays, addMonths, daysBetween } from './linky-data.js';
 
 export { SANDBOX_LINKY_METERS, SANDBOX_METERS };
@@ -235,15 +235,7 @@ export function createLinkyService({
       if (req.method === 'GET' && path === '/device') return auth.devicePage(res, url);
       if (req.method === 'POST' && path === '/oauth2/v3/token') return appToken(req, res);
       if (req.method === 'GET' && path === '/dataconnect/v1/oauth2/authorize') return appConsentPage(res, url);
-      if (req.method === 'POST' && path === '/_sandbox/end-sessions') {
-        auth.endAllSessions();
-        return sendJson(res, 200, { ok: true });
-      }
-      if (req.method === 'GET' && path === '/_sandbox/requests') return sendJson(res, 200, requests());
-      if (req.method === 'POST' && path === '/_sandbox/requests/reset') {
-        resetRequests();
-        return sendJson(res, 200, { ok: true });
-      }
+      if (answerControls(req, res, path, { auth, requests, resetRequests })) return;
       if (req.method === 'POST' && path === '/_sandbox/revoke-consent') {
         const prm = url.searchParams.get('meter');
         if (!prm) return sendJson(res, 400, { error: 'meter=<PRM> is required' });

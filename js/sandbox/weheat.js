@@ -11,7 +11,7 @@
 // switched on with `POST /_sandbox/unavailable?count=N`.
 
 import { createAuthServer } from './oauth.js';
-import { CORS_HEADERS, FaultQueue, sendJson } from './http.js';
+import { CORS_HEADERS, FaultQueue, sendJson, answerControls } from './http.js';
 import {
   SANDBOX_WEHEAT_PUMPS,
   ALL_PUMPS,
@@ -249,15 +249,7 @@ export function createWeheatService({
         if (req.method === 'GET' && endpoint === '/auth') return auth.authorizeEndpoint(res, url);
         if (req.method === 'POST' && endpoint === '/logout') return auth.logoutEndpoint(req, res);
       }
-      if (req.method === 'POST' && path === '/_sandbox/end-sessions') {
-        auth.endAllSessions();
-        return sendJson(res, 200, { ok: true });
-      }
-      if (req.method === 'GET' && path === '/_sandbox/requests') return sendJson(res, 200, requests());
-      if (req.method === 'POST' && path === '/_sandbox/requests/reset') {
-        resetRequests();
-        return sendJson(res, 200, { ok: true });
-      }
+      if (answerControls(req, res, path, { auth, requests, resetRequests })) return;
       if (req.method === 'POST' && path === '/_sandbox/unavailable') {
         const count = Number(url.searchParams.get('count') ?? 1);
         if (!Number.isInteger(count) || count < 0) return sendJson(res, 400, { error: 'count=<N ≥ 0> is required' });

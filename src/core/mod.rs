@@ -4,7 +4,10 @@
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod form;
 pub mod http;
+pub mod json;
+pub mod lock;
 pub mod secret;
 pub mod store;
 

@@ -1,6 +1,7 @@
 //! Where providers keep small JSON documents (device ids, tokens, cursors).
 
-use super::error::{json_reason, Error, ErrorCode, Result};
+use super::error::{Error, ErrorCode, Result};
+use super::json::JsonError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -21,16 +22,19 @@ pub trait Store {
 /// `corrupt_state` and left where it is, never silently replaced.
 pub async fn load<T: DeserializeOwned>(store: &impl Store, key: &str) -> Result<Option<T>> {
     let Some(text) = store.get(key).await? else { return Ok(None) };
-    serde_json::from_str(&text).map(Some).map_err(|err| {
-        Error::new(
-            ErrorCode::CorruptState,
-            format!(
-                "stored document '{key}' cannot be read ({}); it was left untouched: \
-                 restore it or delete it to start over",
-                json_reason(&err)
-            ),
-        )
-    })
+    super::json::parse(&text).map(Some).map_err(|err| corrupt(key, err))
+}
+
+/// Kept out of the generic `load`, so the message is compiled once.
+fn corrupt(key: &str, err: JsonError) -> Error {
+    Error::new(
+        ErrorCode::CorruptState,
+        format!(
+            "stored document '{key}' cannot be read ({}); it was left untouched: \
+             restore it or delete it to start over",
+            err.reason()
+        ),
+    )
 }
 
 pub async fn save<T: Serialize>(store: &impl Store, key: &str, value: &T) -> Result<()> {

@@ -28,7 +28,9 @@ pub fn hello_request(url: &str, credentials: &ProvisioningCredentials, body: &He
     HttpRequest::new(Method::Post, url)
         .secret_header("x-provisioning-key", credentials.key.clone())
         .secret_header("x-provisioning-secret", credentials.secret.clone())
-        .json_body(serde_json::to_string(body).expect("a struct of strings always serialises"))
+        // A struct of strings always serialises; `unreachable!` rather than
+        // `expect` keeps serde_json's Debug impl out of the wasm.
+        .json_body(serde_json::to_string(body).unwrap_or_else(|_| unreachable!()))
 }
 
 pub fn parse_hello(response: &HttpResponse) -> Result<HelloOutcome> {
@@ -133,7 +135,8 @@ pub fn send_request(webhook: &Webhook, readings: &[Reading]) -> HttpRequest {
         [one] => serde_json::to_string(one),
         many => serde_json::to_string(many),
     }
-    .expect("readings hold only finite numbers and strings");
+    // Readings hold only numbers and string keys: serialising cannot fail.
+    .unwrap_or_else(|_| unreachable!());
     webhook
         .headers
         .iter()
@@ -184,10 +187,12 @@ pub fn status_error(response: &HttpResponse, endpoint: &str) -> Error {
 fn server_reason(response: &HttpResponse) -> String {
     #[derive(serde::Deserialize)]
     struct Problem {
+        #[serde(default)]
         error: Option<String>,
+        #[serde(default)]
         message: Option<String>,
     }
-    let reason = serde_json::from_str::<Problem>(&response.body)
+    let reason = crate::core::json::parse::<Problem>(&response.body)
         .ok()
         .and_then(|p| p.error.or(p.message))
         .unwrap_or_else(|| response.body.trim().to_owned());
@@ -314,6 +319,17 @@ mod tests {
         let two = send_request(&webhook, &[reading(NOW, &[("el", 1.0)]), reading(NOW + 1800, &[("el", 1.5)])]);
         assert_eq!(two.body.as_deref(), Some(r#"[{"ts":1731974400,"el":1.0},{"ts":1731976200,"el":1.5}]"#));
         assert!(one.headers.iter().any(|(n, v)| n == "authorization" && v.expose() == "Bearer t"));
+    }
+
+    #[test]
+    fn readings_read_like_a_flattened_struct() {
+        let parse = |text: &str| crate::core::json::parse::<Vec<Reading>>(text).map_err(|e| e.reason());
+        let readings = parse(r#"[{"el":1250.5,"ts":1731974400,"pv":3}]"#).unwrap();
+        assert_eq!(readings, vec![reading(NOW, &[("el", 1250.5), ("pv", 3.0)])]);
+        assert_eq!(parse(r#"[{"el":1}]"#).unwrap_err(), "missing field `ts`");
+        assert_eq!(parse(r#"[{"ts":1.5,"el":1}]"#).unwrap_err(), "invalid type: floating point `1.5`, expected i64");
+        assert_eq!(parse(r#"[{"ts":1,"el":"1"}]"#).unwrap_err(), "invalid type: string \"1\", expected f64");
+        assert!(parse(r#"[[1]]"#).unwrap_err().starts_with("invalid type: sequence"));
     }
 
     #[test]

@@ -170,7 +170,12 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             }
             (Some(state), _) => Ok(state),
             (None, Some(id)) => Ok(DeviceState { device_id: id.clone(), ..Default::default() }),
-            (None, None) => Ok(DeviceState { device_id: new_device_id()?, ..Default::default() }),
+            // Remembered at once, so status, hello and send all speak of the same device.
+            (None, None) => {
+                let state = DeviceState { device_id: new_device_id()?, ..Default::default() };
+                save(&self.store, STATE_KEY, &state).await?;
+                Ok(state)
+            }
         }
     }
 
@@ -416,7 +421,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         }
         let base = self.config.hello_url.trim_end_matches('/').trim_end_matches("/hello");
         let url = match id {
-            Some(id) => format!("{base}/directives/{}", form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()),
+            Some(id) => format!("{base}/directives/{}", crate::core::form::component(id)),
             None => format!("{base}/directives"),
         };
         for attempt in 0..2 {

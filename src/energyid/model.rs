@@ -3,6 +3,8 @@
 //! the server side never breaks an installed client.
 
 use crate::core::Secret;
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -23,14 +25,23 @@ pub struct HelloBody<'a> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct HelloAnswer {
+    #[serde(default)]
     pub webhook_url: Option<String>,
+    #[serde(default)]
     pub headers: Option<BTreeMap<String, Secret>>,
+    #[serde(default)]
     pub webhook_policy: Option<Policy>,
+    #[serde(default)]
     pub record_name: Option<String>,
+    #[serde(default)]
     pub record_number: Option<String>,
+    #[serde(default)]
     pub api_access_token: Option<Secret>,
+    #[serde(default)]
     pub claim_code: Option<String>,
+    #[serde(default)]
     pub claim_url: Option<String>,
+    #[serde(default)]
     pub exp: Option<i64>,
 }
 
@@ -46,14 +57,39 @@ pub struct Claim {
 
 /// The upload policy of the record. `uploadInterval` is the minimum number of
 /// seconds between two POSTs; other (older or newer) fields are kept as they came.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// On the wire: `{"uploadInterval": 60, ...other}` (what `#[serde(flatten)]`
+/// would do, written out because flatten costs ~3 KB of wasm).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// Seconds; whole numbers in practice, fractions accepted (fast test policies).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_interval: Option<f64>,
-    #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+impl Serialize for Policy {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(interval) = &self.upload_interval {
+            map.serialize_entry("uploadInterval", interval)?;
+        }
+        for (key, value) in &self.other {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Known {
+            #[serde(default)]
+            upload_interval: Option<f64>,
+        }
+        let (Known { upload_interval }, other) = crate::core::json::with_rest::<D, Known>(deserializer, &["uploadInterval"])?;
+        Ok(Policy { upload_interval, other })
+    }
 }
 
 /// Where and how to post readings once the device is claimed. `headers` are
@@ -64,8 +100,11 @@ pub struct Webhook {
     pub url: String,
     pub headers: BTreeMap<String, Secret>,
     pub policy: Policy,
+    #[serde(default)]
     pub record_name: Option<String>,
+    #[serde(default)]
     pub record_number: Option<String>,
+    #[serde(default)]
     pub api_access_token: Option<Secret>,
 }
 
@@ -76,17 +115,39 @@ pub enum HelloOutcome {
 }
 
 /// One reading: a timestamp (unix seconds, UTC) and values by metric key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// On the wire: `{"ts": 1731974400, "el": 1250.5, ...}` (flattened by hand, see [`Policy`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Reading {
     pub ts: i64,
-    #[serde(flatten, deserialize_with = "values_or_nan")]
     pub values: BTreeMap<String, f64>,
 }
 
-/// JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into `null`.
-/// Read `null` back as NaN so validation names the key as "not a finite
-/// number" instead of failing with a type error about `null`.
-fn values_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, f64>, D::Error> {
-    let values = BTreeMap::<String, Option<f64>>::deserialize(deserializer)?;
-    Ok(values.into_iter().map(|(key, value)| (key, value.unwrap_or(f64::NAN))).collect())
+impl Serialize for Reading {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("ts", &self.ts)?;
+        for (key, value) in &self.values {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Reading {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Known {
+            ts: i64,
+        }
+        let (Known { ts }, rest) = crate::core::json::with_rest::<D, Known>(deserializer, &["ts"])?;
+        let mut values = BTreeMap::new();
+        for (key, value) in rest {
+            // JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into
+            // `null`. Read `null` back as NaN so validation names the key as "not
+            // a finite number" instead of failing with a type error about `null`.
+            let value: Option<f64> = crate::core::json::from_value(value).map_err(|err| de::Error::custom(err.reason()))?;
+            values.insert(key, value.unwrap_or(f64::NAN));
+        }
+        Ok(Reading { ts, values })
+    }
 }

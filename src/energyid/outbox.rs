@@ -143,22 +143,17 @@ impl<'a, S: Store> Outbox<'a, S> {
             by_bucket.entry(reading.ts.div_euclid(BUCKET_SECS)).or_default().push(reading);
         }
         for (bucket, readings) in by_bucket {
-            let mut doc = self.bucket(bucket).await?;
-            for reading in readings {
-                if let Some(queued) = doc.readings.get_mut(&reading.ts) {
-                    queued.retain(|key, value| reading.values.get(key) != Some(value));
-                    if queued.is_empty() {
-                        doc.readings.remove(&reading.ts);
+            self.rewrite_bucket(&mut index, bucket, |doc| {
+                for reading in &readings {
+                    if let Some(queued) = doc.readings.get_mut(&reading.ts) {
+                        queued.retain(|key, value| reading.values.get(key) != Some(value));
+                        if queued.is_empty() {
+                            doc.readings.remove(&reading.ts);
+                        }
                     }
                 }
-            }
-            if doc.readings.is_empty() {
-                self.store.delete(&bucket_key(bucket)).await?;
-                index.buckets.remove(&bucket);
-            } else {
-                save(self.store, &bucket_key(bucket), &doc).await?;
-                index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
-            }
+            })
+            .await?;
         }
         for reading in delivered {
             for (key, value) in reading.values.iter().filter(|(k, _)| !is_gauge(k)) {
@@ -179,18 +174,27 @@ impl<'a, S: Store> Outbox<'a, S> {
         // Out of the outbox without counting as delivered.
         let mut index = self.index().await?;
         for reading in refused {
-            let bucket = reading.ts.div_euclid(BUCKET_SECS);
-            let mut doc = self.bucket(bucket).await?;
-            doc.readings.remove(&reading.ts);
-            if doc.readings.is_empty() {
-                self.store.delete(&bucket_key(bucket)).await?;
-                index.buckets.remove(&bucket);
-            } else {
-                save(self.store, &bucket_key(bucket), &doc).await?;
-                index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
-            }
+            self.rewrite_bucket(&mut index, reading.ts.div_euclid(BUCKET_SECS), |doc| {
+                doc.readings.remove(&reading.ts);
+            })
+            .await?;
         }
         save(self.store, INDEX_KEY, &index).await
+    }
+
+    /// Change a bucket, then save it (or delete it once empty) and update its
+    /// count in `index`, which the caller saves last.
+    async fn rewrite_bucket(&self, index: &mut Index, bucket: i64, change: impl FnOnce(&mut Bucket)) -> Result<()> {
+        let mut doc = self.bucket(bucket).await?;
+        change(&mut doc);
+        if doc.readings.is_empty() {
+            self.store.delete(&bucket_key(bucket)).await?;
+            index.buckets.remove(&bucket);
+        } else {
+            save(self.store, &bucket_key(bucket), &doc).await?;
+            index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
+        }
+        Ok(())
     }
 
     pub async fn quarantined(&self) -> Result<Vec<Quarantined>> {

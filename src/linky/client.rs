@@ -338,12 +338,11 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         let state = random_token(16)?;
         save(&self.store, CONSENT_PENDING_KEY, &PendingConsent { state: state.clone() }).await?;
         let client_id = self.config.app_client_id.as_deref().unwrap_or(&self.config.client_id);
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("client_id", client_id).append_pair("response_type", "code").append_pair("state", &state).append_pair("duration", "P3Y");
+        let mut pairs = vec![("client_id", client_id), ("response_type", "code"), ("state", state.as_str()), ("duration", "P3Y")];
         if let Some(uri) = redirect_uri {
-            query.append_pair("redirect_uri", uri);
+            pairs.push(("redirect_uri", uri));
         }
-        Ok(format!("{}?{}", self.config.consent_url, query.finish()))
+        Ok(format!("{}?{}", self.config.consent_url, crate::core::form::encode(&pairs)))
     }
 
     /// Read the redirect back from the consent page: `usage_point_id=A;B`.
@@ -621,6 +620,22 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
 
     pub fn history(&self, meter: &str, series: Series) -> History<'_, S> {
         History::new(&self.store, meter, series)
+    }
+
+    /// Stored energy of a series (not max power) from `from_secs` on, as
+    /// intervals for the cumulative index (sync).
+    pub async fn energy_since(&self, series: Series, from_secs: Option<i64>) -> Result<Vec<crate::sync::IntervalEnergy>> {
+        let meter = self.meter().await?;
+        let history = self.history(&meter, series);
+        let index = history.index().await?;
+        let Some(first) = index.coverage.first() else { return Ok(Vec::new()) };
+        let from = from_secs.map_or(first, |secs| paris_date(secs * 1000).max(first));
+        let points = history.points(from, self.today().add_days(1)).await?;
+        Ok(points
+            .iter()
+            .filter(|p| from_secs.map_or(true, |secs| p.end > secs * 1000))
+            .filter_map(|p| Some(crate::sync::IntervalEnergy { start: p.start / 1000, end: p.end / 1000, kwh: p.energy_wh(series)? / 1000.0 }))
+            .collect())
     }
 
     /// Stored points of a series for `[from, to)`.

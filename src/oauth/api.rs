@@ -9,7 +9,7 @@ pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_cod
 /// (passwords, refresh tokens) and is never logged; `HttpRequest`'s Debug
 /// would show it, so callers never print requests.
 fn form_post(url: &str, pairs: &[(&str, &str)]) -> HttpRequest {
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let body = crate::core::form::encode(pairs);
     let mut request = HttpRequest::new(Method::Post, url)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json");
@@ -100,26 +100,26 @@ pub fn revocation_request(config: &OAuthConfig, url: &str, refresh_token: &Secre
 /// base64url(SHA-256(verifier)).
 pub fn authorize_url(config: &OAuthConfig, url: &str, redirect_uri: &str, state: &str, challenge: &str) -> String {
     let scope = config.scopes.join(" ");
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &config.client_id)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("state", state)
-        .append_pair("code_challenge", challenge)
-        .append_pair("code_challenge_method", "S256");
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", config.client_id.as_str()),
+        ("redirect_uri", redirect_uri),
+        ("state", state),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
     if !scope.is_empty() {
-        query.append_pair("scope", &scope);
+        pairs.push(("scope", &scope));
     }
     let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{}", query.finish())
+    format!("{url}{separator}{}", crate::core::form::encode(&pairs))
 }
 
 /// The query parameters of a redirect URL (`code`, `state`, `error`, …).
 pub fn callback_params(callback_url: &str) -> Vec<(String, String)> {
     let without_fragment = callback_url.split('#').next().unwrap_or("");
     let query = without_fragment.split_once('?').map_or("", |(_, q)| q);
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    crate::core::form::decode(query)
 }
 
 /// Why a token request did not give tokens.
@@ -158,7 +158,7 @@ fn read<T: serde::de::DeserializeOwned>(
         return response.json(&provider, &format!("{provider} {what}")).map_err(TokenFailure::Other);
     }
     // RFC 6749 §5.2 errors come as 400 (sometimes 401) with a JSON body.
-    if let Ok(answer) = serde_json::from_str::<ErrorAnswer>(&response.body) {
+    if let Ok(answer) = crate::core::json::parse::<ErrorAnswer>(&response.body) {
         return Err(TokenFailure::OAuth {
             error: answer.error,
             description: answer.error_description,
@@ -242,7 +242,7 @@ mod tests {
     }
 
     fn form(request: &HttpRequest) -> Vec<(String, String)> {
-        form_urlencoded::parse(request.body.as_deref().unwrap().as_bytes()).into_owned().collect()
+        crate::core::form::decode(request.body.as_deref().unwrap())
     }
 
     fn pair(k: &str, v: &str) -> (String, String) {
@@ -314,6 +314,23 @@ mod tests {
         assert_eq!(tokens.expires_at_ms, Some(1_000 + 12_600_000));
         assert_eq!(tokens.extra["usage_points_id"], "1,2");
         assert!(tokens.scopes.is_empty(), "an empty scope string is an empty grant");
+    }
+
+    #[test]
+    fn expires_in_is_a_number_or_a_string_of_digits() {
+        let expires = |value: &str| {
+            let body = format!(r#"{{"access_token":"A","expires_in":{value}}}"#);
+            read_token_answer(&config(), &HttpResponse::new(200, body)).map(|a| a.expires_in).map_err(|f| match f {
+                TokenFailure::Other(e) => e.message,
+                TokenFailure::OAuth { error, .. } => error,
+            })
+        };
+        assert_eq!(expires("3600"), Ok(Some(3600)));
+        assert_eq!(expires(r#"" 3600 ""#), Ok(Some(3600)));
+        assert_eq!(expires(r#""soon""#), Ok(None));
+        assert_eq!(expires("null"), Ok(None));
+        assert!(expires("1.5").unwrap_err().contains("expected an integer or a string"));
+        assert!(expires("18446744073709551615").is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! OAuth 2.0 documents: what the token endpoint answers and what we keep.
 
 use crate::core::Secret;
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
 use serde_json::{Map, Value};
 
 /// Where a provider's authorization server lives and who we are to it.
@@ -61,44 +63,92 @@ impl OAuthConfig {
 }
 
 /// A successful token answer (RFC 6749 §5.1), tolerant of what real servers send.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct TokenAnswer {
     pub access_token: Secret,
-    #[serde(default = "bearer")]
     pub token_type: String,
-    #[serde(default, deserialize_with = "number_or_string")]
     pub expires_in: Option<i64>,
     pub refresh_token: Option<Secret>,
     pub scope: Option<String>,
     pub id_token: Option<Secret>,
     /// Everything else (`usage_points_id`, `refresh_expires_in`, `session_state`, …).
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for TokenAnswer {
+    /// The derived fields plus the rest in `extra` (`#[serde(flatten)]` without its cost, see `json::with_rest`).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Known {
+            access_token: Secret,
+            #[serde(default = "bearer")]
+            token_type: String,
+            #[serde(default, deserialize_with = "number_or_string")]
+            expires_in: Option<i64>,
+            #[serde(default)]
+            refresh_token: Option<Secret>,
+            #[serde(default)]
+            scope: Option<String>,
+            #[serde(default)]
+            id_token: Option<Secret>,
+        }
+        const KNOWN: &[&str] = &["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"];
+        let (known, extra) = crate::core::json::with_rest::<D, Known>(deserializer, KNOWN)?;
+        let Known { access_token, token_type, expires_in, refresh_token, scope, id_token } = known;
+        Ok(TokenAnswer { access_token, token_type, expires_in, refresh_token, scope, id_token, extra })
+    }
 }
 
 fn bearer() -> String {
     "Bearer".to_owned()
 }
 
-/// Some gateways send `expires_in` as a string.
+/// Some gateways send `expires_in` as a string. A string that is not a number
+/// reads as "no lifetime given". A visitor rather than an untagged enum: those
+/// buffer the value and cost ~1.5 KB of wasm.
 fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        Number(i64),
-        Text(String),
+    struct NumberOrString;
+
+    impl<'de> Visitor<'de> for NumberOrString {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer or a string")
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Option<i64>, E> {
+            Ok(Some(n))
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Option<i64>, E> {
+            i64::try_from(n).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(n), &self))
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Option<i64>, E> {
+            Ok(text.trim().parse().ok())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<i64>, D::Error> {
+            deserializer.deserialize_any(self)
+        }
     }
-    Ok(match Option::<Either>::deserialize(deserializer)? {
-        Some(Either::Number(n)) => Some(n),
-        Some(Either::Text(text)) => text.trim().parse().ok(),
-        None => None,
-    })
+
+    deserializer.deserialize_option(NumberOrString)
 }
 
 /// An OAuth error answer (RFC 6749 §5.2).
 #[derive(Debug, Deserialize)]
 pub(crate) struct ErrorAnswer {
     pub error: String,
+    #[serde(default)]
     pub error_description: Option<String>,
 }
 
@@ -110,10 +160,13 @@ pub(crate) struct ErrorAnswer {
 pub struct TokenSet {
     pub access_token: Secret,
     pub token_type: String,
+    #[serde(default)]
     pub refresh_token: Option<Secret>,
     /// Unix ms; `None` when the server gave no lifetime.
+    #[serde(default)]
     pub expires_at_ms: Option<i64>,
     pub scopes: Vec<String>,
+    #[serde(default)]
     pub id_token: Option<Secret>,
     pub obtained_at_ms: i64,
     #[serde(default)]
@@ -145,7 +198,9 @@ impl TokenSet {
             self.refresh_token = previous.refresh_token.clone();
         }
         for (key, value) in &previous.extra {
-            self.extra.entry(key.clone()).or_insert_with(|| value.clone());
+            if !self.extra.contains_key(key) {
+                self.extra.insert(key.clone(), value.clone());
+            }
         }
         self
     }
@@ -172,6 +227,7 @@ pub(crate) struct DeviceAuthorization {
     pub user_code: String,
     #[serde(alias = "verification_url")]
     pub verification_uri: String,
+    #[serde(default)]
     pub verification_uri_complete: Option<String>,
     #[serde(deserialize_with = "number_or_string_required")]
     pub expires_in: i64,

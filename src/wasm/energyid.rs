@@ -2,7 +2,7 @@
 //! strings (never holding the webhook headers) or reject with a `WattbridgeError`.
 
 use super::clock::JsClock;
-use super::error::{from_json, settle, to_js};
+use super::error::{from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::ErrorCode;
@@ -12,7 +12,6 @@ use js_sys::{Function, Promise};
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 type Device = energyid::EnergyIdDevice<FetchHttp, JsStore, JsClock>;
 
@@ -49,26 +48,26 @@ impl JsEnergyIdDevice {
     /// expiresAt, deviceId}` or `{status: "claimed", ...}`.
     pub fn hello(&self) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.hello().await) })
+        promise(async move { settle(device.hello().await) })
     }
 
     /// Queue readings (JSON of `[{ts, el, ...}]`, ts in unix seconds) and send what the policy allows now.
     pub fn send(&self, json: String) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.send(&readings(&json)?).await) })
+        promise(async move { settle(device.send(&readings(&json)?).await) })
     }
 
     /// Queue readings only.
     pub fn enqueue(&self, json: String) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.enqueue(&readings(&json)?).await) })
+        promise(async move { settle(device.enqueue(&readings(&json)?).await) })
     }
 
     /// Send the outbox, waiting for the policy up to `max_wait_secs`;
     /// `on_progress(sent, total)` counts readings.
     pub fn flush(&self, max_wait_secs: f64, on_progress: Option<Function>) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move {
+        promise(async move {
             let progress = |sent: usize, total: usize| {
                 if let Some(callback) = &on_progress {
                     let _ = callback.call2(&JsValue::NULL, &(sent as f64).into(), &(total as f64).into());
@@ -81,14 +80,14 @@ impl JsEnergyIdDevice {
     #[wasm_bindgen(js_name = claimInfo)]
     pub fn claim_info(&self) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.claim_info().await) })
+        promise(async move { settle(device.claim_info().await) })
     }
 
     /// Hello every `poll_secs` until claimed; `on_code` gets the JSON of each new claim.
     #[wasm_bindgen(js_name = waitForClaim)]
     pub fn wait_for_claim(&self, poll_secs: f64, timeout_secs: f64, on_code: Function) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move {
+        promise(async move {
             let show = |claim: &energyid::model::Claim| {
                 let json = serde_json::to_string(claim).unwrap_or_default();
                 let _ = on_code.call1(&JsValue::NULL, &JsValue::from_str(&json));
@@ -99,18 +98,18 @@ impl JsEnergyIdDevice {
 
     pub fn status(&self) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.status().await) })
+        promise(async move { settle(device.status().await) })
     }
 
     /// Readings still queued, oldest first.
     pub fn pending(&self) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.pending().await) })
+        promise(async move { settle(device.pending().await) })
     }
 
     /// Directives (list, or one with `id`) as EnergyID sends them.
     pub fn directives(&self, id: Option<String>) -> Promise {
         let device = self.device.clone();
-        future_to_promise(async move { settle(device.directives(id.as_deref()).await) })
+        promise(async move { settle(device.directives(id.as_deref()).await) })
     }
 }

@@ -58,15 +58,30 @@ pub fn from_js(value: &JsValue, fallback: ErrorCode, context: &str) -> Error {
 /// than a tree of JS values and spares serde-wasm-bindgen's code (6 KB gzipped,
 /// measured) since serde_json is in the module anyway.
 pub fn settle<T: serde::Serialize>(result: crate::core::Result<T>) -> Result<JsValue, JsValue> {
-    let value = result.map_err(to_js)?;
-    serde_json::to_string(&value)
-        .map(|json| JsValue::from_str(&json))
-        .map_err(|err| to_js(Error::new(ErrorCode::BadResponse, format!("cannot hand result to JS: {err}"))))
+    // Generic only in the serialisation; the error mapping is compiled once.
+    settle_json(result.map(|value| serde_json::to_string(&value)))
+}
+
+fn settle_json(result: crate::core::Result<serde_json::Result<String>>) -> Result<JsValue, JsValue> {
+    match result.map_err(to_js)? {
+        Ok(json) => Ok(JsValue::from_str(&json)),
+        Err(err) => Err(to_js(Error::new(ErrorCode::BadResponse, format!("cannot hand result to JS: {err}")))),
+    }
+}
+
+/// `future_to_promise` for every exported async method. Boxing the future
+/// first means one instantiation of wasm-bindgen-futures' task and promise
+/// glue for the whole module instead of one per method.
+pub fn promise(future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> js_sys::Promise {
+    let future: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(future)
 }
 
 /// Decode a JSON string handed over by the JS glue.
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str, code: ErrorCode, provider: &'static str) -> Result<T, JsValue> {
-    serde_json::from_str(json).map_err(|err| {
-        to_js(Error::new(code, format!("{what}: {}", crate::core::error::json_reason(&err))).provider(provider))
-    })
+    crate::core::json::parse(json).map_err(|err| input_error(err, what, code, provider))
+}
+
+fn input_error(err: crate::core::json::JsonError, what: &str, code: ErrorCode, provider: &'static str) -> JsValue {
+    to_js(Error::new(code, format!("{what}: {}", err.reason())).provider(provider))
 }

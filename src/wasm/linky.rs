@@ -3,7 +3,7 @@
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_json, settle, to_js};
+use super::error::{from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::{Error, ErrorCode};
@@ -12,7 +12,6 @@ use crate::linky::{self, export, Date, LinkyConfig, Series};
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 type Client = linky::Linky<FetchHttp, JsStore, JsClock, WebCrypto>;
 
@@ -63,13 +62,13 @@ impl JsLinkySession {
 
     pub fn meters(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.meters().await) })
+        promise(async move { settle(client.meters().await) })
     }
 
     /// Fetch a series into the history; `on_progress` gets `(done, total)`.
     pub fn fetch(&self, series_name: String, from: Option<String>, to: Option<String>, on_progress: Option<Function>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let (series, from, to) = (series(&series_name)?, date(from, "--from")?, date(to, "--to")?);
             let progress = |p: linky::Progress| {
                 if let Some(callback) = &on_progress {
@@ -84,7 +83,7 @@ impl JsLinkySession {
     /// Stored values of `[from, to)` as `json` or `csv` text.
     pub fn export(&self, series_name: String, from: String, to: String, format: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let series = series(&series_name)?;
             let (from, to) = (date(Some(from), "--from")?.unwrap_or(Date(0)), date(Some(to), "--to")?.unwrap_or(client.today()));
             let points = client.points(series, from, to).await.map_err(to_js)?;
@@ -100,30 +99,37 @@ impl JsLinkySession {
     /// `{tariff: "base"|"hphc", priceBase, priceHp, priceHc, offpeakHours}` or "".
     pub fn stats(&self, tariff: String, from: Option<String>, to: Option<String>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let tariff = tariff_of(&tariff)?;
             let (from, to) = (date(from, "--from")?, date(to, "--to")?);
             settle(client.stats(tariff.as_ref(), from, to).await)
         })
     }
 
+    /// Stored energy from `from_secs` on (all when not given) as `[{start, end, kwh}]`.
+    #[wasm_bindgen(js_name = energySince)]
+    pub fn energy_since(&self, series_name: String, from_secs: Option<f64>) -> Promise {
+        let client = self.client.clone();
+        promise(async move { settle(client.energy_since(series(&series_name)?, from_secs.map(|s| s as i64)).await) })
+    }
+
     pub fn status(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.status().await) })
+        promise(async move { settle(client.status().await) })
     }
 
     /// Own Enedis app: the consent page URL.
     #[wasm_bindgen(js_name = consentUrl)]
     pub fn consent_url(&self, redirect_uri: Option<String>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.consent_url(redirect_uri.as_deref()).await) })
+        promise(async move { settle(client.consent_url(redirect_uri.as_deref()).await) })
     }
 
     /// Own Enedis app: read the consent redirect; resolves to the meters.
     #[wasm_bindgen(js_name = completeConsent)]
     pub fn complete_consent(&self, callback_url: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.complete_consent(&callback_url).await) })
+        promise(async move { settle(client.complete_consent(&callback_url).await) })
     }
 }
 

@@ -3,17 +3,16 @@
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_js, from_json, settle, to_js};
+use super::error::{from_js, from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::{ErrorCode, HttpRequest, Method, Secret};
 use crate::oauth::{OAuthClient, OAuthConfig};
 use js_sys::{Function, Promise};
-use std::collections::BTreeMap;
+use serde_json::{Map, Value};
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 type Client = OAuthClient<FetchHttp, JsStore, JsClock, WebCrypto>;
 
@@ -28,10 +27,22 @@ struct ApiRequest {
     #[serde(default = "get")]
     method: String,
     url: String,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "string_map")]
+    headers: Vec<(String, String)>,
     #[serde(default)]
     body: Option<String>,
+}
+
+/// A JSON object of strings, in key order. Read through serde_json's `Map`
+/// (a `BTreeMap<String, Value>` the module has anyway) rather than a
+/// `BTreeMap<String, String>`, which would compile the B-tree once more.
+fn string_map<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, String)>, D::Error> {
+    let mut pairs = Vec::new();
+    for (key, value) in <Map<String, Value> as serde::Deserialize>::deserialize(deserializer)? {
+        let value = crate::core::json::from_value(value).map_err(|err| serde::de::Error::custom(err.reason()))?;
+        pairs.push((key, value));
+    }
+    Ok(pairs)
 }
 
 fn get() -> String {
@@ -41,7 +52,8 @@ fn get() -> String {
 #[derive(serde::Serialize)]
 struct ApiResponse {
     status: u16,
-    headers: BTreeMap<String, String>,
+    /// Values are strings; `Map` for the reason given at [`string_map`].
+    headers: Map<String, Value>,
     body: String,
 }
 
@@ -61,7 +73,7 @@ impl JsOAuthSession {
     #[wasm_bindgen(js_name = deviceLogin)]
     pub fn device_login(&self, on_verification: Function, timeout_secs: Option<f64>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let show = |verification: &crate::oauth::DeviceVerification| {
                 let json = serde_json::to_string(verification).unwrap_or_default();
                 on_verification
@@ -69,7 +81,9 @@ impl JsOAuthSession {
                     .map(drop)
                     .map_err(|e| from_js(&e, ErrorCode::InvalidInput, "the onVerification callback failed"))
             };
-            let timeout = timeout_secs.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64);
+            // Whole milliseconds (all the deadline uses); `Duration::from_secs_f64`
+            // would bring its own panic path and error text.
+            let timeout = timeout_secs.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_millis((s * 1000.0) as u64));
             settle(client.device_login(show, timeout).await)
         })
     }
@@ -78,33 +92,33 @@ impl JsOAuthSession {
     pub fn password_login(&self, username: String, password: String) -> Promise {
         let client = self.client.clone();
         let password = Secret::new(password);
-        future_to_promise(async move { settle(client.password_login(&username, &password).await) })
+        promise(async move { settle(client.password_login(&username, &password).await) })
     }
 
     #[wasm_bindgen(js_name = authorizationUrl)]
     pub fn authorization_url(&self, redirect_uri: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.authorization_url(&redirect_uri).await) })
+        promise(async move { settle(client.authorization_url(&redirect_uri).await) })
     }
 
     #[wasm_bindgen(js_name = completeAuthorization)]
     pub fn complete_authorization(&self, callback_url: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.complete_authorization(&callback_url).await) })
+        promise(async move { settle(client.complete_authorization(&callback_url).await) })
     }
 
     /// Resolves to the JSON of the access token string, refreshed when due.
     #[wasm_bindgen(js_name = accessToken)]
     pub fn access_token(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.access_token().await.map(|t| t.expose().to_owned())) })
+        promise(async move { settle(client.access_token().await.map(|t| t.expose().to_owned())) })
     }
 
     /// Send `{method, url, headers, body}` with the bearer token (one refresh
     /// and one retry on 401); resolves to the JSON of `{status, headers, body}`.
     pub fn fetch(&self, request: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let request: ApiRequest = from_json(&request, "request", ErrorCode::InvalidInput, "oauth")?;
             let method = match request.method.to_ascii_uppercase().as_str() {
                 "GET" => Method::Get,
@@ -124,21 +138,24 @@ impl JsOAuthSession {
                 http.body = request.body.clone();
                 http
             };
-            settle(client.send_authorized(build).await.map(|response| ApiResponse {
-                status: response.status,
-                headers: response.headers.into_iter().collect(),
-                body: response.body,
+            settle(client.send_authorized(build).await.map(|response| {
+                // Inserts, not `collect()`, which would bring a stable sort into the wasm.
+                let mut headers = Map::new();
+                for (name, value) in response.headers {
+                    headers.insert(name, Value::String(value));
+                }
+                ApiResponse { status: response.status, headers, body: response.body }
             }))
         })
     }
 
     pub fn status(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.status().await) })
+        promise(async move { settle(client.status().await) })
     }
 
     pub fn logout(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.logout().await) })
+        promise(async move { settle(client.logout().await) })
     }
 }

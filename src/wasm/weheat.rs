@@ -3,7 +3,7 @@
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_json, settle, to_js};
+use super::error::{from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::{Error, ErrorCode};
@@ -12,7 +12,6 @@ use js_sys::{Function, Promise};
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 type Client = weheat::Weheat<FetchHttp, JsStore, JsClock, WebCrypto>;
 
@@ -57,23 +56,23 @@ impl JsWeheatSession {
 
     pub fn me(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.me().await) })
+        promise(async move { settle(client.me().await) })
     }
 
     pub fn pumps(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.pumps().await) })
+        promise(async move { settle(client.pumps().await) })
     }
 
     /// The pump `id`, else the configured one, else the account's first.
     pub fn pump(&self, id: Option<String>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.pump_or_default(id.as_deref()).await) })
+        promise(async move { settle(client.pump_or_default(id.as_deref()).await) })
     }
 
     pub fn latest(&self, pump_id: Option<String>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let pump = client.pump_or_default(pump_id.as_deref()).await.map_err(to_js)?;
             settle(client.latest(&pump).await)
         })
@@ -82,7 +81,7 @@ impl JsWeheatSession {
     /// Raw logs (no interval) or aggregated logs of `[from, to)` in unix seconds.
     pub fn logs(&self, pump_id: String, from: f64, to: f64, interval_name: Option<String>, on_progress: Option<Function>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let (from, to) = (from as i64, to as i64);
             match interval_name {
                 Some(name) => settle(client.logs(&pump_id, from, to, interval(&name)?, progress(on_progress)).await),
@@ -93,45 +92,45 @@ impl JsWeheatSession {
 
     pub fn energy(&self, pump_id: String, from: f64, to: f64, interval_name: String, on_progress: Option<Function>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.energy(&pump_id, from as i64, to as i64, interval(&interval_name)?, progress(on_progress)).await) })
+        promise(async move { settle(client.energy(&pump_id, from as i64, to as i64, interval(&interval_name)?, progress(on_progress)).await) })
     }
 
     pub fn totals(&self, pump_id: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.totals(&pump_id).await) })
+        promise(async move { settle(client.totals(&pump_id).await) })
     }
 
     /// Fetch the energy buckets missing since the last stored one (first run: since `since`).
     #[wasm_bindgen(js_name = fillEnergy)]
     pub fn fill_energy(&self, pump_id: String, interval_name: String, since: f64, on_progress: Option<Function>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.fill_energy(&pump_id, interval(&interval_name)?, since as i64, progress(on_progress)).await) })
+        promise(async move { settle(client.fill_energy(&pump_id, interval(&interval_name)?, since as i64, progress(on_progress)).await) })
     }
 
     /// Stored energy buckets of `[from, to)`.
     #[wasm_bindgen(js_name = storedEnergy)]
     pub fn stored_energy(&self, pump_id: String, interval_name: String, from: f64, to: f64) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.stored_energy(&pump_id, interval(&interval_name)?, from as i64, to as i64).await) })
+        promise(async move { settle(client.stored_energy(&pump_id, interval(&interval_name)?, from as i64, to as i64).await) })
     }
 
     /// Fill the live feed since its last point at `resolution_secs`.
     #[wasm_bindgen(js_name = fillFeed)]
     pub fn fill_feed(&self, pump_id: String, resolution_secs: f64, since: f64, on_progress: Option<Function>) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.fill_feed(&pump_id, resolution_secs as i64, since as i64, progress(on_progress)).await) })
+        promise(async move { settle(client.fill_feed(&pump_id, resolution_secs as i64, since as i64, progress(on_progress)).await) })
     }
 
     pub fn feed(&self, pump_id: String, from: f64, to: f64) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.feed(&pump_id, from as i64, to as i64).await) })
+        promise(async move { settle(client.feed(&pump_id, from as i64, to as i64).await) })
     }
 
     /// Watch a pump; `on_event` gets the JSON of each event. Resolves when
     /// `duration_secs` passes (never when not given) or on `auth_required`.
     pub fn watch(&self, pump_id: Option<String>, resolution_secs: f64, duration_secs: Option<f64>, on_event: Function) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        promise(async move {
             let pump = client.pump_or_default(pump_id.as_deref()).await.map_err(to_js)?;
             let duration = duration_secs.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64);
             let emit = |event: weheat::client::WatchEvent| {
@@ -142,10 +141,20 @@ impl JsWeheatSession {
         })
     }
 
+    /// Complete stored buckets from `from_secs` on as `{electricity: [...], heat: [...]}` intervals.
+    #[wasm_bindgen(js_name = energySince)]
+    pub fn energy_since(&self, pump_id: String, interval_name: String, from_secs: f64) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let (electricity, heat) = client.energy_since(&pump_id, interval(&interval_name)?, from_secs as i64).await.map_err(to_js)?;
+            settle(Ok(serde_json::json!({ "electricity": electricity, "heat": heat })))
+        })
+    }
+
     /// Requests the account may still send this hour.
     #[wasm_bindgen(js_name = budgetLeft)]
     pub fn budget_left(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { settle(client.budget_left().await) })
+        promise(async move { settle(client.budget_left().await) })
     }
 }

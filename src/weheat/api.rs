@@ -14,7 +14,7 @@ pub fn get(base: &str, path: &str, token: &Secret) -> HttpRequest {
 }
 
 fn id_path(id: &str) -> String {
-    form_urlencoded::byte_serialize(id.as_bytes()).collect()
+    crate::core::form::component(id)
 }
 
 pub fn pumps_path(page: i64) -> String {

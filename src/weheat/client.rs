@@ -307,6 +307,14 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         response.json(PROVIDER, "Weheat heat pump")
     }
 
+    /// The pump `id`, else the configured one, else the account's first.
+    pub async fn pump_or_default(&self, id: Option<&str>) -> Result<Pump> {
+        match id {
+            Some(id) => self.pump(id).await,
+            None => self.default_pump().await,
+        }
+    }
+
     /// The configured pump, or the account's first.
     pub async fn default_pump(&self) -> Result<Pump> {
         if let Some(id) = &self.config.pump {
@@ -519,6 +527,29 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             on_progress(report.requests, report.minimum_requests);
         }
         Ok(report)
+    }
+
+    /// Complete stored energy buckets from `from_secs` on, as electricity and
+    /// heat intervals for the cumulative index (sync). The bucket still
+    /// filling is left for the next run.
+    pub async fn energy_since(&self, pump: &str, interval: Interval, from_secs: i64) -> Result<(Vec<crate::sync::IntervalEnergy>, Vec<crate::sync::IntervalEnergy>)> {
+        let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
+        let now = self.clock.now_secs();
+        let (mut electricity, mut heat) = (Vec::new(), Vec::new());
+        for (&start, log) in history.buckets.range(from_secs - interval.secs()..) {
+            let end = start + interval.secs();
+            if end > now || end <= from_secs {
+                continue;
+            }
+            let energy = Energy::of(log);
+            if let Some(kwh) = energy.electricity_kwh {
+                electricity.push(crate::sync::IntervalEnergy { start, end, kwh });
+            }
+            if let Some(kwh) = energy.heat_kwh {
+                heat.push(crate::sync::IntervalEnergy { start, end, kwh });
+            }
+        }
+        Ok((electricity, heat))
     }
 
     // ---- watch ----

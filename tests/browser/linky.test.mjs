@@ -3,17 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS } from 'wattbridge/sandbox';
-import { sandbox, launchChromium } from '../js/helpers.mjs';
-import { serveRepo } from './static.mjs';
+import { wwwPage } from './static.mjs';
 
 test('a page fetches Linky data into localStorage through the wasm module', async () => {
-  const sb = await sandbox();
-  const site = await serveRepo();
-  const browser = await launchChromium();
-  const page = await browser.newPage();
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(err.message));
-  await page.goto(`${site}/www/index.html`);
+  const { sb, page, problems } = await wwwPage();
 
   const result = await page.evaluate(async ({ consoApiUrl, token }) => {
     const { Linky, LocalStorageStore } = await import('/js/browser.js');

@@ -3,18 +3,11 @@
 // and sends a reading.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sandbox, launchChromium, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from '../js/helpers.mjs';
-import { serveRepo } from './static.mjs';
+import { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from '../js/helpers.mjs';
+import { wwwPage } from './static.mjs';
 
 test('the www page runs the EnergyID slice in Chromium', async () => {
-  const sb = await sandbox();
-  const site = await serveRepo();
-  const browser = await launchChromium();
-  const page = await browser.newPage();
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(err.message));
-
-  await page.goto(`${site}/www/index.html`);
+  const { sb, page, problems } = await wwwPage();
   await page.fill('input[name=helloUrl]', sb.urls.energyid.helloUrl);
   await page.fill('input[name=provisioningKey]', SANDBOX_PROVISIONING_KEY);
   await page.fill('input[name=provisioningSecret]', SANDBOX_PROVISIONING_SECRET);

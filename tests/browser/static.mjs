@@ -26,3 +26,19 @@ export async function serveRepo(pages = {}) {
   after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
   return `http://127.0.0.1:${server.address().port}`;
 }
+
+/**
+ * A sandbox, the repository served and a Chromium page on the www page, with
+ * the page's uncaught errors collected in `problems` (a test ends asserting none).
+ */
+export async function wwwPage(sandboxOptions) {
+  const { sandbox, launchChromium } = await import('../js/helpers.mjs');
+  const sb = await sandbox(sandboxOptions);
+  const site = await serveRepo();
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  await page.goto(`${site}/www/index.html`);
+  return { sb, page, problems };
+}

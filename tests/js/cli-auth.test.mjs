@@ -86,12 +86,13 @@ test('weheat login opens the browser on the PKCE URL and catches the redirect on
   const run = await wattbridge(['weheat', 'login'], { env });
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stderr, /Opening your browser to log in\. If it does not open, visit:\n  http:\/\/127\.0\.0\.1:\d+\/weheat\/auth\/realms\/Weheat\/protocol\/openid-connect\/auth\?response_type=code/);
-  assert.match(run.stdout, /Logged in to Weheat \(offline access/);
-  assert.deepEqual(await stateFiles(dir), ['tokens%2Fweheat.json']);
+  assert.match(run.stdout, /Logged in to Weheat as .+ \(offline access/);
+  // The tokens, and the request budget the login's users/me call used.
+  assert.deepEqual((await stateFiles(dir)).sort(), ['tokens%2Fweheat.json', 'weheat%2Fbudget.json']);
 
   const out = await wattbridge(['weheat', 'logout'], { env });
   assert.equal(out.code, 0, out.stderr);
-  assert.deepEqual(await stateFiles(dir), []);
+  assert.deepEqual(await stateFiles(dir), ['weheat%2Fbudget.json'], 'the tokens are gone; the budget still counts');
 });
 
 test('an unreachable gateway exits 4 (try later) with the host named', async () => {

@@ -24,20 +24,33 @@ test('--help names the commands and the exit codes; --version prints the package
   assert.match(wattbridge('sandbox', '--help').stdout, /--port/);
 });
 
-test('demo runs the EnergyID slice and says what happened', () => {
+test('demo logs in to the three sandbox services, backfills 90 days into EnergyID and says what happened', () => {
   const run = wattbridge('demo');
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /not claimed yet: code [0-9A-F]{6}/);
-  assert.match(run.stdout, /claimed by record "Sandbox home 1"/);
-  assert.match(run.stdout, /holds 1 reading\(s\): el=1250\.5 pv=3560\.2/);
+  assert.match(run.stderr, /Logging in to Linky/, 'steps are shown as they happen, on stderr');
+  assert.match(run.stdout, /EnergyID record "Sandbox home \d+"/);
+  assert.match(run.stdout, /Linky +\d+ \/ \d+/);
+  assert.match(run.stdout, /yesterday +[\d.]+ kWh +[\d.]+ EUR/);
+  assert.match(run.stdout, /this year +[\d.]+ kWh/);
+  assert.match(run.stdout, /COP \d\.\d\d/);
+  assert.match(run.stdout, /Done in [\d.]+ s/);
 });
 
-test('demo --json prints one JSON document with what EnergyID received', () => {
+test('demo --json prints one JSON document: what was fetched, sent and received, requests against the minimum', () => {
   const run = wattbridge('--json', 'demo');
   assert.equal(run.status, 0, run.stderr);
   const result = JSON.parse(run.stdout);
-  assert.equal(result.claimed.status, 'claimed');
-  assert.deepEqual(result.received, [result.sent.reading]);
+  assert.equal(result.sync.ok, true);
+  assert.equal(result.sync.energyid.remaining, 0);
+  // 90 days of half-hours (one more for the starting index) and of hours.
+  assert.ok(result.received.byKey.el >= 89 * 48, JSON.stringify(result.received.byKey));
+  assert.ok(result.received.byKey.heat >= 89 * 24);
+  assert.equal(result.received.byKey.heat, result.received.byKey['el.heatpump']);
+  assert.equal(result.requests.linky, result.requests.linkyMinimum);
+  assert.equal(result.requests.weheat, result.requests.weheatMinimum);
+  assert.equal(result.requests.energyidPosts, result.requests.energyidMinimum);
+  assert.ok(result.pump.cop > 2 && result.pump.cop < 5.5);
+  assert.ok(result.seconds < 60);
 });
 
 test('a bad flag value exits 2 with a message naming the flag', () => {
@@ -63,4 +76,22 @@ test('sandbox --json prints its URLs, serves the EnergyID hello, and stops on SI
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
+});
+
+test('config show lists every setting with its source, secrets redacted; -c sets any of them for one run', () => {
+  const secret = 'prov-secret-never-printed';
+  const run = spawnSync(process.execPath, [BIN, '--json', '-c', 'linky.meter=33333333333333', 'config', 'show'], {
+    encoding: 'utf8',
+    env: { ...env, WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: secret, WATTBRIDGE_SYNC_HEAT_KEY: 'heat.pump' },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const shown = JSON.parse(run.stdout);
+  assert.deepEqual(shown['linky.meter'], { value: '33333333333333', source: 'flag' });
+  assert.deepEqual(shown['sync.heat_key'], { value: 'heat.pump', source: 'WATTBRIDGE_SYNC_HEAT_KEY' });
+  assert.deepEqual(shown['energyid.provisioning_secret'], { value: '[redacted]', source: 'WATTBRIDGE_ENERGYID_PROVISIONING_SECRET' });
+  assert.equal(shown['sync.linky_key'].value, 'el');
+  assert.ok(!run.stdout.includes(secret));
+  const unknown = wattbridge('-c', 'linky.nope=1', 'config', 'show');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown setting "linky.nope"/);
 });

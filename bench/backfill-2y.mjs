@@ -1,0 +1,26 @@
+// A 2-year backfill through sync() in its own process, for `npm run bench`:
+// prints JSON with the work done and the process's peak memory (max RSS).
+import { Linky, Weheat, EnergyId, MemoryStore, sync } from 'wattbridge';
+import { startSandbox, SANDBOX_CONSO_TOKEN, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
+
+const sandbox = await startSandbox({ linky: { rateLimit: 0 }, weheat: { budgetPerHour: 0 }, energyid: { claimAfterHellos: 0, uploadInterval: 0.01 } });
+const store = new MemoryStore();
+// Pacing and budget lifted for the bench: it measures memory and work, not the services' quotas.
+const linky = new Linky({ consoApiUrl: sandbox.urls.linky.consoApiUrl, consoToken: SANDBOX_CONSO_TOKEN, maxRequestsPerSecond: 1000, store });
+const weheat = new Weheat({ authUrl: sandbox.urls.weheat.newAuthUrl, apiUrl: sandbox.urls.weheat.newApiUrl, budgetPerHour: 100_000, store });
+await weheat.oauth().loginWithPassword(SANDBOX_WEHEAT_USER);
+const energyid = new EnergyId({ helloUrl: sandbox.urls.energyid.helloUrl, provisioningKey: SANDBOX_PROVISIONING_KEY, provisioningSecret: SANDBOX_PROVISIONING_SECRET, store });
+const started = performance.now();
+const report = await sync({ linky, weheat, energyid, since: new Date(Date.now() - 730 * 86_400_000), maxWaitSeconds: 60, store });
+const seconds = (performance.now() - started) / 1000;
+const readings = sandbox.energyid.records()[0]?.readings.length ?? 0;
+await sandbox.close();
+process.stdout.write(`${JSON.stringify({
+  seconds,
+  readings,
+  posts: report.energyid.requests,
+  linkyRequests: report.sources.linky?.requests,
+  weheatRequests: report.sources.weheat?.requests,
+  maxRssMb: process.resourceUsage().maxRSS / 1024,
+  ok: report.ok,
+})}\n`);

@@ -1,0 +1,196 @@
+// `wattbridge sync`, `wattbridge status` and `wattbridge config init|show`:
+// the main job from cron, a systemd timer or a terminal.
+import { writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { FileStore, WattbridgeError, sync } from '../node.js';
+import { loadSettings, readConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
+import { linkyClient, weheatClient } from './accounts.js';
+import { energyIdDevice } from './energyid-commands.js';
+import { takeLock } from './lock.js';
+import { progressBar } from './progress.js';
+import { exitCodeOf } from './exit-codes.js';
+
+const sourcesOf = (settings) => new Set(String(settings.get('sync.sources') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const number = (settings, key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
+
+/** Everything sync needs, from the settings (the same for the CLI and `syncFromSettings`). */
+export async function syncOptions(settings) {
+  const sources = sourcesOf(settings);
+  const production = settings.get('sync.linky_production_key');
+  const mapping = {
+    linkyConsumption: settings.get('sync.linky_key'),
+    linkyProduction: production === 'none' || production === '' ? null : production,
+    heat: settings.get('sync.heat_key'),
+    heatPumpElectricity: settings.get('sync.heatpump_electricity_key'),
+  };
+  const startIndex = {};
+  for (const [key, setting] of [[mapping.linkyConsumption, 'sync.linky_start_index'], [mapping.linkyProduction, 'sync.linky_production_start_index'], [mapping.heat, 'sync.heat_start_index'], [mapping.heatPumpElectricity, 'sync.heatpump_electricity_start_index']]) {
+    if (key && settings.get(setting) !== undefined) startIndex[key] = Number(settings.get(setting));
+  }
+  return {
+    linky: sources.has('linky') ? linkyClient(settings) : null,
+    weheat: sources.has('weheat') ? weheatClient(settings) : null,
+    energyid: await energyIdDevice(settings),
+    mapping,
+    startIndex,
+    resolution: settings.get('sync.resolution'),
+    maxWaitSeconds: number(settings, 'sync.max_wait'),
+  };
+}
+
+export async function syncCommand(options, { json }) {
+  const settings = await loadSettings();
+  const release = await takeLock(settings.stateDir);
+  const bars = new Map();
+  try {
+    const report = await sync({
+      ...(await syncOptions(settings)),
+      since: options.since,
+      dryRun: options.dryRun,
+      retryBlocked: options.retryBlocked,
+      ...(options.maxWait === undefined ? {} : { maxWaitSeconds: options.maxWait }),
+      onProgress: ({ stage, done, total }) => {
+        if (!bars.has(stage)) bars.set(stage, progressBar(stage, { quiet: json }));
+        bars.get(stage).onProgress({ done, total });
+      },
+    });
+    for (const bar of bars.values()) bar.stop();
+    const failures = [...Object.values(report.sources), report.energyid].filter((s) => s?.status === 'error');
+    if (failures.length) process.exitCode = Math.max(...failures.map((f) => exitCodeOf(f.error)));
+    return { result: report, text: renderSync(report) };
+  } finally {
+    for (const bar of bars.values()) bar.stop();
+    await release();
+  }
+}
+
+function renderSync(report) {
+  const lines = [report.dryRun ? 'Dry run: nothing was queued or sent.' : 'Sync finished.'];
+  for (const [name, s] of Object.entries(report.sources)) {
+    if (s.status === 'ok') {
+      const extra = name === 'linky' ? `meter ${s.meter}, ${s.series.join(' + ')}${s.holes ? `, ${s.holes} gaps left as gaps` : ''}` : `pump ${s.pump}, COP ${s.cop === null ? '–' : s.cop.toFixed(2)} over the new data`;
+      lines.push(`  ${name.padEnd(8)} ${s.readings} new readings; ${s.requests} requests (at least ${s.minimumRequests} needed); ${extra}`);
+    } else {
+      lines.push(`  ${name.padEnd(8)} ${s.status === 'skipped' ? 'skipped' : 'failed'}: ${s.error.message} [${s.error.code}]${s.retry ? '' : ' — not retried until you act (or --retry-blocked)'}`);
+    }
+  }
+  const e = report.energyid;
+  if (report.dryRun) {
+    lines.push(`  energyid would queue ${e.values} values in ${e.wouldQueue} readings`);
+  } else if (e.status === 'error') {
+    lines.push(`  energyid queued ${e.queued} values; upload failed: ${e.error.message} [${e.error.code}]`);
+  } else {
+    lines.push(`  energyid queued ${e.queued} values; sent ${e.readings} readings in ${e.requests} POSTs; ${e.remaining} values wait${e.nextUploadAtMs ? ` (next upload allowed ${new Date(e.nextUploadAtMs).toISOString()})` : ''}`);
+  }
+  lines.push(`done in ${report.seconds.toFixed(1)} s`);
+  return lines.join('\n');
+}
+
+/** Every source and the outbox at a glance. */
+export async function statusCommand() {
+  const settings = await loadSettings();
+  const sources = sourcesOf(settings);
+  const store = new FileStore(settings.stateDir);
+  const result = {};
+  const lines = [];
+  const blocked = async (name) => {
+    const text = await store.get(`sync/blocked/${name}`);
+    return text ? JSON.parse(text) : null;
+  };
+  const guard = async (name, work) => {
+    try {
+      result[name] = await work();
+    } catch (err) {
+      result[name] = { error: err.toJSON?.() ?? { message: String(err) } };
+      lines.push(`${name}: ${err.message}${err.code ? ` [${err.code}]` : ''}`);
+    }
+  };
+  if (sources.has('linky')) {
+    await guard('linky', async () => {
+      const s = await linkyClient(settings).status();
+      const curve = s.series.find((x) => x.series === 'load-curve');
+      const b = await blocked('linky');
+      lines.push(`linky: ${s.problem ? s.problem.message : `meter ${s.meter}, data up to ${curve?.lastDay ?? 'nothing yet'}`}${b ? ` — sync paused: ${b.message} [${b.code}]` : ''}`);
+      return { ...s, blocked: b };
+    });
+  }
+  if (sources.has('weheat')) {
+    await guard('weheat', async () => {
+      const weheat = weheatClient(settings);
+      const tokens = await weheat.oauth().status();
+      const b = await blocked('weheat');
+      const left = await weheat.budgetLeft();
+      lines.push(`weheat: ${tokens.loggedIn ? 'logged in' : 'not logged in (wattbridge weheat login)'}, ${left} requests left this hour${b ? ` — sync paused: ${b.message} [${b.code}]` : ''}`);
+      return { loggedIn: tokens.loggedIn, budgetLeft: left, blocked: b };
+    });
+  }
+  await guard('energyid', async () => {
+    const s = await (await energyIdDevice(settings)).status();
+    lines.push(`energyid: ${s.claimed ? `record "${s.recordName}"` : 'not claimed (wattbridge energyid login)'}, ${s.outbox} values in the outbox${s.quarantined ? `, ${s.quarantined} refused` : ''}${s.outbox && s.nextUploadAtMs ? `, next upload ${new Date(s.nextUploadAtMs).toISOString()}` : ''}`);
+    return s;
+  });
+  return { result, text: lines.join('\n') };
+}
+
+/** All settings with their value and where it came from; secrets redacted. */
+export async function configShow() {
+  const settings = await loadSettings();
+  const result = {};
+  const lines = [`config file: ${settings.file}`, `state (secrets, tokens, history): ${settings.stateDir}`, ''];
+  for (const [key, meta] of Object.entries(SETTINGS)) {
+    const value = settings.get(key);
+    const shown = value === undefined ? null : meta.secret ? '[redacted]' : value;
+    result[key] = { value: shown, source: settings.source(key) };
+    lines.push(`${key.padEnd(36)} ${String(shown ?? '(not set)').padEnd(40)} ${settings.source(key)}`);
+  }
+  return { result, text: lines.join('\n') };
+}
+
+/** Walk a person through the set-up: sources, accounts, keys. Secrets go to the 0600 state file. */
+export async function configInit() {
+  if (!process.stdin.isTTY) {
+    throw new WattbridgeError('config init asks questions: run it in a terminal (or write config.json and set WATTBRIDGE_* variables)', { code: 'invalid_input' });
+  }
+  const { checkbox, input, password, select } = await import('@inquirer/prompts');
+  const settings = await loadSettings();
+  const config = await readConfigFile(settings.file);
+  const store = new FileStore(settings.stateDir);
+  const secrets = JSON.parse((await store.get(SECRETS_KEY)) ?? '{}');
+  const set = (key, value) => {
+    if (value === undefined || value === '') return;
+    if (SETTINGS[key]?.secret) secrets[key] = value;
+    else {
+      const [section, name] = key.split('.');
+      config[section] = { ...(config[section] ?? {}), [name]: value };
+    }
+  };
+  const ask = (key, message) => input({ message, default: settings.get(key) });
+  const sources = await checkbox({ message: 'Which sources should go to EnergyID?', choices: [{ name: 'Linky (Enedis)', value: 'linky', checked: true }, { name: 'Weheat heat pump', value: 'weheat', checked: true }] });
+  set('sync.sources', sources.join(','));
+  if (sources.includes('linky')) {
+    const access = await select({ message: 'How do you reach Enedis?', choices: [{ name: 'the device-flow gateway (wattbridge linky login)', value: 'gateway' }, { name: 'a Conso API token (conso.boris.sh)', value: 'conso' }, { name: 'my company\'s own Enedis app', value: 'enedis' }] });
+    set('linky.access', access);
+    if (access === 'conso') set('linky.conso_token', await password({ message: 'Conso API token', mask: '*' }));
+    if (access === 'enedis') {
+      set('linky.app_client_id', await ask('linky.app_client_id', 'App client id'));
+      set('linky.app_client_secret', await password({ message: 'App client secret', mask: '*' }));
+    }
+    set('linky.meter', await ask('linky.meter', 'Meter (PRM, 14 digits; empty: the first of the consent)'));
+    set('sync.linky_key', await ask('sync.linky_key', 'EnergyID key for consumption'));
+    set('sync.linky_production_key', await ask('sync.linky_production_key', 'EnergyID key for production (pv for full-sale, none to skip)'));
+    set('sync.linky_start_index', await ask('sync.linky_start_index', 'Meter reading in kWh at the first data (empty: 0)'));
+  }
+  if (sources.includes('weheat')) {
+    set('weheat.pump', await ask('weheat.pump', 'Heat pump id (empty: the first of the account)'));
+    set('sync.heat_key', await ask('sync.heat_key', 'EnergyID key for delivered heat'));
+    set('sync.heatpump_electricity_key', await ask('sync.heatpump_electricity_key', 'EnergyID key for the heat pump\'s electricity'));
+  }
+  set('energyid.provisioning_key', await password({ message: 'EnergyID provisioning key', mask: '*' }));
+  set('energyid.provisioning_secret', await password({ message: 'EnergyID provisioning secret', mask: '*' }));
+  set('energyid.device_name', await ask('energyid.device_name', 'Device name shown in EnergyID'));
+  await mkdir(dirname(settings.file), { recursive: true });
+  await writeFile(settings.file, `${JSON.stringify(config, null, 2)}\n`);
+  await store.put(SECRETS_KEY, JSON.stringify(secrets));
+  const next = ['Saved. Next:', ...(sources.includes('linky') && config.linky?.access === 'gateway' ? ['  wattbridge linky login'] : []), ...(sources.includes('weheat') ? ['  wattbridge weheat login'] : []), '  wattbridge energyid login', '  wattbridge sync'];
+  return { result: { file: settings.file, sources }, text: `${next.join('\n')}\n(settings in ${settings.file}; secrets in the 0600 state file)` };
+}
