@@ -54,9 +54,12 @@ test('registration, reports, opt in, opt out, modified and cancelled events, can
     await vtn.command({ cmd: 'event', event_id: 'ev-out', payload: 3 });
     assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-out')).opt_type, 'optOut');
 
-    // Modified: a new modification number reaches the handler again, and the answer follows it.
-    // (OpenLEADR calls its event callback only for the first answer, so this is checked on our side.)
+    // Modified: a new modification number reaches the handler again, and the answer follows it
+    // to the VTN (which only accepts it with the new modification number).
+    const beforeModify = vtn.lines.length;
     assert.equal((await vtn.command({ cmd: 'modify', event_id: 'ev-in', payload: 5 })).kind, 'done');
+    const second = await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-in', { from: beforeModify });
+    assert.equal(second.opt_type, 'optOut');
     const modified = await until(() => {
       const copies = seen.filter((e) => e.event_descriptor.event_id === 'ev-in');
       return copies.length === 2 && copies;
@@ -140,3 +143,66 @@ for (const kind of ['rsa', 'ec']) {
     assert.ok(!notices.some((n) => n.type === 'error'), JSON.stringify(notices.filter((n) => n.type === 'error')));
   });
 }
+
+/** A VTN-signed oadrDistributeEvent (not delivered by the VTN: the test hands it over). */
+async function signedDistribute(vtn, eventIds) {
+  const from = vtn.lines.length;
+  assert.equal((await vtn.command({ cmd: 'sign_distribute', event_ids: eventIds })).kind, 'done');
+  return (await vtn.waitFor((r) => r.kind === 'signed', { from })).xml;
+}
+
+test('VTN-signed messages that were altered or replayed are refused and never reach onEvent', { skip, timeout: 90000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wattbridge-openadr-'));
+  const vtnKeys = makeCert(dir, 'vtn', 'rsa');
+  const vtn = await startVtn(vtnKeys);
+  // Answer the next polls with these bodies instead of asking the VTN: a
+  // message signed by the VTN, as an attacker on the path could replay or alter it.
+  const inject = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    if (input instanceof Request && input.url.endsWith('/OadrPoll') && inject.length) {
+      return new Response(inject.shift(), { status: 200, headers: { 'content-type': 'application/xml' } });
+    }
+    return realFetch(input, init);
+  };
+  const notices = [];
+  const seen = [];
+  const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: 'guarded', vtnFingerprint: fingerprint(vtnKeys.cert), onNotice: (n) => notices.push(n) });
+  ven.onEvent((event) => { seen.push(event.event_descriptor.event_id); return 'optIn'; });
+  const refusal = (pattern) => until(() => notices.find((n) => n.type === 'error' && n.code === 'signature_invalid' && pattern.test(n.message)), `a refusal matching ${pattern}`);
+  try {
+    await ven.start();
+
+    // Control: a genuine signed message handed over the same way is accepted.
+    const genuine = await signedDistribute(vtn, ['ev-genuine']);
+    const emptied = await signedDistribute(vtn, []);
+    inject.push(genuine);
+    await until(() => seen.includes('ev-genuine'), 'the genuine event');
+    // The list is complete each time: an empty one cancels ev-genuine, so a
+    // replay of the first message would bring it back as a new event.
+    inject.push(emptied);
+    await until(() => notices.find((n) => n.type === 'cancelled' && n.event_id === 'ev-genuine' && n.implied), 'the implied cancellation');
+    inject.push(genuine);
+    await refusal(/already received/);
+
+    // Altered after signing: another event id, a higher payload.
+    const original = await signedDistribute(vtn, ['ev-original']);
+    const altered = original.replace('ev-original', 'ev-forged').replace(/<ei:value>1\.0<\/ei:value>/, '<ei:value>9.0</ei:value>');
+    assert.notEqual(altered, original);
+    inject.push(altered);
+    await refusal(/altered/);
+
+    // Replayed late: signed more than 5 s before it arrives.
+    const late = await signedDistribute(vtn, ['ev-late']);
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    inject.push(late);
+    await refusal(/more than 5 s ago/);
+
+    assert.deepEqual(seen, ['ev-genuine'], 'only the genuine message reached onEvent, once');
+  } finally {
+    globalThis.fetch = realFetch;
+    await ven.stop();
+    await vtn.stop();
+  }
+  assert.ok(!notices.some((n) => n.type === 'error' && n.code !== 'signature_invalid'), JSON.stringify(notices.filter((n) => n.type === 'error')));
+});

@@ -5,7 +5,10 @@ takes commands as JSON lines on stdin:
   {"cmd": "event", "event_id": "ev1", "payload": 1.0}        push an event to the registered VEN
   {"cmd": "modify", "event_id": "ev1", "payload": 3.0}       change it (new modification number)
   {"cmd": "cancel", "event_id": "ev1"}                       cancel it
-  {"cmd": "sign_raw", "message": "oadrResponse", ...}        print a message signed by the VTN key
+  {"cmd": "sign_poll_answer"}                                print an oadrResponse signed by the VTN key
+  {"cmd": "sign_distribute", "event_ids": ["ev9"]}            print an oadrDistributeEvent with these
+                                                             events (response never required), signed
+                                                             by the VTN key but not delivered
   {"cmd": "verify", "xml": "..."}                            check one of OUR messages with
                                                              openleadr.messaging.validate_xml_signature
 
@@ -14,10 +17,11 @@ Usage: vtn.py PORT [--cert CERT --key KEY] [--ven-fingerprint FP]
 import asyncio
 import json
 import sys
+from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
-from openleadr import OpenADRServer, messaging, utils
+from openleadr import OpenADRServer, messaging, objects, utils
 
 
 def emit(kind, **fields):
@@ -78,6 +82,9 @@ async def main():
                 event = utils.find_by(server.events[ven["ven_id"]], "event_descriptor.event_id", command["event_id"])
                 utils.setmember(event.event_signals[0].intervals[0], "signal_payload", command["payload"])
                 utils.increment_event_modification_number(event)
+                # OpenLEADR drops an event's callback after the first answer;
+                # register it again so the answer to the modification is seen too.
+                server.event_callbacks[command["event_id"]] = (event, on_created_event)
                 server.events_updated[ven["ven_id"]] = True
             elif cmd == "cancel":
                 server.cancel_event(ven["ven_id"], command["event_id"])
@@ -93,6 +100,24 @@ async def main():
                                                key=open(opts["--key"], "rb").read(),
                                                response={"response_code": 200, "response_description": "OK", "request_id": None},
                                                ven_id=ven.get("ven_id", "x"))
+                emit("signed", xml=msg)
+            elif cmd == "sign_distribute":
+                start = datetime.now(timezone.utc) + timedelta(minutes=5)
+                events = [asdict(objects.Event(
+                    event_descriptor=objects.EventDescriptor(event_id=event_id, modification_number=0,
+                                                             market_context="http://marketcontext01",
+                                                             event_status="far",
+                                                             created_date_time=datetime.now(timezone.utc)),
+                    event_signals=[objects.EventSignal(
+                        intervals=[objects.Interval(dtstart=start, duration=timedelta(minutes=10),
+                                                    signal_payload=1.0)],
+                        signal_name="simple", signal_type="level", signal_id=utils.generate_id())],
+                    targets=[{"ven_id": ven.get("ven_id", "x")}],
+                    response_required="never")) for event_id in command["event_ids"]]
+                msg = messaging.create_message("oadrDistributeEvent", cert=open(opts["--cert"], "rb").read(),
+                                               key=open(opts["--key"], "rb").read(),
+                                               request_id=utils.generate_id(), vtn_id="WattbridgeTestVTN",
+                                               events=events)
                 emit("signed", xml=msg)
             emit("done", cmd=cmd)
         except Exception as err:  # noqa: BLE001
