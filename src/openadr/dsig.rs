@@ -90,6 +90,11 @@ pub struct Validator {
 }
 
 impl Validator {
+    /// How many (timestamp, nonce) pairs the replay cache holds.
+    pub fn remembered(&self) -> usize {
+        self.seen.len()
+    }
+
     pub fn new(fingerprint: Option<String>) -> Validator {
         Validator { fingerprint: fingerprint.map(|f| f.trim().to_ascii_uppercase()), seen: VecDeque::new() }
     }
@@ -163,10 +168,11 @@ impl Validator {
         let (_, replay) = prop.find(&|e| e.is(NS_DSP, "ReplayProtect")).ok_or_else(|| invalid("the signature has no ReplayProtect"))?;
         let timestamp = replay.text_at(&["timestamp"]).and_then(|t| parse_datetime(&t)).ok_or_else(|| invalid("the ReplayProtect timestamp is unreadable"))?;
         let nonce = replay.text_at(&["nonce"]).filter(|n| !n.is_empty()).ok_or_else(|| invalid("the ReplayProtect has no nonce"))?;
+        // Forget what the window no longer protects, whatever this message turns out to be.
+        self.seen.retain(|(t, _)| *t >= now_ms - REPLAY_WINDOW_MS);
         if timestamp < now_ms - REPLAY_WINDOW_MS {
             return Err(invalid("the message was signed more than 5 s ago (replayed or clock skew)"));
         }
-        self.seen.retain(|(t, _)| *t >= now_ms - REPLAY_WINDOW_MS);
         if self.seen.iter().any(|(t, n)| *t == timestamp && *n == nonce) {
             return Err(invalid("this message was already received (nonce reused)"));
         }
