@@ -40,8 +40,10 @@ pub struct VenConfig {
 }
 
 /// What the VEN reports as it goes (the CLI prints these; a page may show them).
+/// JS sees `type` and the fields in camelCase, like the rest of the package;
+/// only the `event` inside keeps OpenLEADR's snake_case event shape.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Notice {
     Registered { ven_id: String, registration_id: String, poll_secs: i64 },
     ReportRequested { report_request_id: String, r_ids: Vec<String>, interval_secs: i64 },

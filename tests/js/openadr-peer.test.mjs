@@ -1,12 +1,11 @@
 // Our OpenADR VEN (wasm, through the package) against the real OpenLEADR VTN.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenAdrVen } from '../../js/node.js';
-import { startVtn, available } from './openadr-vtn.mjs';
+import { startVtn, available, makeCert, fingerprint, encryptKey } from './openadr-vtn.mjs';
 
 const skip = available ? false : 'run `sh scripts/setup.sh test` to install the OpenLEADR VTN';
 
@@ -69,7 +68,7 @@ test('registration, reports, opt in, opt out, modified and cancelled events, can
     assert.equal(modified[1].event_descriptor.modification_number, 1);
 
     await vtn.command({ cmd: 'cancel', event_id: 'ev-out' });
-    await until(() => notices.find((n) => n.type === 'cancelled' && n.event_id === 'ev-out'), 'the cancellation');
+    await until(() => notices.find((n) => n.type === 'cancelled' && n.eventId === 'ev-out'), 'the cancellation');
     assert.equal(seen.filter((e) => e.event_descriptor.event_id === 'ev-out').length, 1, 'a cancellation is not a new event for onEvent');
   } finally {
     await ven.stop();
@@ -79,28 +78,13 @@ test('registration, reports, opt in, opt out, modified and cancelled events, can
   assert.ok(!notices.some((n) => n.type === 'error'), JSON.stringify(notices.filter((n) => n.type === 'error')));
 });
 
-function makeCert(dir, name, kind) {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  const algorithm = kind === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
-  execFileSync('openssl', ['req', '-x509', ...algorithm, '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`], { stdio: 'ignore' });
-  return { key, cert };
-}
-
-function fingerprint(certPath) {
-  const der = execFileSync('openssl', ['x509', '-in', certPath, '-outform', 'DER']);
-  const digest = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der });
-  return [...digest.subarray(22)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
-}
-
 for (const kind of ['rsa', 'ec']) {
   test(`signed (${kind}): OpenLEADR verifies our messages, we verify the VTN's`, { skip, timeout: 90000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wattbridge-openadr-'));
     const venKeys = makeCert(dir, 'ven', kind);
     const vtnKeys = makeCert(dir, 'vtn', kind);
     // An encrypted PKCS#8 key (PBES2, AES-256-CBC) with its passphrase.
-    const encrypted = join(dir, 'ven-enc.key');
-    execFileSync('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', venKeys.key, '-out', encrypted, '-passout', 'pass:correct horse']);
+    const encrypted = encryptKey(venKeys.key, join(dir, 'ven-enc.key'), 'correct horse');
     const vtn = await startVtn(vtnKeys);
     const notices = [];
     const outgoing = [];
@@ -181,7 +165,7 @@ test('VTN-signed messages that were altered or replayed are refused and never re
     // The list is complete each time: an empty one cancels ev-genuine, so a
     // replay of the first message would bring it back as a new event.
     inject.push(emptied);
-    await until(() => notices.find((n) => n.type === 'cancelled' && n.event_id === 'ev-genuine' && n.implied), 'the implied cancellation');
+    await until(() => notices.find((n) => n.type === 'cancelled' && n.eventId === 'ev-genuine' && n.implied), 'the implied cancellation');
     inject.push(genuine);
     await refusal(/already received/);
 

@@ -1,6 +1,7 @@
 // The OpenLEADR VTN (Python, from PyPI, installed in .venv-openleadr by
 // scripts/setup.sh test) as a child process: JSON lines in both directions.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 
@@ -59,4 +60,26 @@ export async function startVtn({ cert, key } = {}) {
     },
     async stop() { child.kill('SIGTERM'); await new Promise((resolve) => child.once('exit', resolve)); },
   };
+}
+
+/** A throw-away self-signed certificate and key (openssl CLI), `kind` 'rsa' or 'ec'. */
+export function makeCert(dir, name, kind) {
+  const key = join(dir, `${name}.key`);
+  const cert = join(dir, `${name}.crt`);
+  const algorithm = kind === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+  execFileSync('openssl', ['req', '-x509', ...algorithm, '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  return { key, cert };
+}
+
+/** OpenADR's fingerprint of a PEM certificate: last 10 bytes of the DER's SHA-256. */
+export function fingerprint(certPath) {
+  const der = execFileSync('openssl', ['x509', '-in', certPath, '-outform', 'DER']);
+  const digest = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der });
+  return [...digest.subarray(22)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
+}
+
+/** Encrypt a PEM key as PKCS#8 (PBES2, AES-256-CBC); the passphrase goes through the environment, not argv. */
+export function encryptKey(keyPath, outPath, passphrase) {
+  execFileSync('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', keyPath, '-out', outPath, '-passout', 'env:WATTBRIDGE_TEST_PASSPHRASE'], { env: { ...process.env, WATTBRIDGE_TEST_PASSPHRASE: passphrase } });
+  return outPath;
 }
