@@ -3,14 +3,14 @@
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_js, from_json, settle, to_js};
+use super::error::{from_js, from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use crate::core::{Error, ErrorCode, Result};
 use crate::openadr::{Event, Notice, Opt, Ven, VenConfig, VenHandler, PROVIDER};
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 pub struct JsHandler {
     on_event: Function,
@@ -68,13 +68,13 @@ impl JsOpenAdrVen {
 
     pub fn register(&self) -> Promise {
         let ven = self.ven.clone();
-        future_to_promise(async move { settle(ven.register().await.map(|()| ven.ven_id())) })
+        promise(async move { settle(ven.register().await.map(|()| ven.ven_id())) })
     }
 
     /// Resolves when `stop()` was called and the loop ended.
     pub fn run(&self) -> Promise {
         let ven = self.ven.clone();
-        future_to_promise(async move { settle(ven.run().await) })
+        promise(async move { settle(ven.run().await) })
     }
 
     pub fn stop(&self) {
@@ -84,6 +84,6 @@ impl JsOpenAdrVen {
     #[wasm_bindgen(js_name = cancelRegistration)]
     pub fn cancel_registration(&self) -> Promise {
         let ven = self.ven.clone();
-        future_to_promise(async move { settle(ven.cancel_registration().await) })
+        promise(async move { settle(ven.cancel_registration().await) })
     }
 }
