@@ -306,13 +306,12 @@ pub fn update_report(request: &str, ven_id: &str, update: &ReportUpdate, now_ms:
     signed_object("oadrUpdateReport", &extra, &body)
 }
 
-/// xs:float text: finite numbers as Rust prints them ("1", "0.5", "1e-7" → XSD accepts all).
+/// xs:float text: the shortest form that reads back the same ("42.5",
+/// "1e-7"), through serde_json's printer, already in the module (core's f64
+/// Display would add ~17 KB, WASM-SIZE.md). Non-finite values never get here
+/// (the report callback's value is checked); "NaN" keeps the XML valid anyway.
 fn format_float(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value}")
-    } else {
-        "NaN".to_owned()
-    }
+    serde_json::Number::from_f64(value).map_or_else(|| "NaN".to_owned(), |n| n.to_string())
 }
 
 // ---------------------------------------------------------------- parsing
@@ -331,6 +330,25 @@ pub enum VtnMessage {
     UpdatedReport { code: u16 },
     /// A message the VEN does not act on (e.g. oadrCancelReport): named, ignored.
     Other(String),
+}
+
+impl VtnMessage {
+    /// The message's element name, for error messages (no Debug formatting:
+    /// it would print whole messages and cost wasm size).
+    pub fn name(&self) -> &str {
+        match self {
+            VtnMessage::Response { .. } => "oadrResponse",
+            VtnMessage::CreatedPartyRegistration(_) => "oadrCreatedPartyRegistration",
+            VtnMessage::RegisteredReport { .. } => "oadrRegisteredReport",
+            VtnMessage::CreateReport { .. } => "oadrCreateReport",
+            VtnMessage::DistributeEvent { .. } => "oadrDistributeEvent",
+            VtnMessage::RequestReregistration => "oadrRequestReregistration",
+            VtnMessage::CanceledPartyRegistration { .. } => "oadrCanceledPartyRegistration",
+            VtnMessage::CancelPartyRegistration { .. } => "oadrCancelPartyRegistration",
+            VtnMessage::UpdatedReport { .. } => "oadrUpdatedReport",
+            VtnMessage::Other(name) => name,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]

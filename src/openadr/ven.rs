@@ -114,6 +114,10 @@ fn protocol(message: String) -> Error {
     Error::new(ErrorCode::BadResponse, message).provider(PROVIDER)
 }
 
+fn unexpected(expected: &str, got: &VtnMessage) -> Error {
+    protocol(format!("expected {expected}, got {}", got.name()))
+}
+
 fn new_id() -> Result<String> {
     Ok(random_bytes(8)?.iter().map(|b| format!("{b:02x}")).collect())
 }
@@ -185,7 +189,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         let answer = self.exchange("EiRegisterParty", msg::query_registration(&new_id()?), "oadrQueryRegistration").await?;
         let poll_secs = match answer {
             VtnMessage::CreatedPartyRegistration(r) => r.poll_freq_secs,
-            other => return Err(protocol(format!("expected oadrCreatedPartyRegistration, got {other:?}"))),
+            other => return Err(unexpected("oadrCreatedPartyRegistration", &other)),
         };
         let (ven_id, registration_id) = {
             let state = self.state.borrow();
@@ -200,7 +204,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         };
         let created = match self.exchange("EiRegisterParty", msg::create_party_registration(&registration), "oadrCreatePartyRegistration").await? {
             VtnMessage::CreatedPartyRegistration(created) => created,
-            other => return Err(protocol(format!("expected oadrCreatedPartyRegistration, got {other:?}"))),
+            other => return Err(unexpected("oadrCreatedPartyRegistration", &other)),
         };
         let (Some(ven_id), Some(registration_id)) = (created.ven_id, created.registration_id) else {
             return Err(Error::new(ErrorCode::Rejected, format!("the VTN refused the registration (code {}: {})", created.code, created.description)).provider(PROVIDER));
@@ -220,7 +224,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             match self.exchange("EiReport", message, "oadrRegisterReport").await? {
                 VtnMessage::RegisteredReport { requests, .. } => self.accept_report_requests(requests).await?,
                 VtnMessage::Response { .. } => {}
-                other => return Err(protocol(format!("expected oadrRegisteredReport, got {other:?}"))),
+                other => return Err(unexpected("oadrRegisteredReport", &other)),
             }
         }
         let answer = self.exchange("EiEvent", msg::request_event(&new_id()?, &ven_id), "oadrRequestEvent").await?;
@@ -254,7 +258,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         match answer {
             VtnMessage::Response { code: 200..=299, .. } => Ok(()),
             VtnMessage::Response { code, description } => Err(Error::new(ErrorCode::Rejected, format!("the VTN answered {what} with code {code}: {description}")).provider(PROVIDER)),
-            other => Err(protocol(format!("expected oadrResponse to {what}, got {other:?}"))),
+            other => Err(unexpected(&format!("oadrResponse to {what}"), &other)),
         }
     }
 
@@ -270,7 +274,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             }
             VtnMessage::CreateReport { requests, .. } => self.accept_report_requests(requests).await,
             VtnMessage::Response { .. } | VtnMessage::Other(_) => Ok(()),
-            other => Err(protocol(format!("unexpected message {other:?}"))),
+            other => Err(protocol(format!("unexpected message {}", other.name()))),
         }
     }
 
@@ -357,7 +361,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             let answer = self.exchange("EiReport", msg::update_report(&new_id()?, &ven_id, &update, now), "oadrUpdateReport").await?;
             match answer {
                 VtnMessage::UpdatedReport { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {}
-                other => return Err(protocol(format!("expected oadrUpdatedReport, got {other:?}"))),
+                other => return Err(unexpected("oadrUpdatedReport", &other)),
             }
             self.handler.notice(Notice::ReportSent { report_request_id: request.report_request_id.clone(), values: values.into_iter().map(|v| (v.r_id, v.value)).collect() });
         }
@@ -426,7 +430,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 self.handler.notice(Notice::RegistrationCancelled);
                 Ok(())
             }
-            other => Err(protocol(format!("expected oadrCanceledPartyRegistration, got {other:?}"))),
+            other => Err(unexpected("oadrCanceledPartyRegistration", &other)),
         }
     }
 }
