@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'no_data'
   | 'wrong_direction'
   | 'before_history_limit'
-  | 'before_activation';
+  | 'before_activation'
+  | 'signature_invalid';
 
 export class WattbridgeError extends Error {
   constructor(
@@ -483,3 +484,96 @@ export function startLoopbackReceiver(options?: { path?: string; timeoutSeconds?
  * WATTBRIDGE_DEBUG=1 installs a logger that writes to stderr.
  */
 export function setDebugLogger(logger: ((line: string) => void) | null): void;
+
+// ---------------------------------------------------------------- OpenADR 2.0b VEN
+
+/**
+ * An OpenADR event as OpenLEADR's VEN hands it to its handler (snake_case,
+ * the same dict). Date-times are ISO 8601 UTC strings, durations seconds.
+ */
+export interface OpenAdrEvent {
+  event_descriptor: {
+    event_id: string;
+    modification_number: number;
+    priority: number | null;
+    market_context: string | null;
+    /** 'none' | 'far' | 'near' | 'active' | 'completed' | 'cancelled' */
+    event_status: string;
+    test_event: boolean;
+    created_date_time: string | null;
+  };
+  active_period: { dtstart: string; duration: number };
+  event_signals: Array<{
+    signal_name: string;
+    signal_type: string;
+    signal_id: string;
+    current_value: number | null;
+    intervals: Array<{ dtstart: string; duration: number; uid: string | null; signal_payload: number | null }>;
+  }>;
+  /** Each target alone, e.g. `[{ ven_id: 'ven-1' }, { resource_id: 'meter1' }]`. */
+  targets: Array<Partial<Record<'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name', string>>>;
+  targets_by_type: Partial<Record<'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name', string[]>>;
+  /** 'always' | 'never' */
+  response_required: string;
+}
+
+export type OpenAdrOpt = 'optIn' | 'optOut';
+
+/** What the VEN reports as it goes (camelCase; only `event` keeps OpenLEADR's shape). */
+export type OpenAdrNotice =
+  | { type: 'registered'; venId: string; registrationId: string; pollSecs: number }
+  | { type: 'reportRequested'; reportRequestId: string; rIds: string[]; intervalSecs: number }
+  | { type: 'event'; event: OpenAdrEvent; opt: OpenAdrOpt | null; modified: boolean }
+  | { type: 'cancelled'; eventId: string; implied: boolean }
+  | { type: 'reportSent'; reportRequestId: string; values: Array<[rId: string, value: number]> }
+  | { type: 'reregistering' }
+  | { type: 'error'; code: ErrorCode; message: string }
+  | { type: 'registrationCancelled' };
+
+export interface OpenAdrVenOptions {
+  /** e.g. `http://127.0.0.1:8080/OpenADR2/Simple/2.0b` (https except on loopback). */
+  vtnUrl: string;
+  venName: string;
+  /** PEM certificate to sign our messages with (with `key`). */
+  cert?: string;
+  /** PEM private key: PKCS#8, PKCS#1 RSA or encrypted PKCS#8 (PBES2). */
+  key?: string;
+  /** For an encrypted key; used to decrypt it, never stored or printed. */
+  passphrase?: string;
+  /** `AA:BB:…` (last 10 bytes of the SHA-256 of the VTN certificate): unsigned or badly signed VTN messages are then refused. */
+  vtnFingerprint?: string;
+  onNotice?: (notice: OpenAdrNotice) => void;
+}
+
+export type OpenAdrMeasurement =
+  | 'voltage' | 'current' | 'energyReal' | 'energyReactive' | 'energyApparent'
+  | 'powerReal' | 'powerReactive' | 'powerApparent' | 'frequency' | 'temperature' | 'pulseCount';
+
+export interface OpenAdrReportOptions {
+  resourceId: string;
+  measurement: OpenAdrMeasurement;
+  /** Default: the measurement's usual unit (W, Wh, V, …). */
+  unit?: string;
+  /** SI scale code: 'p' 'n' 'micro' 'm' 'c' 'd' 'k' 'M' 'G' 'T' 'none' (default). */
+  scale?: string;
+  /** Seconds between samples (default 10). */
+  samplingRate?: number;
+  /** Default 'TELEMETRY_USAGE'. */
+  reportName?: 'TELEMETRY_USAGE' | 'TELEMETRY_STATUS';
+  /** Default `${resourceId}_${measurement}`. */
+  rId?: string;
+}
+
+/** An OpenADR 2.0b VEN (pull mode); its wasm module loads on first `start()`. */
+export class OpenAdrVen {
+  constructor(options: OpenAdrVenOptions);
+  /** Decide each new or modified event; a throw or rejection counts as 'optOut'. Default: opt in. */
+  onEvent(handler: (event: OpenAdrEvent) => OpenAdrOpt | Promise<OpenAdrOpt>): this;
+  onNotice(listener: (notice: OpenAdrNotice) => void): this;
+  /** Offer a reading before `start()`; `callback` gives its current value when a report is due. */
+  addReport(callback: () => number | Promise<number>, options: OpenAdrReportOptions): this;
+  /** Register, register reports, request events; polling then goes on in the background. */
+  start(): Promise<{ venId: string }>;
+  /** End the loop and cancel the registration at the VTN. */
+  stop(): Promise<void>;
+}

@@ -19,6 +19,7 @@ export { WattbridgeError } from './errors.js';
 export { setDebugLogger } from '../pkg/wattbridge.js';
 export { EnergyId } from './energyid.js';
 export { OAuthClient } from './oauth.js';
+export { OpenAdrVen } from './openadr.js';
 export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
 export { Weheat, WEHEAT_INTERVALS, energyFromWeheatLogs } from './weheat.js';
 export { sync, DEFAULT_MAPPING } from './sync.js';

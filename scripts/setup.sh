@@ -38,16 +38,41 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# Debian packages, for the test layers only (as root or through sudo).
+apt_install() {
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 || {
+    $sudo apt-get update -qq && $sudo apt-get install -y --no-install-recommends "$@" >/dev/null
+  }
+}
+
 # 5. Chromium and chromedriver from Debian, for the browser tests only.
 if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then
   say "installing chromium and chromium-driver from Debian (about 40 s)"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || {
-    $sudo apt-get update -qq && $sudo apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null
-  }
+  apt_install chromium chromium-driver
 fi
 
-# 6. The package itself.
+# 6. The OpenADR end-to-end tests: the openssl CLI makes their throw-away
+# certificates, and the OpenLEADR VTN (PyPI, pinned; 0.5.36 imports with
+# current pyOpenSSL/cryptography) runs in its own virtualenv.
+if [ "$mode" = test ] && ! command -v openssl >/dev/null 2>&1; then
+  say "installing openssl from Debian"
+  apt_install openssl
+fi
+if [ "$mode" = test ] && ! .venv-openleadr/bin/python -c 'import openleadr' >/dev/null 2>&1; then
+  say "installing the OpenLEADR VTN (openleadr==0.5.36) into .venv-openleadr (about 10 s)"
+  python=$(command -v python3.11 || command -v python3)
+  rm -rf .venv-openleadr
+  if ! "$python" -m venv .venv-openleadr >/dev/null 2>&1; then
+    # Debian's python3 ships venv (and ensurepip) separately.
+    apt_install python3-venv
+    rm -rf .venv-openleadr
+    "$python" -m venv .venv-openleadr
+  fi
+  .venv-openleadr/bin/pip install --quiet --disable-pip-version-check openleadr==0.5.36
+fi
+
+# 7. The package itself.
 say "building pkg/"
 sh scripts/build.sh

@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 echo '== 1/4 cargo test: the core, fixtures, virtual time'
-cargo test --locked --quiet
+# --all-features: the providers and the OpenADR VEN (built as separate wasm modules).
+cargo test --locked --quiet --all-features
 
 echo '== 2/4 wasm-pack test --node: the bindings'
 wasm-pack test --node --mode no-install -- --locked --test wasm

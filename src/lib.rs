@@ -7,10 +7,17 @@
 //! that knows about JavaScript.
 
 pub mod core;
+#[cfg(feature = "providers")]
 pub mod energyid;
+#[cfg(feature = "providers")]
 pub mod linky;
+#[cfg(feature = "providers")]
 pub mod oauth;
+#[cfg(feature = "openadr")]
+pub mod openadr;
+#[cfg(feature = "providers")]
 pub mod sync;
+#[cfg(feature = "providers")]
 pub mod weheat;
 
 #[cfg(target_arch = "wasm32")]

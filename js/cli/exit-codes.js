@@ -13,6 +13,7 @@ const BY_CODE = {
   consent_required: 3,
   no_data: 3,
   webhook_disabled: 3,
+  signature_invalid: 3,
   network: 4,
   unavailable: 4,
   rate_limited: 4,

@@ -14,6 +14,7 @@ import { energyIdLogin, energyIdStatus, energyIdSend, energyIdImport, energyIdFl
 import { weheatPumps, weheatLatest, weheatLogs, weheatEnergy, weheatTotals, weheatWatch } from './weheat-commands.js';
 import { syncCommand, statusCommand, configInit, configShow } from './sync-commands.js';
 import { linkyMeters, linkyFetch, linkyStatus, linkyStats, linkyConsent } from './linky-commands.js';
+import { openAdrRun } from './openadr-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -47,7 +48,9 @@ Examples:
   wattbridge linky login          log in to Linky (device code, like gh auth login)
   wattbridge linky fetch daily    fetch daily consumption into the local history
   wattbridge weheat login         log in to Weheat in your browser
-  wattbridge energyid login       provision and claim the EnergyID device`,
+  wattbridge energyid login       provision and claim the EnergyID device
+  wattbridge openadr run --vtn http://127.0.0.1:8080/OpenADR2/Simple/2.0b --ven-name home
+                                  an OpenADR 2.0b VEN: events, opt in/out, one report`,
   );
 
 program
@@ -233,6 +236,48 @@ weheat
   .addOption(new Option('--resolution <seconds>', 'points kept in the feed (gap filling)').argParser(parsePositive).default(300))
   .addOption(new Option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)').argParser(parsePositive))
   .action(action((options, cmd) => weheatWatch(options, cmd.optsWithGlobals())));
+
+const openadr = program
+  .command('openadr')
+  .description('OpenADR 2.0b VEN (pull mode): receive demand-response events, opt in or out, send reports');
+openadr
+  .command('run')
+  .description('register with a VTN, log events and opt decisions, offer one TELEMETRY_USAGE report, until Ctrl-C')
+  .requiredOption('--vtn <url>', 'the VTN base URL, e.g. http://127.0.0.1:8080/OpenADR2/Simple/2.0b (https except on loopback)')
+  .requiredOption('--ven-name <name>', 'the name this VEN registers with')
+  .option('--cert <file>', 'PEM certificate to sign our messages with (with --key)')
+  .option('--key <file>', 'PEM private key: PKCS#8, PKCS#1 RSA, or encrypted PKCS#8 (then a passphrase option)')
+  .option('--passphrase-stdin', 'read the key passphrase from stdin')
+  .option('--passphrase-env <var>', 'read the key passphrase from this environment variable')
+  .option('--vtn-fingerprint <fp>', "refuse VTN messages not signed by this certificate (AA:BB:…, the last 10 bytes of its SHA-256)")
+  .addOption(new Option('--report-value <number>', 'the value the report sends (W)').default('0'))
+  .addOption(new Option('--report-interval <seconds>', 'sampling rate offered for the report').argParser(parsePositive).default(10))
+  .option('--resource-id <id>', 'the resource the report describes', 'main')
+  .option('--opt-out-if <rule>', 'opt out when an interval payload matches, e.g. signal>2 (> >= < <=); default: opt in to everything')
+  .addHelpText(
+    'after',
+    `
+Each event is answered when the VTN asks for a response: optIn, or optOut when
+--opt-out-if matches any interval's signal payload. The report is
+TELEMETRY_USAGE, powerReal in W, rID <resource-id>_powerReal; the VTN decides
+whether and how often to request it. Ctrl-C or SIGTERM cancels the registration
+and exits 0. With --json, every step is one JSON line on stdout.
+
+The key's passphrase is never a command-line argument (it would show in ps and
+shell history): pipe it in with --passphrase-stdin or name a variable with
+--passphrase-env. Key material is never printed.
+
+Examples:
+  wattbridge openadr run --vtn http://127.0.0.1:8080/OpenADR2/Simple/2.0b --ven-name home
+  wattbridge openadr run --vtn http://127.0.0.1:8080/OpenADR2/Simple/2.0b --ven-name home \\
+      --opt-out-if 'signal>2' --report-value 1500 --report-interval 60 --json
+  # signed; VEN_KEY_PASS comes from your service manager or secret store
+  wattbridge openadr run --vtn https://vtn.example/OpenADR2/Simple/2.0b --ven-name home \\
+      --cert ven.crt --key ven.key --passphrase-env VEN_KEY_PASS --vtn-fingerprint E6:0C:FE:2F:56:53:64:EA:EC:35
+  pass show ven-key | wattbridge openadr run --vtn https://vtn.example/OpenADR2/Simple/2.0b \\
+      --ven-name home --cert ven.crt --key ven.key --passphrase-stdin`,
+  )
+  .action(action((options, cmd) => openAdrRun(options, cmd.optsWithGlobals())));
 
 function parsePositive(value) {
   const number = Number(value);

@@ -8,6 +8,35 @@ pub trait Crypto {
     async fn sha256(&self, data: &[u8]) -> Result<[u8; 32]>;
 }
 
+/// The signature algorithms OpenADR 2.0b uses in XML-DSig.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RsaSha256,
+    /// ECDSA on P-256 with SHA-256, signature as raw r‖s (64 bytes), as XML-DSig wants.
+    EcdsaP256Sha256,
+}
+
+/// The PRF of PBKDF2 in an encrypted PKCS#8 key (PBES2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PbkdfHash {
+    Sha1,
+    Sha256,
+}
+
+/// Public-key signatures and password-based key decryption: WebCrypto in WASM
+/// (nothing shipped in the bundle), RustCrypto in native tests.
+#[allow(async_fn_in_trait)]
+pub trait PublicKeyCrypto: Crypto {
+    /// Sign `data` with a PKCS#8 (DER) private key.
+    async fn sign(&self, algorithm: SignatureAlgorithm, pkcs8_der: &[u8], data: &[u8]) -> Result<Vec<u8>>;
+    /// Check a signature against a SubjectPublicKeyInfo (DER); `Ok(false)` when it does not match.
+    async fn verify(&self, algorithm: SignatureAlgorithm, spki_der: &[u8], data: &[u8], signature: &[u8]) -> Result<bool>;
+    async fn pbkdf2(&self, hash: PbkdfHash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> Result<Vec<u8>>;
+    /// AES-CBC decryption (128, 192 or 256-bit key) removing the PKCS#7 padding.
+    async fn aes_cbc_decrypt(&self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>>;
+}
+
 /// `len` random bytes from the platform's secure source (crypto.getRandomValues in WASM).
 pub fn random_bytes(len: usize) -> Result<Vec<u8>> {
     let mut bytes = vec![0u8; len];
@@ -32,6 +61,19 @@ pub fn base64url(bytes: &[u8]) -> String {
         let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..=chunk.len() {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as XML-DSig values are written.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
         }
     }
     out
@@ -81,6 +123,11 @@ mod tests {
         }
         assert_eq!(base64url_decode("Zm8=").unwrap(), b"fo");
         assert_eq!(base64url_decode("Zm 8"), None);
+        for (input, expected) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg==")] {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+        assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
+        assert_eq!(base64url_decode(&base64(&[0xfb, 0xff, 0xbf, 1])).unwrap(), [0xfb, 0xff, 0xbf, 1]);
     }
 
     #[test]

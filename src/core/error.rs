@@ -51,10 +51,13 @@ pub enum ErrorCode {
     BeforeHistoryLimit,
     /// Enedis: the range starts before the meter was activated.
     BeforeActivation,
+    /// OpenADR: a message's signature, certificate fingerprint or replay
+    /// protection failed; the message was dropped unread.
+    SignatureInvalid,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::InvalidInput,
         ErrorCode::InvalidConfig,
         ErrorCode::Network,
@@ -74,6 +77,7 @@ impl ErrorCode {
         ErrorCode::WrongDirection,
         ErrorCode::BeforeHistoryLimit,
         ErrorCode::BeforeActivation,
+        ErrorCode::SignatureInvalid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +101,7 @@ impl ErrorCode {
             ErrorCode::WrongDirection => "wrong_direction",
             ErrorCode::BeforeHistoryLimit => "before_history_limit",
             ErrorCode::BeforeActivation => "before_activation",
+            ErrorCode::SignatureInvalid => "signature_invalid",
         }
     }
 

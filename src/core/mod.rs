@@ -12,7 +12,7 @@ pub mod secret;
 pub mod store;
 
 pub use clock::Clock;
-pub use crypto::Crypto;
+pub use crypto::{Crypto, PbkdfHash, PublicKeyCrypto, SignatureAlgorithm};
 pub use error::{Error, ErrorCode, Result};
 pub use http::{HttpClient, HttpRequest, HttpResponse, Method};
 pub use secret::Secret;

@@ -4,13 +4,20 @@
 
 pub mod clock;
 pub mod crypto;
+#[cfg(feature = "providers")]
 mod energyid;
 pub mod error;
 pub mod http;
 pub mod log;
+#[cfg(feature = "providers")]
 mod linky;
+#[cfg(feature = "providers")]
 mod oauth;
+#[cfg(feature = "openadr")]
+mod openadr;
+#[cfg(feature = "providers")]
 mod sync;
+#[cfg(feature = "providers")]
 mod weheat;
 pub mod store;
 

@@ -182,3 +182,67 @@ impl VirtualClock {
         self.now_ms.get()
     }
 }
+
+/// WebCrypto's public-key half, from RustCrypto: RSA and ECDSA P-256
+/// signatures over SHA-256, PBKDF2-HMAC-SHA256 and AES-CBC, as the OpenADR
+/// signing code asks for them.
+impl wattbridge::core::PublicKeyCrypto for NativeCrypto {
+    async fn sign(&self, algorithm: wattbridge::core::SignatureAlgorithm, pkcs8_der: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+        use p256::pkcs8::DecodePrivateKey;
+        use wattbridge::core::SignatureAlgorithm::*;
+        let bad_key = |_| Error::new(ErrorCode::InvalidConfig, "unreadable PKCS#8 key (fake crypto)");
+        Ok(match algorithm {
+            RsaSha256 => {
+                use rsa::signature::{SignatureEncoding, Signer};
+                let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8_der).map_err(bad_key)?;
+                rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key).sign(data).to_vec()
+            }
+            EcdsaP256Sha256 => {
+                use p256::ecdsa::signature::Signer;
+                let key = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8_der).map_err(bad_key)?;
+                let signature: p256::ecdsa::Signature = key.sign(data);
+                signature.to_bytes().to_vec()
+            }
+        })
+    }
+
+    async fn verify(&self, algorithm: wattbridge::core::SignatureAlgorithm, spki_der: &[u8], data: &[u8], signature: &[u8]) -> Result<bool> {
+        use p256::pkcs8::DecodePublicKey;
+        use wattbridge::core::SignatureAlgorithm::*;
+        let bad_key = |_| Error::new(ErrorCode::SignatureInvalid, "unreadable public key (fake crypto)");
+        Ok(match algorithm {
+            RsaSha256 => {
+                use rsa::signature::Verifier;
+                let key = rsa::RsaPublicKey::from_public_key_der(spki_der).map_err(bad_key)?;
+                let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else { return Ok(false) };
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(data, &signature).is_ok()
+            }
+            EcdsaP256Sha256 => {
+                use p256::ecdsa::signature::Verifier;
+                let key = p256::ecdsa::VerifyingKey::from_public_key_der(spki_der).map_err(bad_key)?;
+                let Ok(signature) = p256::ecdsa::Signature::from_slice(signature) else { return Ok(false) };
+                key.verify(data, &signature).is_ok()
+            }
+        })
+    }
+
+    async fn pbkdf2(&self, hash: wattbridge::core::PbkdfHash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> Result<Vec<u8>> {
+        if hash != wattbridge::core::PbkdfHash::Sha256 {
+            return Err(Error::new(ErrorCode::InvalidConfig, "the fake crypto only has PBKDF2-HMAC-SHA256"));
+        }
+        let mut out = vec![0u8; length];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
+        Ok(out)
+    }
+
+    async fn aes_cbc_decrypt(&self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+        use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+        let failed = |_| Error::new(ErrorCode::InvalidCredentials, "AES-CBC decryption failed (fake crypto)");
+        match key.len() {
+            16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv).map_err(|_| failed(()))?.decrypt_padded_vec_mut::<Pkcs7>(data).map_err(|_| failed(())),
+            24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(key, iv).map_err(|_| failed(()))?.decrypt_padded_vec_mut::<Pkcs7>(data).map_err(|_| failed(())),
+            32 => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv).map_err(|_| failed(()))?.decrypt_padded_vec_mut::<Pkcs7>(data).map_err(|_| failed(())),
+            _ => Err(failed(())),
+        }
+    }
+}

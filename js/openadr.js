@@ -1,0 +1,117 @@
+// OpenADR 2.0b VEN for JS users. It lives in its own wasm module
+// (pkg-openadr/), loaded on first use, so users of the energy-data providers
+// never download it. Node reads the bytes; browsers fetch them.
+
+import { WattbridgeError } from './errors.js';
+
+let modulePromise;
+async function loadModule() {
+  modulePromise ??= (async () => {
+    const wasm = await import('../pkg-openadr/wattbridge_openadr.js');
+    const url = new URL('../pkg-openadr/wattbridge_openadr_bg.wasm', import.meta.url);
+    if (url.protocol === 'file:') {
+      const { readFile } = await import('node:fs/promises');
+      wasm.initSync({ module: await readFile(url) });
+    } else {
+      await wasm.default({ module_or_path: url });
+    }
+    wasm.setErrorClass(WattbridgeError);
+    return wasm;
+  })();
+  return modulePromise;
+}
+
+/**
+ * A VEN (pull mode) for an OpenADR 2.0b VTN.
+ *
+ *   const ven = new OpenAdrVen({ vtnUrl, venName });
+ *   ven.onEvent(async (event) => 'optIn');
+ *   ven.addReport(() => 1.5, { resourceId: 'meter1', measurement: 'powerReal', unit: 'W' });
+ *   await ven.start();   // registered, reports offered, events requested; polling goes on
+ *   await ven.stop();    // loop ended, registration cancelled
+ */
+export class OpenAdrVen {
+  #options;
+  #onEvent = () => 'optIn';
+  #reports = new Map();
+  #listeners = new Set();
+  #core;
+  #loop;
+
+  /**
+   * @param {object} options
+   * @param {string} options.vtnUrl e.g. http://127.0.0.1:8080/OpenADR2/Simple/2.0b
+   * @param {string} options.venName
+   * @param {string} [options.cert] PEM certificate to sign our messages with
+   * @param {string} [options.key] PEM private key (PKCS#8, PKCS#1 or encrypted PKCS#8)
+   * @param {string} [options.passphrase] for an encrypted key
+   * @param {string} [options.vtnFingerprint] refuse VTN messages not signed by this certificate
+   * @param {(notice: object) => void} [options.onNotice] progress: registered, event, reportSent, error, …
+   */
+  constructor({ onNotice, ...options } = {}) {
+    this.#options = options;
+    if (onNotice) this.#listeners.add(onNotice);
+  }
+
+  /** `handler(event)` returns (or resolves to) 'optIn' or 'optOut'. */
+  onEvent(handler) {
+    if (typeof handler !== 'function') throw new WattbridgeError('onEvent needs a function', { code: 'invalid_input' });
+    this.#onEvent = handler;
+    return this;
+  }
+
+  /** Listen to what the VEN does (same objects as the `onNotice` option). */
+  onNotice(listener) {
+    this.#listeners.add(listener);
+    return this;
+  }
+
+  /**
+   * Offer a reading: `callback()` returns its current value.
+   * @param {() => number | Promise<number>} callback
+   * @param {{resourceId: string, measurement: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string}} description
+   */
+  addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId } = {}) {
+    if (this.#core) throw new WattbridgeError('add reports before start()', { code: 'invalid_input' });
+    if (typeof callback !== 'function') throw new WattbridgeError('addReport needs a callback', { code: 'invalid_input' });
+    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId: rId ?? `${resourceId}_${measurement}` };
+    this.#reports.set(offer.rId, { offer, callback });
+    return this;
+  }
+
+  /** Register (and register reports, request events), then poll in the background. */
+  async start() {
+    if (this.#core) throw new WattbridgeError('the VEN is already started', { code: 'invalid_input' });
+    const { OpenAdrVenCore } = await loadModule();
+    const config = { ...this.#options, reports: [...this.#reports.values()].map((r) => r.offer) };
+    this.#core = new OpenAdrVenCore(
+      JSON.stringify(config),
+      async (json) => this.#onEvent(JSON.parse(json)),
+      async (rId) => Number(await this.#reports.get(rId).callback()),
+      (json) => {
+        const notice = JSON.parse(json);
+        for (const listener of this.#listeners) listener(notice);
+      },
+    );
+    try {
+      const venId = JSON.parse(await this.#core.register());
+      this.#loop = this.#core.run();
+      return { venId };
+    } catch (err) {
+      this.#core = undefined;
+      throw err;
+    }
+  }
+
+  /** End the loop and cancel the registration at the VTN. */
+  async stop() {
+    if (!this.#core) return;
+    this.#core.stop();
+    await this.#loop;
+    try {
+      await this.#core.cancelRegistration();
+    } finally {
+      this.#core = undefined;
+    }
+  }
+}

@@ -1,0 +1,539 @@
+//! The OpenADR 2.0b messages of the pull-mode sequence: pure builders for
+//! what the VEN sends and pure parsers for what the VTN answers.
+//!
+//! Builders write the `oadrSignedObject` exactly as OpenLEADR's own templates
+//! do (same prefixes, same declarations, same element order — the VTN
+//! validates against the XSD and an element out of order is an HTTP 400), but
+//! without whitespace between elements.
+
+use super::time::{format_datetime, format_duration, parse_datetime, parse_duration};
+use super::xml::{escape, Element};
+use crate::core::{Error, ErrorCode, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const NS_OADR: &str = "http://openadr.org/oadr-2.0b/2012/07";
+pub const NS_EI: &str = "http://docs.oasis-open.org/ns/energyinterop/201110";
+pub const NS_PYLD: &str = "http://docs.oasis-open.org/ns/energyinterop/201110/payloads";
+pub const NS_EMIX: &str = "http://docs.oasis-open.org/ns/emix/2011/06";
+pub const NS_XCAL: &str = "urn:ietf:params:xml:ns:icalendar-2.0";
+pub const NS_STRM: &str = "urn:ietf:params:xml:ns:icalendar-2.0:stream";
+pub const NS_POWER: &str = "http://docs.oasis-open.org/ns/emix/2011/06/power";
+pub const NS_SCALE: &str = "http://docs.oasis-open.org/ns/emix/2011/06/siscale";
+pub const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub const NS_DSP: &str = "http://openadr.org/oadr-2.0b/2012/07/xmldsig-properties";
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::BadResponse, message.into()).provider("openadr")
+}
+
+/// `<oadr:oadrSignedObject …><oadr:{name} ei:schemaVersion="2.0b" …>{body}</…></…>`.
+fn signed_object(name: &str, extra_ns: &str, body: &str) -> String {
+    format!(
+        r#"<oadr:oadrSignedObject xmlns:oadr="{NS_OADR}"{extra_ns} oadr:Id="oadrSignedObject"><oadr:{name} ei:schemaVersion="2.0b" xmlns:ei="{NS_EI}">{body}</oadr:{name}></oadr:oadrSignedObject>"#
+    )
+}
+
+fn request_id(id: &str) -> String {
+    format!(r#"<requestID xmlns="{NS_PYLD}">{}</requestID>"#, escape(id))
+}
+
+fn tag(name: &str, value: &str) -> String {
+    format!("<{name}>{}</{name}>", escape(value))
+}
+
+pub fn query_registration(request: &str) -> String {
+    signed_object("oadrQueryRegistration", "", &request_id(request))
+}
+
+pub struct Registration<'a> {
+    pub request_id: &'a str,
+    pub ven_name: &'a str,
+    pub ven_id: Option<&'a str>,
+    pub registration_id: Option<&'a str>,
+    pub xml_signature: bool,
+}
+
+pub fn create_party_registration(r: &Registration) -> String {
+    let mut body = request_id(r.request_id);
+    if let Some(id) = r.registration_id {
+        body += &tag("ei:registrationID", id);
+    }
+    if let Some(id) = r.ven_id {
+        body += &tag("ei:venID", id);
+    }
+    body += "<oadr:oadrProfileName>2.0b</oadr:oadrProfileName><oadr:oadrTransportName>simpleHttp</oadr:oadrTransportName>";
+    body += "<oadr:oadrReportOnly>false</oadr:oadrReportOnly>";
+    body += &tag("oadr:oadrXmlSignature", if r.xml_signature { "true" } else { "false" });
+    body += &tag("oadr:oadrVenName", r.ven_name);
+    body += "<oadr:oadrHttpPullModel>true</oadr:oadrHttpPullModel>";
+    signed_object("oadrCreatePartyRegistration", "", &body)
+}
+
+pub fn cancel_party_registration(request: &str, registration_id: &str, ven_id: &str) -> String {
+    let body = request_id(request) + &tag("ei:registrationID", registration_id) + &tag("ei:venID", ven_id);
+    signed_object("oadrCancelPartyRegistration", "", &body)
+}
+
+pub fn request_event(request: &str, ven_id: &str) -> String {
+    let body = format!(r#"<eiRequestEvent xmlns="{NS_PYLD}">{}{}</eiRequestEvent>"#, tag("requestID", request), tag("ei:venID", ven_id));
+    signed_object("oadrRequestEvent", "", &body)
+}
+
+pub fn poll(ven_id: &str) -> String {
+    signed_object("oadrPoll", "", &tag("ei:venID", ven_id))
+}
+
+/// A bare `oadrResponse` (200 OK), the answer to `oadrRequestReregistration`.
+pub fn response(request: Option<&str>, ven_id: &str) -> String {
+    let request = match request {
+        Some(id) => request_id(id),
+        None => format!(r#"<requestID xmlns="{NS_PYLD}"></requestID>"#),
+    };
+    let body = format!("<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{request}</ei:eiResponse>{}", tag("ei:venID", ven_id));
+    signed_object("oadrResponse", "", &body)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Opt {
+    #[serde(rename = "optIn")]
+    In,
+    #[serde(rename = "optOut")]
+    Out,
+}
+
+impl Opt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Opt::In => "optIn",
+            Opt::Out => "optOut",
+        }
+    }
+}
+
+pub struct EventResponse<'a> {
+    pub event_id: &'a str,
+    pub modification_number: u32,
+    pub request_id: &'a str,
+    pub opt: Opt,
+}
+
+pub fn created_event(ven_id: &str, request: &str, responses: &[EventResponse]) -> String {
+    let mut body = format!(
+        r#"<eiCreatedEvent xmlns="{NS_PYLD}"><ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse><ei:eventResponses>"#,
+        request_id(request)
+    );
+    for r in responses {
+        body += &format!(
+            "<ei:eventResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}<ei:qualifiedEventID>{}{}</ei:qualifiedEventID>{}</ei:eventResponse>",
+            request_id(r.request_id),
+            tag("ei:eventID", r.event_id),
+            tag("ei:modificationNumber", &r.modification_number.to_string()),
+            tag("ei:optType", r.opt.as_str())
+        );
+    }
+    body += "</ei:eventResponses>";
+    body += &tag("ei:venID", ven_id);
+    body += "</eiCreatedEvent>";
+    signed_object("oadrCreatedEvent", "", &body)
+}
+
+/// What the VEN offers: one reading (rID) of a report (TELEMETRY_USAGE).
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportOffer {
+    #[serde(default = "telemetry_usage")]
+    pub report_name: String,
+    pub resource_id: String,
+    /// OpenLEADR's measurement names: voltage, current, energyReal, powerReal, …
+    pub measurement: String,
+    /// Defaults to the measurement's usual unit.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// SI scale code: p n micro m c d k M G T none.
+    #[serde(default = "no_scale")]
+    pub scale: String,
+    /// Seconds between samples the VEN can deliver (min = max).
+    #[serde(default = "ten")]
+    pub sampling_rate_secs: u64,
+    /// The rID; defaults to `{resource_id}_{measurement}`.
+    #[serde(default)]
+    pub r_id: Option<String>,
+}
+
+fn telemetry_usage() -> String {
+    "TELEMETRY_USAGE".to_owned()
+}
+fn no_scale() -> String {
+    "none".to_owned()
+}
+fn ten() -> u64 {
+    10
+}
+
+/// (element prefix, element name, description, default unit) per measurement.
+fn measurement_info(name: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    Some(match name {
+        "voltage" => ("power", "voltage", "Voltage", "V"),
+        "current" => ("oadr", "current", "Current", "A"),
+        "energyReal" => ("power", "energyReal", "RealEnergy", "Wh"),
+        "energyReactive" => ("power", "energyReactive", "ReactiveEnergy", "VARh"),
+        "energyApparent" => ("power", "energyApparent", "ApparentEnergy", "VAh"),
+        "powerReal" => ("power", "powerReal", "RealPower", "W"),
+        "powerReactive" => ("power", "powerReactive", "ReactivePower", "VAR"),
+        "powerApparent" => ("power", "powerApparent", "ApparentPower", "VA"),
+        "frequency" => ("oadr", "frequency", "Frequency", "Hz"),
+        "temperature" => ("oadr", "temperature", "temperature", "celsius"),
+        "pulseCount" => ("oadr", "pulseCount", "pulse count", "count"),
+        _ => return None,
+    })
+}
+
+const SCALES: [&str; 11] = ["p", "n", "micro", "m", "c", "d", "k", "M", "G", "T", "none"];
+
+impl ReportOffer {
+    pub fn r_id(&self) -> String {
+        self.r_id.clone().unwrap_or_else(|| format!("{}_{}", self.resource_id, self.measurement))
+    }
+
+    pub fn check(&self) -> Result<()> {
+        let invalid = |m: String| Err(Error::invalid_input(m).provider("openadr"));
+        if measurement_info(&self.measurement).is_none() {
+            return invalid(format!("unknown measurement '{}': use voltage, current, energyReal, energyReactive, energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature or pulseCount", self.measurement));
+        }
+        if !SCALES.contains(&self.scale.as_str()) {
+            return invalid(format!("unknown scale '{}': use one of {}", self.scale, SCALES.join(" ")));
+        }
+        if self.sampling_rate_secs == 0 || self.resource_id.is_empty() {
+            return invalid("a report needs a resource id and a sampling rate of at least 1 s".to_owned());
+        }
+        if self.report_name != "TELEMETRY_USAGE" && self.report_name != "TELEMETRY_STATUS" {
+            return invalid(format!("unsupported report name '{}': use TELEMETRY_USAGE", self.report_name));
+        }
+        Ok(())
+    }
+
+    fn description(&self) -> String {
+        let (prefix, name, description, unit) = measurement_info(&self.measurement).unwrap_or(("oadr", "customUnit", "custom", "unit"));
+        let unit = self.unit.as_deref().unwrap_or(unit);
+        let rate = format_duration(self.sampling_rate_secs as i64);
+        format!(
+            r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits><scale:siScaleCode>{scale}</scale:siScaleCode>{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType><oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate></oadr:oadrReportDescription>"#,
+            rid = tag("ei:rID", &self.r_id()),
+            res = tag("ei:resourceID", &self.resource_id),
+            unit = escape(unit),
+            scale = escape(&self.scale),
+            // The XSD requires power attributes on power:* items; OpenLEADR's defaults.
+            attributes = if prefix == "power" { "<power:powerAttributes><power:hertz>50</power:hertz><power:voltage>230</power:voltage><power:ac>true</power:ac></power:powerAttributes>" } else { "" },
+        )
+    }
+}
+
+/// The report specifier id of the METADATA report that carries `report_name`.
+pub fn specifier_id(report_name: &str) -> String {
+    format!("wattbridge_{}", report_name.to_ascii_lowercase())
+}
+
+pub fn register_report(request: &str, ven_id: &str, offers: &[ReportOffer], now_ms: i64) -> String {
+    let mut names: Vec<&str> = offers.iter().map(|o| o.report_name.as_str()).collect();
+    names.dedup();
+    let mut body = request_id(request);
+    for name in names {
+        body += &format!(r#"<oadr:oadrReport xmlns:xcal="{NS_XCAL}" xmlns:strm="{NS_STRM}">"#);
+        for offer in offers.iter().filter(|o| o.report_name == name) {
+            body += &offer.description();
+        }
+        body += "<ei:reportRequestID>0</ei:reportRequestID>";
+        body += &tag("ei:reportSpecifierID", &specifier_id(name));
+        body += &tag("ei:reportName", &format!("METADATA_{name}"));
+        body += &tag("ei:createdDateTime", &format_datetime(now_ms));
+        body += "</oadr:oadrReport>";
+    }
+    body += &tag("ei:venID", ven_id);
+    signed_object("oadrRegisterReport", "", &body)
+}
+
+pub fn created_report(request: &str, ven_id: &str, pending: &[String]) -> String {
+    let mut body = format!("<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse><oadr:oadrPendingReports>", request_id(request));
+    for id in pending {
+        body += &tag("ei:reportRequestID", id);
+    }
+    body += "</oadr:oadrPendingReports>";
+    body += &tag("ei:venID", ven_id);
+    signed_object("oadrCreatedReport", "", &body)
+}
+
+/// One value of an `oadrUpdateReport`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportValue {
+    pub r_id: String,
+    pub dtstart_ms: i64,
+    pub value: f64,
+}
+
+pub struct ReportUpdate<'a> {
+    pub report_request_id: &'a str,
+    pub report_specifier_id: &'a str,
+    pub report_name: &'a str,
+    pub report_id: &'a str,
+    pub values: &'a [ReportValue],
+}
+
+pub fn update_report(request: &str, ven_id: &str, update: &ReportUpdate, now_ms: i64) -> String {
+    let extra = format!(r#" xmlns:pyld="{NS_PYLD}" xmlns:emix="{NS_EMIX}""#);
+    let mut body = tag("pyld:requestID", request);
+    body += &format!(r#"<oadr:oadrReport xmlns:xcal="{NS_XCAL}">"#);
+    if let Some(first) = update.values.first() {
+        body += &format!("<xcal:dtstart><xcal:date-time>{}</xcal:date-time></xcal:dtstart>", format_datetime(first.dtstart_ms));
+        body += &format!(r#"<strm:intervals xmlns:strm="{NS_STRM}" xmlns:xcal="{NS_XCAL}">"#);
+        for value in update.values {
+            body += &format!(
+                "<ei:interval><xcal:dtstart><xcal:date-time>{}</xcal:date-time></xcal:dtstart><oadr:oadrReportPayload>{}<ei:payloadFloat><ei:value>{}</ei:value></ei:payloadFloat></oadr:oadrReportPayload></ei:interval>",
+                format_datetime(value.dtstart_ms),
+                tag("ei:rID", &value.r_id),
+                format_float(value.value)
+            );
+        }
+        body += "</strm:intervals>";
+    }
+    body += &tag("ei:eiReportID", update.report_id);
+    body += &tag("ei:reportRequestID", update.report_request_id);
+    body += &tag("ei:reportSpecifierID", update.report_specifier_id);
+    body += &tag("ei:reportName", update.report_name);
+    body += &tag("ei:createdDateTime", &format_datetime(now_ms));
+    body += "</oadr:oadrReport>";
+    body += &tag("ei:venID", ven_id);
+    signed_object("oadrUpdateReport", &extra, &body)
+}
+
+/// xs:float text: the shortest form that reads back the same ("42.5",
+/// "1e-7"), through serde_json's printer, already in the module (core's f64
+/// Display would add ~17 KB, WASM-SIZE.md). Non-finite values never get here
+/// (the report callback's value is checked); "NaN" keeps the XML valid anyway.
+fn format_float(value: f64) -> String {
+    serde_json::Number::from_f64(value).map_or_else(|| "NaN".to_owned(), |n| n.to_string())
+}
+
+// ---------------------------------------------------------------- parsing
+
+/// What a VTN answered, by message name.
+#[derive(Debug, PartialEq)]
+pub enum VtnMessage {
+    Response { code: u16, description: String },
+    CreatedPartyRegistration(CreatedPartyRegistration),
+    RegisteredReport { code: u16, requests: Vec<ReportRequest> },
+    CreateReport { request_id: String, requests: Vec<ReportRequest> },
+    DistributeEvent { request_id: String, vtn_id: String, events: Vec<Event> },
+    RequestReregistration,
+    CanceledPartyRegistration { code: u16 },
+    CancelPartyRegistration { request_id: String },
+    UpdatedReport { code: u16 },
+    /// A message the VEN does not act on (e.g. oadrCancelReport): named, ignored.
+    Other(String),
+}
+
+impl VtnMessage {
+    /// The message's element name, for error messages (no Debug formatting:
+    /// it would print whole messages and cost wasm size).
+    pub fn name(&self) -> &str {
+        match self {
+            VtnMessage::Response { .. } => "oadrResponse",
+            VtnMessage::CreatedPartyRegistration(_) => "oadrCreatedPartyRegistration",
+            VtnMessage::RegisteredReport { .. } => "oadrRegisteredReport",
+            VtnMessage::CreateReport { .. } => "oadrCreateReport",
+            VtnMessage::DistributeEvent { .. } => "oadrDistributeEvent",
+            VtnMessage::RequestReregistration => "oadrRequestReregistration",
+            VtnMessage::CanceledPartyRegistration { .. } => "oadrCanceledPartyRegistration",
+            VtnMessage::CancelPartyRegistration { .. } => "oadrCancelPartyRegistration",
+            VtnMessage::UpdatedReport { .. } => "oadrUpdatedReport",
+            VtnMessage::Other(name) => name,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub struct CreatedPartyRegistration {
+    pub code: u16,
+    pub description: String,
+    pub ven_id: Option<String>,
+    pub registration_id: Option<String>,
+    pub vtn_id: Option<String>,
+    pub poll_freq_secs: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportRequest {
+    pub report_request_id: String,
+    pub report_specifier_id: String,
+    pub granularity_secs: i64,
+    pub report_back_secs: i64,
+    pub r_ids: Vec<String>,
+}
+
+/// An event in OpenLEADR's shape, as JS handlers receive it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    pub event_descriptor: EventDescriptor,
+    pub active_period: ActivePeriod,
+    pub event_signals: Vec<EventSignal>,
+    pub targets: Vec<BTreeMap<String, String>>,
+    pub targets_by_type: BTreeMap<String, Vec<String>>,
+    pub response_required: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventDescriptor {
+    pub event_id: String,
+    pub modification_number: u32,
+    pub priority: Option<u32>,
+    pub market_context: Option<String>,
+    pub event_status: String,
+    pub test_event: bool,
+    pub created_date_time: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActivePeriod {
+    pub dtstart: String,
+    /// Seconds.
+    pub duration: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventSignal {
+    pub signal_name: String,
+    pub signal_type: String,
+    pub signal_id: String,
+    pub current_value: Option<f64>,
+    pub intervals: Vec<Interval>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Interval {
+    pub dtstart: String,
+    /// Seconds.
+    pub duration: i64,
+    pub uid: Option<String>,
+    pub signal_payload: Option<f64>,
+}
+
+/// Read the message inside an `oadrSignedObject` element.
+pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
+    let message = signed_object.elements().next().ok_or_else(|| bad("oadrSignedObject is empty"))?;
+    if message.ns.as_deref() != Some(NS_OADR) {
+        return Err(bad(format!("unexpected message element {}", message.local)));
+    }
+    let code = || response_code(message);
+    Ok(match message.local.as_str() {
+        "oadrResponse" => VtnMessage::Response { code: code()?, description: message.text_at(&["eiResponse", "responseDescription"]).unwrap_or_default() },
+        "oadrCreatedPartyRegistration" => VtnMessage::CreatedPartyRegistration(CreatedPartyRegistration {
+            code: code()?,
+            description: message.text_at(&["eiResponse", "responseDescription"]).unwrap_or_default(),
+            ven_id: message.text_at(&["venID"]).filter(|s| !s.is_empty()),
+            registration_id: message.text_at(&["registrationID"]).filter(|s| !s.is_empty()),
+            vtn_id: message.text_at(&["vtnID"]),
+            poll_freq_secs: message.text_at(&["oadrRequestedOadrPollFreq", "duration"]).and_then(|d| parse_duration(&d)),
+        }),
+        "oadrRegisteredReport" => VtnMessage::RegisteredReport { code: code()?, requests: report_requests(message)? },
+        "oadrCreateReport" => VtnMessage::CreateReport { request_id: message.text_at(&["requestID"]).unwrap_or_default(), requests: report_requests(message)? },
+        "oadrDistributeEvent" => VtnMessage::DistributeEvent {
+            request_id: message.text_at(&["requestID"]).unwrap_or_default(),
+            vtn_id: message.text_at(&["vtnID"]).unwrap_or_default(),
+            events: message.children_named("oadrEvent").map(read_event).collect::<Result<_>>()?,
+        },
+        "oadrRequestReregistration" => VtnMessage::RequestReregistration,
+        "oadrCanceledPartyRegistration" => VtnMessage::CanceledPartyRegistration { code: code()? },
+        "oadrCancelPartyRegistration" => VtnMessage::CancelPartyRegistration { request_id: message.text_at(&["requestID"]).unwrap_or_default() },
+        "oadrUpdatedReport" => VtnMessage::UpdatedReport { code: code()? },
+        other => VtnMessage::Other(other.to_owned()),
+    })
+}
+
+fn response_code(message: &Element) -> Result<u16> {
+    message
+        .text_at(&["eiResponse", "responseCode"])
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| bad(format!("{} has no responseCode", message.local)))
+}
+
+fn report_requests(message: &Element) -> Result<Vec<ReportRequest>> {
+    message
+        .children_named("oadrReportRequest")
+        .map(|request| {
+            let specifier = request.child("reportSpecifier").ok_or_else(|| bad("oadrReportRequest without reportSpecifier"))?;
+            Ok(ReportRequest {
+                report_request_id: request.text_at(&["reportRequestID"]).ok_or_else(|| bad("oadrReportRequest without reportRequestID"))?,
+                report_specifier_id: specifier.text_at(&["reportSpecifierID"]).unwrap_or_default(),
+                granularity_secs: specifier.text_at(&["granularity", "duration"]).and_then(|d| parse_duration(&d)).unwrap_or(0),
+                report_back_secs: specifier.text_at(&["reportBackDuration", "duration"]).and_then(|d| parse_duration(&d)).unwrap_or(0),
+                r_ids: specifier.children_named("specifierPayload").filter_map(|p| p.text_at(&["rID"])).collect(),
+            })
+        })
+        .collect()
+}
+
+fn read_event(oadr_event: &Element) -> Result<Event> {
+    let ei_event = oadr_event.child("eiEvent").ok_or_else(|| bad("oadrEvent without eiEvent"))?;
+    let descriptor = ei_event.child("eventDescriptor").ok_or_else(|| bad("eiEvent without eventDescriptor"))?;
+    let event_id = descriptor.text_at(&["eventID"]).ok_or_else(|| bad("event without eventID"))?;
+    let number = |text: Option<String>| text.and_then(|t| t.parse().ok());
+    let properties = ei_event.path(&["eiActivePeriod", "properties"]).ok_or_else(|| bad(format!("event {event_id} has no active period")))?;
+    let period_start = properties.text_at(&["dtstart", "date-time"]).and_then(|d| parse_datetime(&d)).ok_or_else(|| bad(format!("event {event_id} has no readable dtstart")))?;
+    let mut signals = Vec::new();
+    for signal in ei_event.path(&["eiEventSignals"]).into_iter().flat_map(|s| s.children_named("eiEventSignal")) {
+        let mut start = period_start;
+        let mut intervals = Vec::new();
+        for interval in signal.child("intervals").into_iter().flat_map(|i| i.children_named("interval")) {
+            // Intervals without their own dtstart follow each other from the period's start.
+            let dtstart = interval.text_at(&["dtstart", "date-time"]).and_then(|d| parse_datetime(&d)).unwrap_or(start);
+            let duration = interval.text_at(&["duration", "duration"]).and_then(|d| parse_duration(&d)).unwrap_or(0);
+            start = dtstart + duration * 1000;
+            intervals.push(Interval {
+                dtstart: format_datetime(dtstart),
+                duration,
+                uid: interval.text_at(&["uid", "text"]),
+                signal_payload: interval.text_at(&["signalPayload", "payloadFloat", "value"]).and_then(|v| v.parse().ok()),
+            });
+        }
+        signals.push(EventSignal {
+            signal_name: signal.text_at(&["signalName"]).unwrap_or_default(),
+            signal_type: signal.text_at(&["signalType"]).unwrap_or_default(),
+            signal_id: signal.text_at(&["signalID"]).unwrap_or_default(),
+            current_value: signal.text_at(&["currentValue", "payloadFloat", "value"]).and_then(|v| v.parse().ok()),
+            intervals,
+        });
+    }
+    let mut targets = Vec::new();
+    let mut targets_by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for target in ei_event.child("eiTarget").into_iter().flat_map(Element::elements) {
+        let kind = match target.local.as_str() {
+            "venID" => "ven_id",
+            "resourceID" => "resource_id",
+            "groupID" => "group_id",
+            "partyID" => "party_id",
+            "groupName" => "group_name",
+            _ => continue,
+        };
+        targets.push(BTreeMap::from([(kind.to_owned(), target.text())]));
+        targets_by_type.entry(kind.to_owned()).or_default().push(target.text());
+    }
+    Ok(Event {
+        event_descriptor: EventDescriptor {
+            modification_number: number(descriptor.text_at(&["modificationNumber"])).unwrap_or(0),
+            priority: number(descriptor.text_at(&["priority"])),
+            market_context: descriptor.text_at(&["eiMarketContext", "marketContext"]),
+            event_status: descriptor.text_at(&["eventStatus"]).unwrap_or_default(),
+            test_event: descriptor.text_at(&["testEvent"]).is_some_and(|t| t == "true"),
+            created_date_time: descriptor.text_at(&["createdDateTime"]).and_then(|d| parse_datetime(&d)).map(format_datetime),
+            event_id,
+        },
+        active_period: ActivePeriod {
+            dtstart: format_datetime(period_start),
+            duration: properties.text_at(&["duration", "duration"]).and_then(|d| parse_duration(&d)).unwrap_or(0),
+        },
+        event_signals: signals,
+        targets,
+        targets_by_type,
+        response_required: oadr_event.text_at(&["oadrResponseRequired"]).unwrap_or_else(|| "always".to_owned()),
+    })
+}

@@ -1,0 +1,171 @@
+//! UTC date-times (`2026-11-22T00:49:04.221Z`) and RFC 5545 durations (`PT10M`),
+//! as OpenADR writes them. Instants are milliseconds since the Unix epoch.
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_datetime(ms: i64) -> String {
+    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    let secs = rest / 1000;
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", secs / 3600, secs / 60 % 60, secs % 60, rest % 1000)
+}
+
+/// An xs:dateTime in UTC (`Z` or `+00:00`), fraction optional; other offsets are applied.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[10] != b'T' || bytes[13] != b':' || bytes[16] != b':' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut millis = 0;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let padded = format!("{:0<3}", &fraction[..digits.min(3)]);
+        millis = padded.parse::<i64>().ok()?;
+        rest = &fraction[digits..];
+    }
+    let offset_secs = match rest {
+        "Z" | "" => 0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (h, m) = rest[1..].split_once(':')?;
+            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+        }
+    };
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    Some(secs * 1000 + millis)
+}
+
+/// An RFC 5545 duration in seconds: `[+-]P[nW]` or `[+-]P[nD][T[nH][nM][nS]]`.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'-' => (-1, &text[1..]),
+        b'+' => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let mut rest = rest.strip_prefix('P')?;
+    let mut total: i64 = 0;
+    let mut in_time = false;
+    let mut any = false;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('T') {
+            in_time = true;
+            rest = after;
+            continue;
+        }
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 12 {
+            return None;
+        }
+        let value: i64 = rest[..digits].parse().ok()?;
+        let unit = match (rest.as_bytes().get(digits)?, in_time) {
+            (b'W', false) => 604_800,
+            (b'D', false) => 86_400,
+            (b'H', true) => 3600,
+            (b'M', true) => 60,
+            (b'S', true) => 1,
+            _ => return None,
+        };
+        total = total.checked_add(value.checked_mul(unit)?)?;
+        any = true;
+        rest = &rest[digits + 1..];
+    }
+    any.then_some(sign * total)
+}
+
+/// Seconds as an RFC 5545 duration, the way OpenLEADR writes them (`PT10S`, `PT1H30M`, `P1D`).
+pub fn format_duration(secs: i64) -> String {
+    let sign = if secs < 0 { "-" } else { "" };
+    let secs = secs.abs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let mut out = format!("{sign}P");
+    if days > 0 {
+        out += &format!("{days}D");
+    }
+    if rest > 0 || days == 0 {
+        out.push('T');
+        let (h, m, s) = (rest / 3600, rest / 60 % 60, rest % 60);
+        if h > 0 {
+            out += &format!("{h}H");
+        }
+        if m > 0 {
+            out += &format!("{m}M");
+        }
+        if s > 0 || rest == 0 {
+            out += &format!("{s}S");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_round_trip_in_utc() {
+        let ms = parse_datetime("2026-11-22T00:49:04.221657Z").unwrap();
+        assert_eq!(format_datetime(ms), "2026-11-22T00:49:04.221Z");
+        assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_datetime("2024-02-29T12:00:00+01:00"), parse_datetime("2024-02-29T11:00:00Z"));
+        assert_eq!(format_datetime(parse_datetime("2000-03-01T23:59:59.5Z").unwrap()), "2000-03-01T23:59:59.500Z");
+        for bad in ["", "2026-13-01T00:00:00Z", "2026-11-22 00:49:04Z", "2026-11-22T00:49:04.Z", "x026-11-22T00:49:04Z"] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_follow_rfc_5545() {
+        for (text, secs) in [("PT10S", 10), ("PT10M", 600), ("PT1H30M", 5400), ("P1D", 86_400), ("P1W", 604_800), ("-PT5M", -300), ("P1DT1S", 86_401)] {
+            assert_eq!(parse_duration(text), Some(secs), "{text}");
+        }
+        for bad in ["", "P", "PT", "10S", "PT10", "P1H", "PT1D", "PT99999999999999S"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        for secs in [0, 10, 600, 5400, 86_400, 90_061] {
+            assert_eq!(parse_duration(&format_duration(secs)), Some(secs));
+        }
+        assert_eq!(format_duration(600), "PT10M");
+        assert_eq!(format_duration(0), "PT0S");
+    }
+}

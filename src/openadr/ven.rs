@@ -1,0 +1,436 @@
+//! The VEN: registration, reports, events and polling, generic over the seams
+//! (HTTP, clock, crypto) and over a [`VenHandler`] that makes the decisions
+//! (opt in or out) and supplies report values — JS callbacks in WASM.
+
+use super::dsig::{self, Validator};
+use super::keys::{Certificate, PrivateKey};
+use super::messages::{self as msg, Event, EventResponse, Opt, ReportOffer, ReportRequest, ReportUpdate, ReportValue, VtnMessage};
+use crate::core::crypto::random_bytes;
+use crate::core::http::check_service_url;
+use crate::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, Method, PublicKeyCrypto, Result, Secret};
+use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const PROVIDER: &str = "openadr";
+/// Poll this often when the VTN does not say.
+const DEFAULT_POLL_SECS: i64 = 10;
+/// The loop wakes at least this often, so `stop()` is honoured promptly.
+const TICK_MS: i64 = 200;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VenConfig {
+    /// e.g. `http://127.0.0.1:8080/OpenADR2/Simple/2.0b`
+    pub vtn_url: String,
+    pub ven_name: String,
+    #[serde(default)]
+    pub reports: Vec<ReportOffer>,
+    /// PEM certificate and key to sign our messages with.
+    #[serde(default)]
+    pub cert: Option<String>,
+    #[serde(default)]
+    pub key: Option<Secret>,
+    #[serde(default)]
+    pub passphrase: Option<Secret>,
+    /// The VTN certificate's fingerprint: when set, unsigned or badly signed VTN messages are refused.
+    #[serde(default)]
+    pub vtn_fingerprint: Option<String>,
+}
+
+/// What the VEN reports as it goes (the CLI prints these; a page may show them).
+/// JS sees `type` and the fields in camelCase, like the rest of the package;
+/// only the `event` inside keeps OpenLEADR's snake_case event shape.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Notice {
+    Registered { ven_id: String, registration_id: String, poll_secs: i64 },
+    ReportRequested { report_request_id: String, r_ids: Vec<String>, interval_secs: i64 },
+    Event { event: Box<Event>, opt: Option<Opt>, modified: bool },
+    Cancelled { event_id: String, implied: bool },
+    ReportSent { report_request_id: String, values: Vec<(String, f64)> },
+    Reregistering,
+    Error { code: String, message: String },
+    RegistrationCancelled,
+}
+
+/// The decisions and values the VEN needs from its user.
+#[allow(async_fn_in_trait)]
+pub trait VenHandler {
+    /// A new or modified event: opt in or out. An error means opt out.
+    async fn on_event(&self, event: &Event) -> Result<Opt>;
+    /// The current value of a report reading.
+    async fn report_value(&self, r_id: &str) -> Result<f64>;
+    fn notice(&self, notice: Notice);
+}
+
+struct ActiveReport {
+    request: ReportRequest,
+    report_name: String,
+    interval_ms: i64,
+    next_due_ms: i64,
+}
+
+#[derive(Default)]
+struct State {
+    ven_id: Option<String>,
+    registration_id: Option<String>,
+    poll_ms: i64,
+    next_poll_ms: i64,
+    /// Event id → (modification number, opt given).
+    events: BTreeMap<String, (u32, Option<Opt>)>,
+    reports: Vec<ActiveReport>,
+}
+
+pub struct Ven<H, C, K, A> {
+    config: VenConfig,
+    http: H,
+    clock: C,
+    crypto: K,
+    handler: A,
+    signing: RefCell<Option<(PrivateKey, Certificate)>>,
+    validator: RefCell<Validator>,
+    state: RefCell<State>,
+    stop: Cell<bool>,
+}
+
+fn rejected(status: u16, what: &str) -> Error {
+    let code = match status {
+        400 => ErrorCode::Rejected,
+        403 => ErrorCode::InvalidCredentials,
+        500..=599 => ErrorCode::Unavailable,
+        _ => ErrorCode::UnexpectedStatus,
+    };
+    let hint = match status {
+        400 => " (the message failed the VTN's schema check)",
+        403 => " (the VTN refused our certificate or signature)",
+        _ => "",
+    };
+    Error::new(code, format!("the VTN answered HTTP {status} to {what}{hint}")).provider(PROVIDER).status(status)
+}
+
+fn protocol(message: String) -> Error {
+    Error::new(ErrorCode::BadResponse, message).provider(PROVIDER)
+}
+
+fn unexpected(expected: &str, got: &VtnMessage) -> Error {
+    protocol(format!("expected {expected}, got {}", got.name()))
+}
+
+fn new_id() -> Result<String> {
+    Ok(random_bytes(8)?.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A> {
+    pub fn new(config: VenConfig, http: H, clock: C, crypto: K, handler: A) -> Result<Self> {
+        check_service_url("--vtn", &config.vtn_url)?;
+        if config.ven_name.trim().is_empty() {
+            return Err(Error::invalid_config("the VEN needs a name").provider(PROVIDER));
+        }
+        if config.cert.is_some() != config.key.is_some() {
+            return Err(Error::invalid_config("signing needs both a certificate and a key").provider(PROVIDER));
+        }
+        for offer in &config.reports {
+            offer.check()?;
+        }
+        let validator = Validator::new(config.vtn_fingerprint.clone());
+        Ok(Ven { config, http, clock, crypto, handler, signing: RefCell::new(None), validator: RefCell::new(validator), state: RefCell::default(), stop: Cell::new(false) })
+    }
+
+    pub fn ven_id(&self) -> Option<String> {
+        self.state.borrow().ven_id.clone()
+    }
+
+    async fn load_keys(&self) -> Result<()> {
+        if self.signing.borrow().is_some() {
+            return Ok(());
+        }
+        if let (Some(cert), Some(key)) = (&self.config.cert, &self.config.key) {
+            let cert = Certificate::from_pem(cert)?;
+            let key = PrivateKey::from_pem(key.expose(), self.config.passphrase.as_ref(), &self.crypto).await?;
+            if cert.algorithm != key.algorithm {
+                return Err(Error::invalid_config("the certificate and the key are of different types (RSA vs EC)").provider(PROVIDER));
+            }
+            *self.signing.borrow_mut() = Some((key, cert));
+        }
+        Ok(())
+    }
+
+    /// Send one message to `{vtn}/{service}` and read the (validated) answer.
+    async fn exchange(&self, service: &str, signed_object: String, what: &str) -> Result<VtnMessage> {
+        let signing = self.signing.borrow().clone();
+        let body = match signing {
+            Some((key, cert)) => dsig::sign(&signed_object, &key, &cert, self.clock.now_ms(), &self.crypto).await?,
+            None => dsig::wrap(&signed_object),
+        };
+        let url = format!("{}/{service}", self.config.vtn_url.trim_end_matches('/'));
+        let mut request = HttpRequest::new(Method::Post, url).header("content-type", "application/xml");
+        request.body = Some(body);
+        let response = self.http.send(request).await?;
+        if !response.is_success() {
+            return Err(rejected(response.status, what));
+        }
+        let now = self.clock.now_ms();
+        // The validator is only borrowed across crypto awaits of this one task.
+        let mut validator = std::mem::take(&mut *self.validator.borrow_mut());
+        let opened = validator.open(&response.body, now, &self.crypto).await;
+        *self.validator.borrow_mut() = validator;
+        msg::read_signed_object(&opened?)
+    }
+
+    fn ids(&self) -> Result<String> {
+        self.state.borrow().ven_id.clone().ok_or_else(|| Error::new(ErrorCode::InvalidInput, "the VEN is not registered yet").provider(PROVIDER))
+    }
+
+    /// Query and create the registration, register our reports, ask for events.
+    pub async fn register(&self) -> Result<()> {
+        self.load_keys().await?;
+        let answer = self.exchange("EiRegisterParty", msg::query_registration(&new_id()?), "oadrQueryRegistration").await?;
+        let poll_secs = match answer {
+            VtnMessage::CreatedPartyRegistration(r) => r.poll_freq_secs,
+            other => return Err(unexpected("oadrCreatedPartyRegistration", &other)),
+        };
+        let (ven_id, registration_id) = {
+            let state = self.state.borrow();
+            (state.ven_id.clone(), state.registration_id.clone())
+        };
+        let registration = msg::Registration {
+            request_id: &new_id()?,
+            ven_name: &self.config.ven_name,
+            ven_id: ven_id.as_deref(),
+            registration_id: registration_id.as_deref(),
+            xml_signature: self.config.cert.is_some(),
+        };
+        let created = match self.exchange("EiRegisterParty", msg::create_party_registration(&registration), "oadrCreatePartyRegistration").await? {
+            VtnMessage::CreatedPartyRegistration(created) => created,
+            other => return Err(unexpected("oadrCreatedPartyRegistration", &other)),
+        };
+        let (Some(ven_id), Some(registration_id)) = (created.ven_id, created.registration_id) else {
+            return Err(Error::new(ErrorCode::Rejected, format!("the VTN refused the registration (code {}: {})", created.code, created.description)).provider(PROVIDER));
+        };
+        let poll_secs = created.poll_freq_secs.or(poll_secs).filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS);
+        {
+            let mut state = self.state.borrow_mut();
+            state.ven_id = Some(ven_id.clone());
+            state.registration_id = Some(registration_id.clone());
+            state.poll_ms = poll_secs * 1000;
+            state.reports.clear();
+        }
+        self.handler.notice(Notice::Registered { ven_id: ven_id.clone(), registration_id, poll_secs });
+
+        if !self.config.reports.is_empty() {
+            let message = msg::register_report(&new_id()?, &ven_id, &self.config.reports, self.clock.now_ms());
+            match self.exchange("EiReport", message, "oadrRegisterReport").await? {
+                VtnMessage::RegisteredReport { requests, .. } => self.accept_report_requests(requests).await?,
+                VtnMessage::Response { .. } => {}
+                other => return Err(unexpected("oadrRegisteredReport", &other)),
+            }
+        }
+        let answer = self.exchange("EiEvent", msg::request_event(&new_id()?, &ven_id), "oadrRequestEvent").await?;
+        self.handle(answer).await?;
+        let now = self.clock.now_ms();
+        let mut state = self.state.borrow_mut();
+        state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms)?;
+        Ok(())
+    }
+
+    /// Keep the requests whose readings we offer and confirm them with `oadrCreatedReport`.
+    async fn accept_report_requests(&self, requests: Vec<ReportRequest>) -> Result<()> {
+        let ven_id = self.ids()?;
+        let now = self.clock.now_ms();
+        let mut accepted = Vec::new();
+        for request in requests {
+            let offers: Vec<&ReportOffer> = self.config.reports.iter().filter(|o| request.r_ids.contains(&o.r_id())).collect();
+            let Some(first) = offers.first() else { continue };
+            let interval_secs = [request.report_back_secs, request.granularity_secs].into_iter().find(|s| *s > 0).unwrap_or(first.sampling_rate_secs as i64);
+            self.handler.notice(Notice::ReportRequested { report_request_id: request.report_request_id.clone(), r_ids: request.r_ids.clone(), interval_secs });
+            accepted.push(request.report_request_id.clone());
+            let mut state = self.state.borrow_mut();
+            state.reports.retain(|r| r.request.report_request_id != request.report_request_id);
+            state.reports.push(ActiveReport { report_name: first.report_name.clone(), interval_ms: interval_secs * 1000, next_due_ms: now + interval_secs * 1000, request });
+        }
+        let answer = self.exchange("EiReport", msg::created_report(&new_id()?, &ven_id, &accepted), "oadrCreatedReport").await?;
+        self.expect_ok(answer, "oadrCreatedReport")
+    }
+
+    fn expect_ok(&self, answer: VtnMessage, what: &str) -> Result<()> {
+        match answer {
+            VtnMessage::Response { code: 200..=299, .. } => Ok(()),
+            VtnMessage::Response { code, description } => Err(Error::new(ErrorCode::Rejected, format!("the VTN answered {what} with code {code}: {description}")).provider(PROVIDER)),
+            other => Err(unexpected(&format!("oadrResponse to {what}"), &other)),
+        }
+    }
+
+    /// Act on what the VTN sent (an answer to a poll or to a request for events).
+    async fn handle(&self, message: VtnMessage) -> Result<()> {
+        match message {
+            VtnMessage::DistributeEvent { request_id, events, .. } => self.handle_events(&request_id, events).await,
+            VtnMessage::RequestReregistration => {
+                self.handler.notice(Notice::Reregistering);
+                let ven_id = self.ids()?;
+                self.exchange("OadrPoll", msg::response(None, &ven_id), "oadrResponse").await?;
+                Box::pin(self.register()).await
+            }
+            VtnMessage::CreateReport { requests, .. } => self.accept_report_requests(requests).await,
+            VtnMessage::Response { .. } | VtnMessage::Other(_) => Ok(()),
+            other => Err(protocol(format!("unexpected message {}", other.name()))),
+        }
+    }
+
+    /// The list is complete each time: new and modified events go to the
+    /// handler, missing ones are cancelled implicitly.
+    async fn handle_events(&self, request_id: &str, events: Vec<Event>) -> Result<()> {
+        let ven_id = self.ids()?;
+        let mut responses: Vec<(String, u32, Opt)> = Vec::new();
+        for event in &events {
+            let descriptor = &event.event_descriptor;
+            let known = self.state.borrow().events.get(&descriptor.event_id).copied();
+            if known.is_some_and(|(number, _)| number == descriptor.modification_number) {
+                continue;
+            }
+            let opt = if descriptor.event_status == "cancelled" {
+                self.handler.notice(Notice::Cancelled { event_id: descriptor.event_id.clone(), implied: false });
+                // Acknowledge the cancellation with the answer we gave before.
+                Some(known.and_then(|(_, opt)| opt).unwrap_or(Opt::In))
+            } else if descriptor.event_status == "completed" {
+                None
+            } else {
+                let opt = match self.handler.on_event(event).await {
+                    Ok(opt) => opt,
+                    Err(err) => {
+                        self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: format!("the onEvent handler failed, opting out: {}", err.message) });
+                        Opt::Out
+                    }
+                };
+                self.handler.notice(Notice::Event { event: Box::new(event.clone()), opt: Some(opt), modified: known.is_some() });
+                Some(opt)
+            };
+            self.state.borrow_mut().events.insert(descriptor.event_id.clone(), (descriptor.modification_number, opt));
+            if let (Some(opt), "always") = (opt, event.response_required.as_str()) {
+                responses.push((descriptor.event_id.clone(), descriptor.modification_number, opt));
+            }
+        }
+        let gone: Vec<String> = {
+            let state = self.state.borrow();
+            state.events.keys().filter(|id| !events.iter().any(|e| &e.event_descriptor.event_id == *id)).cloned().collect()
+        };
+        for id in gone {
+            self.state.borrow_mut().events.remove(&id);
+            self.handler.notice(Notice::Cancelled { event_id: id, implied: true });
+        }
+        if responses.is_empty() {
+            return Ok(());
+        }
+        let responses: Vec<EventResponse> = responses.iter().map(|(id, number, opt)| EventResponse { event_id: id, modification_number: *number, request_id, opt: *opt }).collect();
+        let answer = self.exchange("EiEvent", msg::created_event(&ven_id, request_id, &responses), "oadrCreatedEvent").await?;
+        self.expect_ok(answer, "oadrCreatedEvent")
+    }
+
+    async fn send_due_reports(&self) -> Result<()> {
+        let now = self.clock.now_ms();
+        let due: Vec<(ReportRequest, String)> = {
+            let mut state = self.state.borrow_mut();
+            state
+                .reports
+                .iter_mut()
+                .filter(|r| r.next_due_ms <= now)
+                .map(|r| {
+                    // Keep the cadence; skip missed slots rather than bursting.
+                    while r.next_due_ms <= now {
+                        r.next_due_ms += r.interval_ms.max(1000);
+                    }
+                    (r.request.clone(), r.report_name.clone())
+                })
+                .collect()
+        };
+        let ven_id = self.ids()?;
+        for (request, report_name) in due {
+            let mut values = Vec::new();
+            for r_id in &request.r_ids {
+                let value = self.handler.report_value(r_id).await?;
+                values.push(ReportValue { r_id: r_id.clone(), dtstart_ms: now, value });
+            }
+            let update = ReportUpdate {
+                report_request_id: &request.report_request_id,
+                report_specifier_id: &request.report_specifier_id,
+                report_name: &report_name,
+                report_id: &new_id()?,
+                values: &values,
+            };
+            let answer = self.exchange("EiReport", msg::update_report(&new_id()?, &ven_id, &update, now), "oadrUpdateReport").await?;
+            match answer {
+                VtnMessage::UpdatedReport { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {}
+                other => return Err(unexpected("oadrUpdatedReport", &other)),
+            }
+            self.handler.notice(Notice::ReportSent { report_request_id: request.report_request_id.clone(), values: values.into_iter().map(|v| (v.r_id, v.value)).collect() });
+        }
+        Ok(())
+    }
+
+    /// Poll and report until [`Ven::stop`] is called. Failures of one round are
+    /// reported (a bad signature never reaches the handler) and the loop goes on.
+    pub async fn run(&self) -> Result<()> {
+        self.ids()?;
+        while !self.stop.get() {
+            let now = self.clock.now_ms();
+            let (next_poll, next_report) = {
+                let state = self.state.borrow();
+                (state.next_poll_ms, state.reports.iter().map(|r| r.next_due_ms).min().unwrap_or(i64::MAX))
+            };
+            let wake = next_poll.min(next_report);
+            if wake > now {
+                self.clock.sleep(Duration::from_millis((wake - now).min(TICK_MS) as u64)).await;
+                continue;
+            }
+            let result = if next_poll <= now { self.poll_once().await } else { Ok(()) };
+            let result = match result {
+                Ok(()) => self.send_due_reports().await,
+                Err(err) => Err(err),
+            };
+            if let Err(err) = result {
+                self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: err.message.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    async fn poll_once(&self) -> Result<()> {
+        let ven_id = self.ids()?;
+        {
+            let now = self.clock.now_ms();
+            let mut state = self.state.borrow_mut();
+            state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms)?;
+        }
+        let answer = self.exchange("OadrPoll", msg::poll(&ven_id), "oadrPoll").await?;
+        self.handle(answer).await
+    }
+
+    /// Ask the loop to end after its current step.
+    pub fn stop(&self) {
+        self.stop.set(true);
+    }
+
+    /// Tell the VTN we leave (`oadrCancelPartyRegistration`).
+    pub async fn cancel_registration(&self) -> Result<()> {
+        let (ven_id, registration_id) = {
+            let state = self.state.borrow();
+            match (state.ven_id.clone(), state.registration_id.clone()) {
+                (Some(v), Some(r)) => (v, r),
+                _ => return Ok(()),
+            }
+        };
+        let answer = self.exchange("EiRegisterParty", msg::cancel_party_registration(&new_id()?, &registration_id, &ven_id), "oadrCancelPartyRegistration").await?;
+        match answer {
+            VtnMessage::CanceledPartyRegistration { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {
+                let mut state = self.state.borrow_mut();
+                state.registration_id = None;
+                state.reports.clear();
+                drop(state);
+                self.handler.notice(Notice::RegistrationCancelled);
+                Ok(())
+            }
+            other => Err(unexpected("oadrCanceledPartyRegistration", &other)),
+        }
+    }
+}

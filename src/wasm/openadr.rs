@@ -1,0 +1,89 @@
+//! `OpenAdrVenCore` for JS: the VEN loop with fetch, JS timers, WebCrypto and
+//! JS callbacks (`onEvent` may return a Promise). Events and notices cross as JSON.
+
+use super::clock::JsClock;
+use super::crypto::WebCrypto;
+use super::error::{from_js, from_json, promise, settle, to_js};
+use super::http::FetchHttp;
+use crate::core::{Error, ErrorCode, Result};
+use crate::openadr::{Event, Notice, Opt, Ven, VenConfig, VenHandler, PROVIDER};
+use js_sys::{Function, Promise};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+pub struct JsHandler {
+    on_event: Function,
+    report_value: Function,
+    on_notice: Function,
+}
+
+/// Call a JS callback and await it when it returns a Promise.
+async fn call(function: &Function, arg: JsValue, what: &str) -> Result<JsValue> {
+    let value = function.call1(&JsValue::NULL, &arg).map_err(|e| from_js(&e, ErrorCode::InvalidInput, what))?;
+    JsFuture::from(Promise::resolve(&value)).await.map_err(|e| from_js(&e, ErrorCode::InvalidInput, what))
+}
+
+impl VenHandler for JsHandler {
+    async fn on_event(&self, event: &Event) -> Result<Opt> {
+        let json = serde_json::to_string(event).unwrap_or_default();
+        let answer = call(&self.on_event, JsValue::from_str(&json), "the onEvent handler failed").await?;
+        match answer.as_string().as_deref() {
+            Some("optIn") => Ok(Opt::In),
+            Some("optOut") => Ok(Opt::Out),
+            _ => Err(Error::invalid_input("the onEvent handler must return 'optIn' or 'optOut'").provider(PROVIDER)),
+        }
+    }
+
+    async fn report_value(&self, r_id: &str) -> Result<f64> {
+        let value = call(&self.report_value, JsValue::from_str(r_id), "a report callback failed").await?;
+        value.as_f64().filter(|v| v.is_finite()).ok_or_else(|| Error::invalid_input(format!("the report callback of {r_id} must return a finite number")).provider(PROVIDER))
+    }
+
+    fn notice(&self, notice: Notice) {
+        let json = serde_json::to_string(&notice).unwrap_or_default();
+        // A failing listener must not break the VEN loop.
+        let _ = self.on_notice.call1(&JsValue::NULL, &JsValue::from_str(&json));
+    }
+}
+
+type Core = Ven<FetchHttp, JsClock, WebCrypto, JsHandler>;
+
+#[wasm_bindgen(js_name = OpenAdrVenCore)]
+pub struct JsOpenAdrVen {
+    ven: Rc<Core>,
+}
+
+#[wasm_bindgen(js_class = OpenAdrVenCore)]
+impl JsOpenAdrVen {
+    /// `config`: JSON of `VenConfig` (camelCase). `on_event(eventJson)` → 'optIn' | 'optOut'
+    /// (or a Promise of it); `report_value(rId)` → number; `on_notice(noticeJson)`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &str, on_event: Function, report_value: Function, on_notice: Function) -> std::result::Result<JsOpenAdrVen, JsValue> {
+        let config: VenConfig = from_json(config, "OpenADR VEN settings", ErrorCode::InvalidConfig, PROVIDER)?;
+        let handler = JsHandler { on_event, report_value, on_notice };
+        let ven = Ven::new(config, FetchHttp, JsClock, WebCrypto, handler).map_err(to_js)?;
+        Ok(JsOpenAdrVen { ven: Rc::new(ven) })
+    }
+
+    pub fn register(&self) -> Promise {
+        let ven = self.ven.clone();
+        promise(async move { settle(ven.register().await.map(|()| ven.ven_id())) })
+    }
+
+    /// Resolves when `stop()` was called and the loop ended.
+    pub fn run(&self) -> Promise {
+        let ven = self.ven.clone();
+        promise(async move { settle(ven.run().await) })
+    }
+
+    pub fn stop(&self) {
+        self.ven.stop();
+    }
+
+    #[wasm_bindgen(js_name = cancelRegistration)]
+    pub fn cancel_registration(&self) -> Promise {
+        let ven = self.ven.clone();
+        promise(async move { settle(ven.cancel_registration().await) })
+    }
+}

@@ -1,0 +1,191 @@
+// Our OpenADR VEN (wasm, through the package) against the real OpenLEADR VTN.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenAdrVen } from '../../js/node.js';
+import { startVtn, skip, makeCert, fingerprint, encryptKey } from './openadr-vtn.mjs';
+
+
+function until(predicate, what, timeout = 15000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const value = predicate();
+      if (value) return resolve(value);
+      if (Date.now() - started > timeout) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+test('registration, reports, opt in, opt out, modified and cancelled events, cancellation', { skip, timeout: 90000 }, async () => {
+  const vtn = await startVtn();
+  const seen = [];
+  const notices = [];
+  const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: 'wb-ven', onNotice: (n) => notices.push(n) });
+  // Opt out when the signal asks for more than 2.
+  ven.onEvent(async (event) => {
+    seen.push(event);
+    return event.event_signals[0].intervals[0].signal_payload > 2 ? 'optOut' : 'optIn';
+  });
+  ven.addReport(() => 42.5, { resourceId: 'meter1', measurement: 'powerReal', unit: 'W', samplingRate: 1 });
+  try {
+    const { venId } = await ven.start();
+    assert.equal(venId, 'ven-wb-ven');
+    await vtn.waitFor((r) => r.kind === 'registration' && r.ven_name === 'wb-ven');
+    const registered = await vtn.waitFor((r) => r.kind === 'register_report');
+    assert.deepEqual([registered.resource_id, registered.measurement, registered.unit], ['meter1', 'RealPower', 'W']);
+    const value = await vtn.waitFor((r) => r.kind === 'report_value');
+    assert.equal(value.value, 42.5);
+
+    await vtn.command({ cmd: 'event', event_id: 'ev-in', payload: 1 });
+    assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-in')).opt_type, 'optIn');
+    const event = seen.find((e) => e.event_descriptor.event_id === 'ev-in');
+    assert.equal(event.event_signals[0].signal_name, 'simple');
+    assert.deepEqual(event.targets_by_type.ven_id, ['ven-wb-ven']);
+    assert.equal(event.response_required, 'always');
+    assert.equal(event.active_period.duration, 600);
+
+    await vtn.command({ cmd: 'event', event_id: 'ev-out', payload: 3 });
+    assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-out')).opt_type, 'optOut');
+
+    // Modified: a new modification number reaches the handler again, and the answer follows it
+    // to the VTN (which only accepts it with the new modification number).
+    const beforeModify = vtn.lines.length;
+    assert.equal((await vtn.command({ cmd: 'modify', event_id: 'ev-in', payload: 5 })).kind, 'done');
+    const second = await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-in', { from: beforeModify });
+    assert.equal(second.opt_type, 'optOut');
+    const modified = await until(() => {
+      const copies = seen.filter((e) => e.event_descriptor.event_id === 'ev-in');
+      return copies.length === 2 && copies;
+    }, 'the modified event');
+    await until(() => notices.find((n) => n.type === 'event' && n.modified && n.opt === 'optOut'), 'the opt-out of the modified event');
+    assert.equal(modified.length, 2);
+    assert.equal(modified[1].event_descriptor.modification_number, 1);
+
+    await vtn.command({ cmd: 'cancel', event_id: 'ev-out' });
+    await until(() => notices.find((n) => n.type === 'cancelled' && n.eventId === 'ev-out'), 'the cancellation');
+    assert.equal(seen.filter((e) => e.event_descriptor.event_id === 'ev-out').length, 1, 'a cancellation is not a new event for onEvent');
+  } finally {
+    await ven.stop();
+    await vtn.waitFor((r) => r.kind === 'cancel_registration' && r.ven_id === 'ven-wb-ven').finally(() => vtn.stop());
+  }
+  assert.ok(notices.some((n) => n.type === 'registrationCancelled'));
+  assert.ok(!notices.some((n) => n.type === 'error'), JSON.stringify(notices.filter((n) => n.type === 'error')));
+});
+
+for (const kind of ['rsa', 'ec']) {
+  test(`signed (${kind}): OpenLEADR verifies our messages, we verify the VTN's`, { skip, timeout: 90000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wattbridge-openadr-'));
+    const venKeys = makeCert(dir, 'ven', kind);
+    const vtnKeys = makeCert(dir, 'vtn', kind);
+    // An encrypted PKCS#8 key (PBES2, AES-256-CBC) with its passphrase.
+    const encrypted = encryptKey(venKeys.key, join(dir, 'ven-enc.key'), 'correct horse');
+    const vtn = await startVtn(vtnKeys);
+    const notices = [];
+    const outgoing = [];
+    const realFetch = globalThis.fetch;
+    // Keep a copy of what we send, to hand to OpenLEADR's own validator.
+    globalThis.fetch = async (input, init) => {
+      if (input instanceof Request) outgoing.push(await input.clone().text());
+      return realFetch(input, init);
+    };
+    const events = [];
+    const ven = new OpenAdrVen({
+      vtnUrl: vtn.url, venName: `signed-${kind}`,
+      cert: readFileSync(venKeys.cert, 'utf8'), key: readFileSync(encrypted, 'utf8'), passphrase: 'correct horse',
+      vtnFingerprint: fingerprint(vtnKeys.cert),
+      onNotice: (n) => notices.push(n),
+    });
+    ven.onEvent((event) => { events.push(event); return 'optIn'; });
+    try {
+      await ven.start();
+      await vtn.command({ cmd: 'event', event_id: 'ev-signed', payload: 1 });
+      await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-signed');
+      assert.equal(events.length, 1, 'the VTN-signed event reached onEvent');
+      const poll = outgoing.find((body) => body.includes('oadrPoll'));
+      assert.ok(poll.includes('<ds:Signature'));
+      let from = vtn.lines.length;
+      vtn.send({ cmd: 'verify', xml: poll, fingerprint: fingerprint(venKeys.cert) });
+      const verified = await vtn.waitFor((r) => r.kind === 'verified', { from });
+      assert.equal(verified.ok, true, verified.error);
+      // And the same message altered by one character fails OpenLEADR's check.
+      from = vtn.lines.length;
+      vtn.send({ cmd: 'verify', xml: poll.replace('signed-', 'signex-').replace(/<ei:venID>ven-/, '<ei:venID>vem-') });
+      assert.equal((await vtn.waitFor((r) => r.kind === 'verified', { from })).ok, false);
+      assert.ok(!readFileSync(encrypted, 'utf8').includes('correct horse'));
+      assert.ok(!JSON.stringify(notices).includes('correct horse'));
+    } finally {
+      globalThis.fetch = realFetch;
+      await ven.stop();
+      await vtn.stop();
+    }
+    assert.ok(!notices.some((n) => n.type === 'error'), JSON.stringify(notices.filter((n) => n.type === 'error')));
+  });
+}
+
+/** A VTN-signed oadrDistributeEvent (not delivered by the VTN: the test hands it over). */
+async function signedDistribute(vtn, eventIds) {
+  const from = vtn.lines.length;
+  assert.equal((await vtn.command({ cmd: 'sign_distribute', event_ids: eventIds })).kind, 'done');
+  return (await vtn.waitFor((r) => r.kind === 'signed', { from })).xml;
+}
+
+test('VTN-signed messages that were altered or replayed are refused and never reach onEvent', { skip, timeout: 90000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wattbridge-openadr-'));
+  const vtnKeys = makeCert(dir, 'vtn', 'rsa');
+  const vtn = await startVtn(vtnKeys);
+  // Answer the next polls with these bodies instead of asking the VTN: a
+  // message signed by the VTN, as an attacker on the path could replay or alter it.
+  const inject = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    if (input instanceof Request && input.url.endsWith('/OadrPoll') && inject.length) {
+      return new Response(inject.shift(), { status: 200, headers: { 'content-type': 'application/xml' } });
+    }
+    return realFetch(input, init);
+  };
+  const notices = [];
+  const seen = [];
+  const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: 'guarded', vtnFingerprint: fingerprint(vtnKeys.cert), onNotice: (n) => notices.push(n) });
+  ven.onEvent((event) => { seen.push(event.event_descriptor.event_id); return 'optIn'; });
+  const refusal = (pattern) => until(() => notices.find((n) => n.type === 'error' && n.code === 'signature_invalid' && pattern.test(n.message)), `a refusal matching ${pattern}`);
+  try {
+    await ven.start();
+
+    // Control: a genuine signed message handed over the same way is accepted.
+    const genuine = await signedDistribute(vtn, ['ev-genuine']);
+    const emptied = await signedDistribute(vtn, []);
+    inject.push(genuine);
+    await until(() => seen.includes('ev-genuine'), 'the genuine event');
+    // The list is complete each time: an empty one cancels ev-genuine, so a
+    // replay of the first message would bring it back as a new event.
+    inject.push(emptied);
+    await until(() => notices.find((n) => n.type === 'cancelled' && n.eventId === 'ev-genuine' && n.implied), 'the implied cancellation');
+    inject.push(genuine);
+    await refusal(/already received/);
+
+    // Altered after signing: another event id, a higher payload.
+    const original = await signedDistribute(vtn, ['ev-original']);
+    const altered = original.replace('ev-original', 'ev-forged').replace(/<ei:value>1\.0<\/ei:value>/, '<ei:value>9.0</ei:value>');
+    assert.notEqual(altered, original);
+    inject.push(altered);
+    await refusal(/altered/);
+
+    // Replayed late: signed more than 5 s before it arrives.
+    const late = await signedDistribute(vtn, ['ev-late']);
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    inject.push(late);
+    await refusal(/more than 5 s ago/);
+
+    assert.deepEqual(seen, ['ev-genuine'], 'only the genuine message reached onEvent, once');
+  } finally {
+    globalThis.fetch = realFetch;
+    await ven.stop();
+    await vtn.stop();
+  }
+  assert.ok(!notices.some((n) => n.type === 'error' && n.code !== 'signature_invalid'), JSON.stringify(notices.filter((n) => n.type === 'error')));
+});

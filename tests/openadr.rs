@@ -1,0 +1,533 @@
+//! The OpenADR VEN natively: every message of the pull-mode sequence (the
+//! VTN's as OpenLEADR 0.5.36 renders them, in tests/fixtures/openadr/, made
+//! by tests/openadr/make_fixtures.py), XML-DSig with RustCrypto behind the
+//! crypto seam, replay protection, and the VEN loop in virtual time.
+#![cfg(feature = "openadr")]
+
+mod support;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use support::{run, NativeCrypto, RoutedHttp, VirtualClock};
+use wattbridge::core::crypto::base64;
+use wattbridge::core::{ErrorCode, HttpResponse, Result, Secret, SignatureAlgorithm};
+use wattbridge::openadr::dsig::{self, Validator, REPLAY_WINDOW_MS};
+use wattbridge::openadr::keys::{Certificate, PrivateKey};
+use wattbridge::openadr::messages::{self as msg, VtnMessage, NS_OADR};
+use wattbridge::openadr::xml::{parse, Element};
+use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/openadr/{name}.xml", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The `oadrSignedObject` of a fixture, to sign it again with a test key.
+fn signed_object_of(document: &str) -> String {
+    let start = document.find("<oadr:oadrSignedObject").unwrap();
+    let end = document.rfind("</oadr:oadrSignedObject>").unwrap() + "</oadr:oadrSignedObject>".len();
+    document[start..end].to_owned()
+}
+
+/// Read a VTN answer the way the VEN does (no fingerprint: unsigned accepted).
+fn read(document: &str) -> VtnMessage {
+    let element = run(Validator::new(None).open(document, 0, &NativeCrypto)).unwrap();
+    msg::read_signed_object(&element).unwrap()
+}
+
+// ------------------------------------------------------------ the VTN's messages
+
+#[test]
+fn reads_every_vtn_message_as_openleadr_writes_it() {
+    let VtnMessage::CreatedPartyRegistration(query) = read(&fixture("query_registration_answer")) else { panic!() };
+    assert_eq!((query.code, query.vtn_id.as_deref(), query.poll_freq_secs, query.ven_id), (200, Some("VTN-1"), Some(10), None));
+    let VtnMessage::CreatedPartyRegistration(created) = read(&fixture("created_party_registration")) else { panic!() };
+    assert_eq!((created.ven_id.as_deref(), created.registration_id.as_deref()), (Some("ven-1"), Some("reg-1")));
+
+    let VtnMessage::RegisteredReport { code: 200, requests } = read(&fixture("registered_report")) else { panic!() };
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!((request.report_request_id.as_str(), request.report_specifier_id.as_str()), ("rr-1", "wattbridge_telemetry_usage"));
+    assert_eq!((request.granularity_secs, request.report_back_secs, request.r_ids.clone()), (10, 30, vec!["meter1_powerReal".to_owned()]));
+    let VtnMessage::CreateReport { request_id, requests } = read(&fixture("create_report")) else { panic!() };
+    assert_eq!((request_id.as_str(), requests[0].report_request_id.as_str()), ("req-2", "rr-1"));
+
+    let VtnMessage::DistributeEvent { request_id, vtn_id, events } = read(&fixture("distribute_event")) else { panic!() };
+    assert_eq!((request_id.as_str(), vtn_id.as_str(), events.len()), ("req-3", "VTN-1", 2));
+    let event = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(
+        event,
+        serde_json::json!({
+            "event_descriptor": {"event_id": "ev-1", "modification_number": 0, "priority": 1, "market_context": "http://marketcontext01",
+                                 "event_status": "far", "test_event": false, "created_date_time": "2026-11-22T09:00:00.000Z"},
+            "active_period": {"dtstart": "2026-11-22T10:00:00.000Z", "duration": 1200},
+            "event_signals": [{"signal_name": "simple", "signal_type": "level", "signal_id": "sig-1", "current_value": 0.0, "intervals": [
+                {"dtstart": "2026-11-22T10:00:00.000Z", "duration": 600, "uid": "0", "signal_payload": 1.0},
+                {"dtstart": "2026-11-22T10:10:00.000Z", "duration": 600, "uid": "1", "signal_payload": 3.5}]}],
+            "targets": [{"group_id": "g1"}, {"resource_id": "meter1"}, {"ven_id": "ven-1"}],
+            "targets_by_type": {"group_id": ["g1"], "resource_id": ["meter1"], "ven_id": ["ven-1"]},
+            "response_required": "always"
+        })
+    );
+    assert_eq!((events[1].event_descriptor.event_status.as_str(), events[1].event_descriptor.modification_number, events[1].response_required.as_str()), ("cancelled", 2, "never"));
+
+    assert!(matches!(read(&fixture("response")), VtnMessage::Response { code: 200, .. }));
+    assert_eq!(read(&fixture("request_reregistration")), VtnMessage::RequestReregistration);
+    assert_eq!(read(&fixture("canceled_party_registration")), VtnMessage::CanceledPartyRegistration { code: 200 });
+    assert_eq!(read(&fixture("updated_report")), VtnMessage::UpdatedReport { code: 200 });
+}
+
+#[test]
+fn refuses_broken_vtn_messages_with_an_error_not_a_panic() {
+    for (body, what) in [
+        ("", "empty"),
+        ("<oadr:oadrPayload xmlns:oadr=\"http://openadr.org/oadr-2.0b/2012/07\"/>", "no signed object"),
+        ("<html>502 Bad Gateway</html>", "not OpenADR"),
+        ("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", "DTD"),
+    ] {
+        let err = run(Validator::new(None).open(body, 0, &NativeCrypto)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse, "{what}");
+    }
+    // An event without its active period is a clear error.
+    let broken = fixture("distribute_event").replacen("<ei:eiActivePeriod>", "<ei:eiActivePeriodX>", 1).replacen("</ei:eiActivePeriod>", "</ei:eiActivePeriodX>", 1);
+    let element = run(Validator::new(None).open(&broken, 0, &NativeCrypto)).unwrap();
+    assert!(msg::read_signed_object(&element).unwrap_err().message.contains("active period"));
+}
+
+// ------------------------------------------------------------ the VEN's messages
+
+/// Parse one of our messages back: the envelope, the message element with its
+/// schema version, and its children's local names in order (the XSD's order).
+fn built(signed_object: &str, name: &str) -> Element {
+    let root = parse(&dsig::wrap(signed_object)).unwrap();
+    assert!(root.is(NS_OADR, "oadrPayload"));
+    let object = root.elements().next().unwrap();
+    assert!(object.is(NS_OADR, "oadrSignedObject"));
+    assert_eq!(object.attr("Id"), Some("oadrSignedObject"));
+    let message = object.elements().next().unwrap().clone();
+    assert!(message.is(NS_OADR, name), "{}", message.local);
+    assert_eq!(message.attr("schemaVersion"), Some("2.0b"));
+    message
+}
+
+fn names(element: &Element) -> Vec<&str> {
+    element.elements().map(|e| e.local.as_str()).collect()
+}
+
+#[test]
+fn writes_every_ven_message_in_schema_order() {
+    let message = built(&msg::query_registration("q1"), "oadrQueryRegistration");
+    assert_eq!(message.text_at(&["requestID"]).as_deref(), Some("q1"));
+
+    let registration = msg::Registration { request_id: "r1", ven_name: "ven <&> one", ven_id: Some("ven-1"), registration_id: Some("reg-1"), xml_signature: true };
+    let message = built(&msg::create_party_registration(&registration), "oadrCreatePartyRegistration");
+    assert_eq!(
+        names(&message),
+        ["requestID", "registrationID", "venID", "oadrProfileName", "oadrTransportName", "oadrReportOnly", "oadrXmlSignature", "oadrVenName", "oadrHttpPullModel"]
+    );
+    assert_eq!(message.text_at(&["oadrVenName"]).as_deref(), Some("ven <&> one"));
+    assert_eq!(message.text_at(&["oadrXmlSignature"]).as_deref(), Some("true"));
+
+    let offer = ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "k".into(), sampling_rate_secs: 10, r_id: None };
+    let message = built(&msg::register_report("r2", "ven-1", &[offer], 1_795_000_000_000), "oadrRegisterReport");
+    assert_eq!(names(&message), ["requestID", "oadrReport", "venID"]);
+    let report = message.child("oadrReport").unwrap();
+    assert_eq!(names(report), ["oadrReportDescription", "reportRequestID", "reportSpecifierID", "reportName", "createdDateTime"]);
+    assert_eq!(report.text_at(&["reportName"]).as_deref(), Some("METADATA_TELEMETRY_USAGE"));
+    assert_eq!(report.text_at(&["reportRequestID"]).as_deref(), Some("0"));
+    let description = report.child("oadrReportDescription").unwrap();
+    assert_eq!(description.text_at(&["rID"]).as_deref(), Some("meter1_powerReal"));
+    assert_eq!(description.text_at(&["powerReal", "itemUnits"]).as_deref(), Some("W"));
+    assert_eq!(description.text_at(&["powerReal", "siScaleCode"]).as_deref(), Some("k"));
+    assert_eq!(description.text_at(&["oadrSamplingRate", "oadrMinPeriod"]).as_deref(), Some("PT10S"));
+
+    let message = built(&msg::created_report("r3", "ven-1", &["rr-1".to_owned()]), "oadrCreatedReport");
+    assert_eq!(names(&message), ["eiResponse", "oadrPendingReports", "venID"]);
+    assert_eq!(message.text_at(&["oadrPendingReports", "reportRequestID"]).as_deref(), Some("rr-1"));
+
+    let message = built(&msg::request_event("r4", "ven-1"), "oadrRequestEvent");
+    assert_eq!(names(message.child("eiRequestEvent").unwrap()), ["requestID", "venID"]);
+
+    let message = built(&msg::poll("ven-1"), "oadrPoll");
+    assert_eq!(message.text_at(&["venID"]).as_deref(), Some("ven-1"));
+
+    let responses = [msg::EventResponse { event_id: "ev-1", modification_number: 3, request_id: "req-3", opt: Opt::Out }];
+    let message = built(&msg::created_event("ven-1", "req-3", &responses), "oadrCreatedEvent");
+    let created = message.child("eiCreatedEvent").unwrap();
+    assert_eq!(names(created), ["eiResponse", "eventResponses", "venID"]);
+    let response = created.path(&["eventResponses", "eventResponse"]).unwrap();
+    assert_eq!(names(response), ["responseCode", "responseDescription", "requestID", "qualifiedEventID", "optType"]);
+    assert_eq!(response.text_at(&["qualifiedEventID", "modificationNumber"]).as_deref(), Some("3"));
+    assert_eq!(response.text_at(&["optType"]).as_deref(), Some("optOut"));
+
+    let values = [msg::ReportValue { r_id: "meter1_powerReal".into(), dtstart_ms: 1_795_000_000_000, value: 42.5 }];
+    let update = msg::ReportUpdate { report_request_id: "rr-1", report_specifier_id: "wattbridge_telemetry_usage", report_name: "TELEMETRY_USAGE", report_id: "rep-1", values: &values };
+    let message = built(&msg::update_report("r5", "ven-1", &update, 1_795_000_000_000), "oadrUpdateReport");
+    let report = message.child("oadrReport").unwrap();
+    assert_eq!(names(report), ["dtstart", "intervals", "eiReportID", "reportRequestID", "reportSpecifierID", "reportName", "createdDateTime"]);
+    let interval = report.path(&["intervals", "interval"]).unwrap();
+    assert_eq!(interval.text_at(&["oadrReportPayload", "payloadFloat", "value"]).as_deref(), Some("42.5"));
+    assert_eq!(interval.text_at(&["dtstart", "date-time"]).as_deref(), Some("2026-11-18T11:06:40.000Z"));
+
+    let message = built(&msg::cancel_party_registration("r6", "reg-1", "ven-1"), "oadrCancelPartyRegistration");
+    assert_eq!(names(&message), ["requestID", "registrationID", "venID"]);
+
+    let message = built(&msg::response(None, "ven-1"), "oadrResponse");
+    assert_eq!(message.text_at(&["eiResponse", "responseCode"]).as_deref(), Some("200"));
+}
+
+// ------------------------------------------------------------ keys and signatures
+
+/// A DER TLV.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match content.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend(content);
+    out
+}
+
+/// A self-signed-looking X.509 certificate around a public key: the VEN only
+/// reads its structure and key (the signature over it is not our business).
+fn certificate(spki: &[u8]) -> Vec<u8> {
+    let name = der(0x30, &der(0x31, &der(0x30, &[der(0x06, &[0x55, 0x04, 0x03]), der(0x0c, b"test")].concat())));
+    let validity = der(0x30, &[der(0x17, b"260101000000Z"), der(0x17, b"360101000000Z")].concat());
+    let algorithm = der(0x30, &der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]));
+    let tbs = der(0x30, &[der(0xa0, &der(0x02, &[2])), der(0x02, &[1]), algorithm.clone(), name.clone(), validity, name, spki.to_vec()].concat());
+    der(0x30, &[tbs, algorithm, der(0x03, &[0, 1, 2, 3])].concat())
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", base64(der))
+}
+
+struct TestKeys {
+    cert_pem: String,
+    key_pem: String,
+    pkcs8: Vec<u8>,
+}
+
+fn keys(algorithm: SignatureAlgorithm) -> TestKeys {
+    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    let mut rng = rand_core::OsRng;
+    let (pkcs8, spki) = match algorithm {
+        SignatureAlgorithm::RsaSha256 => {
+            // 1024 bits keeps key generation fast in debug builds; the size is irrelevant here.
+            let key = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
+            (key.to_pkcs8_der().unwrap().as_bytes().to_vec(), key.to_public_key().to_public_key_der().unwrap().as_bytes().to_vec())
+        }
+        SignatureAlgorithm::EcdsaP256Sha256 => {
+            let key = p256::SecretKey::random(&mut rng);
+            (key.to_pkcs8_der().unwrap().as_bytes().to_vec(), key.public_key().to_public_key_der().unwrap().as_bytes().to_vec())
+        }
+    };
+    TestKeys { cert_pem: pem("CERTIFICATE", &certificate(&spki)), key_pem: pem("PRIVATE KEY", &pkcs8), pkcs8 }
+}
+
+struct Signer {
+    key: PrivateKey,
+    cert: Certificate,
+    fingerprint: String,
+}
+
+fn signer(keys: &TestKeys) -> Signer {
+    let key = run(PrivateKey::from_pem(&keys.key_pem, None, &NativeCrypto)).unwrap();
+    let cert = Certificate::from_pem(&keys.cert_pem).unwrap();
+    let fingerprint = run(cert.fingerprint(&NativeCrypto)).unwrap();
+    Signer { key, cert, fingerprint }
+}
+
+impl Signer {
+    /// Synchronous (NativeCrypto never waits), so the fake VTN can sign inside the VEN's executor.
+    fn sign(&self, signed_object: &str, now_ms: i64) -> String {
+        use futures::FutureExt;
+        dsig::sign(signed_object, &self.key, &self.cert, now_ms, &NativeCrypto).now_or_never().unwrap().unwrap()
+    }
+}
+
+const NOW: i64 = 1_795_000_000_000;
+
+#[test]
+fn signed_messages_verify_and_altered_ones_do_not() {
+    for algorithm in [SignatureAlgorithm::RsaSha256, SignatureAlgorithm::EcdsaP256Sha256] {
+        let vtn = signer(&keys(algorithm));
+        let body = vtn.sign(&signed_object_of(&fixture("distribute_event")), NOW);
+        assert!(body.contains("<ds:Signature") && body.contains("<dsp:nonce>"));
+        let mut validator = Validator::new(Some(vtn.fingerprint.to_lowercase()));
+        let element = run(validator.open(&body, NOW + 1000, &NativeCrypto)).unwrap();
+        assert!(matches!(msg::read_signed_object(&element).unwrap(), VtnMessage::DistributeEvent { .. }));
+
+        // Any change to the signed object, the replay protection or the signature fails.
+        for (from, to) in [("ev-1", "ev-9"), ("<ei:value>3.5</ei:value>", "<ei:value>9.5</ei:value>"), ("<dsp:nonce>", "<dsp:nonce>0")] {
+            let altered = body.replacen(from, to, 1);
+            assert_ne!(altered, body);
+            let err = run(Validator::new(Some(vtn.fingerprint.clone())).open(&altered, NOW, &NativeCrypto)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::SignatureInvalid, "{from}: {}", err.message);
+        }
+        let value_at = body.find("<ds:SignatureValue>").unwrap() + "<ds:SignatureValue>".len();
+        let flipped = format!("{}{}{}", &body[..value_at], if &body[value_at..value_at + 1] == "A" { "B" } else { "A" }, &body[value_at + 1..]);
+        let err = run(Validator::new(Some(vtn.fingerprint.clone())).open(&flipped, NOW, &NativeCrypto)).unwrap_err();
+        assert_eq!((err.code, err.message.contains("does not verify")), (ErrorCode::SignatureInvalid, true), "{}", err.message);
+
+        // Another key's signature, an unsigned message: refused when a fingerprint is set.
+        let other = signer(&keys(algorithm));
+        let err = run(Validator::new(Some(vtn.fingerprint.clone())).open(&other.sign(&signed_object_of(&fixture("response")), NOW), NOW, &NativeCrypto)).unwrap_err();
+        assert!(err.message.contains("fingerprint"), "{}", err.message);
+        let err = run(Validator::new(Some(vtn.fingerprint.clone())).open(&fixture("response"), NOW, &NativeCrypto)).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::SignatureInvalid, "the VTN's message is not signed"));
+    }
+}
+
+#[test]
+fn a_wrapped_copy_of_the_signed_object_is_refused() {
+    let vtn = signer(&keys(SignatureAlgorithm::EcdsaP256Sha256));
+    let body = vtn.sign(&signed_object_of(&fixture("response")), NOW);
+    // Signature wrapping: the genuine object kept for the digest, a forged one read.
+    let forged = signed_object_of(&fixture("distribute_event"));
+    let wrapped = body.replacen("</oadr:oadrPayload>", &format!("{forged}</oadr:oadrPayload>"), 1);
+    let err = run(Validator::new(Some(vtn.fingerprint.clone())).open(&wrapped, NOW, &NativeCrypto)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::SignatureInvalid, "{}", err.message);
+}
+
+#[test]
+fn replay_window_and_nonce_cache() {
+    let vtn = signer(&keys(SignatureAlgorithm::EcdsaP256Sha256));
+    let object = signed_object_of(&fixture("response"));
+    let mut validator = Validator::new(Some(vtn.fingerprint.clone()));
+    let first = vtn.sign(&object, NOW);
+    run(validator.open(&first, NOW + 100, &NativeCrypto)).unwrap();
+    // The same message again (same timestamp and nonce) within the window.
+    let err = run(validator.open(&first, NOW + 200, &NativeCrypto)).unwrap_err();
+    assert!(err.message.contains("already received"), "{}", err.message);
+    // A new signature of the same content has a new nonce: fine.
+    run(validator.open(&vtn.sign(&object, NOW + 300), NOW + 400, &NativeCrypto)).unwrap();
+    // Exactly at the edge of the window is still accepted, one ms later is not.
+    run(validator.open(&vtn.sign(&object, NOW), NOW + REPLAY_WINDOW_MS, &NativeCrypto)).unwrap();
+    let err = run(validator.open(&vtn.sign(&object, NOW), NOW + REPLAY_WINDOW_MS + 1, &NativeCrypto)).unwrap_err();
+    assert!(err.message.contains("more than 5 s ago"), "{}", err.message);
+    // Once outside the window the replay is refused for its age; the cache forgets it.
+    let err = run(validator.open(&first, NOW + 60_000, &NativeCrypto)).unwrap_err();
+    assert!(err.message.contains("more than 5 s ago"), "{}", err.message);
+    assert_eq!(validator.remembered(), 0);
+}
+
+#[test]
+fn encrypted_keys_need_the_right_passphrase_which_is_never_echoed() {
+    use pkcs8::pkcs5::pbes2;
+    let keys = keys(SignatureAlgorithm::EcdsaP256Sha256);
+    let params = pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, &[7u8; 16], &[9u8; 16]).unwrap();
+    let encrypted = pkcs8::PrivateKeyInfo::try_from(keys.pkcs8.as_slice()).unwrap().encrypt_with_params(params, "correct horse").unwrap();
+    let encrypted_pem = encrypted.to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF).unwrap().to_string();
+
+    let key = run(PrivateKey::from_pem(&encrypted_pem, Some(&Secret::new("correct horse")), &NativeCrypto)).unwrap();
+    assert_eq!((key.pkcs8.as_slice(), key.algorithm), (keys.pkcs8.as_slice(), SignatureAlgorithm::EcdsaP256Sha256));
+    assert!(!format!("{key:?}").contains(&format!("{:?}", &key.pkcs8[..8])), "Debug must not print the key");
+
+    let err = run(PrivateKey::from_pem(&encrypted_pem, Some(&Secret::new("wrong horse")), &NativeCrypto)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidCredentials);
+    assert!(!err.message.contains("horse"));
+    let err = run(PrivateKey::from_pem(&encrypted_pem, None, &NativeCrypto)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidConfig);
+}
+
+// ------------------------------------------------------------ the VEN loop
+
+#[derive(Clone, Default)]
+struct Recorder {
+    events: Rc<RefCell<Vec<Event>>>,
+    notices: Rc<RefCell<Vec<Notice>>>,
+}
+
+impl VenHandler for Recorder {
+    /// Opt out when any interval asks for more than 2 (the CLI's `signal>2`).
+    async fn on_event(&self, event: &Event) -> Result<Opt> {
+        self.events.borrow_mut().push(event.clone());
+        let high = event.event_signals.iter().flat_map(|s| &s.intervals).any(|i| i.signal_payload.is_some_and(|p| p > 2.0));
+        Ok(if high { Opt::Out } else { Opt::In })
+    }
+    async fn report_value(&self, _r_id: &str) -> Result<f64> {
+        Ok(42.5)
+    }
+    fn notice(&self, notice: Notice) {
+        self.notices.borrow_mut().push(notice);
+    }
+}
+
+/// Stops the VEN once the virtual clock reaches `at_ms`.
+struct StopAt<'a, V: Fn()> {
+    clock: &'a VirtualClock,
+    at_ms: i64,
+    stop: V,
+}
+
+impl<V: Fn()> Future for StopAt<'_, V> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.clock.now() >= self.at_ms {
+            (self.stop)();
+            return Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// What the fake VTN was sent: (virtual time, service, message name, body).
+type Log = Rc<RefCell<Vec<(i64, String, String, String)>>>;
+
+fn message_name(body: &str) -> String {
+    let object = body.split("oadr:oadrSignedObject").nth(1).unwrap();
+    let start = object.find("<oadr:").unwrap() + "<oadr:".len();
+    object[start..].split([' ', '>']).next().unwrap().to_owned()
+}
+
+/// A VTN scripted from OpenLEADR's renderings. Polls are answered in turn by
+/// `polls` (then plain oadrResponses). With `signer`, every answer not
+/// already signed is signed.
+fn fake_vtn(clock: VirtualClock, log: Log, polls: Vec<String>, signer: Option<Rc<Signer>>) -> RoutedHttp {
+    let polls = RefCell::new(polls.into_iter());
+    RoutedHttp::new(move |request| {
+        assert_eq!(request.headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.expose()), Some("application/xml"));
+        let body = request.body.clone().unwrap_or_default();
+        let service = request.url.rsplit('/').next().unwrap().to_owned();
+        let name = message_name(&body);
+        log.borrow_mut().push((clock.now(), service, name.clone(), body));
+        let answer = match name.as_str() {
+            "oadrQueryRegistration" => fixture("query_registration_answer"),
+            "oadrCreatePartyRegistration" => fixture("created_party_registration"),
+            "oadrRegisterReport" => fixture("registered_report"),
+            "oadrPoll" => polls.borrow_mut().next().unwrap_or_else(|| fixture("response")),
+            "oadrUpdateReport" => fixture("updated_report"),
+            "oadrCancelPartyRegistration" => fixture("canceled_party_registration"),
+            _ => fixture("response"),
+        };
+        let answer = match &signer {
+            Some(signer) if !answer.contains("<ds:Signature") => signer.sign(&signed_object_of(&answer), clock.now()),
+            _ => answer,
+        };
+        Ok(HttpResponse::new(200, answer))
+    })
+}
+
+fn config(fingerprint: Option<String>) -> VenConfig {
+    VenConfig {
+        vtn_url: "http://127.0.0.1:8080/OpenADR2/Simple/2.0b".into(),
+        ven_name: "ven one".into(),
+        reports: vec![ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "none".into(), sampling_rate_secs: 10, r_id: None }],
+        cert: None,
+        key: None,
+        passphrase: None,
+        vtn_fingerprint: fingerprint,
+    }
+}
+
+fn sent<'a>(log: &'a [(i64, String, String, String)], name: &str) -> Vec<&'a (i64, String, String, String)> {
+    log.iter().filter(|(_, _, n, _)| n == name).collect()
+}
+
+#[test]
+fn the_ven_loop_in_virtual_time() {
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let distribute = fixture("distribute_event");
+    // ev-1 modified: modification number 1, its high interval lowered.
+    let modified = distribute.replacen("<ei:modificationNumber>0</ei:modificationNumber>", "<ei:modificationNumber>1</ei:modificationNumber>", 1).replacen("<ei:value>3.5</ei:value>", "<ei:value>1.5</ei:value>", 1);
+    let empty = {
+        let (head, _) = distribute.split_once("<oadr:oadrEvent>").unwrap();
+        let (_, tail) = distribute.rsplit_once("</oadr:oadrEvent>").unwrap();
+        format!("{head}{tail}")
+    };
+    let polls = vec![fixture("response"), distribute, modified.clone(), modified, fixture("request_reregistration"), empty];
+    let http = fake_vtn(clock.clone(), log.clone(), polls, None);
+    let recorder = Recorder::default();
+    let ven = Ven::new(config(None), http, clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    assert_eq!(ven.ven_id().as_deref(), Some("ven-1"));
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 95_000, stop: || ven.stop() }) }).0.unwrap();
+    run(ven.cancel_registration()).unwrap();
+
+    let log = log.borrow();
+    let order: Vec<&str> = log.iter().take(6).map(|(_, _, n, _)| n.as_str()).collect();
+    assert_eq!(order, ["oadrQueryRegistration", "oadrCreatePartyRegistration", "oadrRegisterReport", "oadrCreatedReport", "oadrRequestEvent", "oadrPoll"]);
+    assert!(log.iter().all(|(_, service, name, _)| service == match name.as_str() {
+        "oadrQueryRegistration" | "oadrCreatePartyRegistration" | "oadrCancelPartyRegistration" => "EiRegisterParty",
+        "oadrRegisterReport" | "oadrCreatedReport" | "oadrUpdateReport" => "EiReport",
+        "oadrRequestEvent" | "oadrCreatedEvent" => "EiEvent",
+        _ => "OadrPoll",
+    }));
+
+    // Polls at the VTN's 10 s, ± 10 % jitter, never in a burst.
+    let polls: Vec<i64> = sent(&log, "oadrPoll").iter().map(|(t, ..)| *t).collect();
+    assert!((8..=11).contains(&polls.len()), "{polls:?}");
+    for pair in polls.windows(2) {
+        assert!((9_000..=11_000).contains(&(pair[1] - pair[0])), "{polls:?}");
+    }
+
+    // ev-1: opted out (3.5 > 2), then in after the modification; answered once per
+    // modification number (the repeated list is not a new event). ev-2 arrives
+    // cancelled and needs no answer: the handler never sees it.
+    let events = recorder.events.borrow();
+    let seen: Vec<(&str, u32)> = events.iter().map(|e| (e.event_descriptor.event_id.as_str(), e.event_descriptor.modification_number)).collect();
+    assert_eq!(seen, [("ev-1", 0), ("ev-1", 1)]);
+    let answers: Vec<(String, String, String)> = sent(&log, "oadrCreatedEvent")
+        .iter()
+        .map(|(_, _, _, body)| {
+            let element = run(Validator::new(None).open(body, 0, &NativeCrypto)).unwrap();
+            let response = element.find(&|e| e.local == "eventResponse").unwrap().1;
+            (response.text_at(&["qualifiedEventID", "eventID"]).unwrap(), response.text_at(&["qualifiedEventID", "modificationNumber"]).unwrap(), response.text_at(&["optType"]).unwrap())
+        })
+        .collect();
+    assert_eq!(answers, [("ev-1".into(), "0".into(), "optOut".into()), ("ev-1".into(), "1".into(), "optIn".into())]);
+
+    // Reports: every 30 s (the requested report-back duration), the callback's value.
+    let updates = sent(&log, "oadrUpdateReport");
+    assert!(updates.len() >= 2, "{}", updates.len());
+    assert!(updates.iter().all(|(_, _, _, body)| body.contains("<ei:value>42.5</ei:value>") && body.contains("<ei:reportRequestID>rr-1</ei:reportRequestID>") && body.contains("<ei:rID>meter1_powerReal</ei:rID>")));
+    // On the cadence set when the request was accepted (again at the re-registration).
+    let accepted: Vec<i64> = sent(&log, "oadrCreatedReport").iter().map(|(t, ..)| *t).collect();
+    for (at, ..) in &updates {
+        let since = accepted.iter().filter(|t| *t < at).max().unwrap();
+        assert_eq!((at - since) % 30_000, 0, "update at {at}, accepted at {accepted:?}");
+    }
+
+    // Re-registration on request, then the empty list cancels what is left.
+    assert_eq!(sent(&log, "oadrCreatePartyRegistration").len(), 2);
+    let notices = recorder.notices.borrow();
+    let cancelled: Vec<(&str, bool)> = notices.iter().filter_map(|n| match n { Notice::Cancelled { event_id, implied } => Some((event_id.as_str(), *implied)), _ => None }).collect();
+    assert_eq!(cancelled, [("ev-2", false), ("ev-1", true), ("ev-2", true)]);
+    assert!(notices.contains(&Notice::Reregistering));
+    assert!(!notices.iter().any(|n| matches!(n, Notice::Error { .. })), "{notices:?}");
+    assert_eq!(notices.last(), Some(&Notice::RegistrationCancelled));
+    assert_eq!(log.last().unwrap().2, "oadrCancelPartyRegistration");
+}
+
+#[test]
+fn a_signed_vtn_is_followed_and_a_forged_answer_never_reaches_the_handler() {
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let vtn = Rc::new(signer(&keys(SignatureAlgorithm::EcdsaP256Sha256)));
+    let fingerprint = vtn.fingerprint.clone();
+    // A forged event list (signed by another key) answers the first poll
+    // (about 10 s in), the genuine one the second.
+    let forger = signer(&keys(SignatureAlgorithm::EcdsaP256Sha256));
+    let forged = forger.sign(&signed_object_of(&fixture("distribute_event")), start + 9_000);
+    let http = fake_vtn(clock.clone(), log.clone(), vec![forged, fixture("distribute_event")], Some(vtn));
+    let recorder = Recorder::default();
+    let ven = Ven::new(config(Some(fingerprint)), http, clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 35_000, stop: || ven.stop() }) }).0.unwrap();
+
+    let notices = recorder.notices.borrow();
+    let errors: Vec<&str> = notices.iter().filter_map(|n| match n { Notice::Error { code, .. } => Some(code.as_str()), _ => None }).collect();
+    assert_eq!(errors, ["signature_invalid"]);
+    // Only the genuine list reached the handler, once.
+    assert_eq!(recorder.events.borrow().len(), 1);
+    assert_eq!(sent(&log.borrow(), "oadrCreatedEvent").len(), 1);
+}
