@@ -132,7 +132,7 @@ impl JsWeheatSession {
         let client = self.client.clone();
         promise(async move {
             let pump = client.pump_or_default(pump_id.as_deref()).await.map_err(to_js)?;
-            let duration = duration_secs.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64);
+            let duration = duration_secs.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_nanos((s * 1e9) as u64));
             let emit = |event: weheat::client::WatchEvent| {
                 let json = serde_json::to_string(&event).unwrap_or_default();
                 let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&json));
