@@ -9,6 +9,7 @@ pub mod http;
 pub mod json;
 pub mod lock;
 pub mod secret;
+pub mod sort;
 pub mod store;
 
 pub use clock::Clock;
