@@ -81,15 +81,28 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// both values, and nothing of the call is queued.
     pub async fn enqueue(&self, readings: &[Reading]) -> Result<usize> {
         let mut index = self.index().await?;
-        let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
+        // Sorted by bucket. Vecs and plain inserts here: another BTreeMap type,
+        // `entry` or `remove` each compile more of the B-tree (see WASM-SIZE.md).
+        let mut buckets: Vec<(i64, Bucket)> = Vec::new();
         for &bucket in index.buckets.keys() {
-            buckets.insert(bucket, self.bucket(bucket).await?);
+            buckets.push((bucket, self.bucket(bucket).await?));
         }
         let mut touched = Vec::new();
         let mut count = 0;
         for reading in readings {
             let bucket = reading.ts.div_euclid(BUCKET_SECS);
-            let entry = buckets.entry(bucket).or_default().readings.entry(reading.ts).or_default();
+            let at = match buckets.binary_search_by_key(&bucket, |b| b.0) {
+                Ok(at) => at,
+                Err(at) => {
+                    buckets.insert(at, (bucket, Bucket::default()));
+                    at
+                }
+            };
+            let queued = &mut buckets[at].1.readings;
+            if !queued.contains_key(&reading.ts) {
+                queued.insert(reading.ts, BTreeMap::new());
+            }
+            let entry = queued.get_mut(&reading.ts).unwrap_or_else(|| unreachable!());
             for (key, value) in &reading.values {
                 entry.insert(key.clone(), *value);
                 count += 1;
@@ -102,12 +115,14 @@ impl<'a, S: Store> Outbox<'a, S> {
         // List new buckets first (see Index), then write them, then the counts.
         if touched.iter().any(|b| !index.buckets.contains_key(b)) {
             for bucket in &touched {
-                index.buckets.entry(*bucket).or_insert(0);
+                if !index.buckets.contains_key(bucket) {
+                    index.buckets.insert(*bucket, 0);
+                }
             }
             save(self.store, INDEX_KEY, &index).await?;
         }
         for bucket in &touched {
-            let doc = &buckets[bucket];
+            let doc = &buckets.iter().find(|b| b.0 == *bucket).unwrap_or_else(|| unreachable!()).1;
             save(self.store, &bucket_key(*bucket), doc).await?;
             index.buckets.insert(*bucket, doc.readings.values().map(BTreeMap::len).sum());
         }
@@ -138,20 +153,30 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// while the POST was on its way stays queued.
     pub async fn remove(&self, delivered: &[Reading]) -> Result<()> {
         let mut index = self.index().await?;
-        let mut by_bucket: BTreeMap<i64, Vec<&Reading>> = BTreeMap::new();
+        let mut by_bucket: Vec<(i64, Vec<&Reading>)> = Vec::new();
         for reading in delivered {
-            by_bucket.entry(reading.ts.div_euclid(BUCKET_SECS)).or_default().push(reading);
+            let bucket = reading.ts.div_euclid(BUCKET_SECS);
+            match by_bucket.iter_mut().find(|b| b.0 == bucket) {
+                Some((_, readings)) => readings.push(reading),
+                None => by_bucket.push((bucket, vec![reading])),
+            }
         }
         for (bucket, readings) in by_bucket {
             self.rewrite_bucket(&mut index, bucket, |doc| {
-                for reading in &readings {
-                    if let Some(queued) = doc.readings.get_mut(&reading.ts) {
-                        queued.retain(|key, value| reading.values.get(key) != Some(value));
-                        if queued.is_empty() {
-                            doc.readings.remove(&reading.ts);
+                // Rebuilt by moving entries rather than `retain`/`remove` (B-tree rebalancing code).
+                let mut kept = Readings::new();
+                for (ts, queued) in std::mem::take(&mut doc.readings) {
+                    let mut left = BTreeMap::new();
+                    for (key, value) in queued {
+                        if readings.iter().filter(|r| r.ts == ts).all(|r| r.values.get(&key) != Some(&value)) {
+                            left.insert(key, value);
                         }
                     }
+                    if !left.is_empty() {
+                        kept.insert(ts, left);
+                    }
                 }
+                doc.readings = kept;
             })
             .await?;
         }
@@ -175,7 +200,13 @@ impl<'a, S: Store> Outbox<'a, S> {
         let mut index = self.index().await?;
         for reading in refused {
             self.rewrite_bucket(&mut index, reading.ts.div_euclid(BUCKET_SECS), |doc| {
-                doc.readings.remove(&reading.ts);
+                let mut kept = Readings::new();
+                for (ts, values) in std::mem::take(&mut doc.readings) {
+                    if ts != reading.ts {
+                        kept.insert(ts, values);
+                    }
+                }
+                doc.readings = kept;
             })
             .await?;
         }
@@ -189,7 +220,13 @@ impl<'a, S: Store> Outbox<'a, S> {
         change(&mut doc);
         if doc.readings.is_empty() {
             self.store.delete(&bucket_key(bucket)).await?;
-            index.buckets.remove(&bucket);
+            let mut kept = BTreeMap::new();
+            for (b, count) in std::mem::take(&mut index.buckets) {
+                if b != bucket {
+                    kept.insert(b, count);
+                }
+            }
+            index.buckets = kept;
         } else {
             save(self.store, &bucket_key(bucket), &doc).await?;
             index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
@@ -204,9 +241,10 @@ impl<'a, S: Store> Outbox<'a, S> {
 
 /// Walk each cumulative key through time (delivered value first, then every
 /// queued one) and refuse the first step down.
-fn check_cumulative(buckets: &BTreeMap<i64, Bucket>, delivered: &BTreeMap<String, (i64, f64)>) -> Result<()> {
-    let mut previous: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
-    for bucket in buckets.values() {
+fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &BTreeMap<String, (i64, f64)>) -> Result<()> {
+    // Few keys: a Vec of pairs, not another BTreeMap type.
+    let mut previous: Vec<(&str, (i64, f64))> = Vec::new();
+    for (_, bucket) in buckets {
         for (&ts, values) in &bucket.readings {
             for (key, &value) in values.iter().filter(|(k, _)| !is_gauge(k)) {
                 if let Some(&(before_ts, before)) = delivered.get(key) {
@@ -214,12 +252,16 @@ fn check_cumulative(buckets: &BTreeMap<i64, Bucket>, delivered: &BTreeMap<String
                         return Err(decreasing(key, before_ts, before, ts, value, "already delivered"));
                     }
                 }
-                if let Some(&(before_ts, before)) = previous.get(key.as_str()) {
-                    if value < before {
-                        return Err(decreasing(key, before_ts, before, ts, value, "queued"));
+                match previous.iter_mut().find(|(k, _)| *k == key.as_str()) {
+                    Some((_, (before_ts, before))) => {
+                        if value < *before {
+                            return Err(decreasing(key, *before_ts, *before, ts, value, "queued"));
+                        }
+                        *before_ts = ts;
+                        *before = value;
                     }
+                    None => previous.push((key, (ts, value))),
                 }
-                previous.insert(key, (ts, value));
             }
         }
     }
