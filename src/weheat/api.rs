@@ -65,9 +65,20 @@ pub fn parse_logs(response: &HttpResponse, what: &str) -> Result<Vec<Log>> {
     let value: serde_json::Value = response.json(PROVIDER, what)?;
     let list = match value {
         serde_json::Value::Array(items) => items,
-        serde_json::Value::Object(mut object) => match object.remove("data") {
-            Some(serde_json::Value::Array(items)) => items,
-            _ => vec![serde_json::Value::Object(object)],
+        // Not `Map::remove`: it brings the B-tree's rebalancing code.
+        serde_json::Value::Object(object) => match object.get("data") {
+            Some(serde_json::Value::Array(_)) => match object.into_iter().find(|(key, _)| key == "data") {
+                Some((_, serde_json::Value::Array(items))) => items,
+                _ => Vec::new(),
+            },
+            _ => {
+                // A `data` that is no list is dropped from the log, as before.
+                let mut log = serde_json::Map::new();
+                for (key, value) in object.into_iter().filter(|(key, _)| key != "data") {
+                    log.insert(key, value);
+                }
+                vec![serde_json::Value::Object(log)]
+            }
         },
         _ => Vec::new(),
     };

@@ -478,9 +478,14 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     /// Add samples to the feed, one document per UTC day touched.
     async fn keep_samples(&self, pump: &str, samples: Vec<Sample>) -> Result<()> {
-        let mut by_day: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+        // A few days at most: a Vec, not another BTreeMap type with `entry`.
+        let mut by_day: Vec<(String, Vec<Sample>)> = Vec::new();
         for sample in samples {
-            by_day.entry(format_utc(sample.ts)[..10].to_owned()).or_default().push(sample);
+            let day = format_utc(sample.ts)[..10].to_owned();
+            match by_day.iter_mut().find(|(d, _)| *d == day) {
+                Some((_, samples)) => samples.push(sample),
+                None => by_day.push((day, vec![sample])),
+            }
         }
         let mut index: FeedIndex = load(&self.store, &Self::feed_key(pump)).await?.unwrap_or_default();
         for (day, samples) in by_day {
