@@ -76,8 +76,8 @@ fn value_of(reading: &IntervalReading) -> Result<Option<f64>> {
     let Some(text) = reading.value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    match text.parse::<f64>() {
-        Ok(value) if value.is_finite() => Ok(Some(value)),
+    match json::parse_f64(text) {
+        Some(value) if value.is_finite() => Ok(Some(value)),
         _ => Err(Error::invalid_input(format!("the value at {} is not a number", reading.date))),
     }
 }
