@@ -147,7 +147,7 @@ impl JsWeheatSession {
         let client = self.client.clone();
         promise(async move {
             let (electricity, heat) = client.energy_since(&pump_id, interval(&interval_name)?, from_secs as i64).await.map_err(to_js)?;
-            settle(Ok(serde_json::json!({ "electricity": electricity, "heat": heat })))
+            settle(Ok(EnergySince { electricity, heat }))
         })
     }
 
@@ -157,4 +157,11 @@ impl JsWeheatSession {
         let client = self.client.clone();
         promise(async move { settle(client.budget_left().await) })
     }
+}
+
+/// A struct rather than `json!` (see `wasm::sync`).
+#[derive(serde::Serialize)]
+struct EnergySince {
+    electricity: Vec<crate::sync::IntervalEnergy>,
+    heat: Vec<crate::sync::IntervalEnergy>,
 }
