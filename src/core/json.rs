@@ -314,7 +314,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer {
         }
     }
 
-    /// An object, or (as serde_json allows) an array of the fields in order.
+    /// An object only. serde_json also reads a struct from an array of its
+    /// fields in order; nothing we read is written that way, and refusing it
+    /// lets the linker drop every struct's `visit_seq` (~10 KB of wasm gzip).
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -323,7 +325,6 @@ impl<'de> Deserializer<'de> for ValueDeserializer {
     ) -> Result<V::Value, DataError> {
         match self.0 {
             Value::Object(map) => visit_object(map, visitor),
-            Value::Array(items) => visit_array(items, visitor),
             _ => self.invalid(&visitor),
         }
     }
@@ -524,7 +525,6 @@ mod tests {
             r#"{"name":null}"#,
             r#"{"name":"a","kind":"other"}"#,
             r#"{"name":"a","kind":{"wrapped":300}}"#,
-            r#"["a", 1]"#,
             r#""text""#,
         ] {
             same_as_serde_json::<Sample>(text);
@@ -532,7 +532,11 @@ mod tests {
         same_as_serde_json::<Vec<Option<f64>>>("[1, null, 2.5, -3]");
         same_as_serde_json::<BTreeMap<String, u8>>(r#"{"a": 1, "b": 256}"#);
         same_as_serde_json::<char>(r#""ab""#);
-        for text in [r#"["x", 1]"#, r#"["x"]"#, r#"{"a":"x","b":true}"#, r#"{"a":"x","b":null,"c":{}}"#, "true", "null"] {
+        // Where serde_json reads a struct from an array, we refuse it.
+        for text in [r#"["x", 1]"#, r#"["x"]"#, r#"["a", 1]"#] {
+            assert_eq!(parse::<Plain>(text).unwrap_err().reason(), "invalid type: sequence, expected struct Plain");
+        }
+        for text in [r#"{"a":"x","b":true}"#, r#"{"a":"x","b":null,"c":{}}"#, "true", "null"] {
             same_as_serde_json::<Plain>(text);
         }
         // Where serde_json's text parser gives a syntax-like message for a
