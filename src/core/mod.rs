@@ -10,6 +10,7 @@ pub mod json;
 pub mod lock;
 pub mod secret;
 pub mod sort;
+pub mod vecmap;
 pub mod store;
 
 pub use clock::Clock;

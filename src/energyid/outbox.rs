@@ -7,6 +7,7 @@ use super::api::STANDARD_KEYS;
 use super::model::Reading;
 use super::PROVIDER;
 use crate::core::store::{load, save};
+use crate::core::vecmap::VecMap;
 use crate::core::{Error, Result, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,18 +17,18 @@ const QUARANTINE_KEY: &str = "energyid/quarantine";
 const BUCKET_SECS: i64 = 30 * 86_400;
 
 /// Readings by timestamp, then by key.
-type Readings = BTreeMap<i64, BTreeMap<String, f64>>;
+type Readings = VecMap<i64, BTreeMap<String, f64>>;
 
 /// Which bucket documents exist and how many values each holds. A bucket is
 /// listed here before it is first written and unlisted only after it is
 /// deleted, so a crash can leave an empty listing but never a hidden bucket.
 #[derive(Default, Serialize, Deserialize)]
 struct Index {
-    buckets: BTreeMap<i64, usize>,
+    buckets: VecMap<i64, usize>,
     /// The last value delivered per cumulative key, with its timestamp (kept
     /// here, not in a document of its own: one write less per batch).
     #[serde(default)]
-    delivered: BTreeMap<String, (i64, f64)>,
+    delivered: VecMap<String, (i64, f64)>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -200,13 +201,7 @@ impl<'a, S: Store> Outbox<'a, S> {
         let mut index = self.index().await?;
         for reading in refused {
             self.rewrite_bucket(&mut index, reading.ts.div_euclid(BUCKET_SECS), |doc| {
-                let mut kept = Readings::new();
-                for (ts, values) in std::mem::take(&mut doc.readings) {
-                    if ts != reading.ts {
-                        kept.insert(ts, values);
-                    }
-                }
-                doc.readings = kept;
+                doc.readings.retain(|ts, _| *ts != reading.ts);
             })
             .await?;
         }
@@ -220,13 +215,7 @@ impl<'a, S: Store> Outbox<'a, S> {
         change(&mut doc);
         if doc.readings.is_empty() {
             self.store.delete(&bucket_key(bucket)).await?;
-            let mut kept = BTreeMap::new();
-            for (b, count) in std::mem::take(&mut index.buckets) {
-                if b != bucket {
-                    kept.insert(b, count);
-                }
-            }
-            index.buckets = kept;
+            index.buckets.retain(|b, _| *b != bucket);
         } else {
             save(self.store, &bucket_key(bucket), &doc).await?;
             index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
@@ -241,11 +230,11 @@ impl<'a, S: Store> Outbox<'a, S> {
 
 /// Walk each cumulative key through time (delivered value first, then every
 /// queued one) and refuse the first step down.
-fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &BTreeMap<String, (i64, f64)>) -> Result<()> {
+fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &VecMap<String, (i64, f64)>) -> Result<()> {
     // Few keys: a Vec of pairs, not another BTreeMap type.
     let mut previous: Vec<(&str, (i64, f64))> = Vec::new();
     for (_, bucket) in buckets {
-        for (&ts, values) in &bucket.readings {
+        for (&ts, values) in bucket.readings.iter() {
             for (key, &value) in values.iter().filter(|(k, _)| !is_gauge(k)) {
                 if let Some(&(before_ts, before)) = delivered.get(key) {
                     if (before_ts < ts && value < before) || (before_ts > ts && value > before) {
