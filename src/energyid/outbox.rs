@@ -10,14 +10,13 @@ use crate::core::store::{load, save};
 use crate::core::vecmap::VecMap;
 use crate::core::{Error, Result, Store};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 const INDEX_KEY: &str = "energyid/outbox";
 const QUARANTINE_KEY: &str = "energyid/quarantine";
 const BUCKET_SECS: i64 = 30 * 86_400;
 
 /// Readings by timestamp, then by key.
-type Readings = VecMap<i64, BTreeMap<String, f64>>;
+type Readings = VecMap<i64, VecMap<String, f64>>;
 
 /// Which bucket documents exist and how many values each holds. A bucket is
 /// listed here before it is first written and unlisted only after it is
@@ -40,7 +39,7 @@ struct Bucket {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quarantined {
     pub ts: i64,
-    pub values: BTreeMap<String, f64>,
+    pub values: VecMap<String, f64>,
     pub reason: String,
 }
 
@@ -101,7 +100,7 @@ impl<'a, S: Store> Outbox<'a, S> {
             };
             let queued = &mut buckets[at].1.readings;
             if !queued.contains_key(&reading.ts) {
-                queued.insert(reading.ts, BTreeMap::new());
+                queued.insert(reading.ts, VecMap::new());
             }
             let entry = queued.get_mut(&reading.ts).unwrap_or_else(|| unreachable!());
             for (key, value) in &reading.values {
@@ -125,7 +124,7 @@ impl<'a, S: Store> Outbox<'a, S> {
         for bucket in &touched {
             let doc = &buckets.iter().find(|b| b.0 == *bucket).unwrap_or_else(|| unreachable!()).1;
             save(self.store, &bucket_key(*bucket), doc).await?;
-            index.buckets.insert(*bucket, doc.readings.values().map(BTreeMap::len).sum());
+            index.buckets.insert(*bucket, doc.readings.values().map(VecMap::len).sum());
         }
         save(self.store, INDEX_KEY, &index).await?;
         Ok(count)
@@ -167,7 +166,7 @@ impl<'a, S: Store> Outbox<'a, S> {
                 // Rebuilt by moving entries rather than `retain`/`remove` (B-tree rebalancing code).
                 let mut kept = Readings::new();
                 for (ts, queued) in std::mem::take(&mut doc.readings) {
-                    let mut left = BTreeMap::new();
+                    let mut left = VecMap::new();
                     for (key, value) in queued {
                         if readings.iter().filter(|r| r.ts == ts).all(|r| r.values.get(&key) != Some(&value)) {
                             left.insert(key, value);
@@ -218,7 +217,7 @@ impl<'a, S: Store> Outbox<'a, S> {
             index.buckets.retain(|b, _| *b != bucket);
         } else {
             save(self.store, &bucket_key(bucket), &doc).await?;
-            index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
+            index.buckets.insert(bucket, doc.readings.values().map(VecMap::len).sum());
         }
         Ok(())
     }
