@@ -128,6 +128,17 @@ impl HttpResponse {
         json::from_value(self.json_value(provider, what)?).map_err(|err| self.json_failure(provider, what, err))
     }
 
+    /// A body of several shapes (what `#[serde(untagged)]` would read, without
+    /// its ~5 KB of wasm): `read` picks the shape from the `Value`; `None` fails
+    /// with serde's untagged message naming `shapes`.
+    #[cfg_attr(not(feature = "providers"), allow(dead_code))]
+    pub(crate) fn json_shapes<T>(&self, provider: &str, what: &str, shapes: &str, read: impl FnOnce(serde_json::Value) -> Option<T>) -> Result<T> {
+        let value = self.json_value(provider, what)?;
+        read(value).ok_or_else(|| {
+            self.json_failure(provider, what, JsonError::Data(format!("data did not match any variant of untagged enum {shapes}")))
+        })
+    }
+
     fn json_value(&self, provider: &str, what: &str) -> Result<serde_json::Value> {
         let content_type = self.header("content-type").unwrap_or("");
         let looks_like_html = content_type.contains("html")

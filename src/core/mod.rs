@@ -9,6 +9,8 @@ pub mod http;
 pub mod json;
 pub mod lock;
 pub mod secret;
+pub mod sort;
+pub mod vecmap;
 pub mod store;
 
 pub use clock::Clock;

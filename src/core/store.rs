@@ -21,8 +21,17 @@ pub trait Store {
 /// Read and decode a document; a document that does not decode is reported as
 /// `corrupt_state` and left where it is, never silently replaced.
 pub async fn load<T: DeserializeOwned>(store: &impl Store, key: &str) -> Result<Option<T>> {
+    // Only the `Value -> T` step is generic: the store call and the text parser
+    // stay in `load_value`, compiled once instead of inlined into every caller.
+    match load_value(store, key).await? {
+        None => Ok(None),
+        Some(value) => super::json::from_value(value).map(Some).map_err(|err| corrupt(key, err)),
+    }
+}
+
+async fn load_value(store: &impl Store, key: &str) -> Result<Option<serde_json::Value>> {
     let Some(text) = store.get(key).await? else { return Ok(None) };
-    super::json::parse(&text).map(Some).map_err(|err| corrupt(key, err))
+    super::json::parse_value(&text).map(Some).map_err(|err| corrupt(key, err))
 }
 
 /// Kept out of the generic `load`, so the message is compiled once.
@@ -38,7 +47,11 @@ fn corrupt(key: &str, err: JsonError) -> Error {
 }
 
 pub async fn save<T: Serialize>(store: &impl Store, key: &str, value: &T) -> Result<()> {
-    let text = serde_json::to_string(value)
-        .map_err(|err| Error::new(ErrorCode::Storage, format!("cannot encode '{key}': {err}")))?;
+    // Generic only in the encoding (see `load`).
+    save_text(store, key, serde_json::to_string(value)).await
+}
+
+async fn save_text(store: &impl Store, key: &str, text: serde_json::Result<String>) -> Result<()> {
+    let text = text.map_err(|err| Error::new(ErrorCode::Storage, format!("cannot encode '{key}': {err}")))?;
     store.put(key, &text).await
 }

@@ -205,7 +205,6 @@ fn server_reason(response: &HttpResponse) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     const NOW: i64 = 1_731_974_400;
 
@@ -253,7 +252,7 @@ mod tests {
             panic!("expected a claimed answer");
         };
         assert_eq!(webhook.url, "https://hooks.energyid.eu/webhook-in");
-        assert_eq!(webhook.headers["authorization"].expose(), "Bearer opaque");
+        assert_eq!(webhook.headers.get("authorization").unwrap().expose(), "Bearer opaque");
         assert_eq!(webhook.policy.upload_interval, Some(60.0));
         assert_eq!(webhook.policy.other["allowedInterval"], "PT15M");
         assert_eq!(webhook.record_number.as_deref(), Some("EA-12345678"));
@@ -308,7 +307,7 @@ mod tests {
     fn send_body_is_an_object_for_one_reading_and_an_array_for_several() {
         let webhook = Webhook {
             url: "https://hooks.energyid.eu/webhook-in".into(),
-            headers: BTreeMap::from([("authorization".into(), Secret::new("Bearer t"))]),
+            headers: crate::energyid::model::Headers(vec![("authorization".into(), Secret::new("Bearer t"))]),
             policy: Default::default(),
             record_name: None,
             record_number: None,

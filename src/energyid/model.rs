@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use crate::core::vecmap::VecMap;
 
 /// What `POST /hello` tells the service about this device (camelCase on the wire;
 /// empty optional fields are left out, as the contract asks).
@@ -28,7 +28,7 @@ pub(crate) struct HelloAnswer {
     #[serde(default)]
     pub webhook_url: Option<String>,
     #[serde(default)]
-    pub headers: Option<BTreeMap<String, Secret>>,
+    pub headers: Option<Headers>,
     #[serde(default)]
     pub webhook_policy: Option<Policy>,
     #[serde(default)]
@@ -92,13 +92,53 @@ impl<'de> Deserialize<'de> for Policy {
     }
 }
 
+/// The webhook's headers, sorted by name, as a JSON object on the wire. A Vec
+/// rather than a `BTreeMap<String, Secret>`: that map type would compile
+/// another copy of the B-tree (~1.5 KB of wasm gzip) for a handful of entries.
+#[derive(Clone, Default, PartialEq)]
+pub struct Headers(pub Vec<(String, Secret)>);
+
+impl Headers {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Secret)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Secret> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, value)| value)
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Headers {
+    /// Through the `Map<String, Value>` the module has anyway (sorted by name).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut headers = Vec::new();
+        for (name, value) in Map::<String, Value>::deserialize(deserializer)? {
+            let value: Secret = crate::core::json::from_value(value).map_err(|err| de::Error::custom(err.reason()))?;
+            headers.push((name, value));
+        }
+        Ok(Headers(headers))
+    }
+}
+
 /// Where and how to post readings once the device is claimed. `headers` are
 /// replayed as they are on every POST and are secrets: never parsed, never shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
     pub url: String,
-    pub headers: BTreeMap<String, Secret>,
+    pub headers: Headers,
     pub policy: Policy,
     #[serde(default)]
     pub record_name: Option<String>,
@@ -119,7 +159,7 @@ pub enum HelloOutcome {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reading {
     pub ts: i64,
-    pub values: BTreeMap<String, f64>,
+    pub values: VecMap<String, f64>,
 }
 
 impl Serialize for Reading {
@@ -140,7 +180,7 @@ impl<'de> Deserialize<'de> for Reading {
             ts: i64,
         }
         let (Known { ts }, rest) = crate::core::json::with_rest::<D, Known>(deserializer, &["ts"])?;
-        let mut values = BTreeMap::new();
+        let mut values = VecMap::new();
         for (key, value) in rest {
             // JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into
             // `null`. Read `null` back as NaN so validation names the key as "not

@@ -7,27 +7,27 @@ use super::api::STANDARD_KEYS;
 use super::model::Reading;
 use super::PROVIDER;
 use crate::core::store::{load, save};
+use crate::core::vecmap::VecMap;
 use crate::core::{Error, Result, Store};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 const INDEX_KEY: &str = "energyid/outbox";
 const QUARANTINE_KEY: &str = "energyid/quarantine";
 const BUCKET_SECS: i64 = 30 * 86_400;
 
 /// Readings by timestamp, then by key.
-type Readings = BTreeMap<i64, BTreeMap<String, f64>>;
+type Readings = VecMap<i64, VecMap<String, f64>>;
 
 /// Which bucket documents exist and how many values each holds. A bucket is
 /// listed here before it is first written and unlisted only after it is
 /// deleted, so a crash can leave an empty listing but never a hidden bucket.
 #[derive(Default, Serialize, Deserialize)]
 struct Index {
-    buckets: BTreeMap<i64, usize>,
+    buckets: VecMap<i64, usize>,
     /// The last value delivered per cumulative key, with its timestamp (kept
     /// here, not in a document of its own: one write less per batch).
     #[serde(default)]
-    delivered: BTreeMap<String, (i64, f64)>,
+    delivered: VecMap<String, (i64, f64)>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ struct Bucket {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quarantined {
     pub ts: i64,
-    pub values: BTreeMap<String, f64>,
+    pub values: VecMap<String, f64>,
     pub reason: String,
 }
 
@@ -81,15 +81,28 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// both values, and nothing of the call is queued.
     pub async fn enqueue(&self, readings: &[Reading]) -> Result<usize> {
         let mut index = self.index().await?;
-        let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
+        // Sorted by bucket. Vecs and plain inserts here: another BTreeMap type,
+        // `entry` or `remove` each compile more of the B-tree (see WASM-SIZE.md).
+        let mut buckets: Vec<(i64, Bucket)> = Vec::new();
         for &bucket in index.buckets.keys() {
-            buckets.insert(bucket, self.bucket(bucket).await?);
+            buckets.push((bucket, self.bucket(bucket).await?));
         }
         let mut touched = Vec::new();
         let mut count = 0;
         for reading in readings {
             let bucket = reading.ts.div_euclid(BUCKET_SECS);
-            let entry = buckets.entry(bucket).or_default().readings.entry(reading.ts).or_default();
+            let at = match buckets.binary_search_by_key(&bucket, |b| b.0) {
+                Ok(at) => at,
+                Err(at) => {
+                    buckets.insert(at, (bucket, Bucket::default()));
+                    at
+                }
+            };
+            let queued = &mut buckets[at].1.readings;
+            if !queued.contains_key(&reading.ts) {
+                queued.insert(reading.ts, VecMap::new());
+            }
+            let entry = queued.get_mut(&reading.ts).unwrap_or_else(|| unreachable!());
             for (key, value) in &reading.values {
                 entry.insert(key.clone(), *value);
                 count += 1;
@@ -102,14 +115,16 @@ impl<'a, S: Store> Outbox<'a, S> {
         // List new buckets first (see Index), then write them, then the counts.
         if touched.iter().any(|b| !index.buckets.contains_key(b)) {
             for bucket in &touched {
-                index.buckets.entry(*bucket).or_insert(0);
+                if !index.buckets.contains_key(bucket) {
+                    index.buckets.insert(*bucket, 0);
+                }
             }
             save(self.store, INDEX_KEY, &index).await?;
         }
         for bucket in &touched {
-            let doc = &buckets[bucket];
+            let doc = &buckets.iter().find(|b| b.0 == *bucket).unwrap_or_else(|| unreachable!()).1;
             save(self.store, &bucket_key(*bucket), doc).await?;
-            index.buckets.insert(*bucket, doc.readings.values().map(BTreeMap::len).sum());
+            index.buckets.insert(*bucket, doc.readings.values().map(VecMap::len).sum());
         }
         save(self.store, INDEX_KEY, &index).await?;
         Ok(count)
@@ -138,20 +153,30 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// while the POST was on its way stays queued.
     pub async fn remove(&self, delivered: &[Reading]) -> Result<()> {
         let mut index = self.index().await?;
-        let mut by_bucket: BTreeMap<i64, Vec<&Reading>> = BTreeMap::new();
+        let mut by_bucket: Vec<(i64, Vec<&Reading>)> = Vec::new();
         for reading in delivered {
-            by_bucket.entry(reading.ts.div_euclid(BUCKET_SECS)).or_default().push(reading);
+            let bucket = reading.ts.div_euclid(BUCKET_SECS);
+            match by_bucket.iter_mut().find(|b| b.0 == bucket) {
+                Some((_, readings)) => readings.push(reading),
+                None => by_bucket.push((bucket, vec![reading])),
+            }
         }
         for (bucket, readings) in by_bucket {
             self.rewrite_bucket(&mut index, bucket, |doc| {
-                for reading in &readings {
-                    if let Some(queued) = doc.readings.get_mut(&reading.ts) {
-                        queued.retain(|key, value| reading.values.get(key) != Some(value));
-                        if queued.is_empty() {
-                            doc.readings.remove(&reading.ts);
+                // Rebuilt by moving entries rather than `retain`/`remove` (B-tree rebalancing code).
+                let mut kept = Readings::new();
+                for (ts, queued) in std::mem::take(&mut doc.readings) {
+                    let mut left = VecMap::new();
+                    for (key, value) in queued {
+                        if readings.iter().filter(|r| r.ts == ts).all(|r| r.values.get(&key) != Some(&value)) {
+                            left.insert(key, value);
                         }
                     }
+                    if !left.is_empty() {
+                        kept.insert(ts, left);
+                    }
                 }
+                doc.readings = kept;
             })
             .await?;
         }
@@ -175,7 +200,7 @@ impl<'a, S: Store> Outbox<'a, S> {
         let mut index = self.index().await?;
         for reading in refused {
             self.rewrite_bucket(&mut index, reading.ts.div_euclid(BUCKET_SECS), |doc| {
-                doc.readings.remove(&reading.ts);
+                doc.readings.retain(|ts, _| *ts != reading.ts);
             })
             .await?;
         }
@@ -189,10 +214,10 @@ impl<'a, S: Store> Outbox<'a, S> {
         change(&mut doc);
         if doc.readings.is_empty() {
             self.store.delete(&bucket_key(bucket)).await?;
-            index.buckets.remove(&bucket);
+            index.buckets.retain(|b, _| *b != bucket);
         } else {
             save(self.store, &bucket_key(bucket), &doc).await?;
-            index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
+            index.buckets.insert(bucket, doc.readings.values().map(VecMap::len).sum());
         }
         Ok(())
     }
@@ -204,22 +229,27 @@ impl<'a, S: Store> Outbox<'a, S> {
 
 /// Walk each cumulative key through time (delivered value first, then every
 /// queued one) and refuse the first step down.
-fn check_cumulative(buckets: &BTreeMap<i64, Bucket>, delivered: &BTreeMap<String, (i64, f64)>) -> Result<()> {
-    let mut previous: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
-    for bucket in buckets.values() {
-        for (&ts, values) in &bucket.readings {
+fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &VecMap<String, (i64, f64)>) -> Result<()> {
+    // Few keys: a Vec of pairs, not another BTreeMap type.
+    let mut previous: Vec<(&str, (i64, f64))> = Vec::new();
+    for (_, bucket) in buckets {
+        for (&ts, values) in bucket.readings.iter() {
             for (key, &value) in values.iter().filter(|(k, _)| !is_gauge(k)) {
                 if let Some(&(before_ts, before)) = delivered.get(key) {
                     if (before_ts < ts && value < before) || (before_ts > ts && value > before) {
                         return Err(decreasing(key, before_ts, before, ts, value, "already delivered"));
                     }
                 }
-                if let Some(&(before_ts, before)) = previous.get(key.as_str()) {
-                    if value < before {
-                        return Err(decreasing(key, before_ts, before, ts, value, "queued"));
+                match previous.iter_mut().find(|(k, _)| *k == key.as_str()) {
+                    Some((_, (before_ts, before))) => {
+                        if value < *before {
+                            return Err(decreasing(key, *before_ts, *before, ts, value, "queued"));
+                        }
+                        *before_ts = ts;
+                        *before = value;
                     }
+                    None => previous.push((key, (ts, value))),
                 }
-                previous.insert(key, (ts, value));
             }
         }
     }
@@ -227,6 +257,7 @@ fn check_cumulative(buckets: &BTreeMap<i64, Bucket>, delivered: &BTreeMap<String
 }
 
 fn decreasing(key: &str, before_ts: i64, before: f64, ts: i64, value: f64, what: &str) -> Error {
+    let (value, before) = (crate::core::json::number(value), crate::core::json::number(before));
     Error::invalid_input(format!(
         "'{key}' is a cumulative meter reading and cannot go down: {value} at ts {ts} after {before} at ts {before_ts} ({what})"
     ))

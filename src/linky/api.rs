@@ -2,10 +2,11 @@
 //! served by the device-flow gateway, the Conso API and Data Connect itself.
 //! See ../shared/contracts/linky.md.
 
-use super::model::{Hole, IntervalReading, Point, ReadingAnswer, Series};
+use super::model::{Hole, IntervalReading, MeterReading, Point, Series};
 use super::time::{paris_candidates, parse_local_datetime, Date};
 use super::PROVIDER;
 use crate::core::crypto::base64url_decode;
+use crate::core::json;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
 use serde::Deserialize;
 
@@ -53,11 +54,13 @@ pub struct Answer {
 
 /// Read a successful metering answer into UTC intervals.
 pub fn parse_answer(series: Series, response: &HttpResponse) -> Result<Answer> {
-    let answer: ReadingAnswer = response.json(PROVIDER, "Enedis metering answer")?;
-    let readings = match answer {
-        ReadingAnswer::Wrapped { meter_reading } => meter_reading.interval_reading,
-        ReadingAnswer::Bare(reading) => reading.interval_reading,
-    };
+    // Data Connect wraps the reading in `meter_reading`; the Conso API does not.
+    let readings = response
+        .json_shapes(PROVIDER, "Enedis metering answer", "ReadingAnswer", |value| {
+            let wrapped = value.get("meter_reading").and_then(|inner| json::from_value::<MeterReading>(inner.clone()).ok());
+            wrapped.or_else(|| json::from_value::<MeterReading>(value).ok())
+        })?
+        .interval_reading;
     let bad = |message: String| {
         Error::new(ErrorCode::BadResponse, format!("Enedis metering answer: {message}"))
             .provider(PROVIDER)
@@ -73,8 +76,8 @@ fn value_of(reading: &IntervalReading) -> Result<Option<f64>> {
     let Some(text) = reading.value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    match text.parse::<f64>() {
-        Ok(value) if value.is_finite() => Ok(Some(value)),
+    match json::parse_f64(text) {
+        Some(value) if value.is_finite() => Ok(Some(value)),
         _ => Err(Error::invalid_input(format!("the value at {} is not a number", reading.date))),
     }
 }
@@ -144,7 +147,7 @@ fn load_curve(readings: &[IntervalReading]) -> Result<Answer> {
 }
 
 fn merge_holes(holes: &mut Vec<Hole>) {
-    holes.sort_by_key(|h| h.start);
+    crate::core::sort::sort_by_i64(holes, |h| h.start);
     let mut merged: Vec<Hole> = Vec::with_capacity(holes.len());
     for hole in holes.drain(..) {
         match merged.last_mut() {
@@ -217,7 +220,7 @@ pub fn is_retryable(status: u16) -> bool {
 
 /// Turn a failed answer into an error a person can act on (contract §3).
 pub fn status_error(response: &HttpResponse, series: Series, meter: &str, start: Date, end: Date) -> Error {
-    let body: ErrorBody = serde_json::from_str(&response.body).unwrap_or_default();
+    let body: ErrorBody = json::parse(&response.body).unwrap_or_default();
     let code = body.error.as_deref().unwrap_or("");
     let said = body
         .error_description
@@ -269,26 +272,18 @@ pub fn status_error(response: &HttpResponse, series: Series, meter: &str, start:
 
 /// The meters a Conso API token covers: its (unverified) JWT payload's `sub`.
 pub fn conso_token_meters(token: &Secret) -> Result<Vec<String>> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Subject {
-        List(Vec<String>),
-        One(String),
-    }
-    #[derive(Deserialize)]
-    struct Claims {
-        sub: Subject,
-    }
     let invalid = || {
         Error::invalid_config("the Conso API token is not a token from conso.boris.sh (expected a JWT listing your meters)")
             .provider(PROVIDER)
     };
     let payload = token.expose().split('.').nth(1).ok_or_else(invalid)?;
     let bytes = base64url_decode(payload).ok_or_else(invalid)?;
-    let claims: Claims = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let meters: Vec<String> = match claims.sub {
-        Subject::List(list) => list,
-        Subject::One(text) => text.split([',', ';']).map(|m| m.trim().to_owned()).collect(),
+    let claims = std::str::from_utf8(&bytes).ok().and_then(|text| json::parse_value(text).ok()).ok_or_else(invalid)?;
+    // `sub`: a list of meters or one string of them.
+    let meters: Vec<String> = match claims.get("sub") {
+        Some(serde_json::Value::String(text)) => text.split([',', ';']).map(|m| m.trim().to_owned()).collect(),
+        Some(serde_json::Value::Array(items)) => items.iter().map(|m| m.as_str().map(str::to_owned)).collect::<Option<_>>().ok_or_else(invalid)?,
+        _ => return Err(invalid()),
     };
     let meters: Vec<String> = meters.into_iter().filter(|m| is_meter_id(m)).collect();
     if meters.is_empty() {

@@ -93,35 +93,41 @@ impl LinkyConfig {
     pub fn oauth_config(&self) -> Result<Option<OAuthConfig>> {
         let gateway = self.gateway_url.trim_end_matches('/');
         let enedis = self.enedis_api_url.trim_end_matches('/');
-        let config = match self.access_mode()? {
-            "gateway" => serde_json::json!({
-                "provider": PROVIDER,
-                "clientId": self.client_id,
-                "tokenUrl": format!("{gateway}/device/token"),
-                "deviceAuthorizationUrl": format!("{gateway}/device/code"),
-                "refreshMarginSecs": 20 * 60,
-                "refreshEchoFields": ["usage_points_id"],
-                "storeKey": "tokens/linky",
-                "loginHint": "run `wattbridge linky login`",
-            }),
+        // Struct literals, not `json!` + `from_value` (see WASM-SIZE.md).
+        let base = |client_id: &str, token_url: String, store_key: &str, hint: &str, margin_secs: i64| OAuthConfig {
+            provider: PROVIDER.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: None,
+            token_url,
+            device_authorization_url: None,
+            authorization_url: None,
+            logout_url: None,
+            revocation_url: None,
+            scopes: Vec::new(),
+            refresh_margin_secs: margin_secs,
+            store_key: Some(store_key.to_owned()),
+            refresh_echo_fields: Vec::new(),
+            client_credentials: false,
+            login_hint: Some(hint.to_owned()),
+        };
+        match self.access_mode()? {
+            "gateway" => Ok(Some(OAuthConfig {
+                device_authorization_url: Some(format!("{gateway}/device/code")),
+                refresh_echo_fields: vec!["usage_points_id".to_owned()],
+                ..base(&self.client_id, format!("{gateway}/device/token"), "tokens/linky", "run `wattbridge linky login`", 20 * 60)
+            })),
             "enedis" => {
                 let (Some(id), Some(secret)) = (&self.app_client_id, &self.app_client_secret) else {
                     return Err(Error::invalid_config("an own Enedis app needs appClientId and appClientSecret").provider(PROVIDER));
                 };
-                serde_json::json!({
-                    "provider": PROVIDER,
-                    "clientId": id,
-                    "clientSecret": secret.expose(),
-                    "tokenUrl": format!("{enedis}/oauth2/v3/token"),
-                    "clientCredentials": true,
-                    "refreshMarginSecs": 5 * 60,
-                    "storeKey": "tokens/linky-app",
-                    "loginHint": "check appClientId and appClientSecret",
-                })
+                Ok(Some(OAuthConfig {
+                    client_secret: Some(secret.clone()),
+                    client_credentials: true,
+                    ..base(id, format!("{enedis}/oauth2/v3/token"), "tokens/linky-app", "check appClientId and appClientSecret", 5 * 60)
+                }))
             }
-            _ => return Ok(None),
-        };
-        serde_json::from_value(config).map(Some).map_err(|_| Error::invalid_config("cannot build the Linky OAuth settings"))
+            _ => Ok(None),
+        }
     }
 
     fn access_mode(&self) -> Result<&str> {

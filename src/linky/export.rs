@@ -45,14 +45,7 @@ pub fn to_csv(series: Series, points: &[Point]) -> String {
     out
 }
 
-/// Whole numbers without a trailing `.0`, others as JSON writes them.
-pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        (value as i64).to_string()
-    } else {
-        serde_json::to_string(&value).unwrap_or_default()
-    }
-}
+pub use crate::core::json::number;
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,6 @@ use super::time::{paris_date, Date};
 use crate::core::store::{load, save};
 use crate::core::{Result, Store};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A month of points, `[start, end, value, at]` each: arrays keep the JSON small.
 #[derive(Default, Serialize, Deserialize)]
@@ -57,16 +56,21 @@ impl<'a, S: Store> History<'a, S> {
     /// `[covered_from, covered_to)` as fetched. Points are written first: a
     /// crash in between only means the window is fetched again.
     pub async fn record(&self, points: &[Point], covered_from: Date, covered_to: Date) -> Result<()> {
-        let mut by_month: BTreeMap<String, Vec<&Point>> = BTreeMap::new();
+        // A few months at most: a Vec, not another BTreeMap type with `entry`.
+        let mut by_month: Vec<(String, Vec<&Point>)> = Vec::new();
         for point in points {
-            by_month.entry(paris_date(point.start).month_name()).or_default().push(point);
+            let month = paris_date(point.start).month_name();
+            match by_month.iter_mut().find(|(m, _)| *m == month) {
+                Some((_, fresh)) => fresh.push(point),
+                None => by_month.push((month, vec![point])),
+            }
         }
         for (month, fresh) in by_month {
             let key = self.month_key(&month);
             let mut doc: MonthDoc = load(self.store, &key).await?.unwrap_or_default();
             doc.points.retain(|(start, end, ..)| !fresh.iter().any(|p| p.start < *end && *start < p.end));
             doc.points.extend(fresh.iter().map(|p| (p.start, p.end, p.value, p.at)));
-            doc.points.sort_by_key(|p| p.0);
+            crate::core::sort::sort_by_i64(&mut doc.points, |p| p.0);
             save(self.store, &key, &doc).await?;
         }
         let mut index = self.index().await?;

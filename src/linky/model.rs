@@ -138,14 +138,6 @@ pub(crate) struct IntervalReading {
     pub interval_length: Option<String>,
 }
 
-/// Data Connect wraps the reading; the Conso API does not.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum ReadingAnswer {
-    Wrapped { meter_reading: MeterReading },
-    Bare(MeterReading),
-}
-
 /// A gap in the data: a UTC interval for which Enedis sent nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Hole {

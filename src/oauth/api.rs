@@ -66,7 +66,8 @@ pub fn refresh_request(config: &OAuthConfig, tokens: &TokenSet, refresh_token: &
         .iter()
         .filter_map(|field| {
             let value = tokens.extra.get(field)?;
-            let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+            // to_string(), not Display: the same text through the serializer the module already has.
+            let text = value.as_str().map(str::to_owned).unwrap_or_else(|| serde_json::to_string(value).unwrap_or_default());
             Some((field.clone(), text))
         })
         .collect();

@@ -27,7 +27,8 @@ fn readings(json: &str) -> Result<Vec<Reading>, JsValue> {
 }
 
 fn seconds(value: f64) -> Duration {
-    Duration::from_secs_f64(if value.is_finite() && value > 0.0 { value } else { 0.0 })
+    // Not `Duration::from_secs_f64`: its checks cost more wasm than this (see WASM-SIZE.md).
+    Duration::from_nanos(if value.is_finite() && value > 0.0 { (value * 1e9) as u64 } else { 0 })
 }
 
 #[wasm_bindgen(js_class = EnergyIdDevice)]

@@ -14,5 +14,13 @@ pub fn continue_index_js(intervals: &str, cursor: &str, start_index: f64) -> Res
     let cursor: Option<Cursor> = from_json(cursor, "cursor", ErrorCode::CorruptState, "sync")?;
     let start = if start_index.is_finite() && start_index >= 0.0 { start_index } else { 0.0 };
     let (readings, cursor) = continue_index(&intervals, cursor, start);
-    settle(Ok(serde_json::json!({ "readings": readings, "cursor": cursor }))).map(|v| v.as_string().unwrap_or_default())
+    settle(Ok(Continued { readings, cursor })).map(|v| v.as_string().unwrap_or_default())
+}
+
+/// A struct rather than `json!`, which would compile serde_json's `Value`
+/// serializer for the reading types.
+#[derive(serde::Serialize)]
+struct Continued {
+    readings: Vec<crate::sync::IndexReading>,
+    cursor: Option<Cursor>,
 }

@@ -132,7 +132,7 @@ impl JsWeheatSession {
         let client = self.client.clone();
         promise(async move {
             let pump = client.pump_or_default(pump_id.as_deref()).await.map_err(to_js)?;
-            let duration = duration_secs.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64);
+            let duration = duration_secs.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_nanos((s * 1e9) as u64));
             let emit = |event: weheat::client::WatchEvent| {
                 let json = serde_json::to_string(&event).unwrap_or_default();
                 let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&json));
@@ -147,7 +147,7 @@ impl JsWeheatSession {
         let client = self.client.clone();
         promise(async move {
             let (electricity, heat) = client.energy_since(&pump_id, interval(&interval_name)?, from_secs as i64).await.map_err(to_js)?;
-            settle(Ok(serde_json::json!({ "electricity": electricity, "heat": heat })))
+            settle(Ok(EnergySince { electricity, heat }))
         })
     }
 
@@ -159,6 +159,13 @@ impl JsWeheatSession {
     }
 }
 
+/// A struct rather than `json!` (see `wasm::sync`).
+#[derive(serde::Serialize)]
+struct EnergySince {
+    electricity: Vec<crate::sync::IntervalEnergy>,
+    heat: Vec<crate::sync::IntervalEnergy>,
+}
+
 /// Read raw logs you already have (the JSON of `/logs/raw`) and integrate
 /// their power fields: JSON of `{logs, energy: {electricityKwh, heatKwh, cop}}`
 /// (`energy` null when Weheat sent no power fields).
@@ -167,5 +174,11 @@ pub fn energy_from_weheat_logs(body: String) -> Result<String, JsValue> {
     let response = crate::core::HttpResponse::new(200, body);
     let logs = weheat::api::parse_logs(&response, "Weheat logs").map_err(to_js)?;
     let energy = weheat::derive::energy_from_power(&logs);
-    settle(Ok(serde_json::json!({ "logs": logs.len(), "energy": energy }))).map(|v| v.as_string().unwrap_or_default())
+    settle(Ok(LogsEnergy { logs: logs.len(), energy })).map(|v| v.as_string().unwrap_or_default())
+}
+
+#[derive(serde::Serialize)]
+struct LogsEnergy {
+    logs: usize,
+    energy: Option<weheat::derive::Energy>,
 }

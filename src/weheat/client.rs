@@ -8,11 +8,11 @@ use super::model::{number, room_value, Interval, Log, Pump};
 use super::PROVIDER;
 use crate::core::clock::{backoff, jittered};
 use crate::core::store::{load, save};
+use crate::core::vecmap::VecMap;
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, Result, Store};
 use crate::oauth::{OAuthClient, OAuthConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const DEFAULT_AUTH_URL: &str = "https://auth.weheat.nl/auth/realms/Weheat";
@@ -59,17 +59,23 @@ impl WeheatConfig {
     /// `offline_access`, rotating refresh tokens, logout.
     pub fn oauth_config(&self) -> Result<OAuthConfig> {
         let openid = format!("{}/protocol/openid-connect", self.auth_url.trim_end_matches('/'));
-        serde_json::from_value(serde_json::json!({
-            "provider": PROVIDER,
-            "clientId": self.client_id,
-            "tokenUrl": format!("{openid}/token"),
-            "authorizationUrl": format!("{openid}/auth"),
-            "logoutUrl": format!("{openid}/logout"),
-            "scopes": ["openid", "offline_access"],
-            "storeKey": "tokens/weheat",
-            "loginHint": "run `wattbridge weheat login`",
-        }))
-        .map_err(|_| Error::invalid_config("cannot build the Weheat OAuth settings").provider(PROVIDER))
+        // A struct literal, not `json!` + `from_value` (see WASM-SIZE.md).
+        Ok(OAuthConfig {
+            provider: PROVIDER.to_owned(),
+            client_id: self.client_id.clone(),
+            client_secret: None,
+            token_url: format!("{openid}/token"),
+            device_authorization_url: None,
+            authorization_url: Some(format!("{openid}/auth")),
+            logout_url: Some(format!("{openid}/logout")),
+            revocation_url: None,
+            scopes: vec!["openid".to_owned(), "offline_access".to_owned()],
+            refresh_margin_secs: 60,
+            store_key: Some("tokens/weheat".to_owned()),
+            refresh_echo_fields: Vec::new(),
+            client_credentials: false,
+            login_hint: Some("run `wattbridge weheat login`".to_owned()),
+        })
     }
 }
 
@@ -114,12 +120,24 @@ pub struct EnergyReport {
     pub requests: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// On the wire: `{timeBucket, electricityKwh, heatKwh, cop}`.
+#[derive(Clone, Debug)]
 pub struct Bucket {
     pub time_bucket: Option<String>,
-    #[serde(flatten)]
     pub energy: Energy,
+}
+
+/// Written out: `#[serde(flatten)]` costs ~3 KB of wasm.
+impl Serialize for Bucket {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Bucket", 4)?;
+        s.serialize_field("timeBucket", &self.time_bucket)?;
+        s.serialize_field("electricityKwh", &self.energy.electricity_kwh)?;
+        s.serialize_field("heatKwh", &self.energy.heat_kwh)?;
+        s.serialize_field("cop", &self.energy.cop)?;
+        s.end()
+    }
 }
 
 /// What a gap fill did.
@@ -143,7 +161,7 @@ struct EnergyHistory {
     #[serde(default)]
     cursor: Option<i64>,
     #[serde(default)]
-    buckets: BTreeMap<i64, Map<String, Value>>,
+    buckets: VecMap<i64, Map<String, Value>>,
 }
 
 /// One point of the live feed, from a latest log or an aggregated one
@@ -191,7 +209,7 @@ impl Sample {
 /// The feed of one day (UTC), one document each: a week of minutes stays small.
 #[derive(Default, Serialize, Deserialize)]
 struct FeedDay {
-    samples: BTreeMap<i64, Sample>,
+    samples: VecMap<i64, Sample>,
 }
 
 /// Where the feed ends.
@@ -451,7 +469,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     /// Stored energy buckets of `[from, to)` (unix seconds), oldest first.
     pub async fn stored_energy(&self, pump: &str, interval: Interval, from: i64, to: i64) -> Result<Vec<Bucket>> {
         let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
-        Ok(history.buckets.range(from..to).map(|(_, log)| bucket(log)).collect())
+        Ok(history.buckets.range(&from, Some(&to)).map(|(_, log)| bucket(log)).collect())
     }
 
     fn feed_key(pump: &str) -> String {
@@ -460,9 +478,14 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     /// Add samples to the feed, one document per UTC day touched.
     async fn keep_samples(&self, pump: &str, samples: Vec<Sample>) -> Result<()> {
-        let mut by_day: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+        // A few days at most: a Vec, not another BTreeMap type with `entry`.
+        let mut by_day: Vec<(String, Vec<Sample>)> = Vec::new();
         for sample in samples {
-            by_day.entry(format_utc(sample.ts)[..10].to_owned()).or_default().push(sample);
+            let day = format_utc(sample.ts)[..10].to_owned();
+            match by_day.iter_mut().find(|(d, _)| *d == day) {
+                Some((_, samples)) => samples.push(sample),
+                None => by_day.push((day, vec![sample])),
+            }
         }
         let mut index: FeedIndex = load(&self.store, &Self::feed_key(pump)).await?.unwrap_or_default();
         for (day, samples) in by_day {
@@ -484,7 +507,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         while day < to {
             let key = format!("{}/{}", Self::feed_key(pump), &format_utc(day)[..10]);
             if let Some(doc) = load::<FeedDay>(&self.store, &key).await? {
-                samples.extend(doc.samples.into_values().filter(|s| s.ts >= from && s.ts < to));
+                samples.extend(doc.samples.into_iter().map(|(_, sample)| sample).filter(|s| s.ts >= from && s.ts < to));
             }
             day += 86_400;
         }
@@ -536,7 +559,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
         let now = self.clock.now_secs();
         let (mut electricity, mut heat) = (Vec::new(), Vec::new());
-        for (&start, log) in history.buckets.range(from_secs - interval.secs()..) {
+        for (&start, log) in history.buckets.range(&(from_secs - interval.secs()), None) {
             let end = start + interval.secs();
             if end > now || end <= from_secs {
                 continue;

@@ -133,12 +133,12 @@ impl Pump {
     }
 }
 
-/// The list answer: paged (`{metadata, data}`) or, from older servers, a plain list.
+/// The paged list answer (`{metadata, data}`); older servers send the plain list.
 #[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum PumpList {
-    Paged { data: Vec<Pump>, #[serde(default)] metadata: Option<PageInfo> },
-    Plain(Vec<Pump>),
+pub(crate) struct PagedPumps {
+    pub data: Vec<Pump>,
+    #[serde(default)]
+    pub metadata: Option<PageInfo>,
 }
 
 #[derive(Deserialize, Default)]
