@@ -13,6 +13,9 @@ const BUDGET_GZIP_BYTES = 120 * 1024; // the three data providers together (issu
 const wasm = readFileSync(new URL('../pkg/wattbridge_bg.wasm', import.meta.url));
 const gzipped = gzipSync(wasm, { level: constants.Z_BEST_COMPRESSION }).length;
 const glue = statSync(new URL('../pkg/wattbridge.js', import.meta.url)).size;
+// The OpenADR VEN is a module of its own: users of the data providers never load it.
+const openadrWasm = readFileSync(new URL('../pkg-openadr/wattbridge_openadr_bg.wasm', import.meta.url));
+const openadrGzip = gzipSync(openadrWasm, { level: constants.Z_BEST_COMPRESSION }).length;
 
 /** Median wall time of `node args…` over RUNS fresh processes, in ms. */
 function medianStartup(args) {
@@ -163,6 +166,7 @@ const results = {
   node: process.version,
   runs: RUNS,
   wasm: { rawBytes: wasm.length, gzipBytes: gzipped, budgetGzipBytes: BUDGET_GZIP_BYTES, glueJsBytes: glue },
+  openadrWasm: { rawBytes: openadrWasm.length, gzipBytes: openadrGzip },
   startupMs: { bareNode, readyModule, overhead: readyModule - bareNode },
   linky: { backfill, parse },
   energyid: { year: energyidYear },
@@ -176,6 +180,7 @@ const rows = [
   ['wasm (release, wasm-opt -Oz)', kb(wasm.length)],
   ['wasm gzipped (-9)', `${kb(gzipped)}  (${((gzipped / BUDGET_GZIP_BYTES) * 100).toFixed(0)}% of the 120 KB budget)`],
   ['JS glue (pkg/wattbridge.js)', kb(glue)],
+  ['OpenADR wasm (pkg-openadr, separate module)', `${kb(openadrWasm.length)} raw, ${kb(openadrGzip)} gzipped`],
   [`node -e 0 (median of ${RUNS})`, ms(bareNode)],
   [`node start -> module ready (median of ${RUNS})`, ms(readyModule)],
   ['cost of loading wattbridge', ms(readyModule - bareNode)],
