@@ -1,6 +1,7 @@
 //! What every provider shares: the error type, secrets, and the three seams
 //! through which the pure core touches the world (HTTP, storage, time).
 
+pub mod calendar;
 pub mod clock;
 pub mod crypto;
 pub mod error;

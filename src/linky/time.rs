@@ -6,6 +6,7 @@
 //! Thirty lines of that rule replace a tz database in the wasm (DESIGN.md, size).
 //! Meter history reaches back three years, so the rule covers every date we see.
 
+use crate::core::calendar::{civil_from_days, days_from_civil};
 use crate::core::{Error, Result};
 use std::fmt;
 
@@ -22,26 +23,12 @@ impl Date {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;
         }
-        // Howard Hinnant's days_from_civil.
-        let y = if month <= 2 { year - 1 } else { year };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (month as i32 + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day as i32 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        Some(Date(era * 146_097 + doe - 719_468))
+        Some(Date(days_from_civil(i64::from(year), month, day) as i32))
     }
 
     pub fn ymd(self) -> (i32, u32, u32) {
-        let z = self.0 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        (yoe + era * 400 + i32::from(month <= 2), month, day)
+        let (year, month, day) = civil_from_days(i64::from(self.0));
+        (year as i32, month, day)
     }
 
     /// `YYYY-MM-DD`, the only form Enedis and our CLI use.

@@ -95,12 +95,7 @@ pub fn parse_utc(text: &str) -> Option<i64> {
     if !matches!(rest, "Z" | "" | "+00:00") || !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
-    // days_from_civil (Howard Hinnant).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let days = crate::core::calendar::days_from_civil(y, m as u32, d as u32);
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 

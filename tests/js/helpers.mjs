@@ -43,3 +43,17 @@ export async function launchChromium() {
   after(() => browser.close());
   return browser;
 }
+
+/** Resolve with `predicate()`'s first truthy value, polling every 50 ms; reject after `timeout` ms. */
+export function until(predicate, what, timeout = 15_000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const value = predicate();
+      if (value) return resolve(value);
+      if (Date.now() - started > timeout) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from './helpers.mjs';
 import { startVtn, skip, makeCert, encryptKey } from './openadr-vtn.mjs';
 
 const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
@@ -26,18 +27,6 @@ function runCli(args, { stdin = '' } = {}) {
   return out;
 }
 
-function until(predicate, what, timeout = 20000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const value = predicate();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeout) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 test('openadr run: registers, answers an event by its rule, reports, stops cleanly on SIGINT', { skip, timeout: 90000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wattbridge-openadr-cli-'));

@@ -5,21 +5,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenAdrVen } from '../../js/node.js';
+import { until } from './helpers.mjs';
 import { startVtn, skip, makeCert, fingerprint, encryptKey } from './openadr-vtn.mjs';
 
 
-function until(predicate, what, timeout = 15000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const value = predicate();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeout) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 test('registration, reports, opt in, opt out, modified and cancelled events, cancellation', { skip, timeout: 90000 }, async () => {
   const vtn = await startVtn();
