@@ -95,3 +95,40 @@ test('config show lists every setting with its source, secrets redacted; -c sets
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown setting "linky.nope"/);
 });
+
+test('config init asks its questions in a terminal and keeps the secrets out of config.json', async () => {
+  const { readFileSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = await scratchDir();
+  const token = 'conso-token-never-in-config';
+  const answers = [
+    ['Which sources', '\r'], // both, as offered
+    ['How do you reach Enedis', '\u001b[B\r'], // the second choice: a Conso API token
+    ['Conso API token', `${token}\r`],
+    ['Meter', '\r'],
+    ['key for consumption', '\r'],
+    ['production', 'pv\r'],
+    ['Meter reading', '12000\r'],
+    ['Heat pump id', '\r'],
+    ['delivered heat', '\r'],
+    ['electricity', '\r'],
+    ['provisioning key', 'pk-test\r'],
+    ['provisioning secret', 'ps-test\r'],
+    ['Device name', 'My home\r'],
+  ];
+  const driver = fileURLToPath(new URL('./programs/pty-answer.py', import.meta.url));
+  const run = spawnSync('python3', [driver, JSON.stringify(answers), process.execPath, BIN, 'config', 'init'], { encoding: 'utf8', env: { ...env, WATTBRIDGE_HOME: dir }, timeout: 60_000 });
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /Saved\. Next:/);
+  const config = readFileSync(join(dir, 'config.json'), 'utf8');
+  assert.deepEqual(JSON.parse(config).linky, { access: 'conso' });
+  assert.equal(JSON.parse(config).sync.linky_production_key, 'pv');
+  assert.equal(JSON.parse(config).sync.linky_start_index, '12000');
+  for (const secret of [token, 'pk-test', 'ps-test']) assert.ok(!config.includes(secret), 'a secret in config.json');
+  const secrets = join(dir, 'state', 'settings%2Fsecrets.json');
+  assert.equal(statSync(secrets).mode & 0o777, 0o600);
+  assert.equal(JSON.parse(readFileSync(secrets, 'utf8'))['linky.conso_token'], token);
+  const shown = JSON.parse(spawnSync(process.execPath, [BIN, '--json', 'config', 'show'], { encoding: 'utf8', env: { ...env, WATTBRIDGE_HOME: dir } }).stdout);
+  assert.deepEqual(shown['linky.conso_token'], { value: '[redacted]', source: 'state file (secret)' });
+  assert.equal(shown['energyid.device_name'].value, 'My home');
+});
