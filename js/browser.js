@@ -9,7 +9,7 @@ setErrorClass(WattbridgeError);
 defaults.store = defaultBrowserStore;
 
 export { WattbridgeError } from './errors.js';
-export { setDebugLogger } from '../pkg/wattbridge.js';
+export { setDebugLogger, disposition, exitCodeOf } from '../pkg/wattbridge.js';
 export { EnergyId } from './energyid.js';
 export { OAuthClient } from './oauth.js';
 export { OpenAdrVen } from './openadr.js';

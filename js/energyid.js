@@ -4,6 +4,7 @@
 import { EnergyIdDevice } from '../pkg/wattbridge.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
+import { SESSION } from './internal.js';
 
 export class EnergyId {
   #device;
@@ -23,6 +24,11 @@ export class EnergyId {
    */
   constructor({ store, ...config } = {}) {
     this.#device = new EnergyIdDevice(JSON.stringify(config), store ?? defaults.store());
+  }
+
+  /** @internal the wasm object, for sync() */
+  get [SESSION]() {
+    return this.#device;
   }
 
   /** Introduce the device; resolves to `{status: 'needs_claiming', claimCode, claimUrl, expiresAt}` or `{status: 'claimed', ...}`. */

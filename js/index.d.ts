@@ -478,6 +478,87 @@ export function startLoopbackReceiver(options?: { path?: string; timeoutSeconds?
   close(): Promise<void>;
 }>;
 
+// ---------------------------------------------------------------- the main job
+
+/** What an error code asks for: a person must act, retry later, or fix the input or settings. */
+export type Disposition = 'person' | 'retry_later' | 'bad_input';
+/** The disposition of a code (undefined for a code wattbridge does not know). */
+export function disposition(code: ErrorCode | string): Disposition | undefined;
+/** The CLI's exit code for an error code: 2 bad input, 3 a person must act, 4 retry later, 1 unknown. */
+export function exitCodeOf(code: ErrorCode | string): number;
+
+/** Which EnergyID key each source fills; null skips it. */
+export interface SyncMapping {
+  linkyConsumption: string | null;
+  linkyProduction: string | null;
+  heat: string | null;
+  heatPumpElectricity: string | null;
+}
+export const DEFAULT_MAPPING: SyncMapping;
+
+export interface SyncOptions {
+  linky?: Linky | null;
+  weheat?: Weheat | null;
+  energyid: EnergyId;
+  mapping?: Partial<SyncMapping>;
+  /** kWh meter reading per EnergyID key at the first data. */
+  startIndex?: Record<string, number>;
+  /** Limit the first backfill (Linky takes the Paris day of this instant). */
+  since?: Date | string | number;
+  /** Linky: the load curve (falling back to daily values) or daily values. */
+  resolution?: 'half-hour' | 'hour' | 'day';
+  dryRun?: boolean;
+  /** Wait at most this long for EnergyID's next upload slot (default 900). */
+  maxWaitSeconds?: number;
+  /** Also try sources paused by an error a person had to resolve. */
+  retryBlocked?: boolean;
+  onProgress?: (progress: { stage: string; done: number; total: number }) => void;
+  /** Where cursors and pauses live (default: the package's store). */
+  store?: Store;
+}
+
+export interface SyncError {
+  code: ErrorCode;
+  message: string;
+  provider: string | null;
+  status: number | null;
+  retryAfter: number | null;
+  disposition: Disposition;
+}
+
+export type SyncSourceReport =
+  | {
+      status: 'ok';
+      series: string[];
+      requests: number;
+      minimumRequests: number;
+      holes: number;
+      readings: number;
+      /** Linky */
+      meter?: string | null;
+      /** Weheat: the pump and the new data's energy */
+      pump?: string | null;
+      heatKwh?: number;
+      electricityKwh?: number;
+      cop?: number | null;
+    }
+  | { status: 'error'; error: SyncError; retry: boolean }
+  | { status: 'skipped'; error: SyncError & { atMs: number }; retry: false };
+
+export interface SyncReport {
+  ok: boolean;
+  dryRun: boolean;
+  seconds: number;
+  sources: { linky?: SyncSourceReport; weheat?: SyncSourceReport };
+  energyid:
+    | ({ status: 'ok'; queued: number } & SendReport)
+    | { status: 'error'; queued: number; error: SyncError; retry: boolean }
+    | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
+}
+
+/** One run of the main job: Linky and Weheat into EnergyID as meter readings. */
+export function sync(options: SyncOptions): Promise<SyncReport>;
+
 /**
  * Receive one debug line per HTTP request (method, URL without its query,
  * status, time; never headers or bodies), or pass null to stop. In Node,

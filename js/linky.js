@@ -5,6 +5,7 @@ import { LinkySession, parseEnedisAnswer as parseAnswer } from '../pkg/wattbridg
 import { OAuthClient } from './oauth.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
+import { SESSION } from './internal.js';
 
 /** The series names, as the CLI and `fetch` take them. */
 export const LINKY_SERIES = ['daily', 'load-curve', 'max-power', 'production', 'production-load-curve'];
@@ -32,6 +33,11 @@ export class Linky {
   constructor({ store, ...config } = {}) {
     this.#store = store ?? defaults.store();
     this.#session = new LinkySession(JSON.stringify(dropUndefined(config)), this.#store);
+  }
+
+  /** @internal the wasm object, for sync() */
+  get [SESSION]() {
+    return this.#session;
   }
 
   /** `gateway`, `conso` or `enedis`. */

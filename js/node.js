@@ -16,7 +16,7 @@ if (process.env.WATTBRIDGE_DEBUG && process.env.WATTBRIDGE_DEBUG !== '0') {
 }
 
 export { WattbridgeError } from './errors.js';
-export { setDebugLogger } from '../pkg/wattbridge.js';
+export { setDebugLogger, disposition, exitCodeOf } from '../pkg/wattbridge.js';
 export { EnergyId } from './energyid.js';
 export { OAuthClient } from './oauth.js';
 export { OpenAdrVen } from './openadr.js';

@@ -6,13 +6,13 @@ import { WeheatSession, energyFromWeheatLogs as energyFromLogs } from '../pkg/wa
 import { OAuthClient } from './oauth.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
+import { SESSION } from './internal.js';
 
 export const WEHEAT_INTERVALS = ['Minute', 'FiveMinute', 'FifteenMinute', 'Hour', 'Day', 'Week', 'Month', 'Year'];
 
 export class Weheat {
   #session;
   #store;
-  #defaultPump = null;
 
   /**
    * @param {object} [options]
@@ -27,6 +27,11 @@ export class Weheat {
     this.#store = store ?? defaults.store();
     const settings = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== null && v !== ''));
     this.#session = new WeheatSession(JSON.stringify(settings), this.#store);
+  }
+
+  /** @internal the wasm object, for sync() */
+  get [SESSION]() {
+    return this.#session;
   }
 
   /** The Keycloak client behind the account: loginWithPassword, loginWithRedirect, logout, status. */
@@ -44,9 +49,8 @@ export class Weheat {
 
   /** The pump `id`, else the configured one, else the account's first (looked up once: the budget is small). */
   async pump(id) {
-    if (id !== undefined && id !== null) return JSON.parse(await this.#session.pump(id));
-    this.#defaultPump ??= JSON.parse(await this.#session.pump(undefined));
-    return this.#defaultPump;
+    // The default pump is looked up once per Weheat object (in the session).
+    return JSON.parse(await this.#session.pump(id ?? undefined));
   }
 
   /** The latest log with state name, temperatures (none for -1), compressor %, power and COP. */

@@ -16,7 +16,7 @@ pub mod oauth;
 #[cfg(feature = "openadr")]
 pub mod openadr;
 #[cfg(feature = "providers")]
-pub mod sync;
+pub mod bridge;
 #[cfg(feature = "providers")]
 pub mod weheat;
 

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use support::{run, MemoryStore, RoutedHttp, VirtualClock};
 use wattbridge::core::{Error, ErrorCode, HttpRequest, HttpResponse, Secret};
-use wattbridge::energyid::device::{ClaimInfo, FlushOptions};
+use wattbridge::energyid::client::{ClaimInfo, FlushOptions};
 use wattbridge::energyid::{EnergyIdConfig, EnergyIdDevice, Reading};
 
 const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use support::{run, MemoryStore, NativeCrypto, RoutedHttp, VirtualClock};
 use wattbridge::core::{Error, ErrorCode, HttpRequest, HttpResponse, Secret};
 use wattbridge::linky::api::{parse_answer, Relay};
-use wattbridge::linky::time::{format_paris, format_utc, paris_local};
+use wattbridge::core::time::{format_paris, format_utc, paris_local};
 use wattbridge::linky::{Date, Linky, LinkyConfig, Series};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/linky/");
@@ -370,4 +370,28 @@ fn a_meter_outside_the_consent_is_refused_before_any_request() {
     assert!(err.message.contains("11111111111111, 22222222222222"), "{}", err.message);
     assert_eq!(r.http.count(), 0);
     let _ = (Secret::new("x"), Relay::Gateway(String::new()));
+}
+
+// ---- Linky as a bridge source ----
+
+#[test]
+fn the_bridge_asks_linky_from_the_paris_day_of_since_and_streams_it_back_by_window() {
+    use wattbridge::bridge::sources::linky::LinkySource;
+    use wattbridge::bridge::{Resolution, Source};
+    let r = rig(|request| Ok(enedis_answer(request)));
+    let source = LinkySource::new(&r.linky);
+    let consumption = &source.channels()[0];
+    // Paris midnight of the 10th is 23:00 UTC on the 9th: a UTC day would ask from the 9th.
+    let since = d("2026-11-10").paris_midnight_ms() / 1000;
+    let fetched = run(source.fetch(consumption, Resolution::HalfHour, Some(since), &|_, _, _| {})).unwrap();
+    assert_eq!(fetched.series, "load-curve");
+    let starts: Vec<String> = r.http.sent().iter().filter_map(|request| query(request, "start")).collect();
+    assert_eq!(starts.iter().min().map(String::as_str), Some("2026-11-10"), "{starts:?}");
+
+    let (first, end) = run(source.span(consumption, Resolution::HalfHour)).unwrap().unwrap();
+    assert_eq!((first, end), (since, d("2026-11-21").paris_midnight_ms() / 1000));
+    let week = run(source.energy(consumption, Resolution::HalfHour, first, first + 7 * 86_400)).unwrap();
+    assert_eq!(week.len(), 7 * 48);
+    assert_eq!(week[0].start, since);
+    assert!(week.iter().all(|i| (i.kwh - 1.0).abs() < 1e-9), "2000 W for half an hour is 1 kWh");
 }

@@ -1,25 +1,12 @@
 // Exit codes a scheduler can act on: retry later (4) is different from "a person
-// must act" (3) and from "the command or settings are wrong" (2).
-const BY_CODE = {
-  invalid_input: 2,
-  invalid_config: 2,
-  corrupt_state: 2,
-  wrong_direction: 2,
-  before_history_limit: 2,
-  before_activation: 2,
-  auth_required: 3,
-  invalid_credentials: 3,
-  not_claimed: 3,
-  consent_required: 3,
-  no_data: 3,
-  webhook_disabled: 3,
-  signature_invalid: 3,
-  network: 4,
-  unavailable: 4,
-  rate_limited: 4,
-  busy: 4,
-};
+// must act" (3) and from "the command or settings are wrong" (2); 1 is anything
+// else (a bug). The table is Rust's (`ErrorCode::disposition`), the same one
+// the bridge's block policy uses, so the two can never disagree. The wasm is
+// loaded here only on the error path, so `--help` never pays for it.
 
-export function exitCodeOf(err) {
-  return BY_CODE[err?.code] ?? 1;
+/** @returns {Promise<number>} */
+export async function exitCodeOf(err) {
+  if (typeof err?.code !== 'string') return 1;
+  const { exitCodeOf: fromRust } = await import('../node.js');
+  return fromRust(err.code);
 }

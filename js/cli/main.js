@@ -325,12 +325,12 @@ function action(run) {
       if (outcome === undefined) return;
       process.stdout.write(json ? `${JSON.stringify(outcome.result)}\n` : `${outcome.text}\n`);
     } catch (err) {
-      reportError(err, json);
+      await reportError(err, json);
     }
   };
 }
 
-function reportError(err, json) {
+async function reportError(err, json) {
   const known = err instanceof WattbridgeError;
   if (json) {
     const error = known ? err.toJSON() : { code: 'internal', message: String(err?.message ?? err) };
@@ -338,7 +338,7 @@ function reportError(err, json) {
   } else {
     process.stderr.write(`wattbridge: ${known ? `${err.message} [${err.code}]` : (err?.stack ?? err)}\n`);
   }
-  process.exitCode = exitCodeOf(err);
+  process.exitCode = await exitCodeOf(err);
 }
 
 program.hook('preAction', (cmd) => {
@@ -351,5 +351,5 @@ try {
   await program.parseAsync();
 } catch (err) {
   // Errors raised while parsing arguments (e.g. a bad --port).
-  reportError(err, process.argv.includes('--json'));
+  await reportError(err, process.argv.includes('--json'));
 }

@@ -56,7 +56,7 @@ export async function syncCommand(options, { json }) {
     });
     for (const bar of bars.values()) bar.stop();
     const failures = [...Object.values(report.sources), report.energyid].filter((s) => s?.status === 'error');
-    if (failures.length) process.exitCode = Math.max(...failures.map((f) => exitCodeOf(f.error)));
+    if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));
     return { result: report, text: renderSync(report) };
   } finally {
     for (const bar of bars.values()) bar.stop();

@@ -54,10 +54,49 @@ pub enum ErrorCode {
     /// OpenADR: a message's signature, certificate fingerprint or replay
     /// protection failed; the message was dropped unread.
     SignatureInvalid,
+    /// Another wattbridge process holds the lock on the same state (a sync
+    /// already running): nothing was done, try again when it has finished.
+    Busy,
+}
+
+/// What has to happen before an error can go away. The CLI's exit codes and
+/// the bridge's block policy both come from here, so they cannot disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Disposition {
+    /// A person must act (log in, consent, claim, re-enable): retrying on a
+    /// schedule helps nobody, so the bridge pauses the source. Exit code 3.
+    Person,
+    /// Temporary (rate limit, outage, a garbled answer, a busy lock): the next
+    /// run goes on where this one stopped. Exit code 4.
+    RetryLater,
+    /// The command, a value or a setting is wrong: fix it and run again.
+    /// Exit code 2.
+    BadInput,
+}
+
+impl Disposition {
+    pub const ALL: [Disposition; 3] = [Disposition::Person, Disposition::RetryLater, Disposition::BadInput];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Person => "person",
+            Disposition::RetryLater => "retry_later",
+            Disposition::BadInput => "bad_input",
+        }
+    }
+
+    /// The process exit code a scheduler acts on (0 is success, 1 a bug).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Disposition::BadInput => 2,
+            Disposition::Person => 3,
+            Disposition::RetryLater => 4,
+        }
+    }
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::InvalidInput,
         ErrorCode::InvalidConfig,
         ErrorCode::Network,
@@ -78,6 +117,7 @@ impl ErrorCode {
         ErrorCode::BeforeHistoryLimit,
         ErrorCode::BeforeActivation,
         ErrorCode::SignatureInvalid,
+        ErrorCode::Busy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +142,37 @@ impl ErrorCode {
             ErrorCode::BeforeHistoryLimit => "before_history_limit",
             ErrorCode::BeforeActivation => "before_activation",
             ErrorCode::SignatureInvalid => "signature_invalid",
+            ErrorCode::Busy => "busy",
+        }
+    }
+
+    /// The one table of what each code asks for (see [`Disposition`]).
+    pub fn disposition(self) -> Disposition {
+        use Disposition::*;
+        match self {
+            ErrorCode::AuthRequired
+            | ErrorCode::InvalidCredentials
+            | ErrorCode::NotClaimed
+            | ErrorCode::ConsentRequired
+            // Enedis: switch on the meter's hourly collection (the bridge
+            // falls back to daily values before this reaches a person).
+            | ErrorCode::NoData
+            | ErrorCode::WebhookDisabled
+            | ErrorCode::SignatureInvalid => Person,
+            ErrorCode::Network
+            | ErrorCode::Unavailable
+            | ErrorCode::RateLimited
+            | ErrorCode::BadResponse
+            | ErrorCode::UnexpectedStatus
+            | ErrorCode::Storage
+            | ErrorCode::Busy => RetryLater,
+            ErrorCode::InvalidInput
+            | ErrorCode::InvalidConfig
+            | ErrorCode::CorruptState
+            | ErrorCode::Rejected
+            | ErrorCode::WrongDirection
+            | ErrorCode::BeforeHistoryLimit
+            | ErrorCode::BeforeActivation => BadInput,
         }
     }
 
@@ -198,6 +269,38 @@ mod tests {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
         }
         assert_eq!(ErrorCode::parse("no_such_code"), None);
+    }
+
+    #[test]
+    fn every_code_has_one_disposition_and_exit_code() {
+        use Disposition::*;
+        let table: Vec<(&str, Disposition, i32)> = ErrorCode::ALL.iter().map(|c| (c.as_str(), c.disposition(), c.disposition().exit_code())).collect();
+        let expected = [
+            ("invalid_input", BadInput, 2),
+            ("invalid_config", BadInput, 2),
+            ("network", RetryLater, 4),
+            ("bad_response", RetryLater, 4),
+            ("unavailable", RetryLater, 4),
+            ("unexpected_status", RetryLater, 4),
+            ("auth_required", Person, 3),
+            ("invalid_credentials", Person, 3),
+            ("rate_limited", RetryLater, 4),
+            ("not_claimed", Person, 3),
+            ("webhook_disabled", Person, 3),
+            ("rejected", BadInput, 2),
+            ("corrupt_state", BadInput, 2),
+            ("storage", RetryLater, 4),
+            ("consent_required", Person, 3),
+            ("no_data", Person, 3),
+            ("wrong_direction", BadInput, 2),
+            ("before_history_limit", BadInput, 2),
+            ("before_activation", BadInput, 2),
+            ("signature_invalid", Person, 3),
+            ("busy", RetryLater, 4),
+        ];
+        assert_eq!(table, expected);
+        let names: std::collections::BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len(), "no two codes share a name");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod crypto;
+pub mod energy;
 pub mod error;
 pub mod form;
 pub mod http;
@@ -13,10 +14,12 @@ pub mod secret;
 pub mod sort;
 pub mod vecmap;
 pub mod store;
+pub mod time;
 
 pub use clock::Clock;
 pub use crypto::{Crypto, PbkdfHash, PublicKeyCrypto, SignatureAlgorithm};
-pub use error::{Error, ErrorCode, Result};
+pub use energy::IntervalEnergy;
+pub use error::{Disposition, Error, ErrorCode, Result};
 pub use http::{HttpClient, HttpRequest, HttpResponse, Method};
 pub use secret::Secret;
 pub use store::Store;

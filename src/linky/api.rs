@@ -3,7 +3,7 @@
 //! See ../shared/contracts/linky.md.
 
 use super::model::{Hole, IntervalReading, MeterReading, Point, Series};
-use super::time::{paris_candidates, parse_local_datetime, Date};
+use crate::core::time::{paris_candidates, parse_local_datetime, Date};
 use super::PROVIDER;
 use crate::core::crypto::base64url_decode;
 use crate::core::json;
@@ -305,7 +305,7 @@ pub fn split_meters(list: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linky::time::format_paris;
+    use crate::core::time::format_paris;
 
     fn curve(items: &[(&str, &str, &str)]) -> HttpResponse {
         let readings: Vec<String> = items

@@ -3,10 +3,10 @@
 
 use super::api::{self, Relay};
 use super::history::History;
-use super::model::{Hole, Point, Series};
+use super::model::{Hole, LastError, Point, Series};
 use super::plan::{minimum_requests, plan, Window};
 use super::stats::{self, DayEnergy, HourEnergy, PeriodTotals, Tariff};
-use super::time::{paris_date, Date};
+use crate::core::time::{paris_date, Date};
 use super::PROVIDER;
 use crate::core::clock::backoff;
 use crate::core::crypto::random_token;
@@ -181,15 +181,6 @@ pub struct FetchReport {
     pub skipped: Vec<Skipped>,
 }
 
-/// How the last fetch of a series ended, when it failed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LastError {
-    pub code: String,
-    pub message: String,
-    pub at_ms: i64,
-}
-
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeriesStatus {
@@ -353,7 +344,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
 
     /// Read the redirect back from the consent page: `usage_point_id=A;B`.
     pub async fn complete_consent(&self, callback_url: &str) -> Result<Vec<String>> {
-        let params = crate::oauth::api::callback_params(callback_url);
+        let params = crate::oauth::callback_params(callback_url);
         let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let pending: Option<PendingConsent> = load(&self.store, CONSENT_PENDING_KEY).await?;
         if pending.is_none() || param("state") != pending.as_ref().map(|p| p.state.as_str()) {
@@ -629,19 +620,42 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
     }
 
     /// Stored energy of a series (not max power) from `from_secs` on, as
-    /// intervals for the cumulative index (sync).
-    pub async fn energy_since(&self, series: Series, from_secs: Option<i64>) -> Result<Vec<crate::sync::IntervalEnergy>> {
+    /// intervals for a cumulative index.
+    pub async fn energy_since(&self, series: Series, from_secs: Option<i64>) -> Result<Vec<crate::core::IntervalEnergy>> {
+        let Some((first, end)) = self.stored_span(series).await? else { return Ok(Vec::new()) };
+        let intervals = self.energy_between(series, from_secs.unwrap_or(first).max(first), end).await?;
+        Ok(intervals.into_iter().filter(|i| from_secs.map_or(true, |secs| i.end > secs)).collect())
+    }
+
+    /// Stored energy of the intervals of a series that start in
+    /// `[from_secs, to_secs)`, oldest first: one window of a stream.
+    pub async fn energy_between(&self, series: Series, from_secs: i64, to_secs: i64) -> Result<Vec<crate::core::IntervalEnergy>> {
+        if from_secs >= to_secs {
+            return Ok(Vec::new());
+        }
         let meter = self.meter().await?;
-        let history = self.history(&meter, series);
-        let index = history.index().await?;
-        let Some(first) = index.coverage.first() else { return Ok(Vec::new()) };
-        let from = from_secs.map_or(first, |secs| paris_date(secs * 1000).max(first));
-        let points = history.points(from, self.today().add_days(1)).await?;
+        // Paris days: an interval may start before UTC midnight of its day.
+        let (from_day, to_day) = (paris_date(from_secs * 1000), paris_date((to_secs - 1) * 1000).add_days(1));
+        let points = self.history(&meter, series).points(from_day, to_day).await?;
         Ok(points
             .iter()
-            .filter(|p| from_secs.map_or(true, |secs| p.end > secs * 1000))
-            .filter_map(|p| Some(crate::sync::IntervalEnergy { start: p.start / 1000, end: p.end / 1000, kwh: p.energy_wh(series)? / 1000.0 }))
+            .filter(|p| p.start >= from_secs * 1000 && p.start < to_secs * 1000)
+            .filter_map(|p| Some(crate::core::IntervalEnergy { start: p.start / 1000, end: p.end / 1000, kwh: p.energy_wh(series)? / 1000.0 }))
             .collect())
+    }
+
+    /// How the last fetch of a series failed, if it did.
+    pub async fn last_error(&self, series: Series) -> Result<Option<LastError>> {
+        let meter = self.meter().await?;
+        Ok(self.history(&meter, series).index().await?.last_error)
+    }
+
+    /// Where the stored days of a series begin and end (unix seconds, Paris
+    /// midnights), if anything is stored.
+    pub async fn stored_span(&self, series: Series) -> Result<Option<(i64, i64)>> {
+        let meter = self.meter().await?;
+        let index = self.history(&meter, series).index().await?;
+        Ok(index.coverage.first().zip(index.coverage.last_end()).map(|(first, end)| (first.paris_midnight_ms() / 1000, end.paris_midnight_ms() / 1000)))
     }
 
     /// Stored points of a series for `[from, to)`.

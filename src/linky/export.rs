@@ -2,7 +2,7 @@
 //! times in Paris wall time plus offset (unambiguous on DST days).
 
 use super::model::{Point, Series};
-use super::time::format_paris;
+use crate::core::time::format_paris;
 use serde::Serialize;
 
 #[derive(Serialize)]

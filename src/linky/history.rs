@@ -5,7 +5,7 @@
 
 use super::model::{Hole, Point, Series};
 use super::plan::Coverage;
-use super::time::{paris_date, Date};
+use crate::core::time::{paris_date, Date};
 use crate::core::store::{load, save};
 use crate::core::{Result, Store};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ pub(crate) struct SeriesIndex {
     pub earliest: Option<Date>,
     /// How the last fetch failed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<super::client::LastError>,
+    pub last_error: Option<super::model::LastError>,
 }
 
 pub struct History<'a, S> {

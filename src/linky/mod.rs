@@ -10,10 +10,9 @@ pub mod history;
 pub mod model;
 pub mod plan;
 pub mod stats;
-pub mod time;
 
 pub const PROVIDER: &str = "linky";
 
 pub use client::{FetchReport, Linky, LinkyConfig, Progress};
 pub use model::{Point, Series};
-pub use time::Date;
+pub use crate::core::time::Date;

@@ -1,6 +1,6 @@
 //! The five Enedis series and what their answers look like (contract §2).
 
-use super::time::Date;
+use crate::core::time::Date;
 use serde::{Deserialize, Serialize};
 
 /// One metering series of a meter.
@@ -143,4 +143,13 @@ pub(crate) struct IntervalReading {
 pub struct Hole {
     pub start: i64,
     pub end: i64,
+}
+
+/// How the last fetch of a series ended, when it failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastError {
+    pub code: String,
+    pub message: String,
+    pub at_ms: i64,
 }

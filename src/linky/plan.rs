@@ -2,7 +2,7 @@
 //! yet, within what Enedis serves.
 
 use super::model::Series;
-use super::time::Date;
+use crate::core::time::Date;
 use serde::{Deserialize, Serialize};
 
 /// A request window of Paris dates, `[start, end)`.

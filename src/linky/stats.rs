@@ -6,7 +6,7 @@
 //! before `today` count: Enedis never has today's data.
 
 use super::model::{Point, Series};
-use super::time::{paris_date, paris_local, Date};
+use crate::core::time::{paris_date, paris_local, Date};
 use crate::core::sort::sort_by_i64;
 use crate::core::{Error, Result};
 

@@ -5,5 +5,6 @@ pub mod api;
 pub mod client;
 pub mod model;
 
+pub use api::callback_params;
 pub use client::{AuthorizationStart, OAuthClient};
 pub use model::{DeviceVerification, OAuthConfig, TokenSet, TokenStatus};

@@ -5,7 +5,7 @@
 
 use super::keys::{fingerprint_of, Certificate, PrivateKey};
 use super::messages::{NS_DS, NS_DSP, NS_OADR};
-use super::time::{format_datetime, parse_datetime};
+use crate::core::time::{format_utc_millis, parse_utc};
 use super::xml::{c14n, parse, Element};
 use crate::core::crypto::{base64, base64url_decode, random_bytes};
 use crate::core::{Error, ErrorCode, PublicKeyCrypto, Result, SignatureAlgorithm};
@@ -50,7 +50,7 @@ fn signature(signed_info: &str, value: &str, cert: &Certificate, timestamp_ms: i
     format!(
         r##"<ds:Signature xmlns:ds="{NS_DS}" xmlns:oadr="{NS_OADR}">{signed_info}<ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo><ds:Object Id="prop"><ds:SignatureProperties><ds:SignatureProperty Id="myid" Target="#mytarget"><dsp:ReplayProtect xmlns:dsp="{NS_DSP}"><dsp:timestamp>{}</dsp:timestamp><dsp:nonce>{nonce}</dsp:nonce></dsp:ReplayProtect></ds:SignatureProperty></ds:SignatureProperties></ds:Object></ds:Signature>"##,
         base64(&cert.der),
-        format_datetime(timestamp_ms)
+        format_utc_millis(timestamp_ms)
     )
 }
 
@@ -166,7 +166,7 @@ impl Validator {
         // Replay protection, read from inside the signed #prop object only.
         let (_, prop) = by_id(&root, "prop").ok_or_else(|| invalid("no replay protection"))?;
         let (_, replay) = prop.find(&|e| e.is(NS_DSP, "ReplayProtect")).ok_or_else(|| invalid("the signature has no ReplayProtect"))?;
-        let timestamp = replay.text_at(&["timestamp"]).and_then(|t| parse_datetime(&t)).ok_or_else(|| invalid("the ReplayProtect timestamp is unreadable"))?;
+        let timestamp = replay.text_at(&["timestamp"]).and_then(|t| parse_utc(&t)).ok_or_else(|| invalid("the ReplayProtect timestamp is unreadable"))?;
         let nonce = replay.text_at(&["nonce"]).filter(|n| !n.is_empty()).ok_or_else(|| invalid("the ReplayProtect has no nonce"))?;
         // Forget what the window no longer protects, whatever this message turns out to be.
         self.seen.retain(|(t, _)| *t >= now_ms - REPLAY_WINDOW_MS);

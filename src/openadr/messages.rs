@@ -6,7 +6,8 @@
 //! validates against the XSD and an element out of order is an HTTP 400), but
 //! without whitespace between elements.
 
-use super::time::{format_datetime, format_duration, parse_datetime, parse_duration};
+use super::time::{format_duration, parse_duration};
+use crate::core::time::{format_utc_millis, parse_utc};
 use super::xml::{escape, Element};
 use crate::core::{Error, ErrorCode, Result};
 use serde::Serialize;
@@ -246,7 +247,7 @@ pub fn register_report(request: &str, ven_id: &str, offers: &[ReportOffer], now_
         body += "<ei:reportRequestID>0</ei:reportRequestID>";
         body += &tag("ei:reportSpecifierID", &specifier_id(name));
         body += &tag("ei:reportName", &format!("METADATA_{name}"));
-        body += &tag("ei:createdDateTime", &format_datetime(now_ms));
+        body += &tag("ei:createdDateTime", &format_utc_millis(now_ms));
         body += "</oadr:oadrReport>";
     }
     body += &tag("ei:venID", ven_id);
@@ -284,12 +285,12 @@ pub fn update_report(request: &str, ven_id: &str, update: &ReportUpdate, now_ms:
     let mut body = tag("pyld:requestID", request);
     body += &format!(r#"<oadr:oadrReport xmlns:xcal="{NS_XCAL}">"#);
     if let Some(first) = update.values.first() {
-        body += &format!("<xcal:dtstart><xcal:date-time>{}</xcal:date-time></xcal:dtstart>", format_datetime(first.dtstart_ms));
+        body += &format!("<xcal:dtstart><xcal:date-time>{}</xcal:date-time></xcal:dtstart>", format_utc_millis(first.dtstart_ms));
         body += &format!(r#"<strm:intervals xmlns:strm="{NS_STRM}" xmlns:xcal="{NS_XCAL}">"#);
         for value in update.values {
             body += &format!(
                 "<ei:interval><xcal:dtstart><xcal:date-time>{}</xcal:date-time></xcal:dtstart><oadr:oadrReportPayload>{}<ei:payloadFloat><ei:value>{}</ei:value></ei:payloadFloat></oadr:oadrReportPayload></ei:interval>",
-                format_datetime(value.dtstart_ms),
+                format_utc_millis(value.dtstart_ms),
                 tag("ei:rID", &value.r_id),
                 format_float(value.value)
             );
@@ -300,7 +301,7 @@ pub fn update_report(request: &str, ven_id: &str, update: &ReportUpdate, now_ms:
     body += &tag("ei:reportRequestID", update.report_request_id);
     body += &tag("ei:reportSpecifierID", update.report_specifier_id);
     body += &tag("ei:reportName", update.report_name);
-    body += &tag("ei:createdDateTime", &format_datetime(now_ms));
+    body += &tag("ei:createdDateTime", &format_utc_millis(now_ms));
     body += "</oadr:oadrReport>";
     body += &tag("ei:venID", ven_id);
     signed_object("oadrUpdateReport", &extra, &body)
@@ -478,18 +479,18 @@ fn read_event(oadr_event: &Element) -> Result<Event> {
     let event_id = descriptor.text_at(&["eventID"]).ok_or_else(|| bad("event without eventID"))?;
     let number = |text: Option<String>| text.and_then(|t| t.parse().ok());
     let properties = ei_event.path(&["eiActivePeriod", "properties"]).ok_or_else(|| bad(format!("event {event_id} has no active period")))?;
-    let period_start = properties.text_at(&["dtstart", "date-time"]).and_then(|d| parse_datetime(&d)).ok_or_else(|| bad(format!("event {event_id} has no readable dtstart")))?;
+    let period_start = properties.text_at(&["dtstart", "date-time"]).and_then(|d| parse_utc(&d)).ok_or_else(|| bad(format!("event {event_id} has no readable dtstart")))?;
     let mut signals = Vec::new();
     for signal in ei_event.path(&["eiEventSignals"]).into_iter().flat_map(|s| s.children_named("eiEventSignal")) {
         let mut start = period_start;
         let mut intervals = Vec::new();
         for interval in signal.child("intervals").into_iter().flat_map(|i| i.children_named("interval")) {
             // Intervals without their own dtstart follow each other from the period's start.
-            let dtstart = interval.text_at(&["dtstart", "date-time"]).and_then(|d| parse_datetime(&d)).unwrap_or(start);
+            let dtstart = interval.text_at(&["dtstart", "date-time"]).and_then(|d| parse_utc(&d)).unwrap_or(start);
             let duration = interval.text_at(&["duration", "duration"]).and_then(|d| parse_duration(&d)).unwrap_or(0);
             start = dtstart + duration * 1000;
             intervals.push(Interval {
-                dtstart: format_datetime(dtstart),
+                dtstart: format_utc_millis(dtstart),
                 duration,
                 uid: interval.text_at(&["uid", "text"]),
                 signal_payload: interval.text_at(&["signalPayload", "payloadFloat", "value"]).and_then(|v| v.parse().ok()),
@@ -524,11 +525,11 @@ fn read_event(oadr_event: &Element) -> Result<Event> {
             market_context: descriptor.text_at(&["eiMarketContext", "marketContext"]),
             event_status: descriptor.text_at(&["eventStatus"]).unwrap_or_default(),
             test_event: descriptor.text_at(&["testEvent"]).is_some_and(|t| t == "true"),
-            created_date_time: descriptor.text_at(&["createdDateTime"]).and_then(|d| parse_datetime(&d)).map(format_datetime),
+            created_date_time: descriptor.text_at(&["createdDateTime"]).and_then(|d| parse_utc(&d)).map(format_utc_millis),
             event_id,
         },
         active_period: ActivePeriod {
-            dtstart: format_datetime(period_start),
+            dtstart: format_utc_millis(period_start),
             duration: properties.text_at(&["duration", "duration"]).and_then(|d| parse_duration(&d)).unwrap_or(0),
         },
         event_signals: signals,

@@ -1,58 +1,6 @@
-//! UTC date-times (`2026-11-22T00:49:04.221Z`) and RFC 5545 durations (`PT10M`),
-//! as OpenADR writes them. Instants are milliseconds since the Unix epoch.
+//! RFC 5545 durations (`PT10M`) as OpenADR writes them. Its date-times
+//! (`2026-11-22T00:49:04.221Z`) are core's `format_utc_millis` / `parse_utc`.
 
-use crate::core::calendar::{civil_from_days, days_from_civil};
-
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub fn format_datetime(ms: i64) -> String {
-    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (year, month, day) = civil_from_days(days);
-    let secs = rest / 1000;
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", secs / 3600, secs / 60 % 60, secs % 60, rest % 1000)
-}
-
-/// An xs:dateTime in UTC (`Z` or `+00:00`), fraction optional; other offsets are applied.
-pub fn parse_datetime(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let bytes = text.as_bytes();
-    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[10] != b'T' || bytes[13] != b':' || bytes[16] != b':' {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let mut rest = &text[19..];
-    let mut millis = 0;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let padded = format!("{:0<3}", &fraction[..digits.min(3)]);
-        millis = padded.parse::<i64>().ok()?;
-        rest = &fraction[digits..];
-    }
-    let offset_secs = match rest {
-        "Z" | "" => 0,
-        _ => {
-            let sign = match rest.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (h, m) = rest[1..].split_once(':')?;
-            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
-        }
-    };
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    Some(secs * 1000 + millis)
-}
 
 /// An RFC 5545 duration in seconds: `[+-]P[nW]` or `[+-]P[nD][T[nH][nM][nS]]`.
 pub fn parse_duration(text: &str) -> Option<i64> {
@@ -120,16 +68,17 @@ pub fn format_duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::time::{format_utc_millis, parse_utc};
 
     #[test]
-    fn datetimes_round_trip_in_utc() {
-        let ms = parse_datetime("2026-11-22T00:49:04.221657Z").unwrap();
-        assert_eq!(format_datetime(ms), "2026-11-22T00:49:04.221Z");
-        assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_datetime("2024-02-29T12:00:00+01:00"), parse_datetime("2024-02-29T11:00:00Z"));
-        assert_eq!(format_datetime(parse_datetime("2000-03-01T23:59:59.5Z").unwrap()), "2000-03-01T23:59:59.500Z");
-        for bad in ["", "2026-13-01T00:00:00Z", "2026-11-22 00:49:04Z", "2026-11-22T00:49:04.Z", "x026-11-22T00:49:04Z"] {
-            assert_eq!(parse_datetime(bad), None, "{bad}");
+    fn openadr_datetimes_round_trip_in_utc() {
+        let ms = parse_utc("2026-11-22T00:49:04.221657Z").unwrap();
+        assert_eq!(format_utc_millis(ms), "2026-11-22T00:49:04.221Z");
+        assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_utc("2024-02-29T12:00:00+01:00"), parse_utc("2024-02-29T11:00:00Z"));
+        assert_eq!(format_utc_millis(parse_utc("2000-03-01T23:59:59.5Z").unwrap()), "2000-03-01T23:59:59.500Z");
+        for bad in ["", "2026-13-01T00:00:00Z", "2026-11-22T00:49:04.Z", "x026-11-22T00:49:04Z"] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
         }
     }
 

@@ -6,20 +6,20 @@ use super::error::{from_json, promise, settle, to_js};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::ErrorCode;
-use crate::energyid::device::FlushOptions;
+use crate::energyid::client::FlushOptions;
 use crate::energyid::{self, EnergyIdConfig, Reading};
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
-type Device = energyid::EnergyIdDevice<FetchHttp, JsStore, JsClock>;
+pub(super) type Device = energyid::EnergyIdDevice<FetchHttp, JsStore, JsClock>;
 
 #[wasm_bindgen(js_name = EnergyIdDevice)]
 pub struct JsEnergyIdDevice {
     // Rc: each call's future owns a handle, so concurrent calls never fight
     // over a borrow of the exported object.
-    device: Rc<Device>,
+    pub(super) device: Rc<Device>,
 }
 
 fn readings(json: &str) -> Result<Vec<Reading>, JsValue> {

@@ -13,11 +13,11 @@ use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-type Client = linky::Linky<FetchHttp, JsStore, JsClock, WebCrypto>;
+pub(super) type Client = linky::Linky<FetchHttp, JsStore, JsClock, WebCrypto>;
 
 #[wasm_bindgen(js_name = LinkySession)]
 pub struct JsLinkySession {
-    client: Rc<Client>,
+    pub(super) client: Rc<Client>,
     config: LinkyConfig,
 }
 

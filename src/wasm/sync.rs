@@ -1,26 +1,120 @@
-//! The cumulative index for JS: `continueIndex` turns interval energy into
-//! EnergyID meter readings from a stored cursor.
+//! `SyncJob` for JS: the bridge run over the sessions the JS side made. The
+//! `sync()` wrapper in js/sync.js adds the sessions, runs, and parses the report.
 
-use super::error::{from_json, settle};
-use crate::core::ErrorCode;
-use crate::sync::{continue_index, Cursor, IntervalEnergy};
+use super::clock::JsClock;
+use super::error::{from_json, promise, to_js};
+use super::store::JsStore;
+use super::{energyid, linky, weheat};
+use crate::bridge::sinks::energyid::{EnergyIdSink, Mapping};
+use crate::bridge::sources::{linky::LinkySource, weheat::WeheatSource};
+use crate::bridge::{Bridge, Resolution, SyncOptions};
+use crate::core::{Error, ErrorCode};
+use js_sys::{Function, Promise};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
-/// `intervals`: JSON `[{start, end, kwh}]` sorted by start; `cursor`: JSON
-/// `{ts, index}` or `null`. Returns JSON `{readings: [{ts, value}], cursor}`.
-#[wasm_bindgen(js_name = continueIndex)]
-pub fn continue_index_js(intervals: &str, cursor: &str, start_index: f64) -> Result<String, JsValue> {
-    let intervals: Vec<IntervalEnergy> = from_json(intervals, "intervals", ErrorCode::InvalidInput, "sync")?;
-    let cursor: Option<Cursor> = from_json(cursor, "cursor", ErrorCode::CorruptState, "sync")?;
-    let start = if start_index.is_finite() && start_index >= 0.0 { start_index } else { 0.0 };
-    let (readings, cursor) = continue_index(&intervals, cursor, start);
-    settle(Ok(Continued { readings, cursor })).map(|v| v.as_string().unwrap_or_default())
+#[wasm_bindgen(js_name = SyncJob)]
+pub struct JsSyncJob {
+    store: JsStore,
+    linky: Option<Rc<linky::Client>>,
+    weheat: Option<Rc<weheat::Client>>,
+    energyid: Option<Rc<energyid::Device>>,
 }
 
-/// A struct rather than `json!`, which would compile serde_json's `Value`
-/// serializer for the reading types.
-#[derive(serde::Serialize)]
-struct Continued {
-    readings: Vec<crate::sync::IndexReading>,
-    cursor: Option<Cursor>,
+/// The options of js/sync.js, camelCase.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct RunOptions {
+    since: Option<i64>,
+    resolution: Option<String>,
+    dry_run: bool,
+    retry_blocked: bool,
+    max_wait_seconds: f64,
+    mapping: Mapping,
+    start_index: BTreeMap<String, f64>,
 }
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { since: None, resolution: None, dry_run: false, retry_blocked: false, max_wait_seconds: 900.0, mapping: Mapping::default(), start_index: BTreeMap::new() }
+    }
+}
+
+#[wasm_bindgen(js_class = SyncJob)]
+impl JsSyncJob {
+    /// `store`: where cursors and blocks live, `{ get, put, delete }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(store: JsValue) -> Result<JsSyncJob, JsValue> {
+        Ok(JsSyncJob { store: JsStore::new(store).map_err(to_js)?, linky: None, weheat: None, energyid: None })
+    }
+
+    #[wasm_bindgen(js_name = addLinky)]
+    pub fn add_linky(&mut self, session: &linky::JsLinkySession) {
+        self.linky = Some(session.client.clone());
+    }
+
+    #[wasm_bindgen(js_name = addWeheat)]
+    pub fn add_weheat(&mut self, session: &weheat::JsWeheatSession) {
+        self.weheat = Some(session.client.clone());
+    }
+
+    #[wasm_bindgen(js_name = addEnergyId)]
+    pub fn add_energyid(&mut self, device: &energyid::JsEnergyIdDevice) {
+        self.energyid = Some(device.device.clone());
+    }
+
+    /// `options`: JSON of `{since?, resolution?, dryRun?, retryBlocked?,
+    /// maxWaitSeconds?, mapping?, startIndex?}`; `on_progress(stage, done,
+    /// total)`. Resolves to the report's JSON.
+    pub fn run(&self, options: &str, on_progress: Option<Function>) -> Promise {
+        let options: Result<RunOptions, JsValue> = from_json(options, "sync options", ErrorCode::InvalidInput, "sync");
+        let (store, linky, weheat, energyid) = (self.store.clone(), self.linky.clone(), self.weheat.clone(), self.energyid.clone());
+        promise(async move {
+            let options = options?;
+            let resolution = match options.resolution.as_deref() {
+                None => Resolution::HalfHour,
+                Some(name) => Resolution::parse(name)
+                    .ok_or_else(|| to_js(Error::invalid_input(format!("resolution '{name}' is not one of half-hour, hour, day"))))?,
+            };
+            let device = energyid.ok_or_else(|| to_js(Error::invalid_config("sync needs an EnergyID device to send to")))?;
+            let max_wait = Duration::from_secs_f64(if options.max_wait_seconds.is_finite() { options.max_wait_seconds.max(0.0) } else { 0.0 });
+            let sink = EnergyIdSink::new(&device, options.mapping, options.start_index, max_wait);
+            let linky_source = linky.as_deref().map(LinkySource::new);
+            let weheat_source = weheat.as_deref().map(|client| WeheatSource::new(client, JsClock));
+            let mut bridge = Bridge::new(&store, &JsClock).sink(&sink);
+            if let Some(source) = &linky_source {
+                bridge = bridge.source(source);
+            }
+            if let Some(source) = &weheat_source {
+                bridge = bridge.source(source);
+            }
+            let sync_options = SyncOptions { since: options.since, resolution, dry_run: options.dry_run, retry_blocked: options.retry_blocked };
+            let progress = |stage: &str, done: u32, total: u32| {
+                if let Some(callback) = &on_progress {
+                    // A failing progress callback must not stop the run.
+                    let _ = callback.call3(&JsValue::NULL, &stage.into(), &done.into(), &total.into());
+                }
+            };
+            let report = bridge.run(&sync_options, &progress).await.map_err(to_js)?;
+            Ok(JsValue::from_str(&report.to_string()))
+        })
+    }
+}
+
+/// What an error code asks for: `person`, `retry_later` or `bad_input`
+/// (undefined for a code wattbridge does not know).
+#[wasm_bindgen]
+pub fn disposition(code: &str) -> Option<String> {
+    ErrorCode::parse(code).map(|c| c.disposition().as_str().to_owned())
+}
+
+/// The exit code of a process that ends with this error code: 2 bad input or
+/// settings, 3 a person must act, 4 retry later, 1 anything else.
+#[wasm_bindgen(js_name = exitCodeOf)]
+pub fn exit_code_of(code: &str) -> i32 {
+    ErrorCode::parse(code).map_or(1, |c| c.disposition().exit_code())
+}
+

@@ -13,11 +13,11 @@ use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
-type Client = weheat::Weheat<FetchHttp, JsStore, JsClock, WebCrypto>;
+pub(super) type Client = weheat::Weheat<FetchHttp, JsStore, JsClock, WebCrypto>;
 
 #[wasm_bindgen(js_name = WeheatSession)]
 pub struct JsWeheatSession {
-    client: Rc<Client>,
+    pub(super) client: Rc<Client>,
     config: WeheatConfig,
 }
 
@@ -162,8 +162,8 @@ impl JsWeheatSession {
 /// A struct rather than `json!` (see `wasm::sync`).
 #[derive(serde::Serialize)]
 struct EnergySince {
-    electricity: Vec<crate::sync::IntervalEnergy>,
-    heat: Vec<crate::sync::IntervalEnergy>,
+    electricity: Vec<crate::core::IntervalEnergy>,
+    heat: Vec<crate::core::IntervalEnergy>,
 }
 
 /// Read raw logs you already have (the JSON of `/logs/raw`) and integrate

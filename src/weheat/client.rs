@@ -9,7 +9,7 @@ use super::PROVIDER;
 use crate::core::clock::{backoff, jittered};
 use crate::core::store::{load, save};
 use crate::core::vecmap::VecMap;
-use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, Result, Store};
+use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, IntervalEnergy, Result, Store};
 use crate::oauth::{OAuthClient, OAuthConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -223,13 +223,16 @@ pub struct Weheat<H, S, C, K> {
     store: S,
     clock: C,
     oauth: OAuthClient<H, S, C, K>,
+    /// The default pump, looked up once per client: every call that names no
+    /// pump needs it, and each lookup costs a request of the hourly budget.
+    default_pump: std::cell::RefCell<Option<Pump>>,
 }
 
 impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, C, K> {
     pub fn new(config: WeheatConfig, http: H, store: S, clock: C, crypto: K) -> Result<Self> {
         crate::core::http::check_service_url("weheat.api_url", &config.api_url).map_err(|e| e.provider(PROVIDER))?;
         let oauth = OAuthClient::new(config.oauth_config()?, http, store.clone(), clock.clone(), crypto)?;
-        Ok(Weheat { config, store, clock, oauth })
+        Ok(Weheat { config, store, clock, oauth, default_pump: Default::default() })
     }
 
     pub fn oauth(&self) -> &OAuthClient<H, S, C, K> {
@@ -333,14 +336,19 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         }
     }
 
-    /// The configured pump, or the account's first.
+    /// The configured pump, or the account's first (looked up once).
     pub async fn default_pump(&self) -> Result<Pump> {
-        if let Some(id) = &self.config.pump {
-            return self.pump(id).await;
+        if let Some(pump) = self.default_pump.borrow().clone() {
+            return Ok(pump);
         }
-        self.pumps().await?.into_iter().next().ok_or_else(|| {
-            Error::new(ErrorCode::InvalidInput, "this Weheat account has no heat pump").provider(PROVIDER)
-        })
+        let pump = match &self.config.pump {
+            Some(id) => self.pump(id).await?,
+            None => self.pumps().await?.into_iter().next().ok_or_else(|| {
+                Error::new(ErrorCode::InvalidInput, "this Weheat account has no heat pump").provider(PROVIDER)
+            })?,
+        };
+        *self.default_pump.borrow_mut() = Some(pump.clone());
+        Ok(pump)
     }
 
     pub async fn latest(&self, pump: &Pump) -> Result<Latest> {
@@ -553,26 +561,46 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     }
 
     /// Complete stored energy buckets from `from_secs` on, as electricity and
-    /// heat intervals for the cumulative index (sync). The bucket still
-    /// filling is left for the next run.
-    pub async fn energy_since(&self, pump: &str, interval: Interval, from_secs: i64) -> Result<(Vec<crate::sync::IntervalEnergy>, Vec<crate::sync::IntervalEnergy>)> {
+    /// heat intervals for a cumulative index. The bucket still filling is
+    /// left for the next run.
+    pub async fn energy_since(&self, pump: &str, interval: Interval, from_secs: i64) -> Result<(Vec<IntervalEnergy>, Vec<IntervalEnergy>)> {
+        // A bucket that started before `from_secs` but ends after it counts too.
+        let (electricity, heat) = self.energy_between(pump, interval, from_secs - interval.secs() + 1, i64::MAX).await?;
+        let after = |list: Vec<IntervalEnergy>| list.into_iter().filter(|i| i.end > from_secs).collect();
+        Ok((after(electricity), after(heat)))
+    }
+
+    /// Complete stored energy buckets that start in `[from, to)` (unix
+    /// seconds), as (electricity, heat) intervals: one window of a stream.
+    pub async fn energy_between(&self, pump: &str, interval: Interval, from: i64, to: i64) -> Result<(Vec<IntervalEnergy>, Vec<IntervalEnergy>)> {
         let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
         let now = self.clock.now_secs();
         let (mut electricity, mut heat) = (Vec::new(), Vec::new());
-        for (&start, log) in history.buckets.range(&(from_secs - interval.secs()), None) {
+        if from >= to {
+            return Ok((electricity, heat));
+        }
+        for (&start, log) in history.buckets.range(&from, Some(&to)) {
             let end = start + interval.secs();
-            if end > now || end <= from_secs {
+            if end > now {
                 continue;
             }
             let energy = Energy::of(log);
             if let Some(kwh) = energy.electricity_kwh {
-                electricity.push(crate::sync::IntervalEnergy { start, end, kwh });
+                electricity.push(IntervalEnergy { start, end, kwh });
             }
             if let Some(kwh) = energy.heat_kwh {
-                heat.push(crate::sync::IntervalEnergy { start, end, kwh });
+                heat.push(IntervalEnergy { start, end, kwh });
             }
         }
         Ok((electricity, heat))
+    }
+
+    /// The first and last complete stored buckets' start and end (unix seconds).
+    pub async fn stored_energy_span(&self, pump: &str, interval: Interval) -> Result<Option<(i64, i64)>> {
+        let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
+        let first = history.buckets.keys().next().copied();
+        let last = history.buckets.keys().next_back().copied();
+        Ok(first.zip(last).map(|(first, last)| (first, (last + interval.secs()).min(self.clock.now_secs()))))
     }
 
     // ---- watch ----

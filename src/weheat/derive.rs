@@ -81,28 +81,14 @@ pub fn timestamp_secs(log: &Log) -> Option<i64> {
     parse_utc(log.get("timestamp")?.as_str()?)
 }
 
-/// `2026-03-01T00:00:00Z` (fractions and `+00:00` tolerated) to unix seconds.
+/// A Weheat time (`2026-03-01T00:00:00Z`, a space or a fraction allowed) as unix seconds.
 pub fn parse_utc(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    let rest = &text[19..];
-    let rest = rest.strip_prefix('.').map_or(rest, |r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
-    if !matches!(rest, "Z" | "" | "+00:00") || !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    let days = crate::core::calendar::days_from_civil(y, m as u32, d as u32);
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    crate::core::time::parse_utc(text).map(|ms| ms.div_euclid(1000))
 }
 
-/// Unix seconds as `2026-03-01T00:00:00Z`, the form the API takes (the
-/// Linky helper: one copy of the calendar arithmetic in the module).
+/// Unix seconds as `2026-03-01T00:00:00Z`, the form the API takes.
 pub fn format_utc(secs: i64) -> String {
-    crate::linky::time::format_utc(secs * 1000)
+    crate::core::time::format_utc(secs * 1000)
 }
 
 /// The state code as a word (contract §2).

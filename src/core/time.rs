@@ -1,4 +1,6 @@
-//! Calendar dates and Europe/Paris wall time, which is how Enedis speaks.
+//! Time for every provider: calendar dates, UTC instants as text (one parser
+//! and one formatter for Linky, Weheat and OpenADR), and Europe/Paris wall
+//! time, which is how Enedis speaks.
 //!
 //! Linky is the only provider that needs a time zone, and only this one. France
 //! follows the EU rule since 1996: summer time (UTC+2) from the last Sunday of
@@ -183,6 +185,59 @@ pub fn format_utc(utc_ms: i64) -> String {
     format!("{date}T{:02}:{:02}:{:02}Z", ms / 3600, ms / 60 % 60, ms % 60)
 }
 
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`: a UTC instant with its milliseconds (OpenADR).
+pub fn format_utc_millis(utc_ms: i64) -> String {
+    let seconds = format_utc(utc_ms);
+    format!("{}.{:03}Z", &seconds[..seconds.len() - 1], utc_ms.rem_euclid(1000))
+}
+
+/// An ISO 8601 / xs:dateTime instant as unix ms: `T` or a space between date
+/// and time, an optional fraction, and `Z`, `+HH:MM`, `-HH:MM` or nothing (UTC).
+pub fn parse_utc(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b' ') || bytes[13] != b':' || bytes[16] != b':' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut millis = 0;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        millis = format!("{:0<3}", &fraction[..digits.min(3)]).parse::<i64>().ok()?;
+        rest = &fraction[digits..];
+    }
+    let offset_secs = match rest {
+        "Z" | "" => 0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (h, m) = rest[1..].split_once(':')?;
+            let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    Some(secs * 1000 + millis)
+}
+
 /// Paris wall time with its offset (`2023-10-29T02:30:00+01:00`): unambiguous
 /// and still readable by a person in France.
 pub fn format_paris(utc_ms: i64) -> String {
@@ -195,6 +250,23 @@ pub fn format_paris(utc_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_utc_parser_reads_every_provider_s_instants() {
+        // Weheat (space or T, fraction), OpenADR (offsets, millis), exports.
+        assert_eq!(parse_utc("2026-03-01T00:00:00Z"), Some(1_772_323_200_000));
+        assert_eq!(parse_utc("2026-03-01 00:00:00"), Some(1_772_323_200_000));
+        assert_eq!(parse_utc("2026-03-01T00:00:00.5+00:00"), Some(1_772_323_200_500));
+        assert_eq!(parse_utc("2026-03-01T01:00:00+01:00"), Some(1_772_323_200_000));
+        assert_eq!(parse_utc("2026-02-28T23:30:00-00:30"), Some(1_772_323_200_000));
+        for bad in ["", "2026-03-01", "2026-13-01T00:00:00Z", "2026-03-01T00:00:00X", "2026-03-01T00:00:00.Z", "2026-03-01T00:00:00+99:00", "2026-03-01T0a:00:00Z"] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
+        let ms = 1_772_323_200_123;
+        assert_eq!(format_utc_millis(ms), "2026-03-01T00:00:00.123Z");
+        assert_eq!(parse_utc(&format_utc_millis(ms)), Some(ms));
+        assert_eq!(parse_utc(&format_utc(ms)), Some(ms - 123));
+    }
 
     fn utc(text: &str) -> i64 {
         let (date, ms) = parse_local_datetime(text).unwrap();

@@ -1,20 +1,14 @@
-//! Interval energy into the cumulative meter readings EnergyID expects.
+//! Interval energy into cumulative meter readings (what EnergyID expects, and
+//! Home Assistant's statistic `sum`).
 //!
-//! A running index per EnergyID key: it starts from a meter reading the person
+//! A running index per (sink, key): it starts from a meter reading the person
 //! may give (else 0), only ever grows, and survives restarts through a cursor
 //! kept in the store. A hole in the source stays a hole: no reading is
 //! invented for it, and the index resumes after it (so it then lags the real
 //! meter by the energy of the hole, which nobody knows).
 
+use crate::core::IntervalEnergy;
 use serde::{Deserialize, Serialize};
-
-/// Energy of one source interval `[start, end)` (unix seconds), in kWh.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IntervalEnergy {
-    pub start: i64,
-    pub end: i64,
-    pub kwh: f64,
-}
 
 /// Where the index of one key stands: its value at `ts` (unix seconds).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,7 +17,7 @@ pub struct Cursor {
     pub index: f64,
 }
 
-/// A reading for EnergyID: the index at `ts`.
+/// A meter reading: the index at `ts`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IndexReading {
     pub ts: i64,

@@ -1,0 +1,3 @@
+//! The targets as bridge sinks.
+
+pub mod energyid;
