@@ -1,11 +1,19 @@
 // A 2-year backfill through sync() in its own process, for `npm run bench`:
-// prints JSON with the work done and the process's peak memory (max RSS).
+// prints JSON with the work done and this process's peak memory (max RSS).
+// The sandbox runs in a child process, so the memory measured is the sync's.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { Linky, Weheat, EnergyId, MemoryStore, sync } from 'wattbridge';
-import { startSandbox, SANDBOX_CONSO_TOKEN, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
+import { SANDBOX_CONSO_TOKEN, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
 
-const sandbox = await startSandbox({ linky: { rateLimit: 0 }, weheat: { budgetPerHour: 0 }, energyid: { claimAfterHellos: 0, uploadInterval: 0.01 } });
-const store = new MemoryStore();
 // Pacing and budget lifted for the bench: it measures memory and work, not the services' quotas.
+const options = { linky: { rateLimit: 0 }, weheat: { budgetPerHour: 0 }, energyid: { claimAfterHellos: 0, uploadInterval: 0.01 } };
+const child = spawn(process.execPath, [new URL('./sandbox-child.mjs', import.meta.url).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const [line] = await once(createInterface({ input: child.stdout }), 'line');
+const sandbox = JSON.parse(line);
+
+const store = new MemoryStore();
 const linky = new Linky({ consoApiUrl: sandbox.urls.linky.consoApiUrl, consoToken: SANDBOX_CONSO_TOKEN, maxRequestsPerSecond: 1000, store });
 const weheat = new Weheat({ authUrl: sandbox.urls.weheat.newAuthUrl, apiUrl: sandbox.urls.weheat.newApiUrl, budgetPerHour: 100_000, store });
 await weheat.oauth().loginWithPassword(SANDBOX_WEHEAT_USER);
@@ -13,11 +21,11 @@ const energyid = new EnergyId({ helloUrl: sandbox.urls.energyid.helloUrl, provis
 const started = performance.now();
 const report = await sync({ linky, weheat, energyid, since: new Date(Date.now() - 730 * 86_400_000), maxWaitSeconds: 60, store });
 const seconds = (performance.now() - started) / 1000;
-const readings = sandbox.energyid.records()[0]?.readings.length ?? 0;
-await sandbox.close();
+const records = await (await fetch(`${sandbox.url}/energyid/_sandbox/records`)).json();
+child.kill('SIGTERM');
 process.stdout.write(`${JSON.stringify({
   seconds,
-  readings,
+  readings: records[0]?.readings.length ?? 0,
   posts: report.energyid.requests,
   linkyRequests: report.sources.linky?.requests,
   weheatRequests: report.sources.weheat?.requests,
