@@ -252,11 +252,14 @@ fn a_429_with_retry_after_waits_that_long_and_one_without_backs_off_with_jitter(
         })
     });
     let before = r.clock.now();
+    let jitter = r.clock.peek_fractions(1)[0];
     let report = fetch(&r, Series::DailyConsumption, Some("2026-11-01")).unwrap();
     assert_eq!(report.requests, 3);
     let waited = r.clock.now() - before;
-    // 7 s as told, then 4–6 s of backoff after the second failure, plus pacing gaps of ~0.2 s.
-    assert!((11_000..=13_700).contains(&waited), "waited {waited} ms");
+    // 7 s as told, then 4 s plus up to half again of backoff after the second
+    // failure (the seeded jitter), and nothing else: each wait already spaces
+    // the requests by more than the 5-a-second pacing.
+    assert_eq!(waited, 7_000 + 4_000 + (4_000.0 * 0.5 * jitter) as i64, "jitter {jitter}");
 }
 
 #[test]

@@ -273,7 +273,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
                     if failures >= MAX_TRIES {
                         return Err(still_queued(error.provider(PROVIDER)));
                     }
-                    self.clock.sleep(backoff(failures)?).await;
+                    self.clock.sleep(backoff(failures, &self.clock)).await;
                     continue;
                 }
             };
@@ -319,7 +319,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
                     if failures >= MAX_TRIES {
                         return Err(still_queued(api::status_error(&response, "webhook")));
                     }
-                    self.clock.sleep(backoff(failures)?).await;
+                    self.clock.sleep(backoff(failures, &self.clock)).await;
                 }
                 _ => return Err(still_queued(api::status_error(&response, "webhook"))),
             }

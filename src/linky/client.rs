@@ -521,7 +521,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             }
             let wait = match error.retry_after {
                 Some(seconds) => Duration::from_secs(seconds),
-                None => backoff(tries)?,
+                None => backoff(tries, &self.clock),
             };
             self.clock.sleep(wait).await;
         }

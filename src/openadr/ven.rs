@@ -231,7 +231,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         self.handle(answer).await?;
         let now = self.clock.now_ms();
         let mut state = self.state.borrow_mut();
-        state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms)?;
+        state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms, &self.clock);
         Ok(())
     }
 
@@ -400,7 +400,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         {
             let now = self.clock.now_ms();
             let mut state = self.state.borrow_mut();
-            state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms)?;
+            state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms, &self.clock);
         }
         let answer = self.exchange("OadrPoll", msg::poll(&ven_id), "oadrPoll").await?;
         self.handle(answer).await

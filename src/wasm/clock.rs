@@ -26,4 +26,9 @@ impl Clock for JsClock {
         // A timer promise only ever resolves.
         let _ = JsFuture::from(promise).await;
     }
+
+    fn random_fraction(&self) -> f64 {
+        // crypto.getRandomValues; without it, jitter degrades to none.
+        crate::core::crypto::random_fraction().unwrap_or(0.5)
+    }
 }

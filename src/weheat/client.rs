@@ -297,7 +297,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             if !api::is_retryable(response.status) || tries >= MAX_TRIES {
                 return Err(error);
             }
-            self.clock.sleep(backoff(tries)?).await;
+            self.clock.sleep(backoff(tries, &self.clock)).await;
         }
     }
 
@@ -642,7 +642,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
                 Err(err) if err.code == ErrorCode::AuthRequired => return Err(err),
                 Err(err) => on_event(WatchEvent::Error { code: err.code.as_str(), message: err.message }),
             }
-            next[task] = self.clock.now_ms() + jittered(periods[task])?;
+            next[task] = self.clock.now_ms() + jittered(periods[task], &self.clock);
         }
     }
 }

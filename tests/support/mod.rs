@@ -113,15 +113,26 @@ impl HttpClient for ScriptedHttp {
     }
 }
 
-/// A clock that only moves when told to, or when someone sleeps.
+/// A clock that only moves when told to, or when someone sleeps; its jitter
+/// comes from a seeded generator, so every wait of a test is known exactly.
 #[derive(Clone)]
 pub struct VirtualClock {
     now_ms: Rc<Cell<i64>>,
+    seed: Rc<Cell<u64>>,
 }
 
 impl VirtualClock {
     pub fn at_secs(secs: i64) -> Self {
-        VirtualClock { now_ms: Rc::new(Cell::new(secs * 1000)) }
+        VirtualClock { now_ms: Rc::new(Cell::new(secs * 1000)), seed: Rc::new(Cell::new(0x5eed)) }
+    }
+    /// Restart the jitter sequence from `seed`.
+    pub fn seed(&self, seed: u64) {
+        self.seed.set(seed);
+    }
+    /// The fractions the next `n` jitters will use (the generator is not advanced).
+    pub fn peek_fractions(&self, n: usize) -> Vec<f64> {
+        let probe = VirtualClock { now_ms: Rc::new(Cell::new(0)), seed: Rc::new(Cell::new(self.seed.get())) };
+        (0..n).map(|_| probe.random_fraction()).collect()
     }
     pub fn advance(&self, duration: Duration) {
         self.now_ms.set(self.now_ms.get() + duration.as_millis() as i64);
@@ -134,6 +145,15 @@ impl Clock for VirtualClock {
     }
     async fn sleep(&self, duration: Duration) {
         self.advance(duration);
+    }
+    fn random_fraction(&self) -> f64 {
+        // SplitMix64: tiny, and every seed gives a well-spread sequence.
+        let next = self.seed.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.seed.set(next);
+        let mut z = next;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as f64 / u64::MAX as f64
     }
 }
 
