@@ -31,4 +31,6 @@ process.stdout.write(`${JSON.stringify({
   weheatRequests: report.sources.weheat?.requests,
   maxRssMb: process.resourceUsage().maxRSS / 1024,
   ok: report.ok,
+  // A source or sink that failed says why.
+  errors: [...Object.entries(report.sources), ['energyid', report.energyid]].filter(([, s]) => s?.status === 'error').map(([name, s]) => `${name}: ${s.error.code} ${s.error.message}`),
 })}\n`);

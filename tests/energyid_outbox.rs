@@ -223,3 +223,60 @@ fn claim_info_and_directives() {
     let list = run(r.device.directives(None)).unwrap();
     assert_eq!(list[0]["title"], "Cheap hours");
 }
+
+/// A store that remembers which documents were read.
+#[derive(Clone, Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    reads: Rc<RefCell<Vec<String>>>,
+}
+
+impl wattbridge::core::Store for CountingStore {
+    async fn get(&self, key: &str) -> wattbridge::core::Result<Option<String>> {
+        self.reads.borrow_mut().push(key.to_owned());
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, document: &str) -> wattbridge::core::Result<()> {
+        self.inner.put(key, document).await
+    }
+    async fn delete(&self, key: &str) -> wattbridge::core::Result<()> {
+        self.inner.delete(key).await
+    }
+}
+
+#[test]
+fn a_backfill_queued_a_month_at_a_time_reads_only_the_buckets_it_adds_to() {
+    use wattbridge::energyid::outbox::Outbox;
+    let store = CountingStore::default();
+    let outbox = Outbox::new(&store);
+    let year = half_hours(17_520);
+    let months: Vec<&[Reading]> = year.chunks(1488).collect();
+    for month in &months[..months.len() - 1] {
+        run(outbox.enqueue(month)).unwrap();
+    }
+    store.reads.borrow_mut().clear();
+    let last = months[months.len() - 1];
+    run(outbox.enqueue(last)).unwrap();
+    let buckets: Vec<String> = store.reads.borrow().iter().filter(|k| k.starts_with("energyid/outbox/")).cloned().collect();
+    let added: std::collections::BTreeSet<String> = last.iter().map(|r| format!("energyid/outbox/{}", r.ts.div_euclid(30 * 86_400))).collect();
+    assert!(!buckets.is_empty() && buckets.iter().all(|k| added.contains(k)), "read {buckets:?}, added to {added:?}");
+    assert_eq!(run(outbox.len()).unwrap(), 17_520);
+
+    // The quick check still refuses a value below the newest one queued.
+    let below = Reading { ts: NOW + 3600, values: [("el".to_owned(), 1.0)].into() };
+    assert!(run(outbox.enqueue(&[below])).unwrap_err().message.contains("cannot go down"));
+}
+
+#[test]
+fn after_a_quarantine_the_check_walks_the_queue_again() {
+    let r = rig_with(MemoryStore::default(), 8);
+    let readings = half_hours(20);
+    // The newest reading is refused and set aside; the queue's last value is then readings[18].
+    r.fake.borrow_mut().refuse_ts = Some(readings[19].ts);
+    run(r.device.enqueue(&readings)).unwrap();
+    flush_all(&r).unwrap();
+    assert_eq!(run(r.device.status()).unwrap().quarantined, 1);
+    // Above the last delivered value, below the refused one: accepted now.
+    let between = Reading { ts: readings[19].ts + 1800, values: [("el".to_owned(), readings[18].values.get("el").copied().unwrap() + 0.1)].into() };
+    run(r.device.enqueue(&[between])).unwrap();
+}

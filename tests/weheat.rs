@@ -137,3 +137,45 @@ fn the_legacy_plain_list_reads_the_same() {
     r.fake.borrow_mut().plain_list = true;
     assert_eq!(run(r.weheat.pumps()).unwrap()[0].id, PUMP);
 }
+
+#[test]
+fn energy_is_kept_a_month_a_document_and_an_older_one_document_history_moves_over_intact() {
+    let r = rig();
+    let key = format!("weheat/{PUMP}/energy-Hour");
+    // The form before monthly documents: every bucket's whole log in one document.
+    let log = |t: i64, e_in: f64| format!(r#""{t}":{{"timeBucket":"{}","totalEInHeating":{e_in},"totalEInStandby":0,"totalEInDhw":0,"totalEInHeatingDefrost":0,"totalEInDhwDefrost":0,"totalEInCooling":0,"totalEOutHeating":4.0,"totalEOutDhw":0,"totalEOutHeatingDefrost":0,"totalEOutDhwDefrost":0,"totalEOutCooling":0}}"#, format_utc(t));
+    let old_start = T0 - 40 * 86_400;
+    r.store.set_doc(&key, &format!(r#"{{"cursor":{},"buckets":{{{},{}}}}}"#, old_start + 7200, log(old_start, 2.0), log(old_start + 3600, 1.0)));
+
+    let moved = run(r.weheat.stored_energy(PUMP, Interval::Hour, old_start, old_start + 7200)).unwrap();
+    assert_eq!(moved.len(), 2);
+    assert_eq!((moved[0].energy.electricity_kwh, moved[0].energy.heat_kwh, moved[0].energy.cop), (Some(2.0), Some(4.0), Some(2.0)));
+    assert_eq!(moved[1].time_bucket.as_deref(), Some(format_utc(old_start + 3600).as_str()));
+    let index = r.store.doc(&key).unwrap();
+    assert!(!index.contains("totalEIn"), "the logs left the index: {index}");
+
+    // A fill resumes at the last stored bucket and spreads over the months it covers.
+    let fill = run(r.weheat.fill_energy(PUMP, Interval::Hour, 0, |_, _| {})).unwrap();
+    assert_eq!(fill.from.as_deref(), Some(format_utc(old_start + 3600).as_str()));
+    let months: Vec<String> = (0..40).map(|day| format_utc(old_start + day * 86_400)[..7].to_owned()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    assert!(months.len() >= 2);
+    for month in &months {
+        let doc = r.store.doc(&format!("{key}/{month}")).unwrap_or_else(|| panic!("no document for {month}"));
+        assert!(doc.len() < 100_000, "{month} is small: {} bytes", doc.len());
+    }
+    let all = run(r.weheat.stored_energy(PUMP, Interval::Hour, old_start, T0)).unwrap();
+    assert_eq!(all.len(), 40 * 24, "every hour from the old start to now, each once");
+    assert_eq!(all[0].energy.electricity_kwh, Some(2.0), "the moved bucket was not fetched again");
+    let (electricity, heat) = run(r.weheat.energy_between(PUMP, Interval::Hour, old_start, T0)).unwrap();
+    assert_eq!((electricity.len(), heat.len()), (40 * 24, 40 * 24));
+}
+
+#[test]
+fn the_default_pump_is_looked_up_once() {
+    let r = rig();
+    let first = run(r.weheat.default_pump()).unwrap();
+    let second = run(r.weheat.pump_or_default(None)).unwrap();
+    assert_eq!(first, second);
+    let lookups = r.fake.borrow().log.iter().filter(|(_, path, _)| path.starts_with("heat-pumps?")).count();
+    assert_eq!(lookups, 1, "each lookup costs a request of the hourly budget");
+}

@@ -3,7 +3,7 @@
 
 use super::index::{continue_index, Cursor};
 use super::sink::{Row, Sink};
-use super::source::{Channel, Fetched, Resolution, Source};
+use super::source::{Channel, Fetched, Progress, Resolution, Source};
 use crate::core::store::{load, save};
 use crate::core::{Clock, Disposition, Error, ErrorCode, Result, Store};
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
     /// others go on. An error is returned only when the bridge's own state
     /// cannot be read or written, or a sink refuses rows as invalid.
     /// `progress(stage, done, total)` reports long work.
-    pub async fn run(&self, options: &SyncOptions, progress: &dyn Fn(&str, u32, u32)) -> Result<Value> {
+    pub async fn run(&self, options: &SyncOptions, progress: Progress<'_>) -> Result<Value> {
         if self.sinks.is_empty() {
             return Err(Error::invalid_config("nothing to sync to: configure a target such as EnergyID"));
         }
@@ -184,7 +184,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         at: usize,
         source: &'s dyn Source,
         options: &SyncOptions,
-        progress: &dyn Fn(&str, u32, u32),
+        progress: Progress<'_>,
         resolved: &mut Vec<Resolved<'s>>,
     ) -> Result<std::result::Result<Vec<Fetched>, Value>> {
         let key = block_key(source.name());
@@ -238,7 +238,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         at: usize,
         source: &'s dyn Source,
         options: &SyncOptions,
-        progress: &dyn Fn(&str, u32, u32),
+        progress: Progress<'_>,
         resolved: &mut Vec<Resolved<'s>>,
     ) -> Result<Vec<Fetched>> {
         let mut floor = options.resolution;
@@ -284,7 +284,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         sink: &dyn Sink,
         resolved: &'r [Resolved<'r>],
         options: &SyncOptions,
-        progress: &dyn Fn(&str, u32, u32),
+        progress: Progress<'_>,
     ) -> Result<(Map<String, Value>, Vec<Lane<'r>>)> {
         let mut lanes = Vec::new();
         for item in resolved {

@@ -239,7 +239,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
     pub async fn flush(&self, options: FlushOptions, on_progress: impl Fn(usize, usize)) -> Result<SendReport> {
         let outbox = Outbox::new(&self.store);
         let mut report = SendReport::default();
-        let total = outbox.next_batch(usize::MAX).await?.len();
+        let total = outbox.timestamps().await?;
         let mut cap = self.config.batch_cap.max(1);
         let mut state = self.state().await?;
         let mut failures = 0u32;

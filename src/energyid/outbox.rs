@@ -28,6 +28,14 @@ struct Index {
     /// here, not in a document of its own: one write less per batch).
     #[serde(default)]
     delivered: VecMap<String, (i64, f64)>,
+    /// The newest value ever queued per cumulative key, and the newest
+    /// timestamp of all: readings that all come later (a sync appending) are
+    /// checked against these alone, without reading every queued bucket.
+    /// Cleared when a reading leaves without being delivered (quarantine).
+    #[serde(default)]
+    newest: VecMap<String, (i64, f64)>,
+    #[serde(default)]
+    newest_ts: Option<i64>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -81,48 +89,70 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// both values, and nothing of the call is queued.
     pub async fn enqueue(&self, readings: &[Reading]) -> Result<usize> {
         let mut index = self.index().await?;
-        // Sorted by bucket. Vecs and plain inserts here: another BTreeMap type,
-        // `entry` or `remove` each compile more of the B-tree (see WASM-SIZE.md).
-        let mut buckets: Vec<(i64, Bucket)> = Vec::new();
-        for &bucket in index.buckets.keys() {
-            buckets.push((bucket, self.bucket(bucket).await?));
-        }
-        let mut touched = Vec::new();
-        let mut count = 0;
+        let mut incoming: Vec<(i64, Vec<&Reading>)> = Vec::new();
         for reading in readings {
             let bucket = reading.ts.div_euclid(BUCKET_SECS);
-            let at = match buckets.binary_search_by_key(&bucket, |b| b.0) {
-                Ok(at) => at,
-                Err(at) => {
-                    buckets.insert(at, (bucket, Bucket::default()));
-                    at
-                }
-            };
-            let queued = &mut buckets[at].1.readings;
-            if !queued.contains_key(&reading.ts) {
-                queued.insert(reading.ts, VecMap::new());
-            }
-            let entry = queued.get_mut(&reading.ts).unwrap_or_else(|| unreachable!());
-            for (key, value) in &reading.values {
-                entry.insert(key.clone(), *value);
-                count += 1;
-            }
-            if !touched.contains(&bucket) {
-                touched.push(bucket);
+            match incoming.binary_search_by_key(&bucket, |b| b.0) {
+                Ok(at) => incoming[at].1.push(reading),
+                Err(at) => incoming.insert(at, (bucket, vec![reading])),
             }
         }
-        check_cumulative(&buckets, &index.delivered)?;
+        // Appending after everything queued so far: only the newest values
+        // matter for the check, and only the buckets added to are read.
+        let appending = index.newest_ts.is_some_and(|newest| readings.iter().all(|r| r.ts > newest));
+        let mut listed: Vec<i64> = incoming.iter().map(|b| b.0).collect();
+        if !appending {
+            listed.extend(index.buckets.keys().copied());
+        }
+        listed.sort_unstable();
+        listed.dedup();
+        // Every bucket is read in turn for the cumulative check, but only the
+        // ones this call adds to are held: a backfill of years queued a month
+        // at a time never holds the whole outbox.
+        let mut touched: Vec<(i64, Bucket)> = Vec::new();
+        let mut previous: Vec<(String, (i64, f64))> = Vec::new();
+        let mut count = 0;
+        for bucket in listed {
+            let mut doc = if index.buckets.contains_key(&bucket) { self.bucket(bucket).await? } else { Bucket::default() };
+            let added = incoming.binary_search_by_key(&bucket, |b| b.0).ok().map(|at| &incoming[at].1);
+            for reading in added.into_iter().flatten() {
+                if !doc.readings.contains_key(&reading.ts) {
+                    doc.readings.insert(reading.ts, VecMap::new());
+                }
+                let entry = doc.readings.get_mut(&reading.ts).unwrap_or_else(|| unreachable!());
+                for (key, value) in &reading.values {
+                    entry.insert(key.clone(), *value);
+                    count += 1;
+                }
+            }
+            if !appending {
+                check_cumulative(doc.readings.iter(), &mut previous, &index.delivered)?;
+            }
+            if added.is_some() {
+                touched.push((bucket, doc));
+            }
+        }
+        if appending {
+            let mut sorted: Vec<&Reading> = readings.iter().collect();
+            sorted.sort_by_key(|r| r.ts);
+            previous = index.newest.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            check_cumulative(sorted.iter().map(|r| (&r.ts, &r.values)), &mut previous, &index.delivered)?;
+        }
+        // What the next append is checked against (a full walk saw the whole queue).
+        for (key, newest) in previous {
+            index.newest.insert(key, newest);
+        }
+        index.newest_ts = readings.iter().map(|r| r.ts).chain(index.newest_ts).max();
         // List new buckets first (see Index), then write them, then the counts.
-        if touched.iter().any(|b| !index.buckets.contains_key(b)) {
-            for bucket in &touched {
+        if touched.iter().any(|(b, _)| !index.buckets.contains_key(b)) {
+            for (bucket, _) in &touched {
                 if !index.buckets.contains_key(bucket) {
                     index.buckets.insert(*bucket, 0);
                 }
             }
             save(self.store, INDEX_KEY, &index).await?;
         }
-        for bucket in &touched {
-            let doc = &buckets.iter().find(|b| b.0 == *bucket).unwrap_or_else(|| unreachable!()).1;
+        for (bucket, doc) in &touched {
             save(self.store, &bucket_key(*bucket), doc).await?;
             index.buckets.insert(*bucket, doc.readings.values().map(VecMap::len).sum());
         }
@@ -142,6 +172,16 @@ impl<'a, S: Store> Outbox<'a, S> {
             }
         }
         Ok(batch)
+    }
+
+    /// Timestamps waiting to be sent (one JSON object each), read a bucket at
+    /// a time.
+    pub async fn timestamps(&self) -> Result<usize> {
+        let mut count = 0;
+        for &bucket in self.index().await?.buckets.keys() {
+            count += self.bucket(bucket).await?.readings.len();
+        }
+        Ok(count)
     }
 
     /// Every queued reading, oldest first (for `--dry-run` and status).
@@ -196,8 +236,11 @@ impl<'a, S: Store> Outbox<'a, S> {
         let mut kept: Vec<Quarantined> = load(self.store, QUARANTINE_KEY).await?.unwrap_or_default();
         kept.extend(refused.iter().map(|r| Quarantined { ts: r.ts, values: r.values.clone(), reason: reason.to_owned() }));
         save(self.store, QUARANTINE_KEY, &kept).await?;
-        // Out of the outbox without counting as delivered.
+        // Out of the outbox without counting as delivered: the next enqueue
+        // walks the whole queue again instead of trusting `newest`.
         let mut index = self.index().await?;
+        index.newest = VecMap::new();
+        index.newest_ts = None;
         for reading in refused {
             self.rewrite_bucket(&mut index, reading.ts.div_euclid(BUCKET_SECS), |doc| {
                 doc.readings.retain(|ts, _| *ts != reading.ts);
@@ -229,27 +272,30 @@ impl<'a, S: Store> Outbox<'a, S> {
 
 /// Walk each cumulative key through time (delivered value first, then every
 /// queued one) and refuse the first step down.
-fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &VecMap<String, (i64, f64)>) -> Result<()> {
-    // Few keys: a Vec of pairs, not another BTreeMap type.
-    let mut previous: Vec<(&str, (i64, f64))> = Vec::new();
-    for (_, bucket) in buckets {
-        for (&ts, values) in bucket.readings.iter() {
-            for (key, &value) in values.iter().filter(|(k, _)| !is_gauge(k)) {
-                if let Some(&(before_ts, before)) = delivered.get(key) {
-                    if (before_ts < ts && value < before) || (before_ts > ts && value > before) {
-                        return Err(decreasing(key, before_ts, before, ts, value, "already delivered"));
-                    }
+/// Check readings' cumulative values, in time order, against what was
+/// delivered and against `previous`, the last value per key before them
+/// (updated as it goes).
+fn check_cumulative<'r>(
+    readings: impl Iterator<Item = (&'r i64, &'r VecMap<String, f64>)>,
+    previous: &mut Vec<(String, (i64, f64))>,
+    delivered: &VecMap<String, (i64, f64)>,
+) -> Result<()> {
+    for (&ts, values) in readings {
+        for (key, &value) in values.iter().filter(|(k, _)| !is_gauge(k)) {
+            if let Some(&(before_ts, before)) = delivered.get(key) {
+                if (before_ts < ts && value < before) || (before_ts > ts && value > before) {
+                    return Err(decreasing(key, before_ts, before, ts, value, "already delivered"));
                 }
-                match previous.iter_mut().find(|(k, _)| *k == key.as_str()) {
-                    Some((_, (before_ts, before))) => {
-                        if value < *before {
-                            return Err(decreasing(key, *before_ts, *before, ts, value, "queued"));
-                        }
-                        *before_ts = ts;
-                        *before = value;
+            }
+            match previous.iter_mut().find(|(k, _)| k == key) {
+                Some((_, (before_ts, before))) => {
+                    if value < *before {
+                        return Err(decreasing(key, *before_ts, *before, ts, value, "queued"));
                     }
-                    None => previous.push((key, (ts, value))),
+                    *before_ts = ts;
+                    *before = value;
                 }
+                None => previous.push((key.clone(), (ts, value))),
             }
         }
     }

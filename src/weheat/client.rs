@@ -4,6 +4,7 @@
 
 use super::api::{self, RAW_WINDOW_SECS};
 use super::derive::{self, format_utc, Energy};
+use super::history::EnergyHistory;
 use super::model::{number, room_value, Interval, Log, Pump};
 use super::PROVIDER;
 use crate::core::clock::{backoff, jittered};
@@ -12,7 +13,7 @@ use crate::core::vecmap::VecMap;
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, IntervalEnergy, Result, Store};
 use crate::oauth::{OAuthClient, OAuthConfig};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::time::Duration;
 
 pub const DEFAULT_AUTH_URL: &str = "https://auth.weheat.nl/auth/realms/Weheat";
@@ -152,16 +153,6 @@ pub struct FillReport {
     /// ⌈gap / window⌉: the fewest requests the gap can take.
     pub minimum_requests: u32,
     pub buckets: u32,
-}
-
-/// The stored energy history of one pump at one interval: bucket start (unix
-/// seconds) → the bucket's fields, plus the end of what is stored.
-#[derive(Default, Serialize, Deserialize)]
-struct EnergyHistory {
-    #[serde(default)]
-    cursor: Option<i64>,
-    #[serde(default)]
-    buckets: VecMap<i64, Map<String, Value>>,
 }
 
 /// One point of the live feed, from a latest log or an aggregated one
@@ -431,10 +422,6 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     // ---- gap filling ----
 
-    fn history_key(pump: &str, interval: Interval) -> String {
-        format!("weheat/{pump}/energy-{}", interval.name())
-    }
-
     /// Fetch the energy buckets missing since the last stored one (or `since`
     /// on a first run) up to now, at `interval`, in the fewest windows. The
     /// last stored bucket is fetched again: it was probably still filling.
@@ -443,10 +430,9 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     }
 
     async fn fill_energy_within(&self, pump: &str, interval: Interval, since: i64, max_wait: Duration, on_progress: impl Fn(u32, u32)) -> Result<FillReport> {
-        let key = Self::history_key(pump, interval);
-        let mut history: EnergyHistory = load(&self.store, &key).await?.unwrap_or_default();
+        let history = EnergyHistory::new(&self.store, pump, interval);
         let now = self.clock.now_secs();
-        let from = history.buckets.keys().next_back().copied().or(history.cursor).unwrap_or(since);
+        let from = history.resume_from().await?.unwrap_or(since);
         let from = from - from.rem_euclid(interval.secs().min(86_400));
         let mut report = FillReport { pump: pump.to_owned(), interval: interval.name(), from: Some(format_utc(from)), to: format_utc(now), ..Default::default() };
         if from >= now {
@@ -459,15 +445,9 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             let end = (start + window).min(now);
             let response = self.get(&api::energy_path(pump, start, end, interval), "energy logs", max_wait).await?;
             report.requests += 1;
-            for log in api::parse_logs(&response, "energy logs")? {
-                if let Some(ts) = log.get("timeBucket").and_then(Value::as_str).and_then(derive::parse_utc) {
-                    history.buckets.insert(ts, log);
-                    report.buckets += 1;
-                }
-            }
-            history.cursor = Some(end);
+            let logs = api::parse_logs(&response, "energy logs")?;
             // Saved per window: an interrupted fill resumes where it stopped.
-            save(&self.store, &key, &history).await?;
+            report.buckets += history.record(&logs, end, |log| log.get("timeBucket").and_then(Value::as_str).and_then(derive::parse_utc)).await?;
             start = end;
             on_progress(report.requests, report.minimum_requests);
         }
@@ -476,8 +456,8 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     /// Stored energy buckets of `[from, to)` (unix seconds), oldest first.
     pub async fn stored_energy(&self, pump: &str, interval: Interval, from: i64, to: i64) -> Result<Vec<Bucket>> {
-        let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
-        Ok(history.buckets.range(&from, Some(&to)).map(|(_, log)| bucket(log)).collect())
+        let buckets = EnergyHistory::new(&self.store, pump, interval).between(from, to).await?;
+        Ok(buckets.into_iter().map(|(_, stored)| Bucket { energy: stored.energy(), time_bucket: stored.0 }).collect())
     }
 
     fn feed_key(pump: &str) -> String {
@@ -573,22 +553,20 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     /// Complete stored energy buckets that start in `[from, to)` (unix
     /// seconds), as (electricity, heat) intervals: one window of a stream.
     pub async fn energy_between(&self, pump: &str, interval: Interval, from: i64, to: i64) -> Result<(Vec<IntervalEnergy>, Vec<IntervalEnergy>)> {
-        let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
         let now = self.clock.now_secs();
         let (mut electricity, mut heat) = (Vec::new(), Vec::new());
         if from >= to {
             return Ok((electricity, heat));
         }
-        for (&start, log) in history.buckets.range(&from, Some(&to)) {
+        for (start, stored) in EnergyHistory::new(&self.store, pump, interval).between(from, to).await? {
             let end = start + interval.secs();
             if end > now {
                 continue;
             }
-            let energy = Energy::of(log);
-            if let Some(kwh) = energy.electricity_kwh {
+            if let Some(kwh) = stored.1 {
                 electricity.push(IntervalEnergy { start, end, kwh });
             }
-            if let Some(kwh) = energy.heat_kwh {
+            if let Some(kwh) = stored.2 {
                 heat.push(IntervalEnergy { start, end, kwh });
             }
         }
@@ -597,10 +575,8 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     /// The first and last complete stored buckets' start and end (unix seconds).
     pub async fn stored_energy_span(&self, pump: &str, interval: Interval) -> Result<Option<(i64, i64)>> {
-        let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
-        let first = history.buckets.keys().next().copied();
-        let last = history.buckets.keys().next_back().copied();
-        Ok(first.zip(last).map(|(first, last)| (first, (last + interval.secs()).min(self.clock.now_secs()))))
+        let span = EnergyHistory::new(&self.store, pump, interval).span().await?;
+        Ok(span.map(|(first, last)| (first, (last + interval.secs()).min(self.clock.now_secs()))))
     }
 
     // ---- watch ----
@@ -667,6 +643,7 @@ pub enum WatchEvent {
     GapFill(FillReport),
     Error { code: &'static str, message: String },
 }
+
 
 fn bucket(log: &Log) -> Bucket {
     Bucket { time_bucket: log.get("timeBucket").and_then(Value::as_str).map(str::to_owned), energy: Energy::of(log) }

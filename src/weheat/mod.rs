@@ -5,6 +5,7 @@
 pub mod api;
 pub mod client;
 pub mod derive;
+pub mod history;
 pub mod model;
 
 pub const PROVIDER: &str = "weheat";
