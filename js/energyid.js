@@ -23,7 +23,7 @@ export class EnergyId {
    * @param {{get: Function, put: Function, delete: Function}} [options.store]
    */
   constructor({ store, ...config } = {}) {
-    this.#device = new EnergyIdDevice(JSON.stringify(config), store ?? defaults.store());
+    this.#device = new EnergyIdDevice(config, store ?? defaults.store());
   }
 
   /** @internal the wasm object, for sync() */
@@ -33,7 +33,7 @@ export class EnergyId {
 
   /** Introduce the device; resolves to `{status: 'needs_claiming', claimCode, claimUrl, expiresAt}` or `{status: 'claimed', ...}`. */
   async hello() {
-    return JSON.parse(await this.#device.hello());
+    return this.#device.hello();
   }
 
   /** The official client's `authenticate()`: true when the device is claimed. */
@@ -43,7 +43,7 @@ export class EnergyId {
 
   /** `{status: 'needs_claiming', claim_code, claim_url, valid_until} | {status: 'already_claimed', ...} | {status: 'not_authenticated'}`. */
   async claimInfo() {
-    return JSON.parse(await this.#device.claimInfo());
+    return this.#device.claimInfo();
   }
 
   /**
@@ -51,7 +51,7 @@ export class EnergyId {
    * claimUrl, expiresAt})` is called for each code to show (a new one after expiry).
    */
   async waitForClaim({ onClaimCode = () => {}, pollSeconds = 5, timeoutSeconds = 600 } = {}) {
-    return JSON.parse(await this.#device.waitForClaim(pollSeconds, timeoutSeconds, (json) => onClaimCode(JSON.parse(json))));
+    return (await this.#device.waitForClaim(pollSeconds, timeoutSeconds, (claim) => onClaimCode(claim)));
   }
 
   /**
@@ -61,12 +61,12 @@ export class EnergyId {
    * @param {object | object[]} readings e.g. `{ ts: new Date(), el: 1250.5, pv: 3560 }`
    */
   async send(readings) {
-    return JSON.parse(await this.#device.send(JSON.stringify(list(readings).map(normalizeReading))));
+    return (await this.#device.send(list(readings).map(normalizeReading)));
   }
 
   /** Queue readings without sending; re-queuing the same key and ts replaces the value. */
   async enqueue(readings) {
-    return JSON.parse(await this.#device.enqueue(JSON.stringify(list(readings).map(normalizeReading))));
+    return (await this.#device.enqueue(list(readings).map(normalizeReading)));
   }
 
   /**
@@ -75,22 +75,22 @@ export class EnergyId {
    */
   async flush({ maxWaitSeconds = 0, onProgress } = {}) {
     const progress = onProgress ? (sent, total) => onProgress({ sent, total }) : undefined;
-    return JSON.parse(await this.#device.flush(maxWaitSeconds, progress));
+    return this.#device.flush(maxWaitSeconds, progress);
   }
 
   /** Device, record, policy, outbox size and when the next upload is allowed. */
   async status() {
-    return JSON.parse(await this.#device.status());
+    return this.#device.status();
   }
 
   /** Readings still queued, oldest first. */
   async pending() {
-    return JSON.parse(await this.#device.pending());
+    return this.#device.pending();
   }
 
   /** Directives (needs an `apiAccessToken` from the hello): the list, or one by id. */
   async directives(id) {
-    return JSON.parse(await this.#device.directives(id));
+    return this.#device.directives(id);
   }
 
   /** A sensor value: every update is kept in the outbox, not only the last one. */

@@ -32,7 +32,7 @@ export class Linky {
    */
   constructor({ store, ...config } = {}) {
     this.#store = store ?? defaults.store();
-    this.#session = new LinkySession(JSON.stringify(dropUndefined(config)), this.#store);
+    this.#session = new LinkySession(dropUndefined(config), this.#store);
   }
 
   /** @internal the wasm object, for sync() */
@@ -47,7 +47,7 @@ export class Linky {
 
   /** The OAuth client behind the gateway or the app (null with a Conso token). */
   oauth() {
-    const config = JSON.parse(this.#session.oauthConfig());
+    const config = this.#session.oauthConfig();
     return config ? new OAuthClient({ ...config, store: this.#store }) : null;
   }
 
@@ -65,7 +65,7 @@ export class Linky {
 
   /** The meters (PRM) the consent covers. */
   async meters() {
-    return JSON.parse(await this.#session.meters());
+    return this.#session.meters();
   }
 
   /**
@@ -76,7 +76,7 @@ export class Linky {
    */
   async fetch(series, { from, to, onProgress } = {}) {
     const progress = onProgress ? (done, total) => onProgress({ done, total }) : undefined;
-    return JSON.parse(await this.#session.fetch(String(series), dateArg(from), dateArg(to), progress));
+    return this.#session.fetch(String(series), dateArg(from), dateArg(to), progress);
   }
 
   /** Stored values of `[from, to)` as parsed JSON rows. */
@@ -97,28 +97,28 @@ export class Linky {
    * @param {{tariff?: {tariff?: 'base'|'hphc', priceBase?: number, priceHp?: number, priceHc?: number, offpeakHours?: string}, from?: string, to?: string}} [options]
    */
   async stats({ tariff, from, to } = {}) {
-    const settings = tariff ? JSON.stringify(dropUndefined(tariff)) : '';
-    return JSON.parse(await this.#session.stats(settings, dateArg(from), dateArg(to)));
+    const settings = tariff ? dropUndefined(tariff) : undefined;
+    return this.#session.stats(settings, dateArg(from), dateArg(to));
   }
 
   /** Stored energy from `fromSeconds` on (all when not given) as `[{start, end, kwh}]`, unix seconds (for sync). */
   async energySince(series, fromSeconds) {
-    return JSON.parse(await this.#session.energySince(String(series), fromSeconds ?? undefined));
+    return this.#session.energySince(String(series), fromSeconds ?? undefined);
   }
 
   /** Token, consent, and per series what is stored and missing. */
   async status() {
-    return JSON.parse(await this.#session.status());
+    return this.#session.status();
   }
 
   /** Own Enedis app: the page where a customer consents (3 years). */
   async consentUrl({ redirectUri } = {}) {
-    return JSON.parse(await this.#session.consentUrl(redirectUri));
+    return this.#session.consentUrl(redirectUri);
   }
 
   /** Own Enedis app: read the consent redirect; resolves to the meters. */
   async completeConsent(callbackUrl) {
-    return JSON.parse(await this.#session.completeConsent(String(callbackUrl)));
+    return this.#session.completeConsent(String(callbackUrl));
   }
 }
 

@@ -25,7 +25,7 @@ export class OAuthClient {
    * @param {import('./index.js').Store} [options.store]
    */
   constructor({ store, ...config } = {}) {
-    this.#session = new OAuthSession(JSON.stringify(config), store ?? defaults.store());
+    this.#session = new OAuthSession(config, store ?? defaults.store());
   }
 
   /**
@@ -37,25 +37,24 @@ export class OAuthClient {
     if (typeof onVerification !== 'function') {
       throw new WattbridgeError('loginWithDeviceCode needs an onVerification callback to show the code', { code: 'invalid_input' });
     }
-    const show = (json) => {
-      onVerification(JSON.parse(json));
-    };
-    return JSON.parse(await this.#session.deviceLogin(show, timeoutSeconds));
+    return this.#session.deviceLogin((verification) => {
+      onVerification(verification);
+    }, timeoutSeconds);
   }
 
   /** Password login: the password is used for this one request and never stored. */
   async loginWithPassword({ username, password } = {}) {
-    return JSON.parse(await this.#session.passwordLogin(String(username ?? ''), String(password ?? '')));
+    return this.#session.passwordLogin(String(username ?? ''), String(password ?? ''));
   }
 
   /** Start a code + PKCE login: send the person to `url`; resolves to `{url, state}`. */
   async authorizationUrl({ redirectUri } = {}) {
-    return JSON.parse(await this.#session.authorizationUrl(String(redirectUri ?? '')));
+    return this.#session.authorizationUrl(String(redirectUri ?? ''));
   }
 
   /** Finish a code + PKCE login with the URL the person was redirected to. */
   async completeAuthorization(callbackUrl) {
-    return JSON.parse(await this.#session.completeAuthorization(String(callbackUrl)));
+    return this.#session.completeAuthorization(String(callbackUrl));
   }
 
   /**
@@ -78,17 +77,17 @@ export class OAuthClient {
 
   /** A valid access token, refreshed first when due (concurrent callers share one refresh). */
   async accessToken() {
-    return JSON.parse(await this.#session.accessToken());
+    return this.#session.accessToken();
   }
 
   /** An API request with the bearer token; a 401 gets one refresh and one retry. */
   async fetch(url, { method = 'GET', headers = {}, body } = {}) {
-    return JSON.parse(await this.#session.fetch(JSON.stringify({ url: String(url), method, headers, body })));
+    return (await this.#session.fetch({ url: String(url), method, headers, body }));
   }
 
   /** `{loggedIn, expiresAtMs, scopes, hasRefreshToken, extra}`, never the tokens. */
   async status() {
-    return JSON.parse(await this.#session.status());
+    return this.#session.status();
   }
 
   /** End the session at the provider where it can, then forget the tokens. */

@@ -85,16 +85,15 @@ export class OpenAdrVen {
     const { OpenAdrVenCore } = await loadModule();
     const config = { ...this.#options, reports: [...this.#reports.values()].map((r) => r.offer) };
     this.#core = new OpenAdrVenCore(
-      JSON.stringify(config),
-      async (json) => this.#onEvent(JSON.parse(json)),
+      config,
+      async (event) => this.#onEvent(event),
       async (rId) => Number(await this.#reports.get(rId).callback()),
-      (json) => {
-        const notice = JSON.parse(json);
+      (notice) => {
         for (const listener of this.#listeners) listener(notice);
       },
     );
     try {
-      const venId = JSON.parse(await this.#core.register());
+      const venId = await this.#core.register();
       this.#loop = this.#core.run();
       return { venId };
     } catch (err) {

@@ -62,7 +62,7 @@ export async function sync({
     startIndex: Object.fromEntries(Object.entries(startIndex).map(([k, v]) => [k, Number(v)])),
   };
   try {
-    return JSON.parse(await job.run(JSON.stringify(options), (stage, done, total) => onProgress({ stage, done, total })));
+    return await job.run(options, (stage, done, total) => onProgress({ stage, done, total }));
   } finally {
     job.free();
   }

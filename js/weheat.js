@@ -26,7 +26,7 @@ export class Weheat {
   constructor({ store, ...config } = {}) {
     this.#store = store ?? defaults.store();
     const settings = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== null && v !== ''));
-    this.#session = new WeheatSession(JSON.stringify(settings), this.#store);
+    this.#session = new WeheatSession(settings, this.#store);
   }
 
   /** @internal the wasm object, for sync() */
@@ -36,74 +36,74 @@ export class Weheat {
 
   /** The Keycloak client behind the account: loginWithPassword, loginWithRedirect, logout, status. */
   oauth() {
-    return new OAuthClient({ ...JSON.parse(this.#session.oauthConfig()), store: this.#store });
+    return new OAuthClient({ ...this.#session.oauthConfig(), store: this.#store });
   }
 
   async me() {
-    return JSON.parse(await this.#session.me());
+    return this.#session.me();
   }
 
   async pumps() {
-    return JSON.parse(await this.#session.pumps());
+    return this.#session.pumps();
   }
 
   /** The pump `id`, else the configured one, else the account's first (looked up once: the budget is small). */
   async pump(id) {
     // The default pump is looked up once per Weheat object (in the session).
-    return JSON.parse(await this.#session.pump(id ?? undefined));
+    return this.#session.pump(id ?? undefined);
   }
 
   /** The latest log with state name, temperatures (none for -1), compressor %, power and COP. */
   async latest({ pump } = {}) {
-    return JSON.parse(await this.#session.latest(pump));
+    return this.#session.latest(pump);
   }
 
   /** Raw logs (no `interval`, 4-hour windows) or aggregated logs, over `[from, to)`. */
   async logs({ pump, from, to, interval, onProgress } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.logs(id, seconds(from, 'from'), seconds(to ?? new Date(), 'to'), interval, progress(onProgress)));
+    return (await this.#session.logs(id, seconds(from, 'from'), seconds(to ?? new Date(), 'to'), interval, progress(onProgress)));
   }
 
   /** Energy buckets (Hour, Day, Week, Month, Year) with electricity, heat and COP, and their total. */
   async energy({ pump, from, to, interval = 'Day', onProgress } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.energy(id, seconds(from, 'from'), seconds(to ?? new Date(), 'to'), interval, progress(onProgress)));
+    return (await this.#session.energy(id, seconds(from, 'from'), seconds(to ?? new Date(), 'to'), interval, progress(onProgress)));
   }
 
   /** Lifetime totals with electricity, heat and COP. */
   async totals({ pump } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.totals(id));
+    return this.#session.totals(id);
   }
 
   /** Fetch the energy buckets missing since the last stored one (first run: since `since`), fewest requests. */
   async fillEnergy({ pump, interval = 'Hour', since, onProgress } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.fillEnergy(id, interval, seconds(since ?? new Date(Date.now() - 7 * 86_400_000), 'since'), progress(onProgress)));
+    return (await this.#session.fillEnergy(id, interval, seconds(since ?? new Date(Date.now() - 7 * 86_400_000), 'since'), progress(onProgress)));
   }
 
   /** Stored energy buckets of `[from, to)`. */
   async storedEnergy({ pump, interval = 'Hour', from, to } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.storedEnergy(id, interval, seconds(from, 'from'), seconds(to ?? new Date(), 'to')));
+    return (await this.#session.storedEnergy(id, interval, seconds(from, 'from'), seconds(to ?? new Date(), 'to')));
   }
 
   /** Complete stored buckets from `fromSeconds` on as `{electricity, heat}` interval lists (for sync). */
   async energySince({ pump, interval = 'Hour', fromSeconds = 0 } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.energySince(id, interval, fromSeconds));
+    return this.#session.energySince(id, interval, fromSeconds);
   }
 
   /** Fill the live feed since its last point, at `resolutionSeconds` (default 300). */
   async fillFeed({ pump, resolutionSeconds = 300, since, onProgress } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.fillFeed(id, resolutionSeconds, seconds(since ?? new Date(Date.now() - 86_400_000), 'since'), progress(onProgress)));
+    return (await this.#session.fillFeed(id, resolutionSeconds, seconds(since ?? new Date(Date.now() - 86_400_000), 'since'), progress(onProgress)));
   }
 
   /** The stored feed of `[from, to)`. */
   async feed({ pump, from, to } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return JSON.parse(await this.#session.feed(id, seconds(from, 'from'), seconds(to ?? new Date(), 'to')));
+    return (await this.#session.feed(id, seconds(from, 'from'), seconds(to ?? new Date(), 'to')));
   }
 
   /**
@@ -111,12 +111,12 @@ export class Weheat {
    * Runs until `durationSeconds` passes (forever when not given) or the login ends.
    */
   async watch({ pump, resolutionSeconds = 300, durationSeconds, onEvent = () => {} } = {}) {
-    await this.#session.watch(pump, resolutionSeconds, durationSeconds, (json) => onEvent(JSON.parse(json)));
+    await this.#session.watch(pump, resolutionSeconds, durationSeconds, (event) => onEvent(event));
   }
 
   /** Requests the account may still send this hour. */
   async budgetLeft() {
-    return JSON.parse(await this.#session.budgetLeft());
+    return this.#session.budgetLeft();
   }
 }
 
@@ -125,7 +125,7 @@ export class Weheat {
  * have: `{logs, energy: {electricityKwh, heatKwh, cop} | null}`.
  */
 export function energyFromWeheatLogs(body) {
-  return JSON.parse(energyFromLogs(typeof body === 'string' ? body : JSON.stringify(body)));
+  return energyFromLogs(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 function progress(onProgress) {

@@ -2,7 +2,7 @@
 //! strings (never holding the webhook headers) or reject with a `WattbridgeError`.
 
 use super::clock::JsClock;
-use super::error::{from_json, promise, settle, to_js};
+use super::error::{from_js_value, promise, settle, to_js, to_value};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::ErrorCode;
@@ -22,8 +22,8 @@ pub struct JsEnergyIdDevice {
     pub(super) device: Rc<Device>,
 }
 
-fn readings(json: &str) -> Result<Vec<Reading>, JsValue> {
-    from_json(json, "readings must look like [{ts, el: 1250.5}]", ErrorCode::InvalidInput, energyid::PROVIDER)
+fn readings(value: JsValue) -> Result<Vec<Reading>, JsValue> {
+    from_js_value(value, "readings must look like [{ts, el: 1250.5}]", ErrorCode::InvalidInput, energyid::PROVIDER)
 }
 
 fn seconds(value: f64) -> Duration {
@@ -37,9 +37,9 @@ impl JsEnergyIdDevice {
     /// deviceId?, deviceName?, firmwareVersion?, batchCap?, allowedKeys? }`;
     /// `store`: `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, store: JsValue) -> Result<JsEnergyIdDevice, JsValue> {
+    pub fn new(config: JsValue, store: JsValue) -> Result<JsEnergyIdDevice, JsValue> {
         let config: EnergyIdConfig =
-            from_json(config, "EnergyID settings", ErrorCode::InvalidConfig, energyid::PROVIDER)?;
+            from_js_value(config, "EnergyID settings", ErrorCode::InvalidConfig, energyid::PROVIDER)?;
         let store = JsStore::new(store).map_err(to_js)?;
         let device = Device::new(config, FetchHttp, store, JsClock).map_err(to_js)?;
         Ok(JsEnergyIdDevice { device: Rc::new(device) })
@@ -52,16 +52,16 @@ impl JsEnergyIdDevice {
         promise(async move { settle(device.hello().await) })
     }
 
-    /// Queue readings (JSON of `[{ts, el, ...}]`, ts in unix seconds) and send what the policy allows now.
-    pub fn send(&self, json: String) -> Promise {
-        let device = self.device.clone();
-        promise(async move { settle(device.send(&readings(&json)?).await) })
+    /// Queue readings (`[{ts, el, ...}]`, ts in unix seconds) and send what the policy allows now.
+    pub fn send(&self, readings_value: JsValue) -> Promise {
+        let (device, readings) = (self.device.clone(), readings(readings_value));
+        promise(async move { settle(device.send(&readings?).await) })
     }
 
     /// Queue readings only.
-    pub fn enqueue(&self, json: String) -> Promise {
-        let device = self.device.clone();
-        promise(async move { settle(device.enqueue(&readings(&json)?).await) })
+    pub fn enqueue(&self, readings_value: JsValue) -> Promise {
+        let (device, readings) = (self.device.clone(), readings(readings_value));
+        promise(async move { settle(device.enqueue(&readings?).await) })
     }
 
     /// Send the outbox, waiting for the policy up to `max_wait_secs`;
@@ -84,14 +84,15 @@ impl JsEnergyIdDevice {
         promise(async move { settle(device.claim_info().await) })
     }
 
-    /// Hello every `poll_secs` until claimed; `on_code` gets the JSON of each new claim.
+    /// Hello every `poll_secs` until claimed; `on_code` gets each new claim.
     #[wasm_bindgen(js_name = waitForClaim)]
     pub fn wait_for_claim(&self, poll_secs: f64, timeout_secs: f64, on_code: Function) -> Promise {
         let device = self.device.clone();
         promise(async move {
             let show = |claim: &energyid::model::Claim| {
-                let json = serde_json::to_string(claim).unwrap_or_default();
-                let _ = on_code.call1(&JsValue::NULL, &JsValue::from_str(&json));
+                if let Ok(claim) = to_value(claim) {
+                    let _ = on_code.call1(&JsValue::NULL, &claim);
+                }
             };
             settle(device.wait_for_claim(seconds(poll_secs), seconds(timeout_secs), show).await)
         })

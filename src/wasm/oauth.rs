@@ -3,7 +3,7 @@
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_js, from_json, promise, settle, to_js};
+use super::error::{from_js, from_js_value, promise, settle, to_js, to_value};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::{ErrorCode, HttpRequest, Method, Secret};
@@ -59,27 +59,24 @@ struct ApiResponse {
 
 #[wasm_bindgen(js_class = OAuthSession)]
 impl JsOAuthSession {
-    /// `config`: JSON of the core's `OAuthConfig` (camelCase); `store`: `{ get, put, delete }`.
+    /// `config`: the core's `OAuthConfig` (camelCase); `store`: `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, store: JsValue) -> Result<JsOAuthSession, JsValue> {
-        let config: OAuthConfig = from_json(config, "OAuth settings", ErrorCode::InvalidConfig, "oauth")?;
+    pub fn new(config: JsValue, store: JsValue) -> Result<JsOAuthSession, JsValue> {
+        let config: OAuthConfig = from_js_value(config, "OAuth settings", ErrorCode::InvalidConfig, "oauth")?;
         let store = JsStore::new(store).map_err(to_js)?;
         let client = Client::new(config, FetchHttp, store, JsClock, WebCrypto).map_err(to_js)?;
         Ok(JsOAuthSession { client: Rc::new(client) })
     }
 
-    /// Device login; `on_verification` receives the JSON of `{user_code,
+    /// Device login; `on_verification` receives `{user_code,
     /// verification_uri, verification_uri_complete, expires_in}`.
     #[wasm_bindgen(js_name = deviceLogin)]
     pub fn device_login(&self, on_verification: Function, timeout_secs: Option<f64>) -> Promise {
         let client = self.client.clone();
         promise(async move {
             let show = |verification: &crate::oauth::DeviceVerification| {
-                let json = serde_json::to_string(verification).unwrap_or_default();
-                on_verification
-                    .call1(&JsValue::NULL, &JsValue::from_str(&json))
-                    .map(drop)
-                    .map_err(|e| from_js(&e, ErrorCode::InvalidInput, "the onVerification callback failed"))
+                let shown = to_value(verification).and_then(|v| on_verification.call1(&JsValue::NULL, &v));
+                shown.map(drop).map_err(|e| from_js(&e, ErrorCode::InvalidInput, "the onVerification callback failed"))
             };
             // Whole milliseconds (all the deadline uses); `Duration::from_secs_f64`
             // would bring its own panic path and error text.
@@ -107,7 +104,7 @@ impl JsOAuthSession {
         promise(async move { settle(client.complete_authorization(&callback_url).await) })
     }
 
-    /// Resolves to the JSON of the access token string, refreshed when due.
+    /// Resolves to the access token, refreshed when due.
     #[wasm_bindgen(js_name = accessToken)]
     pub fn access_token(&self) -> Promise {
         let client = self.client.clone();
@@ -115,11 +112,12 @@ impl JsOAuthSession {
     }
 
     /// Send `{method, url, headers, body}` with the bearer token (one refresh
-    /// and one retry on 401); resolves to the JSON of `{status, headers, body}`.
-    pub fn fetch(&self, request: String) -> Promise {
+    /// and one retry on 401); resolves to `{status, headers, body}`.
+    pub fn fetch(&self, request: JsValue) -> Promise {
         let client = self.client.clone();
+        let request: Result<ApiRequest, JsValue> = from_js_value(request, "request", ErrorCode::InvalidInput, "oauth");
         promise(async move {
-            let request: ApiRequest = from_json(&request, "request", ErrorCode::InvalidInput, "oauth")?;
+            let request = request?;
             let method = match request.method.to_ascii_uppercase().as_str() {
                 "GET" => Method::Get,
                 "POST" => Method::Post,

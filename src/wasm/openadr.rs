@@ -1,9 +1,9 @@
 //! `OpenAdrVenCore` for JS: the VEN loop with fetch, JS timers, WebCrypto and
-//! JS callbacks (`onEvent` may return a Promise). Events and notices cross as JSON.
+//! JS callbacks (`onEvent` may return a Promise). Events and notices cross as plain objects.
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_js, from_json, promise, settle, to_js};
+use super::error::{from_js, from_js_value, promise, settle, to_js, to_value};
 use super::http::FetchHttp;
 use crate::core::{Error, ErrorCode, Result};
 use crate::openadr::{Event, Notice, Opt, Ven, VenConfig, VenHandler, PROVIDER};
@@ -26,8 +26,8 @@ async fn call(function: &Function, arg: JsValue, what: &str) -> Result<JsValue> 
 
 impl VenHandler for JsHandler {
     async fn on_event(&self, event: &Event) -> Result<Opt> {
-        let json = serde_json::to_string(event).unwrap_or_default();
-        let answer = call(&self.on_event, JsValue::from_str(&json), "the onEvent handler failed").await?;
+        let event = to_value(event).map_err(|e| from_js(&e, ErrorCode::BadResponse, "an event could not be handed to JS"))?;
+        let answer = call(&self.on_event, event, "the onEvent handler failed").await?;
         match answer.as_string().as_deref() {
             Some("optIn") => Ok(Opt::In),
             Some("optOut") => Ok(Opt::Out),
@@ -41,9 +41,10 @@ impl VenHandler for JsHandler {
     }
 
     fn notice(&self, notice: Notice) {
-        let json = serde_json::to_string(&notice).unwrap_or_default();
         // A failing listener must not break the VEN loop.
-        let _ = self.on_notice.call1(&JsValue::NULL, &JsValue::from_str(&json));
+        if let Ok(notice) = to_value(&notice) {
+            let _ = self.on_notice.call1(&JsValue::NULL, &notice);
+        }
     }
 }
 
@@ -56,11 +57,11 @@ pub struct JsOpenAdrVen {
 
 #[wasm_bindgen(js_class = OpenAdrVenCore)]
 impl JsOpenAdrVen {
-    /// `config`: JSON of `VenConfig` (camelCase). `on_event(eventJson)` → 'optIn' | 'optOut'
-    /// (or a Promise of it); `report_value(rId)` → number; `on_notice(noticeJson)`.
+    /// `config`: `VenConfig` (camelCase). `on_event(event)` → 'optIn' | 'optOut'
+    /// (or a Promise of it); `report_value(rId)` → number; `on_notice(notice)`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, on_event: Function, report_value: Function, on_notice: Function) -> std::result::Result<JsOpenAdrVen, JsValue> {
-        let config: VenConfig = from_json(config, "OpenADR VEN settings", ErrorCode::InvalidConfig, PROVIDER)?;
+    pub fn new(config: JsValue, on_event: Function, report_value: Function, on_notice: Function) -> std::result::Result<JsOpenAdrVen, JsValue> {
+        let config: VenConfig = from_js_value(config, "OpenADR VEN settings", ErrorCode::InvalidConfig, PROVIDER)?;
         let handler = JsHandler { on_event, report_value, on_notice };
         let ven = Ven::new(config, FetchHttp, JsClock, WebCrypto, handler).map_err(to_js)?;
         Ok(JsOpenAdrVen { ven: Rc::new(ven) })

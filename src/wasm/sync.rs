@@ -2,7 +2,7 @@
 //! `sync()` wrapper in js/sync.js adds the sessions, runs, and parses the report.
 
 use super::clock::JsClock;
-use super::error::{from_json, promise, to_js};
+use super::error::{from_js_value, promise, to_js, to_value};
 use super::store::JsStore;
 use super::{energyid, linky, weheat};
 use crate::bridge::sinks::energyid::{EnergyIdSink, Mapping};
@@ -66,11 +66,11 @@ impl JsSyncJob {
         self.energyid = Some(device.device.clone());
     }
 
-    /// `options`: JSON of `{since?, resolution?, dryRun?, retryBlocked?,
+    /// `options`: `{since?, resolution?, dryRun?, retryBlocked?,
     /// maxWaitSeconds?, mapping?, startIndex?}`; `on_progress(stage, done,
-    /// total)`. Resolves to the report's JSON.
-    pub fn run(&self, options: &str, on_progress: Option<Function>) -> Promise {
-        let options: Result<RunOptions, JsValue> = from_json(options, "sync options", ErrorCode::InvalidInput, "sync");
+    /// total)`. Resolves to the report.
+    pub fn run(&self, options: JsValue, on_progress: Option<Function>) -> Promise {
+        let options: Result<RunOptions, JsValue> = from_js_value(options, "sync options", ErrorCode::InvalidInput, "sync");
         let (store, linky, weheat, energyid) = (self.store.clone(), self.linky.clone(), self.weheat.clone(), self.energyid.clone());
         promise(async move {
             let options = options?;
@@ -99,7 +99,7 @@ impl JsSyncJob {
                 }
             };
             let report = bridge.run(&sync_options, &progress).await.map_err(to_js)?;
-            Ok(JsValue::from_str(&report.to_string()))
+            to_value(&report)
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use super::clock::JsClock;
 use super::crypto::WebCrypto;
-use super::error::{from_json, promise, settle, to_js};
+use super::error::{from_js_value, promise, settle, to_js, to_value};
 use super::http::FetchHttp;
 use super::store::JsStore;
 use crate::core::{Error, ErrorCode};
@@ -39,19 +39,19 @@ fn progress(callback: Option<Function>) -> impl Fn(u32, u32) {
 
 #[wasm_bindgen(js_class = WeheatSession)]
 impl JsWeheatSession {
-    /// `config`: JSON of `{authUrl?, apiUrl?, clientId?, budgetPerHour?, pump?}`; `store`: `{ get, put, delete }`.
+    /// `config`: `{authUrl?, apiUrl?, clientId?, budgetPerHour?, pump?}`; `store`: `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, store: JsValue) -> Result<JsWeheatSession, JsValue> {
-        let config: WeheatConfig = from_json(config, "Weheat settings", ErrorCode::InvalidConfig, weheat::PROVIDER)?;
+    pub fn new(config: JsValue, store: JsValue) -> Result<JsWeheatSession, JsValue> {
+        let config: WeheatConfig = from_js_value(config, "Weheat settings", ErrorCode::InvalidConfig, weheat::PROVIDER)?;
         let store = JsStore::new(store).map_err(to_js)?;
         let client = Client::new(config.clone(), FetchHttp, store, JsClock, WebCrypto).map_err(to_js)?;
         Ok(JsWeheatSession { client: Rc::new(client), config })
     }
 
-    /// JSON of the `OAuthSession` settings (Keycloak realm, community client).
+    /// The `OAuthSession` settings (Keycloak realm, community client).
     #[wasm_bindgen(js_name = oauthConfig)]
-    pub fn oauth_config(&self) -> Result<String, JsValue> {
-        settle(self.config.oauth_config()).map(|v| v.as_string().unwrap_or_default())
+    pub fn oauth_config(&self) -> Result<JsValue, JsValue> {
+        settle(self.config.oauth_config())
     }
 
     pub fn me(&self) -> Promise {
@@ -134,8 +134,9 @@ impl JsWeheatSession {
             let pump = client.pump_or_default(pump_id.as_deref()).await.map_err(to_js)?;
             let duration = duration_secs.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_nanos((s * 1e9) as u64));
             let emit = |event: weheat::client::WatchEvent| {
-                let json = serde_json::to_string(&event).unwrap_or_default();
-                let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&json));
+                if let Ok(event) = to_value(&event) {
+                    let _ = on_event.call1(&JsValue::NULL, &event);
+                }
             };
             settle(client.watch(&pump, resolution_secs as i64, duration, emit).await)
         })
@@ -170,11 +171,11 @@ struct EnergySince {
 /// their power fields: JSON of `{logs, energy: {electricityKwh, heatKwh, cop}}`
 /// (`energy` null when Weheat sent no power fields).
 #[wasm_bindgen(js_name = energyFromWeheatLogs)]
-pub fn energy_from_weheat_logs(body: String) -> Result<String, JsValue> {
+pub fn energy_from_weheat_logs(body: String) -> Result<JsValue, JsValue> {
     let response = crate::core::HttpResponse::new(200, body);
     let logs = weheat::api::parse_logs(&response, "Weheat logs").map_err(to_js)?;
     let energy = weheat::derive::energy_from_power(&logs);
-    settle(Ok(LogsEnergy { logs: logs.len(), energy })).map(|v| v.as_string().unwrap_or_default())
+    to_value(&LogsEnergy { logs: logs.len(), energy })
 }
 
 #[derive(serde::Serialize)]
