@@ -113,21 +113,94 @@ test('a chaos sync (429, 5xx, resets, truncated bodies at all three services) en
   assert.deepEqual(chaosRecord, cleanRecord);
 });
 
-test('kill -9 at a random point, then a rerun: the same final record', async () => {
-  const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.3 } });
-  const clean = await household({ sb });
-  json(await wattbridge(['--json', 'sync', '--since', SINCE], clean.env));
-  const victim = await household({ sb });
-  const run = wattbridge(['sync', '--since', SINCE], victim.env);
-  await new Promise((resolve) => setTimeout(resolve, 400 + Math.floor(Math.random() * 1500)));
-  run.child.kill('SIGKILL');
-  await run;
-  const rerun = json(await wattbridge(['--json', 'sync', '--since', SINCE], victim.env));
-  assert.equal(rerun.ok, true, JSON.stringify(rerun));
-  const cleanRecord = recordOf(sb, clean.deviceId);
-  const last = cleanRecord.at(-1).ts;
-  assert.deepEqual(recordOf(sb, victim.deviceId).filter((r) => r.ts <= last), cleanRecord);
-});
+/**
+ * Hold the requests of a sandbox service that `match(req, path)` picks: they
+ * get no answer until the test is done with them. Resolves `reached` when the
+ * `nth` one arrives, so a test can act while a client is known to be waiting
+ * on it. `release()` drops every held connection and restores the service.
+ */
+function holdRequests(service, match, nth = 1) {
+  const original = service.handle;
+  const held = [];
+  let seen = 0;
+  let reached;
+  const arrived = new Promise((resolve) => { reached = resolve; });
+  service.handle = (req, res, path, ...rest) => {
+    if (!path.startsWith('/_sandbox/') && match(req, path)) {
+      seen += 1;
+      if (seen >= nth) {
+        held.push(res);
+        reached(seen);
+        return new Promise(() => {}); // never answered
+      }
+    }
+    return original.call(service, req, res, path, ...rest);
+  };
+  return {
+    reached: arrived,
+    release() {
+      service.handle = original;
+      for (const res of held) res.socket?.destroy();
+    },
+  };
+}
+
+// The kill lands at a known point, not after a random delay (which could fall
+// after the process had finished): the sandbox holds a request the sync must
+// make, and the process is killed while it waits for the answer.
+const KILL_POINTS = [
+  {
+    name: 'during the Weheat fetch',
+    // The first request for Weheat energy is held: no Weheat reading can exist anywhere yet.
+    hold: (sb) => holdRequests(sb.weheat, (req, path) => path.includes('/energy-logs/')),
+    atKill: ({ record, status }) => {
+      assert.ok(record.every((r) => r.heat === undefined && r['el.heatpump'] === undefined), 'no Weheat reading was delivered');
+      assert.notEqual(status.linky.series.find((x) => x.series === 'load-curve').lastDay, null, 'Linky had been fetched into the local history');
+    },
+  },
+  {
+    name: 'between two EnergyID uploads',
+    // 200 readings per POST: the second POST is held, the first one was delivered.
+    hold: (sb) => holdRequests(sb.energyid, (req, path) => req.method === 'POST' && path.startsWith('/webhook-in'), 2),
+    atKill: ({ posts, delivered, record, status }) => {
+      assert.equal(posts, 1, 'exactly one upload went through');
+      assert.equal(delivered, 200, 'one batch of readings is in the record');
+      assert.ok(status.energyid.outbox > 0, 'the rest waits in the outbox');
+      assert.ok(record.some((r) => r.el !== undefined), 'Linky readings were among them');
+    },
+  },
+];
+
+for (const point of KILL_POINTS) {
+  test(`kill -9 ${point.name}, then a rerun: the same final record as a clean run`, async () => {
+    const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.3 } });
+    const clean = await household({ sb });
+    json(await wattbridge(['--json', 'sync', '--since', SINCE], clean.env));
+    const cleanRecord = recordOf(sb, clean.deviceId);
+    const victim = await household({ sb });
+    const env = { ...victim.env, WATTBRIDGE_ENERGYID_BATCH_CAP: '200' };
+    const hold = point.hold(sb);
+    const run = wattbridge(['sync', '--since', SINCE], env);
+    const first = await Promise.race([hold.reached.then(() => 'held'), run.then(() => 'exited')]);
+    assert.equal(first, 'held', 'the sync reached the held request before it ended');
+    run.child.kill('SIGKILL');
+    const killed = await run;
+    hold.release();
+    assert.equal(killed.signal, 'SIGKILL', 'killed by the signal while it waited, not finished');
+    assert.equal(killed.code, null);
+    const posts = sb.energyid.posts().filter((p) => p.deviceId === victim.deviceId).length;
+    const delivered = recordOf(sb, victim.deviceId).length;
+    assert.ok(delivered < cleanRecord.length, `killed before the end: ${delivered} of ${cleanRecord.length} readings delivered`);
+    const status = json(await wattbridge(['--json', 'status'], env));
+    point.atKill({ posts, delivered, record: recordOf(sb, victim.deviceId), status });
+
+    const rerun = json(await wattbridge(['--json', 'sync', '--since', SINCE], env));
+    assert.equal(rerun.ok, true, JSON.stringify(rerun));
+    assert.equal(rerun.energyid.remaining, 0);
+    const last = cleanRecord.at(-1).ts;
+    assert.deepEqual(recordOf(sb, victim.deviceId).filter((r) => r.ts <= last), cleanRecord);
+  });
+}
 
 test('a revoked Linky consent stops that source with consent_required while Weheat still syncs, and is not retried each hour', async () => {
   const { sb, env } = await household({ meter: M.producer });
