@@ -117,7 +117,8 @@ test('a chaos sync (429, 5xx, resets, truncated bodies at all three services) en
  * Hold the requests of a sandbox service that `match(req, path)` picks: they
  * get no answer until the test is done with them. Resolves `reached` when the
  * `nth` one arrives, so a test can act while a client is known to be waiting
- * on it. `release()` drops every held connection and restores the service.
+ * on it. `release()` restores the service and drops every held connection, or
+ * with `{ answer: true }` lets the held requests through.
  */
 function holdRequests(service, match, nth = 1) {
   const original = service.handle;
@@ -129,18 +130,20 @@ function holdRequests(service, match, nth = 1) {
     if (!path.startsWith('/_sandbox/') && match(req, path)) {
       seen += 1;
       if (seen >= nth) {
-        held.push(res);
         reached(seen);
-        return new Promise(() => {}); // never answered
+        return new Promise((resolve) => held.push({ res, answer: () => resolve(original.call(service, req, res, path, ...rest)) }));
       }
     }
     return original.call(service, req, res, path, ...rest);
   };
   return {
     reached: arrived,
-    release() {
+    release({ answer = false } = {}) {
       service.handle = original;
-      for (const res of held) res.socket?.destroy();
+      for (const request of held) {
+        if (answer) request.answer();
+        else request.res.socket?.destroy();
+      }
     },
   };
 }
@@ -221,10 +224,17 @@ test('a revoked Linky consent stops that source with consent_required while Wehe
   assert.match(status.stdout, /sync paused: .*consent/);
 });
 
-test('two syncs started together do not both run', async () => {
-  const { env } = await household();
-  const [a, b] = await Promise.all([wattbridge(['sync', '--since', SINCE], env), wattbridge(['sync', '--since', SINCE], env)]);
-  const codes = [a.code, b.code].sort();
-  assert.deepEqual(codes, [0, 4]);
-  assert.match(a.stderr + b.stderr, /another wattbridge sync is running \(pid \d+/);
+test('two syncs at once do not both run: the second names the process that holds the lock', async () => {
+  const { sb, env } = await household();
+  // The first sync is held on its first Linky request, so it is surely running
+  // (and holding the lock) when the second one starts, however busy the machine.
+  const hold = holdRequests(sb.linky, () => true);
+  const first = wattbridge(['sync', '--since', SINCE], env);
+  assert.equal(await Promise.race([hold.reached.then(() => 'held'), first.then(() => 'exited')]), 'held');
+  const second = await wattbridge(['sync', '--since', SINCE], env);
+  hold.release({ answer: true });
+  assert.equal(second.code, 4, second.stderr);
+  assert.match(second.stderr, new RegExp(`another wattbridge sync is running \\(pid ${first.child.pid}\\b`));
+  const done = await first;
+  assert.equal(done.code, 0, done.stderr);
 });
