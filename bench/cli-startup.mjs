@@ -2,7 +2,7 @@
 // within 1.5× a bare `node -e 0`). Paired runs: each CLI run is timed right
 // next to a bare node run, in alternating order, so a busy machine slows both
 // alike; the figures are medians. Peak RSS comes from /usr/bin/time -f %M when
-// it exists, else from process.resourceUsage() in a small wrapper process.
+// it exists, else from the process's own resourceUsage().maxRSS at exit.
 // A benchmark, never a timed test. Run alone: `node bench/cli-startup.mjs`
 // (BENCH_RUNS, default 25; BENCH_CLI=path/to/main.js to time another entry).
 import { spawnSync } from 'node:child_process';
@@ -36,10 +36,10 @@ function peakRssMb(args, env, runs = 5) {
       const run = spawnSync(TIME, ['-f', '%M', process.execPath, ...args], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
       values.push(Number(run.stderr.trim().split('\n').at(-1)) / 1024);
     } else {
-      // Without GNU time: a wrapper waits for the child and reads its rusage.
-      const wrapper = `const {spawnSync}=require('node:child_process');spawnSync(process.execPath,${JSON.stringify(args)},{stdio:'ignore'});console.log(process.resourceUsage().maxRSS)`;
-      const run = spawnSync(process.execPath, ['-e', wrapper], { cwd: ROOT, env, encoding: 'utf8' });
-      values.push(Number(run.stdout.trim()) / 1024); // the larger of wrapper and child: an upper bound
+      // Without GNU time: the process reports its own peak (maxRSS, KB) as it exits.
+      const probe = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('\\nmaxRSS ' + process.resourceUsage().maxRSS + '\\n'))")}`;
+      const run = spawnSync(process.execPath, ['--import', probe, ...args], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+      values.push(Number(/maxRSS (\d+)/.exec(run.stderr)[1]) / 1024);
     }
   }
   return median(values);
