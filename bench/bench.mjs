@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync, constants } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cliStartup, cliStartupRows } from './cli-startup.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 25);
@@ -160,6 +161,8 @@ const backfillRun = backfill2y();
 const energyidYear = await energyIdYear();
 const backfill = await linkyBackfill();
 const parse = linkyParse();
+// `wattbridge --help` and `wattbridge status` against a bare node (issue 12: ≤ 1.5×).
+const cli = await cliStartup({ runs: RUNS });
 
 const results = {
   date: new Date().toISOString(),
@@ -168,6 +171,7 @@ const results = {
   wasm: { rawBytes: wasm.length, gzipBytes: gzipped, budgetGzipBytes: BUDGET_GZIP_BYTES, glueJsBytes: glue },
   openadrWasm: { rawBytes: openadrWasm.length, gzipBytes: openadrGzip },
   startupMs: { bareNode, readyModule, overhead: readyModule - bareNode },
+  cliStartup: cli,
   linky: { backfill, parse },
   energyid: { year: energyidYear },
   main: { demo: demoRun, backfill2y: backfillRun },
@@ -184,6 +188,7 @@ const rows = [
   [`node -e 0 (median of ${RUNS})`, ms(bareNode)],
   [`node start -> module ready (median of ${RUNS})`, ms(readyModule)],
   ['cost of loading wattbridge', ms(readyModule - bareNode)],
+  ...cliStartupRows(cli),
   ['Linky backfill (2 y curve + 3 y daily): requests', `${backfill.requests} (minimum ${backfill.minimum}), rerun ${backfill.rerunRequests}, ${ms(backfill.ms)} unpaced`],
   [`Linky parse ${parse.points} half-hours (${kb(parse.bodyBytes)} JSON)`, `${ms(parse.medianMs)} (median of 7)`],
   ['Weheat: a day of watch (virtual time)', `${watch.requests} requests (budget ${watch.budgetPerHour}/h = ${watch.budgetPerHour * 24}/day), busiest hour ${watch.busiestHour}, ${watch.refused} refused; ${watch.latestPolls} latest polls, ${watch.energyRequests} energy refreshes`],

@@ -131,9 +131,20 @@ export function parseEnedisAnswer(series, body) {
   return JSON.parse(parseAnswer(String(series), typeof body === 'string' ? body : JSON.stringify(body)));
 }
 
+// Enedis dates are Paris calendar days: a Date is the day it is in Paris (a
+// Date at Paris midnight is 23:00 or 22:00 UTC the day before), never its UTC
+// day nor the machine's. 'en-CA' formats as YYYY-MM-DD; Intl with a time zone
+// works the same in Node and browsers. Made on first use: building it loads
+// the time-zone data (~20 ms), which a CLI start-up should not pay for nothing.
+let parisDay;
+
 function dateArg(value) {
   if (value === undefined || value === null || value === '') return undefined;
-  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new WattbridgeError('expected a valid Date or a YYYY-MM-DD Paris date, got an invalid Date', { code: 'invalid_input', provider: 'linky' });
+    parisDay ??= new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' });
+    return parisDay.format(value);
+  }
   return String(value);
 }
 

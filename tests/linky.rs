@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use support::{run, MemoryStore, NativeCrypto, RoutedHttp, VirtualClock};
 use wattbridge::core::{Error, ErrorCode, HttpRequest, HttpResponse, Secret};
-use wattbridge::linky::api::{parse_answer, Relay};
+use wattbridge::linky::api::{data_request, parse_answer, Relay};
 use wattbridge::core::time::{format_paris, format_utc, paris_local};
 use wattbridge::linky::{Date, Linky, LinkyConfig, Series};
 
@@ -372,7 +372,15 @@ fn a_meter_outside_the_consent_is_refused_before_any_request() {
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert!(err.message.contains("11111111111111, 22222222222222"), "{}", err.message);
     assert_eq!(r.http.count(), 0);
-    let _ = (Secret::new("x"), Relay::Gateway(String::new()));
+    assert!(!format!("{} {err:?}", err.message).contains("at-1"), "the refusal names no token: {}", err.message);
+
+    // A meter the consent does cover gets exactly the gateway's data request,
+    // the token only in a (redacted) header: what the refused meter never got.
+    let ok = rig_with(|request| Ok(enedis_answer(request)), serde_json::json!({ "gatewayUrl": "https://gateway.example", "meter": "22222222222222" }), logged_in_store());
+    fetch(&ok, Series::DailyConsumption, Some("2026-11-10")).unwrap();
+    let expected = data_request(&Relay::Gateway("https://gateway.example".into()), Series::DailyConsumption, "22222222222222", d("2026-11-10"), d("2026-11-21"), &Secret::new("at-1"));
+    assert_eq!(ok.http.sent(), [expected]);
+    assert!(!format!("{:?}", ok.http.sent()).contains("at-1"), "the token never shows in Debug");
 }
 
 // ---- Linky as a bridge source ----

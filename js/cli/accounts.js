@@ -1,6 +1,12 @@
 // The provider accounts the CLI logs in to, built from the settings. The token
 // documents live in the default store (WATTBRIDGE_HOME/state, mode 0600).
-import { Linky, Weheat } from '../node.js';
+// The classes alone, not the whole Node entry (sync, OpenADR, the loopback
+// server…): `wattbridge status` loads this module and should load no more.
+import '../node-wasm.js';
+import { WattbridgeError } from '../errors.js';
+import { Linky } from '../linky.js';
+import { Weheat } from '../weheat.js';
+import { EnergyId } from '../energyid.js';
 
 const trim = (url) => url.replace(/\/+$/, '');
 
@@ -48,4 +54,26 @@ export function linkyClient(settings, { meter } = {}) {
     meter: meter ?? settings.get('linky.meter'),
     correctionDays: number('linky.correction_days'),
   }));
+}
+
+/** The sources `sync` moves (and `status` shows): `sync.sources`, comma separated. */
+export const syncSources = (settings) => new Set(String(settings.get('sync.sources') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+/** The EnergyID device from the settings; the provisioning key and secret are required. */
+export async function energyIdDevice(settings) {
+  const key = settings.get('energyid.provisioning_key');
+  const secret = settings.get('energyid.provisioning_secret');
+  if (!key || !secret) {
+    throw new WattbridgeError('EnergyID needs a provisioning key and secret: set WATTBRIDGE_ENERGYID_PROVISIONING_KEY and _SECRET (or energyid.provisioning_key/_secret in the config file)', { code: 'invalid_config', provider: 'energyid' });
+  }
+  const allowed = settings.get('energyid.allowed_keys');
+  return new EnergyId({
+    helloUrl: settings.get('energyid.hello_url'),
+    provisioningKey: key,
+    provisioningSecret: secret,
+    deviceId: settings.get('energyid.device_id'),
+    deviceName: settings.get('energyid.device_name'),
+    batchCap: Number(settings.get('energyid.batch_cap')),
+    allowedKeys: allowed ? allowed.split(',').map((k) => k.trim()).filter(Boolean) : [],
+  });
 }

@@ -3,29 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { EnergyId, WattbridgeError } from '../node.js';
+import { WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
+import { energyIdDevice } from './accounts.js';
 import { progressBar } from './progress.js';
 
 const fail = (message) => new WattbridgeError(message, { code: 'invalid_input', provider: 'energyid' });
 
-export async function energyIdDevice(settings) {
-  const key = settings.get('energyid.provisioning_key');
-  const secret = settings.get('energyid.provisioning_secret');
-  if (!key || !secret) {
-    throw new WattbridgeError('EnergyID needs a provisioning key and secret: set WATTBRIDGE_ENERGYID_PROVISIONING_KEY and _SECRET (or energyid.provisioning_key/_secret in the config file)', { code: 'invalid_config', provider: 'energyid' });
-  }
-  const allowed = settings.get('energyid.allowed_keys');
-  return new EnergyId({
-    helloUrl: settings.get('energyid.hello_url'),
-    provisioningKey: key,
-    provisioningSecret: secret,
-    deviceId: settings.get('energyid.device_id'),
-    deviceName: settings.get('energyid.device_name'),
-    batchCap: Number(settings.get('energyid.batch_cap')),
-    allowedKeys: allowed ? allowed.split(',').map((k) => k.trim()).filter(Boolean) : [],
-  });
-}
+export { energyIdDevice } from './accounts.js';
 
 const when = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
 

@@ -7,6 +7,7 @@
 /** @returns {Promise<number>} */
 export async function exitCodeOf(err) {
   if (typeof err?.code !== 'string') return 1;
-  const { exitCodeOf: fromRust } = await import('../node.js');
+  await import('../node-wasm.js');
+  const { exitCodeOf: fromRust } = await import('../../pkg/wattbridge.js');
   return fromRust(err.code);
 }

@@ -4,17 +4,12 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { WattbridgeError, setDebugLogger } from '../node.js';
-import { runDemo, renderDemo } from './demo.js';
-import { runSandbox } from './sandbox.js';
-import { linkyLogin, weheatLogin, logout } from './auth-commands.js';
-import { exitCodeOf } from './exit-codes.js';
-import { setFlagSettings } from '../config.js';
-import { energyIdLogin, energyIdStatus, energyIdSend, energyIdImport, energyIdFlush } from './energyid-commands.js';
-import { weheatPumps, weheatLatest, weheatLogs, weheatEnergy, weheatTotals, weheatWatch } from './weheat-commands.js';
-import { syncCommand, statusCommand, configInit, configShow } from './sync-commands.js';
-import { linkyMeters, linkyFetch, linkyStatus, linkyStats, linkyConsent } from './linky-commands.js';
-import { openAdrRun } from './openadr-commands.js';
+// Only what every run needs is imported here. Each command loads its own
+// implementation (and with it the wasm module, prompts, progress bars, the CSV
+// parser, …) with import() when it runs, so `--help`, `--version` and a
+// mistyped command start as fast as node itself (`npm run bench` measures it).
+// The exit-code table too is read only when a command fails.
+import { WattbridgeError } from '../errors.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -58,6 +53,7 @@ program
   .description('the whole job on the built-in sandbox: log in to Linky, Weheat and EnergyID, backfill 90 days, show the result (no account needed)')
   .action(action(async (_options, cmd) => {
     const json = cmd.optsWithGlobals().json;
+    const { runDemo, renderDemo } = await import('./demo.js');
     const result = await runDemo({ say: json ? () => {} : (line) => process.stderr.write(`${line}\n`) });
     return { result, text: renderDemo(result) };
   }));
@@ -66,7 +62,7 @@ program
   .command('sandbox')
   .description('serve the sandbox services on loopback and print their URLs until stopped (Ctrl-C)')
   .addOption(new Option('-p, --port <port>', 'port to listen on (0 picks a free one)').default(0).argParser(parsePort))
-  .action(action(async (options, cmd) => runSandbox({ port: options.port, json: cmd.optsWithGlobals().json })));
+  .action(action(async (options, cmd) => (await import('./sandbox.js')).runSandbox({ port: options.port, json: cmd.optsWithGlobals().json })));
 
 program
   .command('sync')
@@ -85,11 +81,11 @@ A source that needs a person (consent_required, auth_required) is paused until
 you log in again, then resumes. Exit codes: 0 all done, 3 a person must act,
 4 temporary (try later; nothing is lost).`,
   )
-  .action(action((options, cmd) => syncCommand(options, cmd.optsWithGlobals())));
-program.command('status').description('every source, the EnergyID record and its outbox at a glance').action(action(() => statusCommand()));
+  .action(action(async (options, cmd) => (await import('./sync-commands.js')).syncCommand(options, cmd.optsWithGlobals())));
+program.command('status').description('every source, the EnergyID record and its outbox at a glance').action(action(async () => (await import('./status-command.js')).statusCommand()));
 const config = program.command('config').description('the settings file (secrets are kept in the 0600 state file)');
-config.command('init').description('answer a few questions: sources, accounts, EnergyID keys').action(action(() => configInit()));
-config.command('show').description('every setting, its value and where it comes from; secrets redacted').action(action(() => configShow()));
+config.command('init').description('answer a few questions: sources, accounts, EnergyID keys').action(action(async () => (await import('./sync-commands.js')).configInit()));
+config.command('show').description('every setting, its value and where it comes from; secrets redacted').action(action(async () => (await import('./sync-commands.js')).configShow()));
 
 const linky = program
   .command('linky')
@@ -113,12 +109,12 @@ linky
   .command('login')
   .description('log in through the gateway: shows a code to enter at the URL it prints, then waits for your consent')
   .addOption(new Option('--timeout <seconds>', 'stop waiting after this long').argParser(parsePositive))
-  .action(action((options) => linkyLogin(options)));
-linky.command('logout').description('forget the Linky tokens').action(action(() => logout('linky')));
+  .action(action(async (options) => (await import('./auth-commands.js')).linkyLogin(options)));
+linky.command('logout').description('forget the Linky tokens').action(action(async () => (await import('./auth-commands.js')).logout('linky')));
 linky
   .command('meters')
   .description('list the meters (PRM) the consent covers')
-  .action(action((options) => linkyMeters(options)));
+  .action(action(async (options) => (await import('./linky-commands.js')).linkyMeters(options)));
 linky
   .command('fetch')
   .description('fetch a series into the local history (only what is not stored yet, plus the last days), then print it')
@@ -127,23 +123,23 @@ linky
   .addOption(new Option('--to <date>', 'day after the last one (default: today)').argParser(parseDate))
   .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']))
   .addOption(meterOption())
-  .action(action((series, options, cmd) => linkyFetch(series, options, cmd.optsWithGlobals())));
+  .action(action(async (series, options, cmd) => (await import('./linky-commands.js')).linkyFetch(series, options, cmd.optsWithGlobals())));
 linky
   .command('stats')
   .description('kWh for yesterday, this week, last week, this month, last month and this year, with cost')
   .addOption(meterOption())
-  .action(action((options, cmd) => linkyStats(options, cmd.optsWithGlobals())));
+  .action(action(async (options, cmd) => (await import('./linky-commands.js')).linkyStats(options, cmd.optsWithGlobals())));
 linky
   .command('status')
   .description('token, consent, and per series what is stored and what is missing')
   .addOption(meterOption())
-  .action(action((options) => linkyStatus(options)));
+  .action(action(async (options) => (await import('./linky-commands.js')).linkyStatus(options)));
 linky
   .command('consent')
   .description('own Enedis app: print the consent page URL, or record the URL Enedis redirected to')
   .argument('[redirected-url]', 'the URL the customer came back to after consenting')
   .option('--redirect-uri <url>', 'where Enedis sends the customer back (as registered for your app)')
-  .action(action((callbackUrl, options) => linkyConsent(callbackUrl, options)));
+  .action(action(async (callbackUrl, options) => (await import('./linky-commands.js')).linkyConsent(callbackUrl, options)));
 
 const energyid = program
   .command('energyid')
@@ -166,25 +162,25 @@ energyid
   .description('provision the device, show the claim code and URL, and wait until it is claimed')
   .addOption(new Option('--timeout <seconds>', 'stop waiting after this long').argParser(parsePositive).default(900))
   .addOption(new Option('--poll <seconds>', 'ask EnergyID this often').argParser(parsePositive).default(5))
-  .action(action((options, cmd) => energyIdLogin(options, cmd.optsWithGlobals())));
-energyid.command('status').description('record, policy, outbox size and the next allowed upload').action(action(() => energyIdStatus()));
+  .action(action(async (options, cmd) => (await import('./energyid-commands.js')).energyIdLogin(options, cmd.optsWithGlobals())));
+energyid.command('status').description('record, policy, outbox size and the next allowed upload').action(action(async () => (await import('./energyid-commands.js')).energyIdStatus()));
 energyid
   .command('send')
   .description('queue readings and send what the policy allows now')
   .argument('<key=value...>', 'e.g. el=1250.5 pv=3560 (kWh meter readings; see the metric keys in the README)')
   .option('--ts <time>', 'unix seconds or ISO 8601 (default: now)')
-  .action(action((pairs, options) => energyIdSend(pairs, options)));
+  .action(action(async (pairs, options) => (await import('./energyid-commands.js')).energyIdSend(pairs, options)));
 energyid
   .command('import')
   .description('queue readings from a CSV (ts,key,value or wide ts,el,pv,...) or JSON file, then send what the policy allows')
   .argument('<file>', 'a .csv or .json file')
   .option('--dry-run', 'read and check the file, send nothing')
-  .action(action((file, options, cmd) => energyIdImport(file, options, cmd.optsWithGlobals())));
+  .action(action(async (file, options, cmd) => (await import('./energyid-commands.js')).energyIdImport(file, options, cmd.optsWithGlobals())));
 energyid
   .command('flush')
   .description('send the outbox, waiting between uploads as the policy asks')
   .addOption(new Option('--max-wait <seconds>', 'wait at most this long for the next allowed upload').argParser(parseNonNegative).default(900))
-  .action(action((options, cmd) => energyIdFlush(options, cmd.optsWithGlobals())));
+  .action(action(async (options, cmd) => (await import('./energyid-commands.js')).energyIdFlush(options, cmd.optsWithGlobals())));
 
 const weheat = program
   .command('weheat')
@@ -208,10 +204,10 @@ weheat
   .option('--username <email>', 'Weheat account e-mail, with --password-stdin')
   .option('--password-stdin', 'read the password from stdin (used once, never stored)')
   .addOption(new Option('--timeout <seconds>', 'stop waiting for the browser after this long').argParser(parsePositive).default(600))
-  .action(action((options) => weheatLogin(options)));
-weheat.command('logout').description('end the Weheat session and forget the tokens').action(action(() => logout('weheat')));
-weheat.command('pumps').description('list the heat pumps of the account').action(action((options) => weheatPumps(options)));
-weheat.command('latest').description('the latest state: temperatures, compressor, power and COP').addOption(pumpOption()).action(action((options) => weheatLatest(options)));
+  .action(action(async (options) => (await import('./auth-commands.js')).weheatLogin(options)));
+weheat.command('logout').description('end the Weheat session and forget the tokens').action(action(async () => (await import('./auth-commands.js')).logout('weheat')));
+weheat.command('pumps').description('list the heat pumps of the account').action(action(async (options) => (await import('./weheat-commands.js')).weheatPumps(options)));
+weheat.command('latest').description('the latest state: temperatures, compressor, power and COP').addOption(pumpOption()).action(action(async (options) => (await import('./weheat-commands.js')).weheatLatest(options)));
 weheat
   .command('logs')
   .description('raw logs (4-hour windows) or aggregated logs with --interval')
@@ -219,7 +215,7 @@ weheat
   .option('--to <time>', 'end (default: now)')
   .addOption(new Option('--interval <interval>', 'aggregate per interval').choices(['Minute', 'FiveMinute', 'FifteenMinute', 'Hour', 'Day', 'Week', 'Month', 'Year']))
   .addOption(pumpOption())
-  .action(action((options, cmd) => weheatLogs(options, cmd.optsWithGlobals())));
+  .action(action(async (options, cmd) => (await import('./weheat-commands.js')).weheatLogs(options, cmd.optsWithGlobals())));
 weheat
   .command('energy')
   .description('electricity used, heat delivered and COP per bucket and over the range')
@@ -227,15 +223,15 @@ weheat
   .option('--to <time>', 'end (default: now)')
   .addOption(new Option('--interval <interval>', 'bucket size').choices(['Hour', 'Day', 'Week', 'Month', 'Year']).default('Day'))
   .addOption(pumpOption())
-  .action(action((options, cmd) => weheatEnergy(options, cmd.optsWithGlobals())));
-weheat.command('totals').description('lifetime electricity, heat and COP').addOption(pumpOption()).action(action((options) => weheatTotals(options)));
+  .action(action(async (options, cmd) => (await import('./weheat-commands.js')).weheatEnergy(options, cmd.optsWithGlobals())));
+weheat.command('totals').description('lifetime electricity, heat and COP').addOption(pumpOption()).action(action(async (options) => (await import('./weheat-commands.js')).weheatTotals(options)));
 weheat
   .command('watch')
   .description('follow the pump: latest state every few minutes, energy every 30 min, gaps filled, within the budget')
   .addOption(pumpOption())
   .addOption(new Option('--resolution <seconds>', 'points kept in the feed (gap filling)').argParser(parsePositive).default(300))
   .addOption(new Option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)').argParser(parsePositive))
-  .action(action((options, cmd) => weheatWatch(options, cmd.optsWithGlobals())));
+  .action(action(async (options, cmd) => (await import('./weheat-commands.js')).weheatWatch(options, cmd.optsWithGlobals())));
 
 const openadr = program
   .command('openadr')
@@ -277,7 +273,7 @@ Examples:
   pass show ven-key | wattbridge openadr run --vtn https://vtn.example/OpenADR2/Simple/2.0b \\
       --ven-name home --cert ven.crt --key ven.key --passphrase-stdin`,
   )
-  .action(action((options, cmd) => openAdrRun(options, cmd.optsWithGlobals())));
+  .action(action(async (options, cmd) => (await import('./openadr-commands.js')).openAdrRun(options, cmd.optsWithGlobals())));
 
 function parsePositive(value) {
   const number = Number(value);
@@ -338,12 +334,17 @@ async function reportError(err, json) {
   } else {
     process.stderr.write(`wattbridge: ${known ? `${err.message} [${err.code}]` : (err?.stack ?? err)}\n`);
   }
+  const { exitCodeOf } = await import('./exit-codes.js');
   process.exitCode = await exitCodeOf(err);
 }
 
-program.hook('preAction', (cmd) => {
+program.hook('preAction', async (cmd) => {
   const { verbose, config: pairs } = cmd.optsWithGlobals();
-  if (verbose) setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+  if (verbose) {
+    const { setDebugLogger } = await import('../node.js');
+    setDebugLogger((line) => process.stderr.write(`wattbridge debug: ${line}\n`));
+  }
+  const { setFlagSettings } = await import('../config.js');
   setFlagSettings(pairs ?? []);
 });
 

@@ -1,21 +1,19 @@
-// `wattbridge sync`, `wattbridge status` and `wattbridge config init|show`:
+// `wattbridge sync` and `wattbridge config init|show` (status: status-command.js):
 // the main job from cron, a systemd timer or a terminal.
 import { writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FileStore, WattbridgeError, sync } from '../node.js';
 import { loadSettings, readConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
-import { linkyClient, weheatClient } from './accounts.js';
-import { energyIdDevice } from './energyid-commands.js';
+import { linkyClient, weheatClient, energyIdDevice, syncSources } from './accounts.js';
 import { takeLock } from './lock.js';
 import { progressBar } from './progress.js';
 import { exitCodeOf } from './exit-codes.js';
 
-const sourcesOf = (settings) => new Set(String(settings.get('sync.sources') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const number = (settings, key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
 
 /** Everything sync needs, from the settings (the same for the CLI and `syncFromSettings`). */
 export async function syncOptions(settings) {
-  const sources = sourcesOf(settings);
+  const sources = syncSources(settings);
   const production = settings.get('sync.linky_production_key');
   const mapping = {
     linkyConsumption: settings.get('sync.linky_key'),
@@ -84,52 +82,6 @@ function renderSync(report) {
   }
   lines.push(`done in ${report.seconds.toFixed(1)} s`);
   return lines.join('\n');
-}
-
-/** Every source and the outbox at a glance. */
-export async function statusCommand() {
-  const settings = await loadSettings();
-  const sources = sourcesOf(settings);
-  const store = new FileStore(settings.stateDir);
-  const result = {};
-  const lines = [];
-  const blocked = async (name) => {
-    const text = await store.get(`sync/blocked/${name}`);
-    return text ? JSON.parse(text) : null;
-  };
-  const guard = async (name, work) => {
-    try {
-      result[name] = await work();
-    } catch (err) {
-      result[name] = { error: err.toJSON?.() ?? { message: String(err) } };
-      lines.push(`${name}: ${err.message}${err.code ? ` [${err.code}]` : ''}`);
-    }
-  };
-  if (sources.has('linky')) {
-    await guard('linky', async () => {
-      const s = await linkyClient(settings).status();
-      const curve = s.series.find((x) => x.series === 'load-curve');
-      const b = await blocked('linky');
-      lines.push(`linky: ${s.problem ? s.problem.message : `meter ${s.meter}, data up to ${curve?.lastDay ?? 'nothing yet'}`}${b ? ` — sync paused: ${b.message} [${b.code}]` : ''}`);
-      return { ...s, blocked: b };
-    });
-  }
-  if (sources.has('weheat')) {
-    await guard('weheat', async () => {
-      const weheat = weheatClient(settings);
-      const tokens = await weheat.oauth().status();
-      const b = await blocked('weheat');
-      const left = await weheat.budgetLeft();
-      lines.push(`weheat: ${tokens.loggedIn ? 'logged in' : 'not logged in (wattbridge weheat login)'}, ${left} requests left this hour${b ? ` — sync paused: ${b.message} [${b.code}]` : ''}`);
-      return { loggedIn: tokens.loggedIn, budgetLeft: left, blocked: b };
-    });
-  }
-  await guard('energyid', async () => {
-    const s = await (await energyIdDevice(settings)).status();
-    lines.push(`energyid: ${s.claimed ? `record "${s.recordName}"` : 'not claimed (wattbridge energyid login)'}, ${s.outbox} values in the outbox${s.quarantined ? `, ${s.quarantined} refused` : ''}${s.outbox && s.nextUploadAtMs ? `, next upload ${new Date(s.nextUploadAtMs).toISOString()}` : ''}`);
-    return s;
-  });
-  return { result, text: lines.join('\n') };
 }
 
 /** All settings with their value and where it came from; secrets redacted. */

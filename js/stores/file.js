@@ -7,7 +7,6 @@
 // copy of someone's tokens or unsent readings.
 
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { WattbridgeError } from '../errors.js';
 
@@ -55,6 +54,8 @@ export class FileStore {
     await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((err) => {
       throw storageError(`cannot create ${this.dir}`, err);
     });
+    // node:crypto is loaded on the first write only: reading commands (status) never pay for it.
+    const { randomBytes } = await import('node:crypto');
     const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       const handle = await open(temp, 'wx', 0o600);

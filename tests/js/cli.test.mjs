@@ -24,6 +24,31 @@ test('--help names the commands and the exit codes; --version prints the package
   assert.match(wattbridge('sandbox', '--help').stdout, /--port/);
 });
 
+// Preloaded into the CLI: counts the wasm modules compiled or instantiated and
+// says so on exit. Not a timing: start-up speed is measured by `npm run bench`.
+const WASM_PROBE = `data:text/javascript,${encodeURIComponent(`
+let made = 0;
+const counted = (C) => new Proxy(C, { construct: (target, args, newTarget) => { made += 1; return Reflect.construct(target, args, newTarget); } });
+WebAssembly.Module = counted(WebAssembly.Module);
+WebAssembly.Instance = counted(WebAssembly.Instance);
+for (const name of ['compile', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
+  const f = WebAssembly[name];
+  if (f) WebAssembly[name] = function (...args) { made += 1; return Reflect.apply(f, this, args); };
+}
+process.on('exit', () => process.stderr.write('wasm modules made: ' + made + '\\n'));
+`)}`;
+
+test('--help, --version and a usage error do not load the wasm module; a command that needs it does', () => {
+  const probe = (...args) => spawnSync(process.execPath, ['--import', WASM_PROBE, BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  for (const args of [['--help'], ['--version'], ['linky', '--help'], ['sync', '--help'], ['bogus'], ['sync', '--bogus']]) {
+    const run = probe(...args);
+    assert.match(run.stderr, /wasm modules made: 0$/m, `wattbridge ${args.join(' ')}: ${run.stderr}`);
+  }
+  const status = probe('status');
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stderr, /wasm modules made: [1-9]/, 'the probe sees a command that does load it');
+});
+
 test('demo logs in to the three sandbox services, backfills 90 days into EnergyID and says what happened', () => {
   const run = wattbridge('demo');
   assert.equal(run.status, 0, run.stderr);

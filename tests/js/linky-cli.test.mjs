@@ -194,3 +194,25 @@ test('through the device-flow gateway: log in from a script, then the CLI fetche
   assert.equal(status.loggedIn, true);
   assert.ok(status.tokenExpiresAtMs > Date.now());
 });
+
+test('a Date given to the library is the day it is in Paris, not its UTC day, across both DST changes', async () => {
+  const { Linky, MemoryStore } = await import('wattbridge');
+  const linky = new Linky({ consoApiUrl: sb.urls.linky.consoApiUrl, consoToken: SANDBOX_CONSO_TOKEN, store: new MemoryStore() });
+  // Paris midnights, written as UTC instants: the UTC day is the day before each time.
+  const cases = [
+    { from: '2024-02-29T23:00:00Z', to: '2024-03-02T23:00:00Z', days: ['2024-03-01', '2024-03-03'] }, // 2024-03-01T00:00+01:00
+    { from: '2024-03-30T23:00:00Z', to: '2024-03-31T22:00:00Z', days: ['2024-03-31', '2024-04-01'] }, // spring forward: +01:00, then +02:00
+    { from: '2024-10-26T22:00:00Z', to: '2024-10-27T23:00:00Z', days: ['2024-10-27', '2024-10-28'] }, // fall back: +02:00, then +01:00
+  ];
+  for (const { from, to, days } of cases) {
+    await reset();
+    const report = await linky.fetch('daily', { from: new Date(from), to: new Date(to) });
+    assert.deepEqual([report.from, report.to], days, `fetch from ${from} to ${to}`);
+    const [request] = (await log()).list;
+    assert.deepEqual([request.start, request.end], days, 'the dates Enedis was asked for');
+  }
+  // history() reads Dates the same way: 23:30 in Paris on 27 October (22:30 UTC) is still the 27th,
+  // and the next Paris midnight (23:00 UTC) the 28th, so this is the 27th's row.
+  const rows = await linky.history('daily', { from: new Date('2024-10-27T22:30:00Z'), to: new Date('2024-10-27T23:00:00Z') });
+  assert.deepEqual(rows.map((r) => r.start), ['2024-10-27T00:00:00+02:00']);
+});

@@ -6,9 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { sandbox, scratchDir, until } from './helpers.mjs';
+import { sandbox, scratchDir } from './helpers.mjs';
 
 const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const SINCE = new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10);
@@ -115,21 +113,97 @@ test('a chaos sync (429, 5xx, resets, truncated bodies at all three services) en
   assert.deepEqual(chaosRecord, cleanRecord);
 });
 
-test('kill -9 at a random point, then a rerun: the same final record', async () => {
-  const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.3 } });
-  const clean = await household({ sb });
-  json(await wattbridge(['--json', 'sync', '--since', SINCE], clean.env));
-  const victim = await household({ sb });
-  const run = wattbridge(['sync', '--since', SINCE], victim.env);
-  await new Promise((resolve) => setTimeout(resolve, 400 + Math.floor(Math.random() * 1500)));
-  run.child.kill('SIGKILL');
-  await run;
-  const rerun = json(await wattbridge(['--json', 'sync', '--since', SINCE], victim.env));
-  assert.equal(rerun.ok, true, JSON.stringify(rerun));
-  const cleanRecord = recordOf(sb, clean.deviceId);
-  const last = cleanRecord.at(-1).ts;
-  assert.deepEqual(recordOf(sb, victim.deviceId).filter((r) => r.ts <= last), cleanRecord);
-});
+/**
+ * Hold the requests of a sandbox service that `match(req, path)` picks: they
+ * get no answer until the test is done with them. Resolves `reached` when the
+ * `nth` one arrives, so a test can act while a client is known to be waiting
+ * on it. `release()` restores the service and drops every held connection, or
+ * with `{ answer: true }` lets the held requests through.
+ */
+function holdRequests(service, match, nth = 1) {
+  const original = service.handle;
+  const held = [];
+  let seen = 0;
+  let reached;
+  const arrived = new Promise((resolve) => { reached = resolve; });
+  service.handle = (req, res, path, ...rest) => {
+    if (!path.startsWith('/_sandbox/') && match(req, path)) {
+      seen += 1;
+      if (seen >= nth) {
+        reached(seen);
+        return new Promise((resolve) => held.push({ res, answer: () => resolve(original.call(service, req, res, path, ...rest)) }));
+      }
+    }
+    return original.call(service, req, res, path, ...rest);
+  };
+  return {
+    reached: arrived,
+    release({ answer = false } = {}) {
+      service.handle = original;
+      for (const request of held) {
+        if (answer) request.answer();
+        else request.res.socket?.destroy();
+      }
+    },
+  };
+}
+
+// The kill lands at a known point, not after a random delay (which could fall
+// after the process had finished): the sandbox holds a request the sync must
+// make, and the process is killed while it waits for the answer.
+const KILL_POINTS = [
+  {
+    name: 'during the Weheat fetch',
+    // The first request for Weheat energy is held: no Weheat reading can exist anywhere yet.
+    hold: (sb) => holdRequests(sb.weheat, (req, path) => path.includes('/energy-logs/')),
+    atKill: ({ record, status }) => {
+      assert.ok(record.every((r) => r.heat === undefined && r['el.heatpump'] === undefined), 'no Weheat reading was delivered');
+      assert.notEqual(status.linky.series.find((x) => x.series === 'load-curve').lastDay, null, 'Linky had been fetched into the local history');
+    },
+  },
+  {
+    name: 'between two EnergyID uploads',
+    // 200 readings per POST: the second POST is held, the first one was delivered.
+    hold: (sb) => holdRequests(sb.energyid, (req, path) => req.method === 'POST' && path.startsWith('/webhook-in'), 2),
+    atKill: ({ posts, delivered, record, status }) => {
+      assert.equal(posts, 1, 'exactly one upload went through');
+      assert.equal(delivered, 200, 'one batch of readings is in the record');
+      assert.ok(status.energyid.outbox > 0, 'the rest waits in the outbox');
+      assert.ok(record.some((r) => r.el !== undefined), 'Linky readings were among them');
+    },
+  },
+];
+
+for (const point of KILL_POINTS) {
+  test(`kill -9 ${point.name}, then a rerun: the same final record as a clean run`, async () => {
+    const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.3 } });
+    const clean = await household({ sb });
+    json(await wattbridge(['--json', 'sync', '--since', SINCE], clean.env));
+    const cleanRecord = recordOf(sb, clean.deviceId);
+    const victim = await household({ sb });
+    const env = { ...victim.env, WATTBRIDGE_ENERGYID_BATCH_CAP: '200' };
+    const hold = point.hold(sb);
+    const run = wattbridge(['sync', '--since', SINCE], env);
+    const first = await Promise.race([hold.reached.then(() => 'held'), run.then(() => 'exited')]);
+    assert.equal(first, 'held', 'the sync reached the held request before it ended');
+    run.child.kill('SIGKILL');
+    const killed = await run;
+    hold.release();
+    assert.equal(killed.signal, 'SIGKILL', 'killed by the signal while it waited, not finished');
+    assert.equal(killed.code, null);
+    const posts = sb.energyid.posts().filter((p) => p.deviceId === victim.deviceId).length;
+    const delivered = recordOf(sb, victim.deviceId).length;
+    assert.ok(delivered < cleanRecord.length, `killed before the end: ${delivered} of ${cleanRecord.length} readings delivered`);
+    const status = json(await wattbridge(['--json', 'status'], env));
+    point.atKill({ posts, delivered, record: recordOf(sb, victim.deviceId), status });
+
+    const rerun = json(await wattbridge(['--json', 'sync', '--since', SINCE], env));
+    assert.equal(rerun.ok, true, JSON.stringify(rerun));
+    assert.equal(rerun.energyid.remaining, 0);
+    const last = cleanRecord.at(-1).ts;
+    assert.deepEqual(recordOf(sb, victim.deviceId).filter((r) => r.ts <= last), cleanRecord);
+  });
+}
 
 test('a revoked Linky consent stops that source with consent_required while Weheat still syncs, and is not retried each hour', async () => {
   const { sb, env } = await household({ meter: M.producer });
@@ -150,19 +224,17 @@ test('a revoked Linky consent stops that source with consent_required while Wehe
   assert.match(status.stdout, /sync paused: .*consent/);
 });
 
-test('two syncs started together do not both run', async () => {
-  // EnergyID allows a POST every 3 s and 30 days need two: the first sync
-  // holds its lock for at least that long, whatever the machine's speed.
-  const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 3 } });
-  const { env } = await household({ sb });
-  const since = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
-  const first = wattbridge(['sync', '--since', since], env);
-  const lock = join(env.WATTBRIDGE_HOME, 'state', 'sync.lock');
-  await until(() => existsSync(lock), 'the first sync to take its lock');
-  const second = await wattbridge(['sync', '--since', since], env);
+test('two syncs at once do not both run: the second names the process that holds the lock', async () => {
+  const { sb, env } = await household();
+  // The first sync is held on its first Linky request, so it is surely running
+  // (and holding the lock) when the second one starts, however busy the machine.
+  const hold = holdRequests(sb.linky, () => true);
+  const first = wattbridge(['sync', '--since', SINCE], env);
+  assert.equal(await Promise.race([hold.reached.then(() => 'held'), first.then(() => 'exited')]), 'held');
+  const second = await wattbridge(['sync', '--since', SINCE], env);
+  hold.release({ answer: true });
   assert.equal(second.code, 4, second.stderr);
-  assert.match(second.stderr, new RegExp(`another wattbridge sync is running \\(pid ${first.child.pid}`));
+  assert.match(second.stderr, new RegExp(`another wattbridge sync is running \\(pid ${first.child.pid}\\b`));
   const done = await first;
   assert.equal(done.code, 0, done.stderr);
-  assert.ok(sb.energyid.posts().length >= 2, 'the first sync went on to the end');
 });

@@ -6,6 +6,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_WEHEAT_USER, SANDBOX_WEHEAT_PUMPS as P } from 'wattbridge/sandbox';
 import { sandbox, scratchDir } from './helpers.mjs';
+// The sandbox's own generator: what the pump logged at a given minute.
+import { pumpById, rawLog } from '../../js/sandbox/weheat-data.js';
+
+/** The contract's state names (§2) for the state codes the sandbox logs. */
+const STATE_NAMES = { 40: 'standby', 70: 'heating', 130: 'cooling', 150: 'hot water', 160: 'legionella prevention', 200: 'defrosting', 230: 'defrosting' };
 
 const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const sb = await sandbox();
@@ -50,7 +55,11 @@ for (const newer of [false, true]) {
     const hybrid = json(await wattbridge(['--json', 'weheat', 'latest', '--pump', P.hybrid], env));
     assert.equal(hybrid.dhwTop, null, 'no DHW tank on a hybrid');
     assert.equal(hybrid.room, null, '-1 room values mean none');
-    assert.ok(hybrid.stateName);
+    // The state the sandbox logged at that minute, by name: never "unknown".
+    const logged = rawLog(pumpById(P.hybrid), Date.parse(hybrid.timestamp));
+    assert.equal(hybrid.state, logged.state);
+    assert.ok(STATE_NAMES[logged.state], `the sandbox logged state ${logged.state}`);
+    assert.equal(hybrid.stateName, STATE_NAMES[logged.state]);
     const text = await wattbridge(['weheat', 'latest'], env);
     assert.match(text.stdout, /Heat pump .*: (heating|standby|hot water|defrosting|cooling|legionella prevention)/);
   });
