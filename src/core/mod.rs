@@ -10,7 +10,6 @@ pub mod http;
 pub mod json;
 pub mod lock;
 pub mod secret;
-pub mod sort;
 pub mod vecmap;
 pub mod store;
 

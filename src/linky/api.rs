@@ -147,7 +147,7 @@ fn load_curve(readings: &[IntervalReading]) -> Result<Answer> {
 }
 
 fn merge_holes(holes: &mut Vec<Hole>) {
-    crate::core::sort::sort_by_i64(holes, |h| h.start);
+    holes.sort_by_key(|h| h.start);
     let mut merged: Vec<Hole> = Vec::with_capacity(holes.len());
     for hole in holes.drain(..) {
         match merged.last_mut() {
