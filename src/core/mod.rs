@@ -10,7 +10,6 @@ pub mod http;
 pub mod json;
 pub mod lock;
 pub mod secret;
-pub mod vecmap;
 pub mod store;
 
 pub use clock::Clock;

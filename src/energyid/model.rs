@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use crate::core::vecmap::VecMap;
+use std::collections::BTreeMap;
 
 /// What `POST /hello` tells the service about this device (camelCase on the wire;
 /// empty optional fields are left out, as the contract asks).
@@ -159,7 +159,7 @@ pub enum HelloOutcome {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reading {
     pub ts: i64,
-    pub values: VecMap<String, f64>,
+    pub values: BTreeMap<String, f64>,
 }
 
 impl Serialize for Reading {
@@ -180,7 +180,7 @@ impl<'de> Deserialize<'de> for Reading {
             ts: i64,
         }
         let (Known { ts }, rest) = crate::core::json::with_rest::<D, Known>(deserializer, &["ts"])?;
-        let mut values = VecMap::new();
+        let mut values = BTreeMap::new();
         for (key, value) in rest {
             // JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into
             // `null`. Read `null` back as NaN so validation names the key as "not

@@ -7,7 +7,7 @@ use super::api::STANDARD_KEYS;
 use super::model::Reading;
 use super::PROVIDER;
 use crate::core::store::{load, save};
-use crate::core::vecmap::VecMap;
+use std::collections::BTreeMap;
 use crate::core::{Error, Result, Store};
 use serde::{Deserialize, Serialize};
 
@@ -16,18 +16,18 @@ const QUARANTINE_KEY: &str = "energyid/quarantine";
 const BUCKET_SECS: i64 = 30 * 86_400;
 
 /// Readings by timestamp, then by key.
-type Readings = VecMap<i64, VecMap<String, f64>>;
+type Readings = BTreeMap<i64, BTreeMap<String, f64>>;
 
 /// Which bucket documents exist and how many values each holds. A bucket is
 /// listed here before it is first written and unlisted only after it is
 /// deleted, so a crash can leave an empty listing but never a hidden bucket.
 #[derive(Default, Serialize, Deserialize)]
 struct Index {
-    buckets: VecMap<i64, usize>,
+    buckets: BTreeMap<i64, usize>,
     /// The last value delivered per cumulative key, with its timestamp (kept
     /// here, not in a document of its own: one write less per batch).
     #[serde(default)]
-    delivered: VecMap<String, (i64, f64)>,
+    delivered: BTreeMap<String, (i64, f64)>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ struct Bucket {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quarantined {
     pub ts: i64,
-    pub values: VecMap<String, f64>,
+    pub values: BTreeMap<String, f64>,
     pub reason: String,
 }
 
@@ -81,8 +81,7 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// both values, and nothing of the call is queued.
     pub async fn enqueue(&self, readings: &[Reading]) -> Result<usize> {
         let mut index = self.index().await?;
-        // Sorted by bucket. Vecs and plain inserts here: another BTreeMap type,
-        // `entry` or `remove` each compile more of the B-tree (see WASM-SIZE.md).
+        // Sorted by bucket.
         let mut buckets: Vec<(i64, Bucket)> = Vec::new();
         for &bucket in index.buckets.keys() {
             buckets.push((bucket, self.bucket(bucket).await?));
@@ -98,11 +97,7 @@ impl<'a, S: Store> Outbox<'a, S> {
                     at
                 }
             };
-            let queued = &mut buckets[at].1.readings;
-            if !queued.contains_key(&reading.ts) {
-                queued.insert(reading.ts, VecMap::new());
-            }
-            let entry = queued.get_mut(&reading.ts).unwrap_or_else(|| unreachable!());
+            let entry = buckets[at].1.readings.entry(reading.ts).or_default();
             for (key, value) in &reading.values {
                 entry.insert(key.clone(), *value);
                 count += 1;
@@ -115,16 +110,14 @@ impl<'a, S: Store> Outbox<'a, S> {
         // List new buckets first (see Index), then write them, then the counts.
         if touched.iter().any(|b| !index.buckets.contains_key(b)) {
             for bucket in &touched {
-                if !index.buckets.contains_key(bucket) {
-                    index.buckets.insert(*bucket, 0);
-                }
+                index.buckets.entry(*bucket).or_insert(0);
             }
             save(self.store, INDEX_KEY, &index).await?;
         }
         for bucket in &touched {
             let doc = &buckets.iter().find(|b| b.0 == *bucket).unwrap_or_else(|| unreachable!()).1;
             save(self.store, &bucket_key(*bucket), doc).await?;
-            index.buckets.insert(*bucket, doc.readings.values().map(VecMap::len).sum());
+            index.buckets.insert(*bucket, doc.readings.values().map(BTreeMap::len).sum());
         }
         save(self.store, INDEX_KEY, &index).await?;
         Ok(count)
@@ -163,20 +156,10 @@ impl<'a, S: Store> Outbox<'a, S> {
         }
         for (bucket, readings) in by_bucket {
             self.rewrite_bucket(&mut index, bucket, |doc| {
-                // Rebuilt by moving entries rather than `retain`/`remove` (B-tree rebalancing code).
-                let mut kept = Readings::new();
-                for (ts, queued) in std::mem::take(&mut doc.readings) {
-                    let mut left = VecMap::new();
-                    for (key, value) in queued {
-                        if readings.iter().filter(|r| r.ts == ts).all(|r| r.values.get(&key) != Some(&value)) {
-                            left.insert(key, value);
-                        }
-                    }
-                    if !left.is_empty() {
-                        kept.insert(ts, left);
-                    }
+                for (ts, queued) in doc.readings.iter_mut() {
+                    queued.retain(|key, value| readings.iter().filter(|r| r.ts == *ts).all(|r| r.values.get(key) != Some(&*value)));
                 }
-                doc.readings = kept;
+                doc.readings.retain(|_, queued| !queued.is_empty());
             })
             .await?;
         }
@@ -200,7 +183,7 @@ impl<'a, S: Store> Outbox<'a, S> {
         let mut index = self.index().await?;
         for reading in refused {
             self.rewrite_bucket(&mut index, reading.ts.div_euclid(BUCKET_SECS), |doc| {
-                doc.readings.retain(|ts, _| *ts != reading.ts);
+                doc.readings.remove(&reading.ts);
             })
             .await?;
         }
@@ -214,10 +197,10 @@ impl<'a, S: Store> Outbox<'a, S> {
         change(&mut doc);
         if doc.readings.is_empty() {
             self.store.delete(&bucket_key(bucket)).await?;
-            index.buckets.retain(|b, _| *b != bucket);
+            index.buckets.remove(&bucket);
         } else {
             save(self.store, &bucket_key(bucket), &doc).await?;
-            index.buckets.insert(bucket, doc.readings.values().map(VecMap::len).sum());
+            index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
         }
         Ok(())
     }
@@ -229,7 +212,7 @@ impl<'a, S: Store> Outbox<'a, S> {
 
 /// Walk each cumulative key through time (delivered value first, then every
 /// queued one) and refuse the first step down.
-fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &VecMap<String, (i64, f64)>) -> Result<()> {
+fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &BTreeMap<String, (i64, f64)>) -> Result<()> {
     // Few keys: a Vec of pairs, not another BTreeMap type.
     let mut previous: Vec<(&str, (i64, f64))> = Vec::new();
     for (_, bucket) in buckets {

@@ -8,7 +8,7 @@ use super::model::{number, room_value, Interval, Log, Pump};
 use super::PROVIDER;
 use crate::core::clock::{backoff, jittered};
 use crate::core::store::{load, save};
-use crate::core::vecmap::VecMap;
+use std::collections::BTreeMap;
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, Result, Store};
 use crate::oauth::{OAuthClient, OAuthConfig};
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,7 @@ struct EnergyHistory {
     #[serde(default)]
     cursor: Option<i64>,
     #[serde(default)]
-    buckets: VecMap<i64, Map<String, Value>>,
+    buckets: BTreeMap<i64, Map<String, Value>>,
 }
 
 /// One point of the live feed, from a latest log or an aggregated one
@@ -209,7 +209,7 @@ impl Sample {
 /// The feed of one day (UTC), one document each: a week of minutes stays small.
 #[derive(Default, Serialize, Deserialize)]
 struct FeedDay {
-    samples: VecMap<i64, Sample>,
+    samples: BTreeMap<i64, Sample>,
 }
 
 /// Where the feed ends.
@@ -469,7 +469,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     /// Stored energy buckets of `[from, to)` (unix seconds), oldest first.
     pub async fn stored_energy(&self, pump: &str, interval: Interval, from: i64, to: i64) -> Result<Vec<Bucket>> {
         let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
-        Ok(history.buckets.range(&from, Some(&to)).map(|(_, log)| bucket(log)).collect())
+        Ok(history.buckets.range(from..to.max(from)).map(|(_, log)| bucket(log)).collect())
     }
 
     fn feed_key(pump: &str) -> String {
@@ -559,7 +559,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         let history: EnergyHistory = load(&self.store, &Self::history_key(pump, interval)).await?.unwrap_or_default();
         let now = self.clock.now_secs();
         let (mut electricity, mut heat) = (Vec::new(), Vec::new());
-        for (&start, log) in history.buckets.range(&(from_secs - interval.secs()), None) {
+        for (&start, log) in history.buckets.range(from_secs - interval.secs()..) {
             let end = start + interval.secs();
             if end > now || end <= from_secs {
                 continue;
