@@ -5,9 +5,11 @@
 use super::model::{Hole, IntervalReading, MeterReading, Point, Series};
 use super::time::{paris_candidates, parse_local_datetime, Date};
 use super::PROVIDER;
-use crate::core::crypto::base64url_decode;
 use crate::core::json;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
 use serde::Deserialize;
 
 const MINUTE_MS: i64 = 60_000;
@@ -270,6 +272,11 @@ pub fn status_error(response: &HttpResponse, series: Series, meter: &str, start:
         .retry_after(response.retry_after())
 }
 
+/// A JWT's segments are base64url without padding (RFC 7515); padding is
+/// tolerated, as some encoders add it.
+const JWT_BASE64: GeneralPurpose =
+    GeneralPurpose::new(&alphabet::URL_SAFE, GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent));
+
 /// The meters a Conso API token covers: its (unverified) JWT payload's `sub`.
 pub fn conso_token_meters(token: &Secret) -> Result<Vec<String>> {
     let invalid = || {
@@ -277,7 +284,7 @@ pub fn conso_token_meters(token: &Secret) -> Result<Vec<String>> {
             .provider(PROVIDER)
     };
     let payload = token.expose().split('.').nth(1).ok_or_else(invalid)?;
-    let bytes = base64url_decode(payload).ok_or_else(invalid)?;
+    let bytes = JWT_BASE64.decode(payload).map_err(|_| invalid())?;
     let claims = std::str::from_utf8(&bytes).ok().and_then(|text| json::parse_value(text).ok()).ok_or_else(invalid)?;
     // `sub`: a list of meters or one string of them.
     let meters: Vec<String> = match claims.get("sub") {
@@ -383,9 +390,14 @@ mod tests {
 
     #[test]
     fn conso_tokens_list_their_meters() {
-        let token = |payload: &str| Secret::new(format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", crate::core::crypto::base64url(payload.as_bytes())));
+        let token = |payload: &str| Secret::new(format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload)));
         assert_eq!(conso_token_meters(&token(r#"{"sub":["11111111111111","22222222222222"],"exp":1}"#)).unwrap(), ["11111111111111", "22222222222222"]);
         assert_eq!(conso_token_meters(&token(r#"{"sub":"11111111111111"}"#)).unwrap(), ["11111111111111"]);
+        // A padded payload (some encoders add `=`) reads the same; standard base64's `+/` does not.
+        let padded = format!("h.{}.s", base64::engine::general_purpose::URL_SAFE.encode(r#"{"sub":"11111111111111" }"#));
+        assert!(padded.contains('='), "{padded}");
+        assert_eq!(conso_token_meters(&Secret::new(padded)).unwrap(), ["11111111111111"]);
+        assert_eq!(conso_token_meters(&Secret::new("h.e30+/.s")).unwrap_err().code, ErrorCode::InvalidConfig);
         assert_eq!(conso_token_meters(&Secret::new("not-a-jwt")).unwrap_err().code, ErrorCode::InvalidConfig);
         assert_eq!(conso_token_meters(&token(r#"{"sub":[]}"#)).unwrap_err().code, ErrorCode::InvalidConfig);
         assert_eq!(split_meters("11111111111111;22222222222222"), ["11111111111111", "22222222222222"]);

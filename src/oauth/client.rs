@@ -2,7 +2,9 @@
 
 use super::api::{self, oauth_error, Flow, TokenFailure};
 use super::model::{DeviceVerification, OAuthConfig, TokenSet, TokenStatus};
-use crate::core::crypto::{base64url, random_token};
+use crate::core::crypto::random_token;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use crate::core::http::check_service_url;
 use crate::core::store::{load, save};
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Secret, Store};
@@ -188,7 +190,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
             self.error(ErrorCode::InvalidConfig, format!("{} has no authorization endpoint configured", self.config.provider))
         })?;
         let verifier = Secret::new(random_token(32)?);
-        let challenge = base64url(&self.crypto.sha256(verifier.expose().as_bytes()).await?);
+        let challenge = URL_SAFE_NO_PAD.encode(self.crypto.sha256(verifier.expose().as_bytes()).await?);
         let state = random_token(16)?;
         let pending = PendingAuthorization {
             state: state.clone(),
