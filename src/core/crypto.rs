@@ -42,7 +42,7 @@ pub trait PublicKeyCrypto: Crypto {
 /// `len` random bytes from the platform's secure source (crypto.getRandomValues in WASM).
 pub fn random_bytes(len: usize) -> Result<Vec<u8>> {
     let mut bytes = vec![0u8; len];
-    // getrandom's error Display drags in every OS error text (~2 KB of wasm): a fixed message will do.
+    // getrandom's own message names OS error codes, which say nothing to a person.
     getrandom::getrandom(&mut bytes)
         .map_err(|_| Error::new(ErrorCode::Storage, "no secure random source is available"))?;
     Ok(bytes)

@@ -4,10 +4,9 @@
 //! [`HttpClient`] they were given (fetch in WASM, a scripted fake in tests) and read
 //! the [`HttpResponse`] with another pure function. Nothing in the core opens a socket.
 
-use super::error::{Error, ErrorCode, Result};
-use super::json::{self, JsonError};
+use super::error::{json_reason, Error, ErrorCode, Result};
 use super::secret::Secret;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -124,23 +123,12 @@ impl HttpResponse {
     /// Parse a JSON body into `T`, turning every way it can fail into a
     /// `bad_response` that says what arrived instead (HTML, truncated JSON, a
     /// missing field) without echoing the body, which may hold secrets.
-    pub fn json<T: DeserializeOwned>(&self, provider: &str, what: &str) -> Result<T> {
-        // Only this line is compiled per type; the checks and messages once.
-        json::from_value(self.json_value(provider, what)?).map_err(|err| self.json_failure(provider, what, err))
+    pub fn json<'a, T: Deserialize<'a>>(&'a self, provider: &str, what: &str) -> Result<T> {
+        self.check_not_html(provider, what)?;
+        serde_json::from_str(&self.body).map_err(|err| self.json_failure(provider, what, &err))
     }
 
-    /// A body of several shapes (what `#[serde(untagged)]` would read, without
-    /// its ~5 KB of wasm): `read` picks the shape from the `Value`; `None` fails
-    /// with serde's untagged message naming `shapes`.
-    #[cfg_attr(not(feature = "providers"), allow(dead_code))]
-    pub(crate) fn json_shapes<T>(&self, provider: &str, what: &str, shapes: &str, read: impl FnOnce(serde_json::Value) -> Option<T>) -> Result<T> {
-        let value = self.json_value(provider, what)?;
-        read(value).ok_or_else(|| {
-            self.json_failure(provider, what, JsonError::Data(format!("data did not match any variant of untagged enum {shapes}")))
-        })
-    }
-
-    fn json_value(&self, provider: &str, what: &str) -> Result<serde_json::Value> {
+    fn check_not_html(&self, provider: &str, what: &str) -> Result<()> {
         let content_type = self.header("content-type").unwrap_or("");
         let looks_like_html = content_type.contains("html")
             || self.body.trim_start().starts_with('<');
@@ -155,15 +143,15 @@ impl HttpResponse {
                 ),
             ));
         }
-        json::parse_value(&self.body).map_err(|err| self.json_failure(provider, what, err))
+        Ok(())
     }
 
-    fn json_failure(&self, provider: &str, what: &str, err: JsonError) -> Error {
+    fn json_failure(&self, provider: &str, what: &str, err: &serde_json::Error) -> Error {
         let reason = if err.is_eof() {
             "the answer is cut short (truncated JSON)".to_owned()
         } else if err.is_data() {
-            // serde's data errors name the field and the expected type, never the value.
-            format!("unexpected content: {}", err.reason())
+            // serde's data errors name the field and the expected type.
+            format!("unexpected content: {}", json_reason(err))
         } else {
             "the answer is not valid JSON".to_owned()
         };

@@ -3,8 +3,8 @@
 //! the server side never breaks an installed client.
 
 use crate::core::Secret;
-use serde::de::{self, Deserializer};
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
+use serde::Deserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -57,44 +57,17 @@ pub struct Claim {
 
 /// The upload policy of the record. `uploadInterval` is the minimum number of
 /// seconds between two POSTs; other (older or newer) fields are kept as they came.
-/// On the wire: `{"uploadInterval": 60, ...other}` (what `#[serde(flatten)]`
-/// would do, written out because flatten costs ~3 KB of wasm).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Policy {
     /// Seconds; whole numbers in practice, fractions accepted (fast test policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_interval: Option<f64>,
+    #[serde(flatten)]
     pub other: Map<String, Value>,
 }
 
-impl Serialize for Policy {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        if let Some(interval) = &self.upload_interval {
-            map.serialize_entry("uploadInterval", interval)?;
-        }
-        for (key, value) in &self.other {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for Policy {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Known {
-            #[serde(default)]
-            upload_interval: Option<f64>,
-        }
-        let (Known { upload_interval }, other) = crate::core::json::with_rest::<D, Known>(deserializer, &["uploadInterval"])?;
-        Ok(Policy { upload_interval, other })
-    }
-}
-
-/// The webhook's headers, sorted by name, as a JSON object on the wire. A Vec
-/// rather than a `BTreeMap<String, Secret>`: that map type would compile
-/// another copy of the B-tree (~1.5 KB of wasm gzip) for a handful of entries.
+/// The webhook's headers, sorted by name, as a JSON object on the wire.
 #[derive(Clone, Default, PartialEq)]
 pub struct Headers(pub Vec<(String, Secret)>);
 
@@ -121,14 +94,8 @@ impl Serialize for Headers {
 }
 
 impl<'de> Deserialize<'de> for Headers {
-    /// Through the `Map<String, Value>` the module has anyway (sorted by name).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut headers = Vec::new();
-        for (name, value) in Map::<String, Value>::deserialize(deserializer)? {
-            let value: Secret = crate::core::json::from_value(value).map_err(|err| de::Error::custom(err.reason()))?;
-            headers.push((name, value));
-        }
-        Ok(Headers(headers))
+        Ok(Headers(BTreeMap::<String, Secret>::deserialize(deserializer)?.into_iter().collect()))
     }
 }
 
@@ -155,39 +122,26 @@ pub enum HelloOutcome {
 }
 
 /// One reading: a timestamp (unix seconds, UTC) and values by metric key.
-/// On the wire: `{"ts": 1731974400, "el": 1250.5, ...}` (flattened by hand, see [`Policy`]).
-#[derive(Clone, Debug, PartialEq)]
+/// On the wire: `{"ts": 1731974400, "el": 1250.5, ...}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reading {
     pub ts: i64,
+    #[serde(flatten)]
     pub values: BTreeMap<String, f64>,
-}
-
-impl Serialize for Reading {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("ts", &self.ts)?;
-        for (key, value) in &self.values {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
 }
 
 impl<'de> Deserialize<'de> for Reading {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into
+        // `null`. Read `null` back as NaN so validation names the key as "not
+        // a finite number" instead of failing with a type error about `null`.
         #[derive(Deserialize)]
-        struct Known {
+        struct Wire {
             ts: i64,
+            #[serde(flatten)]
+            values: BTreeMap<String, Option<f64>>,
         }
-        let (Known { ts }, rest) = crate::core::json::with_rest::<D, Known>(deserializer, &["ts"])?;
-        let mut values = BTreeMap::new();
-        for (key, value) in rest {
-            // JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into
-            // `null`. Read `null` back as NaN so validation names the key as "not
-            // a finite number" instead of failing with a type error about `null`.
-            let value: Option<f64> = crate::core::json::from_value(value).map_err(|err| de::Error::custom(err.reason()))?;
-            values.insert(key, value.unwrap_or(f64::NAN));
-        }
-        Ok(Reading { ts, values })
+        let Wire { ts, values } = Wire::deserialize(deserializer)?;
+        Ok(Reading { ts, values: values.into_iter().map(|(key, value)| (key, value.unwrap_or(f64::NAN))).collect() })
     }
 }

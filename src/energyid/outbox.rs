@@ -240,7 +240,6 @@ fn check_cumulative(buckets: &[(i64, Bucket)], delivered: &BTreeMap<String, (i64
 }
 
 fn decreasing(key: &str, before_ts: i64, before: f64, ts: i64, value: f64, what: &str) -> Error {
-    let (value, before) = (crate::core::json::number(value), crate::core::json::number(before));
     Error::invalid_input(format!(
         "'{key}' is a cumulative meter reading and cannot go down: {value} at ts {ts} after {before} at ts {before_ts} ({what})"
     ))

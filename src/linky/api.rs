@@ -2,10 +2,9 @@
 //! served by the device-flow gateway, the Conso API and Data Connect itself.
 //! See ../shared/contracts/linky.md.
 
-use super::model::{Hole, IntervalReading, MeterReading, Point, Series};
+use super::model::{Hole, IntervalReading, Point, ReadingAnswer, Series};
 use super::time::{paris_candidates, parse_local_datetime, Date};
 use super::PROVIDER;
-use crate::core::json;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -56,13 +55,12 @@ pub struct Answer {
 
 /// Read a successful metering answer into UTC intervals.
 pub fn parse_answer(series: Series, response: &HttpResponse) -> Result<Answer> {
+    let answer: ReadingAnswer = response.json(PROVIDER, "Enedis metering answer")?;
     // Data Connect wraps the reading in `meter_reading`; the Conso API does not.
-    let readings = response
-        .json_shapes(PROVIDER, "Enedis metering answer", "ReadingAnswer", |value| {
-            let wrapped = value.get("meter_reading").and_then(|inner| json::from_value::<MeterReading>(inner.clone()).ok());
-            wrapped.or_else(|| json::from_value::<MeterReading>(value).ok())
-        })?
-        .interval_reading;
+    let readings = match answer.meter_reading {
+        Some(wrapped) => wrapped.interval_reading,
+        None => answer.interval_reading,
+    };
     let bad = |message: String| {
         Error::new(ErrorCode::BadResponse, format!("Enedis metering answer: {message}"))
             .provider(PROVIDER)
@@ -78,7 +76,7 @@ fn value_of(reading: &IntervalReading) -> Result<Option<f64>> {
     let Some(text) = reading.value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    match json::parse_f64(text) {
+    match text.parse::<f64>().ok() {
         Some(value) if value.is_finite() => Ok(Some(value)),
         _ => Err(Error::invalid_input(format!("the value at {} is not a number", reading.date))),
     }
@@ -222,7 +220,7 @@ pub fn is_retryable(status: u16) -> bool {
 
 /// Turn a failed answer into an error a person can act on (contract §3).
 pub fn status_error(response: &HttpResponse, series: Series, meter: &str, start: Date, end: Date) -> Error {
-    let body: ErrorBody = json::parse(&response.body).unwrap_or_default();
+    let body: ErrorBody = serde_json::from_str(&response.body).unwrap_or_default();
     let code = body.error.as_deref().unwrap_or("");
     let said = body
         .error_description
@@ -285,7 +283,7 @@ pub fn conso_token_meters(token: &Secret) -> Result<Vec<String>> {
     };
     let payload = token.expose().split('.').nth(1).ok_or_else(invalid)?;
     let bytes = JWT_BASE64.decode(payload).map_err(|_| invalid())?;
-    let claims = std::str::from_utf8(&bytes).ok().and_then(|text| json::parse_value(text).ok()).ok_or_else(invalid)?;
+    let claims = std::str::from_utf8(&bytes).ok().and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok()).ok_or_else(invalid)?;
     // `sub`: a list of meters or one string of them.
     let meters: Vec<String> = match claims.get("sub") {
         Some(serde_json::Value::String(text)) => text.split([',', ';']).map(|m| m.trim().to_owned()).collect(),
@@ -339,6 +337,25 @@ mod tests {
         assert_eq!(format_paris(answer.points[1].end), "2023-04-01T01:00:00+02:00");
         assert_eq!(answer.points[0].energy_wh(Series::ConsumptionLoadCurve), Some(376.0));
         assert!(answer.holes.is_empty());
+    }
+
+    #[test]
+    fn wrapped_and_bare_answers_read_alike_and_bad_values_are_refused() {
+        let wrapped = r#"{"meter_reading":{"interval_reading":[{"value":"12.5","date":"2023-04-01"}]}}"#;
+        // The Conso API's shape, with an escaped date (read without borrowing).
+        let bare = r#"{"usage_point_id":"1","interval_reading":[{"value":"12.5","date":"2023\u002d04-01"}]}"#;
+        for body in [wrapped, bare] {
+            let answer = parse_answer(Series::DailyConsumption, &HttpResponse::new(200, body)).unwrap();
+            assert_eq!(answer.points.iter().map(|p| p.value).collect::<Vec<_>>(), [12.5], "{body}");
+        }
+        for value in ["inf", "NaN", "1,5", "0x10", "12 kWh"] {
+            let body = format!(r#"{{"interval_reading":[{{"value":"{value}","date":"2023-04-01"}}]}}"#);
+            let err = parse_answer(Series::DailyConsumption, &HttpResponse::new(200, body)).unwrap_err();
+            assert_eq!((err.code, err.message.as_str()), (ErrorCode::BadResponse, "Enedis metering answer: the value at 2023-04-01 is not a number"));
+        }
+        let broken = r#"{"meter_reading":{"interval_reading":[{"value":"1"}]}}"#;
+        let err = parse_answer(Series::DailyConsumption, &HttpResponse::new(200, broken)).unwrap_err();
+        assert_eq!(err.message, "Enedis metering answer: unexpected content: missing field `date`");
     }
 
     #[test]

@@ -79,9 +79,9 @@ pub fn promise(future: impl std::future::Future<Output = Result<JsValue, JsValue
 
 /// Decode a JSON string handed over by the JS glue.
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str, code: ErrorCode, provider: &'static str) -> Result<T, JsValue> {
-    crate::core::json::parse(json).map_err(|err| input_error(err, what, code, provider))
+    serde_json::from_str(json).map_err(|err| input_error(&err, what, code, provider))
 }
 
-fn input_error(err: crate::core::json::JsonError, what: &str, code: ErrorCode, provider: &'static str) -> JsValue {
-    to_js(Error::new(code, format!("{what}: {}", err.reason())).provider(provider))
+fn input_error(err: &serde_json::Error, what: &str, code: ErrorCode, provider: &'static str) -> JsValue {
+    to_js(Error::new(code, format!("{what}: {}", crate::core::error::json_reason(err))).provider(provider))
 }

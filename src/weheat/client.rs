@@ -121,23 +121,12 @@ pub struct EnergyReport {
 }
 
 /// On the wire: `{timeBucket, electricityKwh, heatKwh, cop}`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Bucket {
     pub time_bucket: Option<String>,
+    #[serde(flatten)]
     pub energy: Energy,
-}
-
-/// Written out: `#[serde(flatten)]` costs ~3 KB of wasm.
-impl Serialize for Bucket {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Bucket", 4)?;
-        s.serialize_field("timeBucket", &self.time_bucket)?;
-        s.serialize_field("electricityKwh", &self.energy.electricity_kwh)?;
-        s.serialize_field("heatKwh", &self.energy.heat_kwh)?;
-        s.serialize_field("cop", &self.energy.cop)?;
-        s.end()
-    }
 }
 
 /// What a gap fill did.
