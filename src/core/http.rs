@@ -198,6 +198,19 @@ pub fn check_service_url(setting: &str, url: &str) -> Result<()> {
     }
 }
 
+/// The error for a redirect answer, which HTTP clients must not follow (a
+/// credential sent to one host must not be replayed to another). `status` is
+/// 0 for a browser's `opaqueredirect`; `location` is only shown by its host.
+pub fn redirect_error(host: &str, status: u16, location: Option<String>) -> Error {
+    let to = location.as_deref().map(host_of_url).filter(|h| !h.is_empty()).map(|h| format!(" to {h}")).unwrap_or_default();
+    let shown = if status == 0 { "a redirect".to_owned() } else { format!("a redirect (HTTP {status}{to})") };
+    let err = Error::new(
+        ErrorCode::UnexpectedStatus,
+        format!("{host} answered with {shown}; redirects are not followed: check the service URL (https://, the right host and path)"),
+    );
+    if status == 0 { err } else { err.status(status) }
+}
+
 /// The host part of a URL (for messages): never the path or query, which may
 /// carry codes or ids.
 pub fn host_of_url(url: &str) -> &str {
@@ -264,6 +277,18 @@ mod tests {
     fn host_excludes_credentials_port_and_path() {
         assert_eq!(host_of_url("https://user:pw@example.org:8443/a?b=c"), "example.org");
         assert_eq!(host_of_url("http://[::1]:80/"), "::1");
+    }
+
+    #[test]
+    fn redirect_errors_name_hosts_only() {
+        let err = redirect_error("api.example", 302, Some("https://login.example/sso?ticket=secret".to_owned()));
+        assert_eq!(err.code, ErrorCode::UnexpectedStatus);
+        assert_eq!(err.status, Some(302));
+        assert!(err.message.starts_with("api.example answered with a redirect (HTTP 302 to login.example);"), "{}", err.message);
+        assert!(!err.message.contains("secret") && !err.message.contains("/sso"), "{}", err.message);
+        let opaque = redirect_error("api.example", 0, None);
+        assert_eq!(opaque.status, None);
+        assert!(opaque.message.starts_with("api.example answered with a redirect;"), "{}", opaque.message);
     }
 
     #[test]
