@@ -307,7 +307,7 @@ mod tests {
     fn send_body_is_an_object_for_one_reading_and_an_array_for_several() {
         let webhook = Webhook {
             url: "https://hooks.energyid.eu/webhook-in".into(),
-            headers: crate::energyid::model::Headers(vec![("authorization".into(), Secret::new("Bearer t"))]),
+            headers: crate::energyid::model::Headers([("authorization".into(), Secret::new("Bearer t"))].into()),
             policy: Default::default(),
             record_name: None,
             record_number: None,

@@ -3,8 +3,7 @@
 //! the server side never breaks an installed client.
 
 use crate::core::Secret;
-use serde::ser::Serializer;
-use serde::Deserializer;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -68,34 +67,23 @@ pub struct Policy {
 }
 
 /// The webhook's headers, sorted by name, as a JSON object on the wire.
-#[derive(Clone, Default, PartialEq)]
-pub struct Headers(pub Vec<(String, Secret)>);
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Headers(pub BTreeMap<String, Secret>);
 
 impl Headers {
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Secret)> {
-        self.0.iter().map(|(name, value)| (name, value))
+        self.0.iter()
     }
 
     pub fn get(&self, name: &str) -> Option<&Secret> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, value)| value)
+        self.0.get(name)
     }
 }
 
 impl std::fmt::Debug for Headers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for Headers {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for Headers {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Headers(BTreeMap::<String, Secret>::deserialize(deserializer)?.into_iter().collect()))
     }
 }
 
@@ -131,17 +119,34 @@ pub struct Reading {
 }
 
 impl<'de> Deserialize<'de> for Reading {
+    /// `ts` and every other key as a value. JSON cannot carry NaN or Infinity:
+    /// `JSON.stringify` turns them into `null`. `null` is read back as NaN so
+    /// validation names the key as "not a finite number" instead of failing
+    /// with a type error about `null`.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into
-        // `null`. Read `null` back as NaN so validation names the key as "not
-        // a finite number" instead of failing with a type error about `null`.
-        #[derive(Deserialize)]
-        struct Wire {
-            ts: i64,
-            #[serde(flatten)]
-            values: BTreeMap<String, Option<f64>>,
+        struct ReadingVisitor;
+
+        impl<'de> Visitor<'de> for ReadingVisitor {
+            type Value = Reading;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a reading: an object with `ts` and values by key")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reading, A::Error> {
+                let (mut ts, mut values) = (None, BTreeMap::new());
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "ts" {
+                        ts = Some(map.next_value()?);
+                    } else {
+                        let value: Option<f64> = map.next_value()?;
+                        values.insert(key, value.unwrap_or(f64::NAN));
+                    }
+                }
+                Ok(Reading { ts: ts.ok_or_else(|| de::Error::missing_field("ts"))?, values })
+            }
         }
-        let Wire { ts, values } = Wire::deserialize(deserializer)?;
-        Ok(Reading { ts, values: values.into_iter().map(|(key, value)| (key, value.unwrap_or(f64::NAN))).collect() })
+
+        deserializer.deserialize_map(ReadingVisitor)
     }
 }

@@ -146,8 +146,8 @@ fn load_curve(readings: &[IntervalReading]) -> Result<Answer> {
     Ok(answer)
 }
 
+/// `holes` come in time order: intervals may not overlap or go back.
 fn merge_holes(holes: &mut Vec<Hole>) {
-    holes.sort_by_key(|h| h.start);
     let mut merged: Vec<Hole> = Vec::with_capacity(holes.len());
     for hole in holes.drain(..) {
         match merged.last_mut() {

@@ -126,7 +126,10 @@ impl JsOAuthSession {
                 http
             };
             settle(client.send_authorized(build).await.map(|response| {
-                let headers = response.headers.into_iter().collect();
+                let mut headers = BTreeMap::new();
+                for (name, value) in response.headers {
+                    headers.insert(name, value);
+                }
                 ApiResponse { status: response.status, headers, body: response.body }
             }))
         })
