@@ -3,7 +3,7 @@
 //! See ../shared/contracts/linky.md.
 
 use super::model::{Hole, IntervalReading, Point, ReadingAnswer, Series};
-use super::time::{paris_candidates, parse_local_datetime, Date};
+use super::time::{paris_instants, parse_local_datetime, Date};
 use super::PROVIDER;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
 use base64::alphabet;
@@ -115,7 +115,7 @@ fn daily(series: Series, readings: &[IntervalReading]) -> Result<Answer> {
 /// A repeated autumn hour is resolved in order: the first time it appears is
 /// summer time, the second winter time.
 fn load_curve(readings: &[IntervalReading]) -> Result<Answer> {
-    let mut answer = Answer::default();
+    let mut answer = Answer { points: Vec::with_capacity(readings.len()), holes: Vec::new() };
     let mut previous_end: Option<i64> = None;
     let mut previous_step: Option<i64> = None;
     for reading in readings {
@@ -163,37 +163,34 @@ fn merge_holes(holes: &mut Vec<Hole>) {
 /// does not send, but 02:00 is the same instant as 03:00) winter time.
 fn local_instant(text: &str, after: Option<i64>) -> Result<i64> {
     let (date, ms) = parse_local_datetime(text)?;
-    let candidates = paris_candidates(date, ms);
-    Ok(match candidates.as_slice() {
-        [] => date.0 as i64 * DAY_MS + ms - HOUR_MS,
-        [only] => *only,
-        [first, second, ..] => match after {
-            Some(after) if *first <= after => *second,
-            _ => *first,
+    Ok(match paris_instants(date, ms) {
+        [None, None] => date.0 as i64 * DAY_MS + ms - HOUR_MS,
+        [Some(first), Some(second)] => match after {
+            Some(after) if first <= after => second,
+            _ => first,
         },
+        [Some(only), None] | [None, Some(only)] => only,
     })
 }
 
 /// `PT30M`, `PT1H`, `PT60M`, `PT5M`: the only durations Enedis uses.
 fn step_ms(text: &str) -> Option<i64> {
-    let rest = text.strip_prefix("PT")?;
-    let (mut total, mut number) = (0i64, String::new());
-    for c in rest.chars() {
-        match c {
-            '0'..='9' => number.push(c),
-            'H' | 'M' | 'S' => {
-                let n: i64 = number.parse().ok()?;
-                number.clear();
-                total += n * match c {
-                    'H' => HOUR_MS,
-                    'M' => MINUTE_MS,
-                    _ => 1000,
-                };
-            }
+    let mut rest = text.strip_prefix("PT")?;
+    let mut total = 0i64;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let unit = match rest.as_bytes().get(digits)? {
+            b'H' => HOUR_MS,
+            b'M' => MINUTE_MS,
+            b'S' => 1000,
             _ => return None,
-        }
+        };
+        // No digits before the unit is an error, as is a number too large.
+        let n: i64 = rest[..digits].parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        rest = &rest[digits + 1..];
     }
-    (number.is_empty() && total > 0 && total <= DAY_MS).then_some(total)
+    (total > 0 && total <= DAY_MS).then_some(total)
 }
 
 /// Enedis' error body, or the gateway's throttling body.
@@ -328,6 +325,10 @@ mod tests {
         assert_eq!(step_ms("P1D"), None);
         assert_eq!(step_ms("PT"), None);
         assert_eq!(step_ms("PT30"), None);
+        assert_eq!(step_ms("PTM"), None);
+        assert_eq!(step_ms("PT1H30M"), Some(90 * MINUTE_MS));
+        assert_eq!(step_ms("PT99999999999999999H"), None);
+        assert_eq!(step_ms("PT9223372036854775807S"), None);
     }
 
     #[test]
