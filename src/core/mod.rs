@@ -7,7 +7,6 @@ pub mod crypto;
 pub mod error;
 pub mod form;
 pub mod http;
-pub mod lock;
 pub mod secret;
 pub mod store;
 

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use crate::core::http::check_service_url;
 use crate::core::store::{load, save};
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Secret, Store};
-use crate::core::lock::Lock;
+use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ pub struct OAuthClient<H, S, C, K> {
     crypto: K,
     /// Held while tokens are read and refreshed, so concurrent callers that
     /// need a refresh share one request (single flight).
-    refresh_lock: Lock,
+    refresh_lock: Mutex<()>,
 }
 
 /// Where to send the person for a code + PKCE login.
@@ -66,7 +66,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         if config.client_id.is_empty() {
             return Err(Error::invalid_config("the OAuth client id must not be empty").provider(provider));
         }
-        Ok(OAuthClient { config, http, store, clock, crypto, refresh_lock: Lock::default() })
+        Ok(OAuthClient { config, http, store, clock, crypto, refresh_lock: Mutex::new(()) })
     }
 
     pub fn config(&self) -> &OAuthConfig {
