@@ -105,6 +105,16 @@ fn device_flow_polls_through_pending_and_slow_down_then_stores_tokens() {
 }
 
 #[test]
+fn a_timeout_too_large_to_count_waits_like_none() {
+    let rig = fresh_rig();
+    rig.http.respond(200, DEVICE_CODE);
+    rig.http.respond(400, &oauth_error("authorization_pending"));
+    rig.http.respond(200, &tokens("acc-1", "ref-1", 3600));
+    device_login(&rig, Some(Duration::MAX)).0.unwrap();
+    assert_eq!(rig.clock.now_secs(), T0 + 5 + 5);
+}
+
+#[test]
 fn the_enedis_gateway_variant_works_as_is() {
     // /device/code + /device/token, invalid_grant for an expired code, usage_points_id kept.
     let rig = rig_with(config(serde_json::json!({

@@ -131,7 +131,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
 
         let started = self.clock.now_ms();
         let code_expires = started + authorization.expires_in * 1000;
-        let deadline = timeout.map_or(code_expires, |t| code_expires.min(started + t.as_millis() as i64));
+        let deadline = timeout.map_or(code_expires, |t| code_expires.min(started.saturating_add(i64::try_from(t.as_millis()).unwrap_or(i64::MAX))));
         let mut interval = authorization.interval.filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS);
         let mut hiccups = 0;
         loop {

@@ -68,9 +68,8 @@ impl JsOAuthSession {
                     .map(drop)
                     .map_err(|e| from_js(&e, ErrorCode::InvalidInput, "the onVerification callback failed"))
             };
-            // Whole milliseconds (all the deadline uses); `Duration::from_secs_f64`
-            // would bring its own panic path and error text.
-            let timeout = timeout_secs.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_millis((s * 1000.0) as u64));
+            // `try_`: a timeout too large for a Duration is no timeout at all.
+            let timeout = timeout_secs.filter(|s| s.is_finite() && *s > 0.0).and_then(|s| Duration::try_from_secs_f64(s).ok());
             settle(client.device_login(show, timeout).await)
         })
     }
