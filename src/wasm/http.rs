@@ -11,6 +11,11 @@
 //! - The headers are put into a `web_sys::Headers` here, so that a header
 //!   name or value `fetch` refuses is an `invalid_input` error rather than
 //!   gloo-net's `unwrap_throw`.
+//!
+//! gloo-net expects `fetch` and `Response.text()` to reject with an `Error`
+//! (it panics otherwise): they reject with a `TypeError`, or with the
+//! `AbortSignal.timeout` reason, a `DOMException`, which is an `Error` in
+//! Node >= 17 and in every current browser.
 
 use super::log;
 use crate::core::http::{host_of_url, redirect_error};
@@ -90,7 +95,8 @@ impl HttpClient for FetchHttp {
         if let Some(shown) = &shown {
             log::debug(&format!("{shown} -> {status} in {} ms", (js_sys::Date::now() - started) as i64));
         }
-        if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&status) {
+        // 304 is not a redirect (and we never send conditional requests).
+        if response.type_() == ResponseType::Opaqueredirect || ((300..400).contains(&status) && status != 304) {
             return Err(redirect_error(host, status, response.headers().get("location")));
         }
         // Names come lower-case from `fetch`.
