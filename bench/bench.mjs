@@ -9,7 +9,8 @@ import { cliStartup, cliStartupRows } from './cli-startup.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 25);
-const BUDGET_GZIP_BYTES = 120 * 1024; // the three data providers together (issue 2)
+const BUDGET_GZIP_BYTES = 256 * 1024; // the providers' module (issue 12; was 120 KB)
+const BUDGET_PARSE_MS = 50; // 35,040 Enedis half-hours through WASM (issue 12)
 
 const wasm = readFileSync(new URL('../pkg/wattbridge_bg.wasm', import.meta.url));
 const gzipped = gzipSync(wasm, { level: constants.Z_BEST_COMPRESSION }).length;
@@ -182,7 +183,7 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const ms = (n) => `${n.toFixed(1)} ms`;
 const rows = [
   ['wasm (release, wasm-opt -Oz)', kb(wasm.length)],
-  ['wasm gzipped (-9)', `${kb(gzipped)}  (${((gzipped / BUDGET_GZIP_BYTES) * 100).toFixed(0)}% of the 120 KB budget)`],
+  ['wasm gzipped (-9)', `${kb(gzipped)}  (${((gzipped / BUDGET_GZIP_BYTES) * 100).toFixed(0)}% of the ${BUDGET_GZIP_BYTES / 1024} KB budget)`],
   ['JS glue (pkg/wattbridge.js)', kb(glue)],
   ['OpenADR wasm (pkg-openadr, separate module)', `${kb(openadrWasm.length)} raw, ${kb(openadrGzip)} gzipped`],
   [`node -e 0 (median of ${RUNS})`, ms(bareNode)],
@@ -190,7 +191,7 @@ const rows = [
   ['cost of loading wattbridge', ms(readyModule - bareNode)],
   ...cliStartupRows(cli),
   ['Linky backfill (2 y curve + 3 y daily): requests', `${backfill.requests} (minimum ${backfill.minimum}), rerun ${backfill.rerunRequests}, ${ms(backfill.ms)} unpaced`],
-  [`Linky parse ${parse.points} half-hours (${kb(parse.bodyBytes)} JSON)`, `${ms(parse.medianMs)} (median of 7)`],
+  [`Linky parse ${parse.points} half-hours (${kb(parse.bodyBytes)} JSON)`, `${ms(parse.medianMs)} (median of 7; budget ${BUDGET_PARSE_MS} ms)`],
   ['Weheat: a day of watch (virtual time)', `${watch.requests} requests (budget ${watch.budgetPerHour}/h = ${watch.budgetPerHour * 24}/day), busiest hour ${watch.busiestHour}, ${watch.refused} refused; ${watch.latestPolls} latest polls, ${watch.energyRequests} energy refreshes`],
   [`Weheat parse ${weheatParsed.logs} minute logs of ${weheatParsed.fieldsPerLog} fields (${kb(weheatParsed.bodyBytes)})`, `${ms(weheatParsed.medianMs)} (median of 7), power integrated`],
   ['demo (wall time, own process)', `${demoRun.wallSeconds.toFixed(1)} s; Linky ${demoRun.linky}/${demoRun.linkyMinimum}, Weheat ${demoRun.weheat}/${demoRun.weheatMinimum} requests; EnergyID ${demoRun.energyidPosts} POSTs for ${demoRun.readings} readings (⌈/1000⌉ = ${demoRun.energyidMinimum})`],

@@ -345,7 +345,7 @@ fn data_before_the_activation_date_are_found_by_bisection_once() {
 
 #[test]
 fn a_conso_token_alone_is_enough() {
-    let payload = wattbridge::core::crypto::base64url(br#"{"sub":["33333333333333"],"exp":1900000000}"#);
+    let payload = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"sub":["33333333333333"],"exp":1900000000}"#);
     let token = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln");
     let r = rig_with(
         |request| {

@@ -105,6 +105,16 @@ fn device_flow_polls_through_pending_and_slow_down_then_stores_tokens() {
 }
 
 #[test]
+fn a_timeout_too_large_to_count_waits_like_none() {
+    let rig = fresh_rig();
+    rig.http.respond(200, DEVICE_CODE);
+    rig.http.respond(400, &oauth_error("authorization_pending"));
+    rig.http.respond(200, &tokens("acc-1", "ref-1", 3600));
+    device_login(&rig, Some(Duration::MAX)).0.unwrap();
+    assert_eq!(rig.clock.now_secs(), T0 + 5 + 5);
+}
+
+#[test]
 fn the_enedis_gateway_variant_works_as_is() {
     // /device/code + /device/token, invalid_grant for an expired code, usage_points_id kept.
     let rig = rig_with(config(serde_json::json!({
@@ -345,7 +355,7 @@ fn pkce_uses_s256_of_the_stored_verifier_and_checks_state() {
     let pending: serde_json::Value = serde_json::from_str(&rig.store.doc("tokens/test/pending").unwrap()).unwrap();
     let verifier = pending["verifier"].as_str().unwrap();
     assert!((43..=128).contains(&verifier.len()), "RFC 7636 verifier length");
-    let challenge = wattbridge::core::crypto::base64url(&sha2::Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &sha2::Sha256::digest(verifier.as_bytes()));
     assert!(start.url.starts_with("https://auth.example/authorize?response_type=code&client_id=wattbridge"));
     assert!(start.url.contains(&format!("code_challenge={challenge}&code_challenge_method=S256")), "{}", start.url);
     assert!(start.url.contains(&format!("state={}", start.state)));
@@ -374,7 +384,7 @@ fn pkce_uses_s256_of_the_stored_verifier_and_checks_state() {
 fn the_rfc_7636_s256_example_holds() {
     use wattbridge::core::Crypto;
     let digest = run(NativeCrypto.sha256(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).unwrap();
-    assert_eq!(wattbridge::core::crypto::base64url(&digest), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    assert_eq!(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &digest), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 #[test]

@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use support::{run, NativeCrypto, RoutedHttp, VirtualClock};
-use wattbridge::core::crypto::base64;
 use wattbridge::core::{ErrorCode, HttpResponse, Result, Secret, SignatureAlgorithm};
 use wattbridge::openadr::dsig::{self, Validator, REPLAY_WINDOW_MS};
 use wattbridge::openadr::keys::{Certificate, PrivateKey};
@@ -203,7 +202,7 @@ fn certificate(spki: &[u8]) -> Vec<u8> {
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", base64(der))
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der))
 }
 
 struct TestKeys {

@@ -101,5 +101,5 @@ async fn js_clock_sleeps_on_real_timers() {
 async fn webcrypto_sha256_gives_the_rfc_7636_s256_challenge() {
     use wattbridge::core::Crypto;
     let digest = wattbridge::wasm::crypto::WebCrypto.sha256(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").await.unwrap();
-    assert_eq!(wattbridge::core::crypto::base64url(&digest), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    assert_eq!(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &digest), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }

@@ -4,11 +4,11 @@
 //! [`HttpClient`] they were given (fetch in WASM, a scripted fake in tests) and read
 //! the [`HttpResponse`] with another pure function. Nothing in the core opens a socket.
 
-use super::error::{Error, ErrorCode, Result};
-use super::json::{self, JsonError};
+use super::error::{json_reason, Error, ErrorCode, Result};
 use super::secret::Secret;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::fmt;
+use std::net::IpAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -123,23 +123,12 @@ impl HttpResponse {
     /// Parse a JSON body into `T`, turning every way it can fail into a
     /// `bad_response` that says what arrived instead (HTML, truncated JSON, a
     /// missing field) without echoing the body, which may hold secrets.
-    pub fn json<T: DeserializeOwned>(&self, provider: &str, what: &str) -> Result<T> {
-        // Only this line is compiled per type; the checks and messages once.
-        json::from_value(self.json_value(provider, what)?).map_err(|err| self.json_failure(provider, what, err))
+    pub fn json<'a, T: Deserialize<'a>>(&'a self, provider: &str, what: &str) -> Result<T> {
+        self.check_not_html(provider, what)?;
+        serde_json::from_str(&self.body).map_err(|err| self.json_failure(provider, what, &err))
     }
 
-    /// A body of several shapes (what `#[serde(untagged)]` would read, without
-    /// its ~5 KB of wasm): `read` picks the shape from the `Value`; `None` fails
-    /// with serde's untagged message naming `shapes`.
-    #[cfg_attr(not(feature = "providers"), allow(dead_code))]
-    pub(crate) fn json_shapes<T>(&self, provider: &str, what: &str, shapes: &str, read: impl FnOnce(serde_json::Value) -> Option<T>) -> Result<T> {
-        let value = self.json_value(provider, what)?;
-        read(value).ok_or_else(|| {
-            self.json_failure(provider, what, JsonError::Data(format!("data did not match any variant of untagged enum {shapes}")))
-        })
-    }
-
-    fn json_value(&self, provider: &str, what: &str) -> Result<serde_json::Value> {
+    fn check_not_html(&self, provider: &str, what: &str) -> Result<()> {
         let content_type = self.header("content-type").unwrap_or("");
         let looks_like_html = content_type.contains("html")
             || self.body.trim_start().starts_with('<');
@@ -154,15 +143,15 @@ impl HttpResponse {
                 ),
             ));
         }
-        json::parse_value(&self.body).map_err(|err| self.json_failure(provider, what, err))
+        Ok(())
     }
 
-    fn json_failure(&self, provider: &str, what: &str, err: JsonError) -> Error {
+    fn json_failure(&self, provider: &str, what: &str, err: &serde_json::Error) -> Error {
         let reason = if err.is_eof() {
             "the answer is cut short (truncated JSON)".to_owned()
         } else if err.is_data() {
-            // serde's data errors name the field and the expected type, never the value.
-            format!("unexpected content: {}", err.reason())
+            // serde's data errors name the field and the expected type.
+            format!("unexpected content: {}", json_reason(err))
         } else {
             "the answer is not valid JSON".to_owned()
         };
@@ -209,6 +198,19 @@ pub fn check_service_url(setting: &str, url: &str) -> Result<()> {
     }
 }
 
+/// The error for a redirect answer, which HTTP clients must not follow (a
+/// credential sent to one host must not be replayed to another). `status` is
+/// 0 for a browser's `opaqueredirect`; `location` is only shown by its host.
+pub fn redirect_error(host: &str, status: u16, location: Option<String>) -> Error {
+    let to = location.as_deref().map(host_of_url).filter(|h| !h.is_empty()).map(|h| format!(" to {h}")).unwrap_or_default();
+    let shown = if status == 0 { "a redirect".to_owned() } else { format!("a redirect (HTTP {status}{to})") };
+    let err = Error::new(
+        ErrorCode::UnexpectedStatus,
+        format!("{host} answered with {shown}; redirects are not followed: check the service URL (https://, the right host and path)"),
+    );
+    if status == 0 { err } else { err.status(status) }
+}
+
 /// The host part of a URL (for messages): never the path or query, which may
 /// carry codes or ids.
 pub fn host_of_url(url: &str) -> &str {
@@ -224,69 +226,10 @@ fn host_of(after_scheme: &str) -> &str {
     host_port.split(':').next().unwrap_or("")
 }
 
-/// `localhost`, 127.0.0.0/8 or `::1`. The address syntax is exactly that of
-/// `str::parse::<IpAddr>` (a test checks both agree), written out because
-/// std's parser costs about 3 KB of wasm for this one check.
+/// `localhost`, 127.0.0.0/8 or `::1` (brackets of a URL's IPv6 host allowed).
 fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || ipv4(host).is_some_and(|octets| octets[0] == 127)
-        || ipv6(host) == Some([0, 0, 0, 0, 0, 0, 0, 1])
-}
-
-/// Four dot-separated decimal octets without leading zeros.
-fn ipv4(text: &str) -> Option<[u8; 4]> {
-    let mut octets = [0u8; 4];
-    let mut parts = text.split('.');
-    for octet in &mut octets {
-        let part = parts.next()?.as_bytes();
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
-            return None;
-        }
-        *octet = part.iter().try_fold(0u8, |n, &b| {
-            b.is_ascii_digit().then_some(())?;
-            n.checked_mul(10)?.checked_add(b - b'0')
-        })?;
-    }
-    parts.next().is_none().then_some(octets)
-}
-
-/// Eight groups of 1-4 hex digits; one `::` may stand for one or more zero
-/// groups, and the last two groups may be written as an IPv4 address.
-fn ipv6(text: &str) -> Option<[u16; 8]> {
-    fn groups(part: &str, ipv4_last: bool, out: &mut Vec<u16>) -> Option<()> {
-        if part.is_empty() {
-            return Some(());
-        }
-        let mut pieces = part.split(':').peekable();
-        while let Some(piece) = pieces.next() {
-            if ipv4_last && pieces.peek().is_none() && piece.contains('.') {
-                let [a, b, c, d] = ipv4(piece)?;
-                out.extend([u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])]);
-            } else if (1..=4).contains(&piece.len()) {
-                out.push(piece.chars().try_fold(0u16, |n, c| Some(n << 4 | c.to_digit(16)? as u16))?);
-            } else {
-                return None;
-            }
-        }
-        Some(())
-    }
-    let mut head = Vec::new();
-    let mut tail = Vec::new();
-    match text.split_once("::") {
-        None => {
-            groups(text, true, &mut head)?;
-            (head.len() == 8).then_some(())?;
-        }
-        Some((before, after)) => {
-            groups(before, false, &mut head)?;
-            groups(after, true, &mut tail)?;
-            (head.len() + tail.len() <= 7).then_some(())?;
-        }
-    }
-    let mut address = [0u16; 8];
-    address[..head.len()].copy_from_slice(&head);
-    address[8 - tail.len()..].copy_from_slice(&tail);
-    Some(address)
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -318,33 +261,15 @@ mod tests {
     }
 
     #[test]
-    fn loopback_parsing_agrees_with_std() {
-        use std::net::{Ipv4Addr, Ipv6Addr};
-        let check = |text: &str| {
-            assert_eq!(ipv4(text), text.parse::<Ipv4Addr>().ok().map(|a| a.octets()), "ipv4 {text:?}");
-            assert_eq!(ipv6(text), text.parse::<Ipv6Addr>().ok().map(|a| a.segments()), "ipv6 {text:?}");
-            let std_loopback = text.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-            assert_eq!(is_loopback(text), std_loopback || text.eq_ignore_ascii_case("localhost"), "{text:?}");
-        };
-        for text in [
-            "127.0.0.1", "127.255.255.254", "127.0.0.01", "127.0.0", "127.0.0.1.", "127.0.0.256", "0.0.0.0", "1.2.3.4",
-            "::1", "0:0:0:0:0:0:0:1", "0000:0000::0001", "::0.0.0.1", "::ffff:127.0.0.1", "1::", "::", ":::1", "1:::1",
-            "1::2::3", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "1:2:3:4:5:6:7::8", "::1:2:3:4:5:6:7", "1:2:3:4:5:6:1.2.3.4",
-            "1.2.3.4::", "::1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::00001", "::fFfF", "::1%eth0", "", ".", "::1:", ":1::",
-            "+1.2.3.4", "1.2.3.+4", "[::1]", "LOCALHOST",
-        ] {
-            check(text);
+    fn only_loopback_hosts_are_loopback() {
+        for host in ["localhost", "LocalHost", "127.0.0.1", "127.255.255.254", "::1", "[::1]", "0:0:0:0:0:0:0:1", "0000:0000::0001"] {
+            assert!(is_loopback(host), "{host}");
         }
-        // A small deterministic fuzz over the pieces that matter.
-        let pieces = ["0", "1", "7", "127", "01", "256", "0000", "00001", "fFfF", "1.2.3.4", "0.0.0.1", ":", "::", "."];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..300_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 12) as usize;
-            let text: String = (0..len).map(|i| pieces[(state >> (4 + 5 * i)) as usize % pieces.len()]).collect();
-            check(&text);
+        for host in [
+            "127.0.0.01", "127.0.0", "127.0.0.1.", "127.0.0.1.evil.example", "0.0.0.0", "1.2.3.4", "::", "::ffff:127.0.0.1", "[::1",
+            "::1]", "[[::1]]", "::1%eth0", "", "localhost.evil.example", "10.0.0.1",
+        ] {
+            assert!(!is_loopback(host), "{host}");
         }
     }
 
@@ -352,6 +277,18 @@ mod tests {
     fn host_excludes_credentials_port_and_path() {
         assert_eq!(host_of_url("https://user:pw@example.org:8443/a?b=c"), "example.org");
         assert_eq!(host_of_url("http://[::1]:80/"), "::1");
+    }
+
+    #[test]
+    fn redirect_errors_name_hosts_only() {
+        let err = redirect_error("api.example", 302, Some("https://login.example/sso?ticket=secret".to_owned()));
+        assert_eq!(err.code, ErrorCode::UnexpectedStatus);
+        assert_eq!(err.status, Some(302));
+        assert!(err.message.starts_with("api.example answered with a redirect (HTTP 302 to login.example);"), "{}", err.message);
+        assert!(!err.message.contains("secret") && !err.message.contains("/sso"), "{}", err.message);
+        let opaque = redirect_error("api.example", 0, None);
+        assert_eq!(opaque.status, None);
+        assert!(opaque.message.starts_with("api.example answered with a redirect;"), "{}", opaque.message);
     }
 
     #[test]

@@ -8,11 +8,7 @@ pub mod energy;
 pub mod error;
 pub mod form;
 pub mod http;
-pub mod json;
-pub mod lock;
 pub mod secret;
-pub mod sort;
-pub mod vecmap;
 pub mod store;
 pub mod time;
 

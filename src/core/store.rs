@@ -1,7 +1,6 @@
 //! Where providers keep small JSON documents (device ids, tokens, cursors).
 
-use super::error::{Error, ErrorCode, Result};
-use super::json::JsonError;
+use super::error::{json_reason, Error, ErrorCode, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -21,37 +20,22 @@ pub trait Store {
 /// Read and decode a document; a document that does not decode is reported as
 /// `corrupt_state` and left where it is, never silently replaced.
 pub async fn load<T: DeserializeOwned>(store: &impl Store, key: &str) -> Result<Option<T>> {
-    // Only the `Value -> T` step is generic: the store call and the text parser
-    // stay in `load_value`, compiled once instead of inlined into every caller.
-    match load_value(store, key).await? {
-        None => Ok(None),
-        Some(value) => super::json::from_value(value).map(Some).map_err(|err| corrupt(key, err)),
-    }
-}
-
-async fn load_value(store: &impl Store, key: &str) -> Result<Option<serde_json::Value>> {
     let Some(text) = store.get(key).await? else { return Ok(None) };
-    super::json::parse_value(&text).map(Some).map_err(|err| corrupt(key, err))
+    serde_json::from_str(&text).map(Some).map_err(|err| corrupt(key, &err))
 }
 
-/// Kept out of the generic `load`, so the message is compiled once.
-fn corrupt(key: &str, err: JsonError) -> Error {
+fn corrupt(key: &str, err: &serde_json::Error) -> Error {
     Error::new(
         ErrorCode::CorruptState,
         format!(
             "stored document '{key}' cannot be read ({}); it was left untouched: \
              restore it or delete it to start over",
-            err.reason()
+            json_reason(err)
         ),
     )
 }
 
 pub async fn save<T: Serialize>(store: &impl Store, key: &str, value: &T) -> Result<()> {
-    // Generic only in the encoding (see `load`).
-    save_text(store, key, serde_json::to_string(value)).await
-}
-
-async fn save_text(store: &impl Store, key: &str, text: serde_json::Result<String>) -> Result<()> {
-    let text = text.map_err(|err| Error::new(ErrorCode::Storage, format!("cannot encode '{key}': {err}")))?;
+    let text = serde_json::to_string(value).map_err(|err| Error::new(ErrorCode::Storage, format!("cannot encode '{key}': {err}")))?;
     store.put(key, &text).await
 }

@@ -39,7 +39,7 @@ impl Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        Date::from_ymd(number(&text[0..4])? as i32, number(&text[5..7])?, number(&text[8..10])?)
+        Date::from_ymd(digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?)
     }
 
     pub fn add_days(self, days: i32) -> Date {
@@ -105,8 +105,9 @@ impl<'de> serde::Deserialize<'de> for Date {
     }
 }
 
-fn number(digits: &str) -> Option<u32> {
-    if digits.bytes().all(|b| b.is_ascii_digit()) { digits.parse().ok() } else { None }
+/// A fixed-width decimal field (`2023`, `04`): ASCII digits only.
+fn digits(field: &[u8]) -> Option<u32> {
+    field.iter().try_fold(0u32, |n, b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
 }
 
 pub fn days_in_month(year: i32, month: u32) -> u32 {
@@ -125,10 +126,13 @@ fn last_sunday(year: i32, month: u32) -> Date {
 
 /// Paris' offset from UTC at a UTC instant, in ms (1 h or 2 h).
 pub fn paris_offset_ms(utc_ms: i64) -> i64 {
-    let year = Date(utc_ms.div_euclid(DAY_MS) as i32).ymd().0;
-    let summer_starts = last_sunday(year, 3).0 as i64 * DAY_MS + HOUR_MS;
-    let summer_ends = last_sunday(year, 10).0 as i64 * DAY_MS + HOUR_MS;
-    if (summer_starts..summer_ends).contains(&utc_ms) { 2 * HOUR_MS } else { HOUR_MS }
+    let summer = summer_time_utc(Date(utc_ms.div_euclid(DAY_MS) as i32).ymd().0);
+    if summer.contains(&utc_ms) { 2 * HOUR_MS } else { HOUR_MS }
+}
+
+/// The UTC instants summer time starts and ends in `year`.
+fn summer_time_utc(year: i32) -> std::ops::Range<i64> {
+    last_sunday(year, 3).0 as i64 * DAY_MS + HOUR_MS..last_sunday(year, 10).0 as i64 * DAY_MS + HOUR_MS
 }
 
 /// The Paris calendar date of a UTC instant.
@@ -147,29 +151,38 @@ pub fn paris_local(utc_ms: i64) -> (Date, i64) {
 /// hour. `ms_of_day` may be 24 h (Enedis writes the last half-hour's end as
 /// the next day's 00:00, but some clients say 24:00).
 pub fn paris_candidates(date: Date, ms_of_day: i64) -> Vec<i64> {
+    paris_instants(date, ms_of_day).into_iter().flatten().collect()
+}
+
+/// [`paris_candidates`] without allocating (one call per half-hour read):
+/// the instant in summer time, then the one in winter time, when they exist.
+pub fn paris_instants(date: Date, ms_of_day: i64) -> [Option<i64>; 2] {
     let local = date.0 as i64 * DAY_MS + ms_of_day;
-    [2 * HOUR_MS, HOUR_MS]
-        .into_iter()
-        .map(|offset| local - offset)
-        .filter(|utc| paris_offset_ms(*utc) == local - utc)
-        .collect()
+    // The wall time's year: both candidates fall in it or in winter time
+    // around New Year, far from either change.
+    let summer = summer_time_utc(date.ymd().0);
+    let offset_at = |utc: i64| if summer.contains(&utc) { 2 * HOUR_MS } else { HOUR_MS };
+    [2 * HOUR_MS, HOUR_MS].map(|offset| Some(local - offset).filter(|utc| offset_at(*utc) == offset))
 }
 
 /// A wall-clock time as Enedis writes it: `YYYY-MM-DD HH:MM:SS`, or with a
 /// `T`, seconds optional. Returns the date and ms since midnight.
 pub fn parse_local_datetime(text: &str) -> Result<(Date, i64)> {
     let bad = || Error::invalid_input(format!("'{text}' is not a date and time (YYYY-MM-DD HH:MM[:SS])"));
-    if text.len() < 16 || !matches!(text.as_bytes()[10], b' ' | b'T') {
+    let b = text.as_bytes();
+    // Fixed positions: `YYYY-MM-DD`, a space or `T`, `HH:MM`, then `:SS` or nothing.
+    let seconds = match b.len() {
+        16 => Some(0),
+        19 if b[16] == b':' => digits(&b[17..19]),
+        _ => None,
+    };
+    if b.len() < 16 || !matches!(b[10], b' ' | b'T') || b[13] != b':' {
         return Err(bad());
     }
     let date = Date::parse(&text[..10]).ok_or_else(bad)?;
-    let mut parts = text[11..].split(':');
-    let mut field = |max: u32| parts.next().and_then(number).filter(|n| *n <= max);
-    let (hours, minutes) = (field(24).ok_or_else(bad)?, field(59).ok_or_else(bad)?);
-    let seconds = match text[11..].len() {
-        5 => 0,
-        8 => field(59).ok_or_else(bad)?,
-        _ => return Err(bad()),
+    let (hours, minutes) = (digits(&b[11..13]).filter(|h| *h <= 24), digits(&b[14..16]).filter(|m| *m <= 59));
+    let (Some(hours), Some(minutes), Some(seconds)) = (hours, minutes, seconds.filter(|s| *s <= 59)) else {
+        return Err(bad());
     };
     let ms = ((hours * 60 + minutes) * 60 + seconds) as i64 * 1000;
     if ms > DAY_MS {
@@ -315,11 +328,29 @@ mod tests {
     }
 
     #[test]
+    fn wall_times_map_back_as_the_offset_of_each_instant_says() {
+        // Every quarter hour of 2022-2025 (New Years and all the changes): a
+        // candidate is exactly an instant whose own offset gives that wall time.
+        let first = Date::parse("2021-12-31").unwrap();
+        for day in 0..(4 * 366) {
+            let date = first.add_days(day);
+            for quarter in 0..=96 {
+                let ms = quarter * 15 * 60_000;
+                let local = date.0 as i64 * DAY_MS + ms;
+                let expected: Vec<i64> = [2 * HOUR_MS, HOUR_MS].iter().map(|o| local - o).filter(|u| *u + paris_offset_ms(*u) == local).collect();
+                assert_eq!(paris_candidates(date, ms), expected, "{date} +{ms} ms");
+            }
+        }
+    }
+
+    #[test]
     fn enedis_datetimes_parse_with_space_or_t() {
         assert_eq!(parse_local_datetime("2023-04-01 00:30:00").unwrap().1, 30 * 60_000);
         assert_eq!(parse_local_datetime("2023-04-01T12:06:20").unwrap().1, (12 * 3600 + 6 * 60 + 20) * 1000);
         assert_eq!(parse_local_datetime("2023-04-01 24:00").unwrap().1, DAY_MS);
-        for bad in ["2023-04-01", "2023-04-01 25:00:00", "2023-04-01x00:30:00", "2023-04-01 00:61:00", "2023-04-01 24:00:01"] {
+        for bad in ["2023-04-01", "2023-04-01 25:00:00", "2023-04-01x00:30:00", "2023-04-01 00:61:00", "2023-04-01 24:00:01",
+            "2023-04-01 1:2:3", "2023-04-01 12:3x", "2023-04-01 12:30:6x", "2023-04-01 12:30:60", "2023-04-01 12-30", "2023-04-01 12:30:00Z",
+            "2023-04-01 +1:30", "2023-04-01 12:30:", "2023-0é-01 12:30", "2023-04-01 12:30:0é"] {
             assert!(parse_local_datetime(bad).is_err(), "{bad}");
         }
         assert_eq!(format_utc(utc("2023-04-01 00:30:00")), "2023-04-01T00:30:00Z");

@@ -192,7 +192,7 @@ fn server_reason(response: &HttpResponse) -> String {
         #[serde(default)]
         message: Option<String>,
     }
-    let reason = crate::core::json::parse::<Problem>(&response.body)
+    let reason = serde_json::from_str::<Problem>(&response.body)
         .ok()
         .and_then(|p| p.error.or(p.message))
         .unwrap_or_else(|| response.body.trim().to_owned());
@@ -307,7 +307,7 @@ mod tests {
     fn send_body_is_an_object_for_one_reading_and_an_array_for_several() {
         let webhook = Webhook {
             url: "https://hooks.energyid.eu/webhook-in".into(),
-            headers: crate::energyid::model::Headers(vec![("authorization".into(), Secret::new("Bearer t"))]),
+            headers: crate::energyid::model::Headers([("authorization".into(), Secret::new("Bearer t"))].into()),
             policy: Default::default(),
             record_name: None,
             record_number: None,
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn readings_read_like_a_flattened_struct() {
-        let parse = |text: &str| crate::core::json::parse::<Vec<Reading>>(text).map_err(|e| e.reason());
+        let parse = |text: &str| serde_json::from_str::<Vec<Reading>>(text).map_err(|e| crate::core::error::json_reason(&e));
         let readings = parse(r#"[{"el":1250.5,"ts":1731974400,"pv":3}]"#).unwrap();
         assert_eq!(readings, vec![reading(NOW, &[("el", 1250.5), ("pv", 3.0)])]);
         assert_eq!(parse(r#"[{"el":1}]"#).unwrap_err(), "missing field `ts`");

@@ -3,11 +3,10 @@
 //! the server side never breaks an installed client.
 
 use crate::core::Secret;
-use serde::de::{self, Deserializer};
-use serde::ser::{SerializeMap, Serializer};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use crate::core::vecmap::VecMap;
+use std::collections::BTreeMap;
 
 /// What `POST /hello` tells the service about this device (camelCase on the wire;
 /// empty optional fields are left out, as the contract asks).
@@ -57,78 +56,34 @@ pub struct Claim {
 
 /// The upload policy of the record. `uploadInterval` is the minimum number of
 /// seconds between two POSTs; other (older or newer) fields are kept as they came.
-/// On the wire: `{"uploadInterval": 60, ...other}` (what `#[serde(flatten)]`
-/// would do, written out because flatten costs ~3 KB of wasm).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Policy {
     /// Seconds; whole numbers in practice, fractions accepted (fast test policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_interval: Option<f64>,
+    #[serde(flatten)]
     pub other: Map<String, Value>,
 }
 
-impl Serialize for Policy {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        if let Some(interval) = &self.upload_interval {
-            map.serialize_entry("uploadInterval", interval)?;
-        }
-        for (key, value) in &self.other {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for Policy {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Known {
-            #[serde(default)]
-            upload_interval: Option<f64>,
-        }
-        let (Known { upload_interval }, other) = crate::core::json::with_rest::<D, Known>(deserializer, &["uploadInterval"])?;
-        Ok(Policy { upload_interval, other })
-    }
-}
-
-/// The webhook's headers, sorted by name, as a JSON object on the wire. A Vec
-/// rather than a `BTreeMap<String, Secret>`: that map type would compile
-/// another copy of the B-tree (~1.5 KB of wasm gzip) for a handful of entries.
-#[derive(Clone, Default, PartialEq)]
-pub struct Headers(pub Vec<(String, Secret)>);
+/// The webhook's headers, sorted by name, as a JSON object on the wire.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Headers(pub BTreeMap<String, Secret>);
 
 impl Headers {
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Secret)> {
-        self.0.iter().map(|(name, value)| (name, value))
+        self.0.iter()
     }
 
     pub fn get(&self, name: &str) -> Option<&Secret> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, value)| value)
+        self.0.get(name)
     }
 }
 
 impl std::fmt::Debug for Headers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for Headers {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for Headers {
-    /// Through the `Map<String, Value>` the module has anyway (sorted by name).
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut headers = Vec::new();
-        for (name, value) in Map::<String, Value>::deserialize(deserializer)? {
-            let value: Secret = crate::core::json::from_value(value).map_err(|err| de::Error::custom(err.reason()))?;
-            headers.push((name, value));
-        }
-        Ok(Headers(headers))
     }
 }
 
@@ -155,39 +110,43 @@ pub enum HelloOutcome {
 }
 
 /// One reading: a timestamp (unix seconds, UTC) and values by metric key.
-/// On the wire: `{"ts": 1731974400, "el": 1250.5, ...}` (flattened by hand, see [`Policy`]).
-#[derive(Clone, Debug, PartialEq)]
+/// On the wire: `{"ts": 1731974400, "el": 1250.5, ...}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reading {
     pub ts: i64,
-    pub values: VecMap<String, f64>,
-}
-
-impl Serialize for Reading {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("ts", &self.ts)?;
-        for (key, value) in &self.values {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
+    #[serde(flatten)]
+    pub values: BTreeMap<String, f64>,
 }
 
 impl<'de> Deserialize<'de> for Reading {
+    /// `ts` and every other key as a value. JSON cannot carry NaN or Infinity:
+    /// `JSON.stringify` turns them into `null`. `null` is read back as NaN so
+    /// validation names the key as "not a finite number" instead of failing
+    /// with a type error about `null`.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Known {
-            ts: i64,
+        struct ReadingVisitor;
+
+        impl<'de> Visitor<'de> for ReadingVisitor {
+            type Value = Reading;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a reading: an object with `ts` and values by key")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reading, A::Error> {
+                let (mut ts, mut values) = (None, BTreeMap::new());
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "ts" {
+                        ts = Some(map.next_value()?);
+                    } else {
+                        let value: Option<f64> = map.next_value()?;
+                        values.insert(key, value.unwrap_or(f64::NAN));
+                    }
+                }
+                Ok(Reading { ts: ts.ok_or_else(|| de::Error::missing_field("ts"))?, values })
+            }
         }
-        let (Known { ts }, rest) = crate::core::json::with_rest::<D, Known>(deserializer, &["ts"])?;
-        let mut values = VecMap::new();
-        for (key, value) in rest {
-            // JSON cannot carry NaN or Infinity: `JSON.stringify` turns them into
-            // `null`. Read `null` back as NaN so validation names the key as "not
-            // a finite number" instead of failing with a type error about `null`.
-            let value: Option<f64> = crate::core::json::from_value(value).map_err(|err| de::Error::custom(err.reason()))?;
-            values.insert(key, value.unwrap_or(f64::NAN));
-        }
-        Ok(Reading { ts, values })
+
+        deserializer.deserialize_map(ReadingVisitor)
     }
 }

@@ -7,7 +7,7 @@ use super::api::STANDARD_KEYS;
 use super::model::Reading;
 use super::PROVIDER;
 use crate::core::store::{load, save};
-use crate::core::vecmap::VecMap;
+use std::collections::BTreeMap;
 use crate::core::{Error, Result, Store};
 use serde::{Deserialize, Serialize};
 
@@ -16,24 +16,24 @@ const QUARANTINE_KEY: &str = "energyid/quarantine";
 const BUCKET_SECS: i64 = 30 * 86_400;
 
 /// Readings by timestamp, then by key.
-type Readings = VecMap<i64, VecMap<String, f64>>;
+type Readings = BTreeMap<i64, BTreeMap<String, f64>>;
 
 /// Which bucket documents exist and how many values each holds. A bucket is
 /// listed here before it is first written and unlisted only after it is
 /// deleted, so a crash can leave an empty listing but never a hidden bucket.
 #[derive(Default, Serialize, Deserialize)]
 struct Index {
-    buckets: VecMap<i64, usize>,
+    buckets: BTreeMap<i64, usize>,
     /// The last value delivered per cumulative key, with its timestamp (kept
     /// here, not in a document of its own: one write less per batch).
     #[serde(default)]
-    delivered: VecMap<String, (i64, f64)>,
+    delivered: BTreeMap<String, (i64, f64)>,
     /// The newest value ever queued per cumulative key, and the newest
     /// timestamp of all: readings that all come later (a sync appending) are
     /// checked against these alone, without reading every queued bucket.
     /// Cleared when a reading leaves without being delivered (quarantine).
     #[serde(default)]
-    newest: VecMap<String, (i64, f64)>,
+    newest: BTreeMap<String, (i64, f64)>,
     #[serde(default)]
     newest_ts: Option<i64>,
 }
@@ -47,7 +47,7 @@ struct Bucket {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quarantined {
     pub ts: i64,
-    pub values: VecMap<String, f64>,
+    pub values: BTreeMap<String, f64>,
     pub reason: String,
 }
 
@@ -116,10 +116,7 @@ impl<'a, S: Store> Outbox<'a, S> {
             let mut doc = if index.buckets.contains_key(&bucket) { self.bucket(bucket).await? } else { Bucket::default() };
             let added = incoming.binary_search_by_key(&bucket, |b| b.0).ok().map(|at| &incoming[at].1);
             for reading in added.into_iter().flatten() {
-                if !doc.readings.contains_key(&reading.ts) {
-                    doc.readings.insert(reading.ts, VecMap::new());
-                }
-                let entry = doc.readings.get_mut(&reading.ts).unwrap_or_else(|| unreachable!());
+                let entry = doc.readings.entry(reading.ts).or_default();
                 for (key, value) in &reading.values {
                     entry.insert(key.clone(), *value);
                     count += 1;
@@ -146,15 +143,13 @@ impl<'a, S: Store> Outbox<'a, S> {
         // List new buckets first (see Index), then write them, then the counts.
         if touched.iter().any(|(b, _)| !index.buckets.contains_key(b)) {
             for (bucket, _) in &touched {
-                if !index.buckets.contains_key(bucket) {
-                    index.buckets.insert(*bucket, 0);
-                }
+                index.buckets.entry(*bucket).or_insert(0);
             }
             save(self.store, INDEX_KEY, &index).await?;
         }
         for (bucket, doc) in &touched {
             save(self.store, &bucket_key(*bucket), doc).await?;
-            index.buckets.insert(*bucket, doc.readings.values().map(VecMap::len).sum());
+            index.buckets.insert(*bucket, doc.readings.values().map(BTreeMap::len).sum());
         }
         save(self.store, INDEX_KEY, &index).await?;
         Ok(count)
@@ -203,20 +198,10 @@ impl<'a, S: Store> Outbox<'a, S> {
         }
         for (bucket, readings) in by_bucket {
             self.rewrite_bucket(&mut index, bucket, |doc| {
-                // Rebuilt by moving entries rather than `retain`/`remove` (B-tree rebalancing code).
-                let mut kept = Readings::new();
-                for (ts, queued) in std::mem::take(&mut doc.readings) {
-                    let mut left = VecMap::new();
-                    for (key, value) in queued {
-                        if readings.iter().filter(|r| r.ts == ts).all(|r| r.values.get(&key) != Some(&value)) {
-                            left.insert(key, value);
-                        }
-                    }
-                    if !left.is_empty() {
-                        kept.insert(ts, left);
-                    }
+                for (ts, queued) in doc.readings.iter_mut() {
+                    queued.retain(|key, value| readings.iter().filter(|r| r.ts == *ts).all(|r| r.values.get(key) != Some(&*value)));
                 }
-                doc.readings = kept;
+                doc.readings.retain(|_, queued| !queued.is_empty());
             })
             .await?;
         }
@@ -239,11 +224,11 @@ impl<'a, S: Store> Outbox<'a, S> {
         // Out of the outbox without counting as delivered: the next enqueue
         // walks the whole queue again instead of trusting `newest`.
         let mut index = self.index().await?;
-        index.newest = VecMap::new();
+        index.newest = BTreeMap::new();
         index.newest_ts = None;
         for reading in refused {
             self.rewrite_bucket(&mut index, reading.ts.div_euclid(BUCKET_SECS), |doc| {
-                doc.readings.retain(|ts, _| *ts != reading.ts);
+                doc.readings.remove(&reading.ts);
             })
             .await?;
         }
@@ -257,10 +242,10 @@ impl<'a, S: Store> Outbox<'a, S> {
         change(&mut doc);
         if doc.readings.is_empty() {
             self.store.delete(&bucket_key(bucket)).await?;
-            index.buckets.retain(|b, _| *b != bucket);
+            index.buckets.remove(&bucket);
         } else {
             save(self.store, &bucket_key(bucket), &doc).await?;
-            index.buckets.insert(bucket, doc.readings.values().map(VecMap::len).sum());
+            index.buckets.insert(bucket, doc.readings.values().map(BTreeMap::len).sum());
         }
         Ok(())
     }
@@ -276,9 +261,9 @@ impl<'a, S: Store> Outbox<'a, S> {
 /// delivered and against `previous`, the last value per key before them
 /// (updated as it goes).
 fn check_cumulative<'r>(
-    readings: impl Iterator<Item = (&'r i64, &'r VecMap<String, f64>)>,
+    readings: impl Iterator<Item = (&'r i64, &'r BTreeMap<String, f64>)>,
     previous: &mut Vec<(String, (i64, f64))>,
-    delivered: &VecMap<String, (i64, f64)>,
+    delivered: &BTreeMap<String, (i64, f64)>,
 ) -> Result<()> {
     for (&ts, values) in readings {
         for (key, &value) in values.iter().filter(|(k, _)| !is_gauge(k)) {
@@ -303,7 +288,6 @@ fn check_cumulative<'r>(
 }
 
 fn decreasing(key: &str, before_ts: i64, before: f64, ts: i64, value: f64, what: &str) -> Error {
-    let (value, before) = (crate::core::json::number(value), crate::core::json::number(before));
     Error::invalid_input(format!(
         "'{key}' is a cumulative meter reading and cannot go down: {value} at ts {ts} after {before} at ts {before_ts} ({what})"
     ))

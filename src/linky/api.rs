@@ -2,12 +2,13 @@
 //! served by the device-flow gateway, the Conso API and Data Connect itself.
 //! See ../shared/contracts/linky.md.
 
-use super::model::{Hole, IntervalReading, MeterReading, Point, Series};
-use crate::core::time::{paris_candidates, parse_local_datetime, Date};
+use super::model::{Hole, IntervalReading, Point, ReadingAnswer, Series};
+use crate::core::time::{paris_instants, parse_local_datetime, Date};
 use super::PROVIDER;
-use crate::core::crypto::base64url_decode;
-use crate::core::json;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
 use serde::Deserialize;
 
 const MINUTE_MS: i64 = 60_000;
@@ -54,13 +55,12 @@ pub struct Answer {
 
 /// Read a successful metering answer into UTC intervals.
 pub fn parse_answer(series: Series, response: &HttpResponse) -> Result<Answer> {
+    let answer: ReadingAnswer = response.json(PROVIDER, "Enedis metering answer")?;
     // Data Connect wraps the reading in `meter_reading`; the Conso API does not.
-    let readings = response
-        .json_shapes(PROVIDER, "Enedis metering answer", "ReadingAnswer", |value| {
-            let wrapped = value.get("meter_reading").and_then(|inner| json::from_value::<MeterReading>(inner.clone()).ok());
-            wrapped.or_else(|| json::from_value::<MeterReading>(value).ok())
-        })?
-        .interval_reading;
+    let readings = match answer.meter_reading {
+        Some(wrapped) => wrapped.interval_reading,
+        None => answer.interval_reading,
+    };
     let bad = |message: String| {
         Error::new(ErrorCode::BadResponse, format!("Enedis metering answer: {message}"))
             .provider(PROVIDER)
@@ -76,7 +76,7 @@ fn value_of(reading: &IntervalReading) -> Result<Option<f64>> {
     let Some(text) = reading.value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    match json::parse_f64(text) {
+    match text.parse::<f64>().ok() {
         Some(value) if value.is_finite() => Ok(Some(value)),
         _ => Err(Error::invalid_input(format!("the value at {} is not a number", reading.date))),
     }
@@ -115,7 +115,7 @@ fn daily(series: Series, readings: &[IntervalReading]) -> Result<Answer> {
 /// A repeated autumn hour is resolved in order: the first time it appears is
 /// summer time, the second winter time.
 fn load_curve(readings: &[IntervalReading]) -> Result<Answer> {
-    let mut answer = Answer::default();
+    let mut answer = Answer { points: Vec::with_capacity(readings.len()), holes: Vec::new() };
     let mut previous_end: Option<i64> = None;
     let mut previous_step: Option<i64> = None;
     for reading in readings {
@@ -146,8 +146,8 @@ fn load_curve(readings: &[IntervalReading]) -> Result<Answer> {
     Ok(answer)
 }
 
+/// `holes` come in time order: intervals may not overlap or go back.
 fn merge_holes(holes: &mut Vec<Hole>) {
-    crate::core::sort::sort_by_i64(holes, |h| h.start);
     let mut merged: Vec<Hole> = Vec::with_capacity(holes.len());
     for hole in holes.drain(..) {
         match merged.last_mut() {
@@ -163,37 +163,34 @@ fn merge_holes(holes: &mut Vec<Hole>) {
 /// does not send, but 02:00 is the same instant as 03:00) winter time.
 fn local_instant(text: &str, after: Option<i64>) -> Result<i64> {
     let (date, ms) = parse_local_datetime(text)?;
-    let candidates = paris_candidates(date, ms);
-    Ok(match candidates.as_slice() {
-        [] => date.0 as i64 * DAY_MS + ms - HOUR_MS,
-        [only] => *only,
-        [first, second, ..] => match after {
-            Some(after) if *first <= after => *second,
-            _ => *first,
+    Ok(match paris_instants(date, ms) {
+        [None, None] => date.0 as i64 * DAY_MS + ms - HOUR_MS,
+        [Some(first), Some(second)] => match after {
+            Some(after) if first <= after => second,
+            _ => first,
         },
+        [Some(only), None] | [None, Some(only)] => only,
     })
 }
 
 /// `PT30M`, `PT1H`, `PT60M`, `PT5M`: the only durations Enedis uses.
 fn step_ms(text: &str) -> Option<i64> {
-    let rest = text.strip_prefix("PT")?;
-    let (mut total, mut number) = (0i64, String::new());
-    for c in rest.chars() {
-        match c {
-            '0'..='9' => number.push(c),
-            'H' | 'M' | 'S' => {
-                let n: i64 = number.parse().ok()?;
-                number.clear();
-                total += n * match c {
-                    'H' => HOUR_MS,
-                    'M' => MINUTE_MS,
-                    _ => 1000,
-                };
-            }
+    let mut rest = text.strip_prefix("PT")?;
+    let mut total = 0i64;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let unit = match rest.as_bytes().get(digits)? {
+            b'H' => HOUR_MS,
+            b'M' => MINUTE_MS,
+            b'S' => 1000,
             _ => return None,
-        }
+        };
+        // No digits before the unit is an error, as is a number too large.
+        let n: i64 = rest[..digits].parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        rest = &rest[digits + 1..];
     }
-    (number.is_empty() && total > 0 && total <= DAY_MS).then_some(total)
+    (total > 0 && total <= DAY_MS).then_some(total)
 }
 
 /// Enedis' error body, or the gateway's throttling body.
@@ -220,7 +217,7 @@ pub fn is_retryable(status: u16) -> bool {
 
 /// Turn a failed answer into an error a person can act on (contract §3).
 pub fn status_error(response: &HttpResponse, series: Series, meter: &str, start: Date, end: Date) -> Error {
-    let body: ErrorBody = json::parse(&response.body).unwrap_or_default();
+    let body: ErrorBody = serde_json::from_str(&response.body).unwrap_or_default();
     let code = body.error.as_deref().unwrap_or("");
     let said = body
         .error_description
@@ -270,6 +267,11 @@ pub fn status_error(response: &HttpResponse, series: Series, meter: &str, start:
         .retry_after(response.retry_after())
 }
 
+/// A JWT's segments are base64url without padding (RFC 7515); padding is
+/// tolerated, as some encoders add it.
+const JWT_BASE64: GeneralPurpose =
+    GeneralPurpose::new(&alphabet::URL_SAFE, GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent));
+
 /// The meters a Conso API token covers: its (unverified) JWT payload's `sub`.
 pub fn conso_token_meters(token: &Secret) -> Result<Vec<String>> {
     let invalid = || {
@@ -277,8 +279,8 @@ pub fn conso_token_meters(token: &Secret) -> Result<Vec<String>> {
             .provider(PROVIDER)
     };
     let payload = token.expose().split('.').nth(1).ok_or_else(invalid)?;
-    let bytes = base64url_decode(payload).ok_or_else(invalid)?;
-    let claims = std::str::from_utf8(&bytes).ok().and_then(|text| json::parse_value(text).ok()).ok_or_else(invalid)?;
+    let bytes = JWT_BASE64.decode(payload).map_err(|_| invalid())?;
+    let claims = std::str::from_utf8(&bytes).ok().and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok()).ok_or_else(invalid)?;
     // `sub`: a list of meters or one string of them.
     let meters: Vec<String> = match claims.get("sub") {
         Some(serde_json::Value::String(text)) => text.split([',', ';']).map(|m| m.trim().to_owned()).collect(),
@@ -323,6 +325,10 @@ mod tests {
         assert_eq!(step_ms("P1D"), None);
         assert_eq!(step_ms("PT"), None);
         assert_eq!(step_ms("PT30"), None);
+        assert_eq!(step_ms("PTM"), None);
+        assert_eq!(step_ms("PT1H30M"), Some(90 * MINUTE_MS));
+        assert_eq!(step_ms("PT99999999999999999H"), None);
+        assert_eq!(step_ms("PT9223372036854775807S"), None);
     }
 
     #[test]
@@ -332,6 +338,25 @@ mod tests {
         assert_eq!(format_paris(answer.points[1].end), "2023-04-01T01:00:00+02:00");
         assert_eq!(answer.points[0].energy_wh(Series::ConsumptionLoadCurve), Some(376.0));
         assert!(answer.holes.is_empty());
+    }
+
+    #[test]
+    fn wrapped_and_bare_answers_read_alike_and_bad_values_are_refused() {
+        let wrapped = r#"{"meter_reading":{"interval_reading":[{"value":"12.5","date":"2023-04-01"}]}}"#;
+        // The Conso API's shape, with an escaped date (read without borrowing).
+        let bare = r#"{"usage_point_id":"1","interval_reading":[{"value":"12.5","date":"2023\u002d04-01"}]}"#;
+        for body in [wrapped, bare] {
+            let answer = parse_answer(Series::DailyConsumption, &HttpResponse::new(200, body)).unwrap();
+            assert_eq!(answer.points.iter().map(|p| p.value).collect::<Vec<_>>(), [12.5], "{body}");
+        }
+        for value in ["inf", "NaN", "1,5", "0x10", "12 kWh"] {
+            let body = format!(r#"{{"interval_reading":[{{"value":"{value}","date":"2023-04-01"}}]}}"#);
+            let err = parse_answer(Series::DailyConsumption, &HttpResponse::new(200, body)).unwrap_err();
+            assert_eq!((err.code, err.message.as_str()), (ErrorCode::BadResponse, "Enedis metering answer: the value at 2023-04-01 is not a number"));
+        }
+        let broken = r#"{"meter_reading":{"interval_reading":[{"value":"1"}]}}"#;
+        let err = parse_answer(Series::DailyConsumption, &HttpResponse::new(200, broken)).unwrap_err();
+        assert_eq!(err.message, "Enedis metering answer: unexpected content: missing field `date`");
     }
 
     #[test]
@@ -383,9 +408,14 @@ mod tests {
 
     #[test]
     fn conso_tokens_list_their_meters() {
-        let token = |payload: &str| Secret::new(format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", crate::core::crypto::base64url(payload.as_bytes())));
+        let token = |payload: &str| Secret::new(format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload)));
         assert_eq!(conso_token_meters(&token(r#"{"sub":["11111111111111","22222222222222"],"exp":1}"#)).unwrap(), ["11111111111111", "22222222222222"]);
         assert_eq!(conso_token_meters(&token(r#"{"sub":"11111111111111"}"#)).unwrap(), ["11111111111111"]);
+        // A padded payload (some encoders add `=`) reads the same; standard base64's `+/` does not.
+        let padded = format!("h.{}.s", base64::engine::general_purpose::URL_SAFE.encode(r#"{"sub":"11111111111111" }"#));
+        assert!(padded.contains('='), "{padded}");
+        assert_eq!(conso_token_meters(&Secret::new(padded)).unwrap(), ["11111111111111"]);
+        assert_eq!(conso_token_meters(&Secret::new("h.e30+/.s")).unwrap_err().code, ErrorCode::InvalidConfig);
         assert_eq!(conso_token_meters(&Secret::new("not-a-jwt")).unwrap_err().code, ErrorCode::InvalidConfig);
         assert_eq!(conso_token_meters(&token(r#"{"sub":[]}"#)).unwrap_err().code, ErrorCode::InvalidConfig);
         assert_eq!(split_meters("11111111111111;22222222222222"), ["11111111111111", "22222222222222"]);

@@ -38,14 +38,13 @@ pub fn to_csv(series: Series, points: &[Point]) -> String {
     let mut out = String::from("start,end,value,unit,wh,peak_at\n");
     for point in points {
         let r = row(series, point);
-        let wh = r.wh.map(number).unwrap_or_default();
+        // f64's `Display`: whole numbers without `.0`, others in their shortest form.
+        let wh = r.wh.map(|wh| wh.to_string()).unwrap_or_default();
         let peak = r.peak_at.unwrap_or_default();
-        out.push_str(&format!("{},{},{},{},{wh},{peak}\n", r.start, r.end, number(r.value), r.unit));
+        out.push_str(&format!("{},{},{},{},{wh},{peak}\n", r.start, r.end, r.value, r.unit));
     }
     out
 }
-
-pub use crate::core::json::number;
 
 #[cfg(test)]
 mod tests {

@@ -70,7 +70,7 @@ impl<'a, S: Store> History<'a, S> {
             let mut doc: MonthDoc = load(self.store, &key).await?.unwrap_or_default();
             doc.points.retain(|(start, end, ..)| !fresh.iter().any(|p| p.start < *end && *start < p.end));
             doc.points.extend(fresh.iter().map(|p| (p.start, p.end, p.value, p.at)));
-            crate::core::sort::sort_by_i64(&mut doc.points, |p| p.0);
+            doc.points.sort_by_key(|p| p.0);
             save(self.store, &key, &doc).await?;
         }
         let mut index = self.index().await?;

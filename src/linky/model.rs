@@ -2,6 +2,7 @@
 
 use crate::core::time::Date;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// One metering series of a meter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,21 +122,32 @@ impl Point {
     }
 }
 
-/// `meter_reading` as Data Connect sends it, or the whole answer of the Conso
-/// API. Every value is a string.
+/// A metering answer: Data Connect wraps the reading in `meter_reading`; the
+/// Conso API sends the reading's fields bare. One struct reads both in one
+/// pass, without buffering the body (years of half-hours). Every value is a
+/// string, borrowed from the body where it has no escapes.
 #[derive(Deserialize)]
-pub(crate) struct MeterReading {
-    #[serde(default)]
-    pub interval_reading: Vec<IntervalReading>,
+pub(crate) struct ReadingAnswer<'a> {
+    #[serde(default, borrow)]
+    pub meter_reading: Option<MeterReading<'a>>,
+    #[serde(default, borrow)]
+    pub interval_reading: Vec<IntervalReading<'a>>,
 }
 
 #[derive(Deserialize)]
-pub(crate) struct IntervalReading {
-    #[serde(default)]
-    pub value: Option<String>,
-    pub date: String,
-    #[serde(default)]
-    pub interval_length: Option<String>,
+pub(crate) struct MeterReading<'a> {
+    #[serde(default, borrow)]
+    pub interval_reading: Vec<IntervalReading<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct IntervalReading<'a> {
+    #[serde(default, borrow)]
+    pub value: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub date: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub interval_length: Option<Cow<'a, str>>,
 }
 
 /// A gap in the data: a UTC interval for which Enedis sent nothing.

@@ -35,7 +35,7 @@ impl Coverage {
         }
         self.ranges.push((start, end));
         // By start alone: the merge below takes the larger end of equal starts.
-        crate::core::sort::sort_by_i64(&mut self.ranges, |r| r.0 .0 as i64);
+        self.ranges.sort_by_key(|r| r.0);
         let mut merged: Vec<(Date, Date)> = Vec::with_capacity(self.ranges.len());
         for (start, end) in self.ranges.drain(..) {
             match merged.last_mut() {

@@ -7,7 +7,6 @@
 
 use super::model::{Point, Series};
 use crate::core::time::{paris_date, paris_local, Date};
-use crate::core::sort::sort_by_i64;
 use crate::core::{Error, Result};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -94,7 +93,7 @@ pub fn daily_energy(daily_points: &[Point], curve_points: &[Point], series_daily
         .iter()
         .filter_map(|p| Some(DayEnergy { date: paris_date(p.start), wh: p.energy_wh(series_daily)? }))
         .collect();
-    sort_by_i64(&mut days, |d| d.date.0 as i64);
+    days.sort_by_key(|d| d.date);
     days.dedup_by_key(|d| d.date);
     let known = days.len();
     // (day, start, end, Wh), in time order so that days come out contiguous.
@@ -102,7 +101,7 @@ pub fn daily_energy(daily_points: &[Point], curve_points: &[Point], series_daily
         .iter()
         .filter_map(|p| Some((paris_date(p.start), p.start, p.end, p.energy_wh(series_curve)?)))
         .collect();
-    sort_by_i64(&mut pieces, |p| p.1);
+    pieces.sort_by_key(|p| p.1);
     for group in pieces.chunk_by(|a, b| a.0 == b.0) {
         let date = group[0].0;
         if days[..known].binary_search_by_key(&date, |d| d.date).is_ok() {
@@ -116,7 +115,7 @@ pub fn daily_energy(daily_points: &[Point], curve_points: &[Point], series_daily
             days.push(DayEnergy { date, wh: group.iter().map(|p| p.3).sum() });
         }
     }
-    sort_by_i64(&mut days, |d| d.date.0 as i64);
+    days.sort_by_key(|d| d.date);
     days
 }
 
@@ -135,7 +134,7 @@ pub fn hourly_energy(curve: &[Point], series: Series) -> Vec<HourEnergy> {
             at = until;
         }
     }
-    sort_by_i64(&mut pieces, |p| p.0);
+    pieces.sort_by_key(|p| p.0);
     pieces
         .chunk_by(|a, b| a.0 == b.0)
         .map(|g| HourEnergy {
@@ -294,7 +293,7 @@ pub fn cost(tariff: &Tariff, from_ms: i64, to_ms: i64, daily: &[DayEnergy], curv
         Tariff::PeakOffPeak { peak_price, off_peak_price, off_peak } => (*peak_price, *off_peak_price, off_peak),
     };
     let mut inside: Vec<&Point> = curve.iter().filter(|p| p.start < to_ms && p.end > from_ms && p.end > p.start).collect();
-    sort_by_i64(&mut inside, |p| p.start);
+    inside.sort_by_key(|p| p.start);
     let (mut covered_until, mut total) = (from_ms, 0.0);
     for p in inside {
         if p.start > covered_until {

@@ -159,7 +159,7 @@ fn read<T: serde::de::DeserializeOwned>(
         return response.json(&provider, &format!("{provider} {what}")).map_err(TokenFailure::Other);
     }
     // RFC 6749 §5.2 errors come as 400 (sometimes 401) with a JSON body.
-    if let Ok(answer) = crate::core::json::parse::<ErrorAnswer>(&response.body) {
+    if let Ok(answer) = serde_json::from_str::<ErrorAnswer>(&response.body) {
         return Err(TokenFailure::OAuth {
             error: answer.error,
             description: answer.error_description,

@@ -2,11 +2,13 @@
 
 use super::api::{self, oauth_error, Flow, TokenFailure};
 use super::model::{DeviceVerification, OAuthConfig, TokenSet, TokenStatus};
-use crate::core::crypto::{base64url, random_token};
+use crate::core::crypto::random_token;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use crate::core::http::check_service_url;
 use crate::core::store::{load, save};
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Secret, Store};
-use crate::core::lock::Lock;
+use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -27,7 +29,7 @@ pub struct OAuthClient<H, S, C, K> {
     crypto: K,
     /// Held while tokens are read and refreshed, so concurrent callers that
     /// need a refresh share one request (single flight).
-    refresh_lock: Lock,
+    refresh_lock: Mutex<()>,
 }
 
 /// Where to send the person for a code + PKCE login.
@@ -64,7 +66,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         if config.client_id.is_empty() {
             return Err(Error::invalid_config("the OAuth client id must not be empty").provider(provider));
         }
-        Ok(OAuthClient { config, http, store, clock, crypto, refresh_lock: Lock::default() })
+        Ok(OAuthClient { config, http, store, clock, crypto, refresh_lock: Mutex::new(()) })
     }
 
     pub fn config(&self) -> &OAuthConfig {
@@ -129,7 +131,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
 
         let started = self.clock.now_ms();
         let code_expires = started + authorization.expires_in * 1000;
-        let deadline = timeout.map_or(code_expires, |t| code_expires.min(started + t.as_millis() as i64));
+        let deadline = timeout.map_or(code_expires, |t| code_expires.min(started.saturating_add(i64::try_from(t.as_millis()).unwrap_or(i64::MAX))));
         let mut interval = authorization.interval.filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS);
         let mut hiccups = 0;
         loop {
@@ -188,7 +190,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
             self.error(ErrorCode::InvalidConfig, format!("{} has no authorization endpoint configured", self.config.provider))
         })?;
         let verifier = Secret::new(random_token(32)?);
-        let challenge = base64url(&self.crypto.sha256(verifier.expose().as_bytes()).await?);
+        let challenge = URL_SAFE_NO_PAD.encode(self.crypto.sha256(verifier.expose().as_bytes()).await?);
         let state = random_token(16)?;
         let pending = PendingAuthorization {
             state: state.clone(),

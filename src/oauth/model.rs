@@ -1,9 +1,7 @@
 //! OAuth 2.0 documents: what the token endpoint answers and what we keep.
 
 use crate::core::Secret;
-use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-use std::fmt;
 use serde_json::{Map, Value};
 
 /// Where a provider's authorization server lives and who we are to it.
@@ -63,40 +61,22 @@ impl OAuthConfig {
 }
 
 /// A successful token answer (RFC 6749 §5.1), tolerant of what real servers send.
-#[derive(Debug)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct TokenAnswer {
     pub access_token: Secret,
+    #[serde(default = "bearer")]
     pub token_type: String,
+    #[serde(default, deserialize_with = "number_or_string")]
     pub expires_in: Option<i64>,
+    #[serde(default)]
     pub refresh_token: Option<Secret>,
+    #[serde(default)]
     pub scope: Option<String>,
+    #[serde(default)]
     pub id_token: Option<Secret>,
     /// Everything else (`usage_points_id`, `refresh_expires_in`, `session_state`, …).
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-impl<'de> Deserialize<'de> for TokenAnswer {
-    /// The derived fields plus the rest in `extra` (`#[serde(flatten)]` without its cost, see `json::with_rest`).
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Known {
-            access_token: Secret,
-            #[serde(default = "bearer")]
-            token_type: String,
-            #[serde(default, deserialize_with = "number_or_string")]
-            expires_in: Option<i64>,
-            #[serde(default)]
-            refresh_token: Option<Secret>,
-            #[serde(default)]
-            scope: Option<String>,
-            #[serde(default)]
-            id_token: Option<Secret>,
-        }
-        const KNOWN: &[&str] = &["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"];
-        let (known, extra) = crate::core::json::with_rest::<D, Known>(deserializer, KNOWN)?;
-        let Known { access_token, token_type, expires_in, refresh_token, scope, id_token } = known;
-        Ok(TokenAnswer { access_token, token_type, expires_in, refresh_token, scope, id_token, extra })
-    }
 }
 
 fn bearer() -> String {
@@ -104,44 +84,19 @@ fn bearer() -> String {
 }
 
 /// Some gateways send `expires_in` as a string. A string that is not a number
-/// reads as "no lifetime given". A visitor rather than an untagged enum: those
-/// buffer the value and cost ~1.5 KB of wasm.
+/// reads as "no lifetime given".
 fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    struct NumberOrString;
-
-    impl<'de> Visitor<'de> for NumberOrString {
-        type Value = Option<i64>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an integer or a string")
-        }
-
-        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Option<i64>, E> {
-            Ok(Some(n))
-        }
-
-        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Option<i64>, E> {
-            i64::try_from(n).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(n), &self))
-        }
-
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<Option<i64>, E> {
-            Ok(text.trim().parse().ok())
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
-            Ok(None)
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<i64>, D::Error> {
-            deserializer.deserialize_any(self)
-        }
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "expected an integer or a string for `expires_in`")]
+    enum Lifetime {
+        Seconds(i64),
+        Text(String),
     }
-
-    deserializer.deserialize_option(NumberOrString)
+    Ok(match Option::<Lifetime>::deserialize(deserializer)? {
+        Some(Lifetime::Seconds(seconds)) => Some(seconds),
+        Some(Lifetime::Text(text)) => text.trim().parse().ok(),
+        None => None,
+    })
 }
 
 /// An OAuth error answer (RFC 6749 §5.2).

@@ -7,7 +7,9 @@ use super::keys::{fingerprint_of, Certificate, PrivateKey};
 use super::messages::{NS_DS, NS_DSP, NS_OADR};
 use crate::core::time::{format_utc_millis, parse_utc};
 use super::xml::{c14n, parse, Element};
-use crate::core::crypto::{base64, base64url_decode, random_bytes};
+use crate::core::crypto::random_bytes;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use crate::core::{Error, ErrorCode, PublicKeyCrypto, Result, SignatureAlgorithm};
 use std::collections::VecDeque;
 
@@ -49,7 +51,7 @@ fn signed_info(algorithm: SignatureAlgorithm, object_digest: &str, prop_digest: 
 fn signature(signed_info: &str, value: &str, cert: &Certificate, timestamp_ms: i64, nonce: &str) -> String {
     format!(
         r##"<ds:Signature xmlns:ds="{NS_DS}" xmlns:oadr="{NS_OADR}">{signed_info}<ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo><ds:Object Id="prop"><ds:SignatureProperties><ds:SignatureProperty Id="myid" Target="#mytarget"><dsp:ReplayProtect xmlns:dsp="{NS_DSP}"><dsp:timestamp>{}</dsp:timestamp><dsp:nonce>{nonce}</dsp:nonce></dsp:ReplayProtect></ds:SignatureProperty></ds:SignatureProperties></ds:Object></ds:Signature>"##,
-        base64(&cert.der),
+        STANDARD.encode(&cert.der),
         format_utc_millis(timestamp_ms)
     )
 }
@@ -61,7 +63,7 @@ fn by_id<'a>(root: &'a Element, id: &str) -> Option<(Vec<&'a Element>, &'a Eleme
 
 async fn digest_of(root: &Element, id: &str, crypto: &impl PublicKeyCrypto) -> Result<String> {
     let (ancestors, element) = by_id(root, id).ok_or_else(|| Error::new(ErrorCode::InvalidInput, format!("no element with Id {id}")))?;
-    Ok(base64(&crypto.sha256(c14n(&ancestors, element).as_bytes()).await?))
+    Ok(STANDARD.encode(crypto.sha256(c14n(&ancestors, element).as_bytes()).await?))
 }
 
 /// Sign a message: the document is assembled, parsed back and canonicalised in
@@ -77,7 +79,7 @@ pub async fn sign(signed_object: &str, key: &PrivateKey, cert: &Certificate, now
     let tree = parse(&draft)?;
     let (ancestors, info_element) = tree.find(&|e| e.is(NS_DS, "SignedInfo")).ok_or_else(|| Error::invalid_input("SignedInfo missing"))?;
     let value = crypto.sign(key.algorithm, &key.pkcs8, c14n(&ancestors, info_element).as_bytes()).await?;
-    Ok(envelope(&signature(&info, &base64(&value), cert, now_ms, &nonce), signed_object))
+    Ok(envelope(&signature(&info, &STANDARD.encode(&value), cert, now_ms, &nonce), signed_object))
 }
 
 /// What an incoming message is checked against.
@@ -120,7 +122,7 @@ impl Validator {
             return Err(invalid("the message's oadrSignedObject is not the signed element"));
         }
         let cert_text = signature.text_at(&["KeyInfo", "X509Data", "X509Certificate"]).ok_or_else(|| invalid("the signature carries no certificate"))?;
-        let cert_der = base64url_decode(&cert_text.split_whitespace().collect::<String>()).ok_or_else(|| invalid("the signature's certificate is not base64"))?;
+        let cert_der = STANDARD.decode(&cert_text.split_whitespace().collect::<String>()).map_err(|_| invalid("the signature's certificate is not base64"))?;
         let found = fingerprint_of(&crypto.sha256(&cert_der).await?);
         if found != fingerprint {
             return Err(invalid(format!("the VTN certificate fingerprint is {found}, expected {fingerprint}")));
@@ -159,7 +161,7 @@ impl Validator {
             return Err(invalid("the signature does not cover both the message and its replay protection"));
         }
         let value = signature.text_at(&["SignatureValue"]).unwrap_or_default();
-        let value = base64url_decode(&value.split_whitespace().collect::<String>()).ok_or_else(|| invalid("the signature value is not base64"))?;
+        let value = STANDARD.decode(&value.split_whitespace().collect::<String>()).map_err(|_| invalid("the signature value is not base64"))?;
         if !crypto.verify(algorithm, &cert.spki, c14n(&info_ancestors, info).as_bytes(), &value).await? {
             return Err(invalid("the signature does not verify with the VTN's certificate"));
         }

@@ -3,7 +3,9 @@
 //! encrypted with PBES2 = PBKDF2-HMAC-SHA1/SHA256 + AES-CBC). The crypto itself
 //! goes through the [`PublicKeyCrypto`] seam.
 
-use crate::core::crypto::{base64url_decode, PbkdfHash, PublicKeyCrypto, SignatureAlgorithm};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use crate::core::crypto::{PbkdfHash, PublicKeyCrypto, SignatureAlgorithm};
 use crate::core::{Crypto, Error, ErrorCode, Result, Secret};
 use std::fmt;
 
@@ -59,7 +61,7 @@ pub fn pem_blocks(text: &str, label: &str) -> Vec<Vec<u8>> {
         let after = &rest[start + begin.len()..];
         let Some(stop) = after.find(&end) else { break };
         let body: String = after[..stop].chars().filter(|c| !c.is_whitespace()).collect();
-        if let Some(der) = base64url_decode(&body) {
+        if let Ok(der) = STANDARD.decode(&body) {
             blocks.push(der);
         }
         rest = &after[stop + end.len()..];

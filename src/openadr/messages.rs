@@ -307,12 +307,11 @@ pub fn update_report(request: &str, ven_id: &str, update: &ReportUpdate, now_ms:
     signed_object("oadrUpdateReport", &extra, &body)
 }
 
-/// xs:float text: the shortest form that reads back the same ("42.5",
-/// "1e-7"), through serde_json's printer, already in the module (core's f64
-/// Display would add ~17 KB, WASM-SIZE.md). Non-finite values never get here
-/// (the report callback's value is checked); "NaN" keeps the XML valid anyway.
+/// xs:float text: f64's `Display`, the shortest decimal that reads back the
+/// same ("42.5", "0.0000001"). Non-finite values never get here (the report
+/// callback's value is checked); "NaN" keeps the XML valid anyway.
 fn format_float(value: f64) -> String {
-    serde_json::Number::from_f64(value).map_or_else(|| "NaN".to_owned(), |n| n.to_string())
+    if value.is_finite() { value.to_string() } else { "NaN".to_owned() }
 }
 
 // ---------------------------------------------------------------- parsing

@@ -26,9 +26,13 @@ fn readings(value: JsValue) -> Result<Vec<Reading>, JsValue> {
     from_js_value(value, "readings must look like [{ts, el: 1250.5}]", ErrorCode::InvalidInput, energyid::PROVIDER)
 }
 
+/// Seconds from JS: negative, NaN or infinite mean no wait; more than 584
+/// years is 584 years (what the waits below can count in ms).
 fn seconds(value: f64) -> Duration {
-    // Not `Duration::from_secs_f64`: its checks cost more wasm than this (see WASM-SIZE.md).
-    Duration::from_nanos(if value.is_finite() && value > 0.0 { (value * 1e9) as u64 } else { 0 })
+    if !value.is_finite() || value <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(value).map_or(Duration::from_nanos(u64::MAX), |d| d.min(Duration::from_nanos(u64::MAX)))
 }
 
 #[wasm_bindgen(js_class = EnergyIdDevice)]

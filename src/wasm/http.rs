@@ -1,91 +1,107 @@
-//! `HttpClient` over the global `fetch` (`globalThis.fetch`, so it works in
-//! Node >= 18, pages, workers and extension pages alike).
+//! `HttpClient` over gloo-net, which binds the global `fetch`
+//! (`globalThis.fetch`), so it works in Node >= 20, pages, workers and
+//! extension pages alike.
 //!
-//! Bound directly through web-sys rather than a wrapper crate: the wrapper
-//! (gloo-net) brought the `http` crate, URL re-parsing and its own error type,
-//! about 10 KB of wasm for the four calls we make.
+//! Two things are done around it:
+//! - Redirects are never followed: a credential sent to one host must not be
+//!   replayed to another. Requests go out with `redirect: "manual"`; Node
+//!   (undici) then hands back the 3xx itself, browsers an `opaqueredirect`
+//!   response with status 0. Both become an `unexpected_status` error naming
+//!   the host (never the URL's path or query).
+//! - The headers are put into a `web_sys::Headers` here, so that a header
+//!   name or value `fetch` refuses is an `invalid_input` error rather than
+//!   gloo-net's `unwrap_throw`.
+//!
+//! gloo-net expects `fetch` and `Response.text()` to reject with an `Error`
+//! (it panics otherwise): they reject with a `TypeError`, or with the
+//! `AbortSignal.timeout` reason, a `DOMException`, which is an `Error` in
+//! Node >= 17 and in every current browser.
 
 use super::log;
-use crate::core::http::host_of_url;
+use crate::core::http::{host_of_url, redirect_error};
 use crate::core::{Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result};
-use js_sys::{Array, Promise};
+use gloo_net::http::{Headers, Method, RequestBuilder};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response};
+use web_sys::{RequestRedirect, ResponseType};
 
 /// A request that has not answered after this long is abandoned as a network error.
 const REQUEST_TIMEOUT_MS: u32 = 30_000;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_request(request: &Request) -> Promise;
-}
 
 #[derive(Clone, Copy, Default)]
 pub struct FetchHttp;
 
 /// What JS says about an error: `error.toString()` ("TypeError: fetch failed",
-/// "TimeoutError: …"). Fetch errors never hold request headers.
-fn describe(value: &JsValue) -> String {
-    if value.is_object() {
-        String::from(value.unchecked_ref::<js_sys::Object>().to_string())
-    } else {
-        value.as_string().unwrap_or_else(|| "unknown error".to_owned())
+/// "TimeoutError: …"), with the URL (which may carry a code in its query)
+/// replaced by its host. Fetch errors never hold request headers.
+fn describe(err: &gloo_net::Error, url: &str, host: &str) -> String {
+    err.to_string().replace(url, host)
+}
+
+fn method(method: crate::core::Method) -> Method {
+    match method {
+        crate::core::Method::Get => Method::GET,
+        crate::core::Method::Post => Method::POST,
+        crate::core::Method::Put => Method::PUT,
+        crate::core::Method::Delete => Method::DELETE,
     }
 }
 
-/// Build the JS `Request`; `new Request()` throws a TypeError for a malformed
-/// URL, header name or header value.
-fn build(request: &HttpRequest) -> std::result::Result<Request, JsValue> {
-    let headers = Headers::new()?;
+/// The request's headers; `Headers.set` throws a TypeError for a malformed name or value.
+fn headers(request: &HttpRequest) -> std::result::Result<web_sys::Headers, JsValue> {
+    let headers = web_sys::Headers::new()?;
     for (name, value) in &request.headers {
         // `set`, not `append`: a later header of the same name replaces an earlier one.
         headers.set(name, value.expose())?;
     }
-    let init = RequestInit::new();
-    init.set_method(request.method.as_str());
-    init.set_headers(&headers);
-    if let Some(body) = &request.body {
-        init.set_body(&JsValue::from_str(body));
+    Ok(headers)
+}
+
+/// "TypeError: …" of a JS exception, for the header errors above.
+fn js_text(value: &JsValue) -> String {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(error) => String::from(error.to_string()),
+        None => value.as_string().unwrap_or_else(|| "unknown error".to_owned()),
     }
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)));
-    Request::new_with_str_and_init(&request.url, &init)
 }
 
 impl HttpClient for FetchHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let host = host_of_url(&request.url);
-        let network = |what: &str, err: JsValue| Error::new(ErrorCode::Network, format!("{what} {host}: {}", describe(&err)));
-        let prepared = build(&request).map_err(|err| {
-            Error::new(ErrorCode::InvalidInput, format!("cannot build request to {host}: {}", describe(&err)))
-        })?;
+        let invalid = |text: String| Error::new(ErrorCode::InvalidInput, format!("cannot build request to {host}: {text}"));
+        let raw_headers = headers(&request).map_err(|err| invalid(js_text(&err).replace(&request.url, host)))?;
+        let signal = web_sys::AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS);
+        let builder = RequestBuilder::new(&request.url)
+            .method(method(request.method))
+            .headers(Headers::from_raw(raw_headers))
+            .redirect(RequestRedirect::Manual)
+            .abort_signal(Some(&signal));
+        let prepared = match &request.body {
+            Some(body) => builder.body(JsValue::from_str(body)),
+            None => builder.build(),
+        }
+        .map_err(|err| invalid(describe(&err, &request.url, host)))?;
+
         let started = js_sys::Date::now();
         // Never the query: it is the one part of a URL that could carry a code.
         let shown = log::enabled().then(|| format!("{} {}", request.method.as_str(), request.url.split(['?', '#']).next().unwrap_or("")));
-        let response: Response = JsFuture::from(fetch_with_request(&prepared))
-            .await
-            .map_err(|err| {
-                if let Some(shown) = &shown {
-                    log::debug(&format!("{shown} -> failed: {}", describe(&err)));
-                }
-                network("could not reach", err)
-            })?
-            .unchecked_into();
-        // `Array.from(headers)`: [[name, value], …] with names already lower-case.
-        let headers = Array::from(&response.headers())
-            .iter()
-            .map(|entry| {
-                let entry: Array = entry.unchecked_into();
-                (entry.get(0).as_string().unwrap_or_default().to_ascii_lowercase(), entry.get(1).as_string().unwrap_or_default())
-            })
-            .collect();
-        let reading = "connection dropped while reading the answer of";
-        let text = response.text().map_err(|err| network(reading, err))?;
-        let body = JsFuture::from(text).await.map_err(|err| network(reading, err))?.as_string().unwrap_or_default();
+        let network = |what: &str, err: &gloo_net::Error| Error::new(ErrorCode::Network, format!("{what} {host}: {}", describe(err, &request.url, host)));
+        let response = prepared.send().await.map_err(|err| {
+            if let Some(shown) = &shown {
+                log::debug(&format!("{shown} -> failed: {}", describe(&err, &request.url, host)));
+            }
+            network("could not reach", &err)
+        })?;
+        let status = response.status();
         if let Some(shown) = &shown {
-            log::debug(&format!("{shown} -> {} in {} ms", response.status(), (js_sys::Date::now() - started) as i64));
+            log::debug(&format!("{shown} -> {status} in {} ms", (js_sys::Date::now() - started) as i64));
         }
-        Ok(HttpResponse { status: response.status(), headers, body })
+        // 304 is not a redirect (and we never send conditional requests).
+        if response.type_() == ResponseType::Opaqueredirect || ((300..400).contains(&status) && status != 304) {
+            return Err(redirect_error(host, status, response.headers().get("location")));
+        }
+        // Names come lower-case from `fetch`.
+        let headers = response.headers().entries().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect();
+        let body = response.text().await.map_err(|err| network("connection dropped while reading the answer of", &err))?;
+        Ok(HttpResponse { status, headers, body })
     }
 }

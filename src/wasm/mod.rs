@@ -20,12 +20,3 @@ mod sync;
 #[cfg(feature = "providers")]
 mod weheat;
 pub mod store;
-
-/// Talc instead of Rust's default wasm allocator (dlmalloc): ~7 KB smaller.
-/// Measured slower on allocation-heavy work (a 1.5 MB token document parsed
-/// and re-serialised: ~135 ms instead of ~105 ms); typical documents are a few
-/// KB, where the difference is well under a millisecond. One thread only
-/// (no atomics), which is how this module is built.
-#[cfg(not(target_feature = "atomics"))]
-#[global_allocator]
-static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -9,7 +9,7 @@ use super::store::JsStore;
 use crate::core::{ErrorCode, HttpRequest, Method, Secret};
 use crate::oauth::{OAuthClient, OAuthConfig};
 use js_sys::{Function, Promise};
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -27,22 +27,10 @@ struct ApiRequest {
     #[serde(default = "get")]
     method: String,
     url: String,
-    #[serde(default, deserialize_with = "string_map")]
-    headers: Vec<(String, String)>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
     #[serde(default)]
     body: Option<String>,
-}
-
-/// A JSON object of strings, in key order. Read through serde_json's `Map`
-/// (a `BTreeMap<String, Value>` the module has anyway) rather than a
-/// `BTreeMap<String, String>`, which would compile the B-tree once more.
-fn string_map<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, String)>, D::Error> {
-    let mut pairs = Vec::new();
-    for (key, value) in <Map<String, Value> as serde::Deserialize>::deserialize(deserializer)? {
-        let value = crate::core::json::from_value(value).map_err(|err| serde::de::Error::custom(err.reason()))?;
-        pairs.push((key, value));
-    }
-    Ok(pairs)
 }
 
 fn get() -> String {
@@ -52,8 +40,7 @@ fn get() -> String {
 #[derive(serde::Serialize)]
 struct ApiResponse {
     status: u16,
-    /// Values are strings; `Map` for the reason given at [`string_map`].
-    headers: Map<String, Value>,
+    headers: BTreeMap<String, String>,
     body: String,
 }
 
@@ -78,9 +65,8 @@ impl JsOAuthSession {
                 let shown = to_value(verification).and_then(|v| on_verification.call1(&JsValue::NULL, &v));
                 shown.map(drop).map_err(|e| from_js(&e, ErrorCode::InvalidInput, "the onVerification callback failed"))
             };
-            // Whole milliseconds (all the deadline uses); `Duration::from_secs_f64`
-            // would bring its own panic path and error text.
-            let timeout = timeout_secs.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_millis((s * 1000.0) as u64));
+            // `try_`: a timeout too large for a Duration is no timeout at all.
+            let timeout = timeout_secs.filter(|s| s.is_finite() && *s > 0.0).and_then(|s| Duration::try_from_secs_f64(s).ok());
             settle(client.device_login(show, timeout).await)
         })
     }
@@ -137,10 +123,9 @@ impl JsOAuthSession {
                 http
             };
             settle(client.send_authorized(build).await.map(|response| {
-                // Inserts, not `collect()`, which would bring a stable sort into the wasm.
-                let mut headers = Map::new();
+                let mut headers = BTreeMap::new();
                 for (name, value) in response.headers {
-                    headers.insert(name, Value::String(value));
+                    headers.insert(name, value);
                 }
                 ApiResponse { status: response.status, headers, body: response.body }
             }))

@@ -4,7 +4,6 @@
 use super::derive::format_utc;
 use super::model::{Interval, Log, PagedPumps, Pump};
 use super::PROVIDER;
-use crate::core::json;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
 
 /// A GET to `{base}/api/v1/{path}` with the bearer token.
@@ -51,12 +50,16 @@ pub const RAW_WINDOW_SECS: i64 = 4 * 3600;
 
 /// The pumps of one page, and how many pages there are (1 for a plain list).
 pub fn parse_pumps(response: &HttpResponse) -> Result<(Vec<Pump>, i64)> {
-    response.json_shapes(PROVIDER, "Weheat heat-pump list", "PumpList", |value| match value {
-        serde_json::Value::Array(_) => Some((json::from_value::<Vec<Pump>>(value).ok()?, 1)),
-        _ => {
-            let paged: PagedPumps = json::from_value(value).ok()?;
-            Some((paged.data, paged.metadata.unwrap_or_default().total_pages.unwrap_or(1)))
-        }
+    /// `/api/v1/heat-pumps` answers a plain list; `/third_party` a page.
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum PumpList {
+        Plain(Vec<Pump>),
+        Paged(PagedPumps),
+    }
+    Ok(match response.json(PROVIDER, "Weheat heat-pump list")? {
+        PumpList::Plain(pumps) => (pumps, 1),
+        PumpList::Paged(paged) => (paged.data, paged.metadata.unwrap_or_default().total_pages.unwrap_or(1)),
     })
 }
 
@@ -65,20 +68,10 @@ pub fn parse_logs(response: &HttpResponse, what: &str) -> Result<Vec<Log>> {
     let value: serde_json::Value = response.json(PROVIDER, what)?;
     let list = match value {
         serde_json::Value::Array(items) => items,
-        // Not `Map::remove`: it brings the B-tree's rebalancing code.
-        serde_json::Value::Object(object) => match object.get("data") {
-            Some(serde_json::Value::Array(_)) => match object.into_iter().find(|(key, _)| key == "data") {
-                Some((_, serde_json::Value::Array(items))) => items,
-                _ => Vec::new(),
-            },
-            _ => {
-                // A `data` that is no list is dropped from the log, as before.
-                let mut log = serde_json::Map::new();
-                for (key, value) in object.into_iter().filter(|(key, _)| key != "data") {
-                    log.insert(key, value);
-                }
-                vec![serde_json::Value::Object(log)]
-            }
+        serde_json::Value::Object(mut object) => match object.remove("data") {
+            Some(serde_json::Value::Array(items)) => items,
+            // A `data` that is no list is dropped from the log.
+            _ => vec![serde_json::Value::Object(object)],
         },
         _ => Vec::new(),
     };

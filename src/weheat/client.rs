@@ -9,7 +9,7 @@ use super::model::{number, room_value, Interval, Log, Pump};
 use super::PROVIDER;
 use crate::core::clock::{backoff, jittered};
 use crate::core::store::{load, save};
-use crate::core::vecmap::VecMap;
+use std::collections::BTreeMap;
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, IntervalEnergy, Result, Store};
 use crate::oauth::{OAuthClient, OAuthConfig};
 use serde::{Deserialize, Serialize};
@@ -122,23 +122,12 @@ pub struct EnergyReport {
 }
 
 /// On the wire: `{timeBucket, electricityKwh, heatKwh, cop}`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Bucket {
     pub time_bucket: Option<String>,
+    #[serde(flatten)]
     pub energy: Energy,
-}
-
-/// Written out: `#[serde(flatten)]` costs ~3 KB of wasm.
-impl Serialize for Bucket {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Bucket", 4)?;
-        s.serialize_field("timeBucket", &self.time_bucket)?;
-        s.serialize_field("electricityKwh", &self.energy.electricity_kwh)?;
-        s.serialize_field("heatKwh", &self.energy.heat_kwh)?;
-        s.serialize_field("cop", &self.energy.cop)?;
-        s.end()
-    }
 }
 
 /// What a gap fill did.
@@ -200,7 +189,7 @@ impl Sample {
 /// The feed of one day (UTC), one document each: a week of minutes stays small.
 #[derive(Default, Serialize, Deserialize)]
 struct FeedDay {
-    samples: VecMap<i64, Sample>,
+    samples: BTreeMap<i64, Sample>,
 }
 
 /// Where the feed ends.

@@ -99,6 +99,29 @@ test('an unreachable host is a network error', async () => {
   await rejectsWith(energyid.hello(), 'network', /could not reach 127\.0\.0\.1/);
 });
 
+test('a redirect is refused, not followed, and named by its host only', async () => {
+  const { createServer } = await import('node:http');
+  const listen = (handler) => new Promise((resolve) => {
+    const server = createServer(handler).listen(0, '127.0.0.1', () => resolve(server));
+  });
+  let followed = 0;
+  const target = await listen((req, res) => { followed += 1; res.end('{}'); });
+  const mover = await listen((req, res) => {
+    res.writeHead(307, { location: `http://localhost:${target.address().port}/sso?ticket=abc123` }).end();
+  });
+  try {
+    const helloUrl = `http://127.0.0.1:${mover.address().port}/hello?trace=xyz789`;
+    const energyid = new EnergyId(energyIdSettings(sb, { helloUrl, store: new MemoryStore() }));
+    const err = await rejectsWith(energyid.hello(), 'unexpected_status', /^127\.0\.0\.1 answered with a redirect \(HTTP 307 to localhost\)/);
+    assert.equal(err.status, 307);
+    assert.equal(followed, 0, 'the redirect was followed');
+    assert.doesNotMatch(err.message, /sso|abc123|xyz789|\/hello/);
+  } finally {
+    mover.close();
+    target.close();
+  }
+});
+
 test('a corrupt state file is reported, not reset', async () => {
   const dir = await scratchDir();
   const store = new FileStore(dir);
