@@ -11,6 +11,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 25);
 const BUDGET_GZIP_BYTES = 256 * 1024; // the providers' module (issue 12; was 120 KB)
 const BUDGET_PARSE_MS = 50; // 35,040 Enedis half-hours through WASM (issue 12)
+const BUDGET_BACKFILL_RSS_MB = 120; // a 2-year backfill through sync(), peak RSS (issue 12)
 
 const wasm = readFileSync(new URL('../pkg/wattbridge_bg.wasm', import.meta.url));
 const gzipped = gzipSync(wasm, { level: constants.Z_BEST_COMPRESSION }).length;
@@ -154,6 +155,7 @@ function weheatParse() {
   return { logs: result.logs, fieldsPerLog: Object.keys(logs[0]).length, bodyBytes: body.length, medianMs: times[3], electricityKwh: result.energy.electricityKwh };
 }
 
+
 const wattbridge = await import('wattbridge');
 const watch = watchDay();
 const weheatParsed = weheatParse();
@@ -195,7 +197,7 @@ const rows = [
   ['Weheat: a day of watch (virtual time)', `${watch.requests} requests (budget ${watch.budgetPerHour}/h = ${watch.budgetPerHour * 24}/day), busiest hour ${watch.busiestHour}, ${watch.refused} refused; ${watch.latestPolls} latest polls, ${watch.energyRequests} energy refreshes`],
   [`Weheat parse ${weheatParsed.logs} minute logs of ${weheatParsed.fieldsPerLog} fields (${kb(weheatParsed.bodyBytes)})`, `${ms(weheatParsed.medianMs)} (median of 7), power integrated`],
   ['demo (wall time, own process)', `${demoRun.wallSeconds.toFixed(1)} s; Linky ${demoRun.linky}/${demoRun.linkyMinimum}, Weheat ${demoRun.weheat}/${demoRun.weheatMinimum} requests; EnergyID ${demoRun.energyidPosts} POSTs for ${demoRun.readings} readings (⌈/1000⌉ = ${demoRun.energyidMinimum})`],
-  ['2-year backfill through sync() (unpaced)', `${backfillRun.seconds.toFixed(1)} s, ${backfillRun.readings} readings in ${backfillRun.posts} POSTs, peak RSS ${backfillRun.maxRssMb.toFixed(0)} MB`],
+  ['2-year backfill through sync() (unpaced)', `${backfillRun.seconds.toFixed(1)} s, ${backfillRun.readings} readings in ${backfillRun.posts} POSTs, peak RSS ${backfillRun.maxRssMb.toFixed(0)} MB (budget ${BUDGET_BACKFILL_RSS_MB} MB)${backfillRun.errors?.length ? `; FAILED: ${backfillRun.errors.join('; ')}` : ''}`],
   ['EnergyID: a year of half-hours at uploadInterval 60 s', `${energyidYear.posts} POSTs, ${energyidYear.at60sMinutes.toFixed(1)} min (one POST per timestamp: ${energyidYear.readings} POSTs, ${(energyidYear.onePostPerTimestampMinutes / 1440).toFixed(1)} days)`],
 ];
 const width = Math.max(...rows.map(([name]) => name.length));

@@ -11,7 +11,11 @@ cargo test --locked --quiet --all-features
 echo '== 2/4 wasm-pack test --node: the bindings'
 wasm-pack test --node --mode no-install -- --locked --test wasm
 
-echo '== 3/4 node --test: the package, the CLI, the packed tarball'
+echo '== 3/4 the types generated from Rust, then node --test: the package, the CLI, the packed tarball'
+# The checked-in js/types.generated.d.ts must be what this build emits, and
+# the package's declarations must compile against it.
+node scripts/types.mjs --check
+node_modules/.bin/tsc -p tests/types
 node --test tests/js/
 
 echo '== 4/4 Chromium: the www page'

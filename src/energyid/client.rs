@@ -70,6 +70,7 @@ struct DeviceState {
 /// The result of a hello, safe to show: it never contains the webhook headers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "status")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum HelloSummary {
     #[serde(rename = "needs_claiming", rename_all = "camelCase")]
     NeedsClaiming { device_id: String, claim_code: String, claim_url: String, expires_at: i64 },
@@ -86,6 +87,7 @@ pub enum HelloSummary {
 /// What a flush (or a send, which queues then flushes) did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct SendReport {
     /// Values queued by this call (a send), 0 for a flush.
     pub queued: usize,
@@ -111,6 +113,7 @@ pub struct FlushOptions {
 /// `get_claim_info()` of the official client.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum ClaimInfo {
     #[serde(rename = "needs_claiming")]
     NeedsClaiming { claim_code: String, claim_url: String, valid_until: i64 },
@@ -123,6 +126,7 @@ pub enum ClaimInfo {
 /// Everything a person may want to know, never the webhook headers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct DeviceStatus {
     pub device_id: String,
     pub claimed: bool,

@@ -48,6 +48,7 @@ pub(crate) struct HelloAnswer {
 /// code at app.energyid.eu) before `expires_at` (unix seconds).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Claim {
     pub claim_code: String,
     pub claim_url: String,
@@ -58,11 +59,13 @@ pub struct Claim {
 /// seconds between two POSTs; other (older or newer) fields are kept as they came.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Policy {
     /// Seconds; whole numbers in practice, fractions accepted (fast test policies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_interval: Option<f64>,
     #[serde(flatten)]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, unknown>"))]
     pub other: Map<String, Value>,
 }
 

@@ -155,8 +155,11 @@ pub struct Progress {
 /// A window Enedis refused without it being worth retrying.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Skipped {
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub start: Date,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub end: Date,
     pub code: &'static str,
     pub message: String,
@@ -165,10 +168,13 @@ pub struct Skipped {
 /// What a fetch did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct FetchReport {
     pub meter: String,
     pub series: &'static str,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub from: Date,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub to: Date,
     /// Windows planned (days already stored are not asked again).
     pub windows: u32,
@@ -183,22 +189,27 @@ pub struct FetchReport {
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct SeriesStatus {
     pub series: &'static str,
     /// First and last day stored.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
     pub first_day: Option<Date>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
     pub last_day: Option<Date>,
     /// Days between the first stored day and yesterday not fetched yet.
     pub missing_days: i32,
     /// Gaps inside the fetched days (Enedis sent nothing for them).
     pub holes: u32,
     /// Enedis has nothing before this date (activation).
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
     pub earliest: Option<Date>,
     pub last_error: Option<LastError>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct LinkyStatus {
     pub access: &'static str,
     pub logged_in: bool,
@@ -207,14 +218,17 @@ pub struct LinkyStatus {
     pub meter: Option<String>,
     /// Why no meter can be used (not logged in, no consent), when that is so.
     pub problem: Option<LastError>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub today: Date,
     pub series: Vec<SeriesStatus>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct LinkyStats {
     pub meter: String,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub today: Date,
     pub periods: PeriodTotals,
     pub daily: Vec<DayEnergy>,

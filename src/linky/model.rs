@@ -97,6 +97,7 @@ impl Series {
 /// One stored value: a UTC interval `[start, end)` and what Enedis said of it.
 /// Daily series cover one Paris day; load curves one step (5 to 60 minutes).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Point {
     /// Unix ms, UTC.
     pub start: i64,
@@ -152,6 +153,7 @@ pub(crate) struct IntervalReading<'a> {
 
 /// A gap in the data: a UTC interval for which Enedis sent nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Hole {
     pub start: i64,
     pub end: i64,
@@ -160,6 +162,7 @@ pub struct Hole {
 /// How the last fetch of a series ended, when it failed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct LastError {
     pub code: String,
     pub message: String,

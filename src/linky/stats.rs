@@ -16,7 +16,9 @@ const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 /// Energy of one Paris day, in Wh.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct DayEnergy {
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub date: Date,
     pub wh: f64,
 }
@@ -25,6 +27,7 @@ pub struct DayEnergy {
 /// whole hours.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct HourEnergy {
     /// UTC ms of the hour's start.
     pub start: i64,
@@ -36,9 +39,12 @@ pub struct HourEnergy {
 /// One period `[from, to)` of Paris days, in kWh.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Period {
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub from: Date,
     /// Exclusive.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub to: Date,
     /// Sum of the days that have data.
     pub kwh: f64,
@@ -51,6 +57,7 @@ pub struct Period {
 
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct PeriodTotals {
     pub yesterday: Period,
     pub this_week: Period,

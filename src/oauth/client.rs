@@ -35,6 +35,7 @@ pub struct OAuthClient<H, S, C, K> {
 /// Where to send the person for a code + PKCE login.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct AuthorizationStart {
     pub url: String,
     pub state: String,

@@ -168,6 +168,7 @@ impl TokenSet {
 /// What the person must do to approve a device login.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct DeviceVerification {
     pub user_code: String,
     pub verification_uri: String,
@@ -197,11 +198,13 @@ fn number_or_string_required<'de, D: Deserializer<'de>>(deserializer: D) -> Resu
 /// A safe-to-show summary of the stored tokens.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct TokenStatus {
     pub logged_in: bool,
     pub expires_at_ms: Option<i64>,
     pub scopes: Vec<String>,
     pub has_refresh_token: bool,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, unknown>"))]
     pub extra: Map<String, Value>,
 }
 

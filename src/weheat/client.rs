@@ -89,6 +89,7 @@ struct Budget {
 /// A latest log with what a person reads from it.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Latest {
     pub pump: String,
     pub timestamp: Option<String>,
@@ -107,12 +108,14 @@ pub struct Latest {
     pub power_in_w: Option<f64>,
     pub power_out_w: Option<f64>,
     pub cop: Option<f64>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, unknown>"))]
     pub log: Log,
 }
 
 /// Energy buckets with their derived values, and the total over the range.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct EnergyReport {
     pub pump: String,
     pub interval: &'static str,
@@ -124,6 +127,7 @@ pub struct EnergyReport {
 /// On the wire: `{timeBucket, electricityKwh, heatKwh, cop}`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Bucket {
     pub time_bucket: Option<String>,
     #[serde(flatten)]
@@ -133,6 +137,7 @@ pub struct Bucket {
 /// What a gap fill did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct FillReport {
     pub pump: String,
     pub interval: &'static str,
@@ -148,6 +153,7 @@ pub struct FillReport {
 /// (averages): what a chart of the heat pump needs, in a few bytes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Sample {
     pub ts: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -626,6 +632,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 /// What a watch reports, one event per task run.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum WatchEvent {
     Latest(Latest),
     Energy(FillReport),

@@ -18,6 +18,7 @@ pub fn part(bucket: &Map<String, Value>, group: &str, name: &str) -> Option<f64>
 /// Energy of a bucket or of totals, in kWh.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Energy {
     /// Sum of the six electricity inputs; none when one is missing.
     pub electricity_kwh: Option<f64>,

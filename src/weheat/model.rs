@@ -88,6 +88,7 @@ impl Interval {
 /// A heat pump as listed, with what a person recognises it by.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Pump {
     pub id: String,
     #[serde(default)]

@@ -1,0 +1,42 @@
+// Type-checked in CI (scripts/test.sh, `tsc -p tests/types`): the package's
+// declarations compile against the types generated from Rust, and a user's
+// code reads the results as the README shows. Never run, only compiled.
+import { EnergyId, Linky, Weheat, sync, disposition, exitCodeOf, WattbridgeError } from 'wattbridge';
+import type { FetchReport, SendReport, HelloSummary, LinkyStatus, SyncReport, WatchEvent, Disposition } from 'wattbridge';
+
+export async function example(): Promise<void> {
+  const linky = new Linky({ consoToken: 'token' });
+  const report: FetchReport = await linky.fetch('load-curve', { from: new Date() });
+  const windows: number = report.windows;
+  const first: string = report.from;
+  const status: LinkyStatus = await linky.status();
+  const lastDay: string | null = status.series[0]?.lastDay ?? null;
+  const stats = await linky.stats({ tariff: { tariff: 'base', priceBase: 0.2 } });
+  const yesterday: number = stats.periods.yesterday.kwh;
+
+  const energyid = new EnergyId({ provisioningKey: 'k', provisioningSecret: 's' });
+  const hello: HelloSummary = await energyid.hello();
+  if (hello.status === 'needs_claiming') {
+    const code: string = hello.claimCode;
+    void code;
+  }
+  const sent: SendReport = await energyid.send({ ts: new Date(), el: 1250.5 });
+  const next: number | null = sent.nextUploadAtMs;
+
+  const weheat = new Weheat();
+  await weheat.watch({
+    onEvent: (event: WatchEvent) => {
+      if (event.event === 'latest') {
+        const cop: number | null = event.cop;
+        void cop;
+      }
+    },
+  });
+
+  const result: SyncReport = await sync({ linky, weheat, energyid, since: '2026-01-01' });
+  const ok: boolean = result.ok;
+  const what: Disposition | undefined = disposition('consent_required');
+  const exit: number = exitCodeOf('busy');
+  const err = new WattbridgeError('x', { code: 'busy' });
+  void [windows, first, lastDay, yesterday, next, ok, what, exit, err];
+}
