@@ -15,7 +15,8 @@ use support::{run, NativeCrypto, RoutedHttp, VirtualClock};
 use wattbridge::core::{ErrorCode, HttpResponse, Result, Secret, SignatureAlgorithm};
 use wattbridge::openadr::dsig::{self, Validator, REPLAY_WINDOW_MS};
 use wattbridge::openadr::keys::{Certificate, PrivateKey};
-use wattbridge::openadr::messages::{self as msg, VtnMessage, NS_OADR};
+use wattbridge::openadr::api::{self as msg, NS_OADR};
+use wattbridge::openadr::model::VtnMessage;
 use wattbridge::openadr::xml::{parse, Element};
 use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler};
 
@@ -161,7 +162,7 @@ fn writes_every_ven_message_in_schema_order() {
     assert_eq!(response.text_at(&["qualifiedEventID", "modificationNumber"]).as_deref(), Some("3"));
     assert_eq!(response.text_at(&["optType"]).as_deref(), Some("optOut"));
 
-    let values = [msg::ReportValue { r_id: "meter1_powerReal".into(), dtstart_ms: 1_795_000_000_000, value: 42.5 }];
+    let values = [wattbridge::openadr::model::ReportValue { r_id: "meter1_powerReal".into(), dtstart_ms: 1_795_000_000_000, value: 42.5 }];
     let update = msg::ReportUpdate { report_request_id: "rr-1", report_specifier_id: "wattbridge_telemetry_usage", report_name: "TELEMETRY_USAGE", report_id: "rep-1", values: &values };
     let message = built(&msg::update_report("r5", "ven-1", &update, 1_795_000_000_000), "oadrUpdateReport");
     let report = message.child("oadrReport").unwrap();

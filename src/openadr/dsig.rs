@@ -4,7 +4,7 @@
 //! the `ds:Object` holding `dsp:ReplayProtect`), the certificate in KeyInfo.
 
 use super::keys::{fingerprint_of, Certificate, PrivateKey};
-use super::messages::{NS_DS, NS_DSP, NS_OADR};
+use super::api::{NS_DS, NS_DSP, NS_OADR};
 use crate::core::time::{format_utc_millis, parse_utc};
 use super::xml::{c14n, parse, Element};
 use crate::core::crypto::random_bytes;

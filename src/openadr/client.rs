@@ -4,7 +4,8 @@
 
 use super::dsig::{self, Validator};
 use super::keys::{Certificate, PrivateKey};
-use super::messages::{self as msg, Event, EventResponse, Opt, ReportOffer, ReportRequest, ReportUpdate, ReportValue, VtnMessage};
+use super::api::{self as msg, EventResponse, ReportOffer, ReportUpdate};
+use super::model::{Event, Opt, ReportRequest, ReportValue, VtnMessage};
 use crate::core::crypto::random_bytes;
 use crate::core::http::check_service_url;
 use crate::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, Method, PublicKeyCrypto, Result, Secret};

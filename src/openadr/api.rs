@@ -8,6 +8,7 @@
 
 use super::time::{format_duration, parse_duration};
 use crate::core::time::{format_utc_millis, parse_utc};
+use super::model::{CreatedPartyRegistration, Event, EventDescriptor, ActivePeriod, EventSignal, Interval, Opt, ReportRequest, ReportValue, VtnMessage};
 use super::xml::{escape, Element};
 use crate::core::{Error, ErrorCode, Result};
 use serde::Serialize;
@@ -93,23 +94,6 @@ pub fn response(request: Option<&str>, ven_id: &str) -> String {
     };
     let body = format!("<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{request}</ei:eiResponse>{}", tag("ei:venID", ven_id));
     signed_object("oadrResponse", "", &body)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Opt {
-    #[serde(rename = "optIn")]
-    In,
-    #[serde(rename = "optOut")]
-    Out,
-}
-
-impl Opt {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Opt::In => "optIn",
-            Opt::Out => "optOut",
-        }
-    }
 }
 
 pub struct EventResponse<'a> {
@@ -264,14 +248,6 @@ pub fn created_report(request: &str, ven_id: &str, pending: &[String]) -> String
     signed_object("oadrCreatedReport", "", &body)
 }
 
-/// One value of an `oadrUpdateReport`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReportValue {
-    pub r_id: String,
-    pub dtstart_ms: i64,
-    pub value: f64,
-}
-
 pub struct ReportUpdate<'a> {
     pub report_request_id: &'a str,
     pub report_specifier_id: &'a str,
@@ -315,107 +291,6 @@ fn format_float(value: f64) -> String {
 }
 
 // ---------------------------------------------------------------- parsing
-
-/// What a VTN answered, by message name.
-#[derive(Debug, PartialEq)]
-pub enum VtnMessage {
-    Response { code: u16, description: String },
-    CreatedPartyRegistration(CreatedPartyRegistration),
-    RegisteredReport { code: u16, requests: Vec<ReportRequest> },
-    CreateReport { request_id: String, requests: Vec<ReportRequest> },
-    DistributeEvent { request_id: String, vtn_id: String, events: Vec<Event> },
-    RequestReregistration,
-    CanceledPartyRegistration { code: u16 },
-    CancelPartyRegistration { request_id: String },
-    UpdatedReport { code: u16 },
-    /// A message the VEN does not act on (e.g. oadrCancelReport): named, ignored.
-    Other(String),
-}
-
-impl VtnMessage {
-    /// The message's element name, for error messages (no Debug formatting:
-    /// it would print whole messages and cost wasm size).
-    pub fn name(&self) -> &str {
-        match self {
-            VtnMessage::Response { .. } => "oadrResponse",
-            VtnMessage::CreatedPartyRegistration(_) => "oadrCreatedPartyRegistration",
-            VtnMessage::RegisteredReport { .. } => "oadrRegisteredReport",
-            VtnMessage::CreateReport { .. } => "oadrCreateReport",
-            VtnMessage::DistributeEvent { .. } => "oadrDistributeEvent",
-            VtnMessage::RequestReregistration => "oadrRequestReregistration",
-            VtnMessage::CanceledPartyRegistration { .. } => "oadrCanceledPartyRegistration",
-            VtnMessage::CancelPartyRegistration { .. } => "oadrCancelPartyRegistration",
-            VtnMessage::UpdatedReport { .. } => "oadrUpdatedReport",
-            VtnMessage::Other(name) => name,
-        }
-    }
-}
-
-#[derive(Debug, PartialEq)]
-pub struct CreatedPartyRegistration {
-    pub code: u16,
-    pub description: String,
-    pub ven_id: Option<String>,
-    pub registration_id: Option<String>,
-    pub vtn_id: Option<String>,
-    pub poll_freq_secs: Option<i64>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReportRequest {
-    pub report_request_id: String,
-    pub report_specifier_id: String,
-    pub granularity_secs: i64,
-    pub report_back_secs: i64,
-    pub r_ids: Vec<String>,
-}
-
-/// An event in OpenLEADR's shape, as JS handlers receive it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Event {
-    pub event_descriptor: EventDescriptor,
-    pub active_period: ActivePeriod,
-    pub event_signals: Vec<EventSignal>,
-    pub targets: Vec<BTreeMap<String, String>>,
-    pub targets_by_type: BTreeMap<String, Vec<String>>,
-    pub response_required: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct EventDescriptor {
-    pub event_id: String,
-    pub modification_number: u32,
-    pub priority: Option<u32>,
-    pub market_context: Option<String>,
-    pub event_status: String,
-    pub test_event: bool,
-    pub created_date_time: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ActivePeriod {
-    pub dtstart: String,
-    /// Seconds.
-    pub duration: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct EventSignal {
-    pub signal_name: String,
-    pub signal_type: String,
-    pub signal_id: String,
-    pub current_value: Option<f64>,
-    pub intervals: Vec<Interval>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Interval {
-    pub dtstart: String,
-    /// Seconds.
-    pub duration: i64,
-    pub uid: Option<String>,
-    pub signal_payload: Option<f64>,
-}
 
 /// Read the message inside an `oadrSignedObject` element.
 pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
