@@ -205,3 +205,39 @@ fn waiting_for_the_claim_shows_each_new_code_and_ends_claimed() {
     let err = run(device.wait_for_claim(Duration::from_secs(5), Duration::from_secs(12), |_| {})).unwrap_err();
     assert_eq!(err.code, ErrorCode::NotClaimed);
 }
+
+/// `backoff(tries)` of core::clock with the jitter the clock will give: 2 s, 4 s, …, plus up to half again.
+fn backoff_ms(tries: u32, jitter: f64) -> i64 {
+    let base = 2000i64 << (tries - 1);
+    base + (base as f64 * 0.5 * jitter) as i64
+}
+
+#[test]
+fn a_429_without_retry_after_backs_off_with_jitter_and_gives_up_after_three_tries() {
+    let (device, http, _, clock) = device_and_clock(config(), MemoryStore::default());
+    // No upload interval in the policy, and no Retry-After: nothing said how long to wait.
+    http.respond(200, &CLAIMED.replace(r#""webhookPolicy":{"uploadInterval":60}"#, r#""webhookPolicy":{}"#));
+    for _ in 0..10 {
+        http.respond(429, "");
+    }
+    run(device.enqueue(&[reading()])).unwrap();
+    let jitter = clock.peek_fractions(2);
+    let start = clock.now();
+    let err = run(device.flush(wattbridge::energyid::client::FlushOptions { max_wait: Duration::from_secs(3600) }, |_, _| {})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert!(err.message.contains("stay queued"), "{}", err.message);
+    let posts = http.sent().iter().filter(|r| r.method == Method::Post && r.url.ends_with("/webhook-in")).count();
+    assert_eq!(posts, 3, "three tries, not a hot loop");
+    assert_eq!(clock.now() - start, backoff_ms(1, jitter[0]) + backoff_ms(2, jitter[1]), "2 s then 4 s, each plus its jitter");
+    assert_eq!(run(device.status()).unwrap().outbox, 2, "the reading stays queued");
+}
+
+#[test]
+fn a_429_with_an_http_date_waits_until_that_date() {
+    let (device, http, _) = device();
+    let later = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(NOW as u64 + 120));
+    http.respond(200, CLAIMED).respond_with(wattbridge::core::HttpResponse::new(429, "").with_header("Retry-After", &later));
+    let report = run(device.send(&[reading()])).unwrap();
+    assert_eq!(report.next_upload_at_ms, Some((NOW + 120) * 1000));
+    assert_eq!(report.remaining, 2);
+}

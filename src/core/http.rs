@@ -120,6 +120,19 @@ impl HttpResponse {
         self.header("retry-after")?.trim().parse().ok()
     }
 
+    /// When `Retry-After` allows the next try (unix ms), from either of its
+    /// forms: delta-seconds, or an HTTP date (a date in the past means now).
+    /// `None` when the header is missing or unreadable.
+    pub fn retry_after_at(&self, now_ms: i64) -> Option<i64> {
+        let value = self.header("retry-after")?.trim();
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(now_ms.saturating_add(seconds.min(i64::MAX as u64 / 1000) as i64 * 1000));
+        }
+        let at = httpdate::parse_http_date(value).ok()?;
+        let secs = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        Some((secs.min(i64::MAX as u64 / 1000) as i64 * 1000).max(now_ms))
+    }
+
     /// Parse a JSON body into `T`, turning every way it can fail into a
     /// `bad_response` that says what arrived instead (HTML, truncated JSON, a
     /// missing field) without echoing the body, which may hold secrets.
@@ -319,6 +332,18 @@ mod tests {
         assert_eq!(r.retry_after(), Some(30));
         let r = HttpResponse::new(429, "").with_header("Retry-After", "Wed, 21 Oct 2026 07:28:00 GMT");
         assert_eq!(r.retry_after(), None);
+    }
+
+    #[test]
+    fn retry_after_at_reads_both_forms() {
+        let now = 1_792_567_680_000; // 2026-10-21T07:28:00Z
+        let at = |value: &str| HttpResponse::new(429, "").with_header("Retry-After", value).retry_after_at(now);
+        assert_eq!(at("30"), Some(now + 30_000));
+        assert_eq!(at("Wed, 21 Oct 2026 07:30:00 GMT"), Some(now + 120_000));
+        assert_eq!(at("Wednesday, 21-Oct-26 07:30:00 GMT"), Some(now + 120_000), "RFC 850, obsolete but allowed");
+        assert_eq!(at("Tue, 20 Oct 2026 07:28:00 GMT"), Some(now), "a date in the past: now");
+        assert_eq!(at("soon"), None);
+        assert_eq!(HttpResponse::new(429, "").retry_after_at(now), None);
     }
 
     #[test]

@@ -247,6 +247,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         let mut cap = self.config.batch_cap.max(1);
         let mut state = self.state().await?;
         let mut failures = 0u32;
+        let mut throttled = 0u32;
         let mut hello_retries = 0u32;
         loop {
             let batch = outbox.next_batch(cap).await?;
@@ -286,6 +287,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
                     outbox.remove(&batch).await?;
                     report.readings += batch.len();
                     failures = 0;
+                    throttled = 0;
                     hello_retries = 0;
                     cap = self.config.batch_cap.max(1);
                     on_progress(report.readings, total);
@@ -312,7 +314,16 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
                     cap = self.config.batch_cap.max(1);
                 }
                 429 => {
-                    let retry_at = self.clock.now_ms() + response.retry_after().unwrap_or(0) as i64 * 1000;
+                    throttled += 1;
+                    let now = self.clock.now_ms();
+                    // Retry-After in either form; without it, back off with jitter
+                    // rather than retry at once. Either way, not forever.
+                    let told = response.retry_after_at(now);
+                    let retry_at = told.unwrap_or_else(|| now + backoff(throttled, &self.clock).as_millis() as i64);
+                    if throttled >= if told.is_some() { MAX_TOLD_TRIES } else { MAX_TRIES } {
+                        let seconds = (retry_at - now).div_euclid(1000) as u64;
+                        return Err(still_queued(api::status_error(&response, "webhook").retry_after(Some(seconds))));
+                    }
                     let allowed = state.last_post_ms.unwrap_or(0) + interval_ms;
                     // Pretend the POST left later, so the next one waits for the later of both.
                     state.last_post_ms = Some(retry_at.max(allowed) - interval_ms);
@@ -453,8 +464,11 @@ fn interval_ms(policy: &super::model::Policy) -> i64 {
     policy.upload_interval.filter(|s| s.is_finite() && *s > 0.0).map_or(0, |s| (s * 1000.0).ceil() as i64)
 }
 
-/// Tries per batch on 5xx or a dropped connection before the flush stops.
+/// Tries per batch on 5xx, a dropped connection or a 429 that says nothing
+/// of when to come back, before the flush stops (the readings stay queued).
 const MAX_TRIES: u32 = 3;
+/// 429s in a row that each said when to come back (`Retry-After`).
+const MAX_TOLD_TRIES: u32 = 10;
 const HELLO_REFRESH_MS: i64 = 18 * 3_600_000;
 
 /// Say that nothing is lost: the readings wait in the outbox.
