@@ -1,42 +1,127 @@
-// One sync at a time: a lock file created exclusively in the state directory,
-// holding the owner's pid. A lock left by a process that died (kill -9, a
-// power cut) is taken over, since that process can no longer be syncing.
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+// One sync at a time: a lock file created exclusively (O_EXCL) in the state
+// directory, naming its owner: pid, host, the process's start time and a
+// random token. A lock whose owner is gone (kill -9, a power cut, a container
+// restarted with the same pid) is taken over; the takeover moves the stale
+// file aside with an atomic rename, so two processes that both found it stale
+// cannot both remove it, and the lock itself is only ever created with O_EXCL.
+import { mkdir, open, readFile, rename, stat, unlink, link } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { WattbridgeError } from '../node.js';
+import { WattbridgeError } from '../errors.js';
 
-function alive(pid) {
+/** A lock file still empty this long after its creation is a writer that died. */
+const EMPTY_GRACE_MS = 10_000;
+/** Start times are compared to this precision (clock ticks, rounding). */
+const START_SLACK_MS = 2_000;
+
+/** When a process started (unix ms), from /proc on Linux; null where unknown. */
+export function processStartMs(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime, clock ticks since boot) counts from after the command's closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(boot)) return null;
+    return boot * 1000 + Math.round((ticks * 1000) / 100); // USER_HZ is 100 on Linux
+  } catch {
+    return null;
   }
 }
 
-/** Take the lock `name` in `dir`; resolves to a release function. */
+const me = () => ({
+  pid: process.pid,
+  host: hostname(),
+  startedMs: processStartMs(process.pid) ?? Math.round(Date.now() - process.uptime() * 1000),
+  since: new Date().toISOString(),
+  token: randomUUID(),
+});
+
+/** Whether the owner a lock names may still be running; `ours` is this process. */
+function ownerAlive(owner, ours) {
+  if (owner.host && owner.host !== ours.host) return true; // another machine: we cannot tell, so we wait
+  if (owner.pid === ours.pid) return owner.token === ours.token; // our pid, an earlier life (a restarted container)
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    if (err.code !== 'EPERM') return false;
+  }
+  // The pid is in use: by the owner, or by a process that got its number since.
+  const started = processStartMs(owner.pid);
+  return started === null || typeof owner.startedMs !== 'number' || Math.abs(started - owner.startedMs) <= START_SLACK_MS;
+}
+
+/** The lock's owner as written, `'empty'` while it is being written, or null when gone. */
+async function readOwner(path) {
+  let text;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return 'empty';
+  }
+}
+
+/** Take the lock `name` in `dir`; resolves to a release function that removes only this lock. */
 export async function takeLock(dir, name = 'sync') {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${name}.lock`);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  const ours = me();
+  const busy = (owner) =>
+    new WattbridgeError(
+      `another wattbridge ${name} is running (pid ${owner.pid}${owner.host && owner.host !== ours.host ? ` on ${owner.host}` : ''}, since ${owner.since}); this one stops. If that is wrong, delete ${path}`,
+      { code: 'busy' },
+    );
+  for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
       const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+      await handle.writeFile(JSON.stringify(ours));
       await handle.close();
-      return () => unlink(path).catch(() => {});
+      return () => release(path, ours.token);
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
-      let owner = null;
-      try {
-        owner = JSON.parse(await readFile(path, 'utf8'));
-      } catch {
-        // Half-written by a process that died while taking it: stale.
-      }
-      if (owner && alive(owner.pid)) {
-        throw new WattbridgeError(`another wattbridge ${name} is running (pid ${owner.pid}, since ${owner.since}); this one stops. If that is wrong, delete ${path}`, { code: 'busy' });
-      }
-      await unlink(path).catch(() => {});
     }
+    const owner = await readOwner(path);
+    if (owner === null) continue; // released meanwhile: try again
+    if (owner === 'empty') {
+      const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age < EMPTY_GRACE_MS) throw new WattbridgeError(`another wattbridge ${name} is starting (its lock ${path} is being written); this one stops`, { code: 'busy' });
+    } else if (ownerAlive(owner, ours)) {
+      throw busy(owner);
+    }
+    await takeOver(path, owner, ours.token);
   }
-  throw new WattbridgeError(`cannot take the ${name} lock ${path}`, { code: 'busy' });
+  throw new WattbridgeError(`cannot take the ${name} lock ${path}: other processes keep taking it`, { code: 'busy' });
+}
+
+/**
+ * Move a stale lock aside. The rename succeeds for one process only; if what
+ * it moved is not the stale lock it judged (a fresh one took its place), it
+ * is put back.
+ */
+async function takeOver(path, judged, token) {
+  const aside = `${path}.stale-${token}`;
+  try {
+    await rename(path, aside);
+  } catch (err) {
+    if (err.code === 'ENOENT') return; // another process moved it first
+    throw err;
+  }
+  const moved = await readOwner(aside);
+  const same = judged === 'empty' ? moved === 'empty' : moved !== null && moved !== 'empty' && moved.token === judged.token && moved.pid === judged.pid;
+  if (!same) await link(aside, path).catch(() => {});
+  await unlink(aside).catch(() => {});
+}
+
+/** Remove the lock only while it is still ours. */
+async function release(path, token) {
+  const owner = await readOwner(path).catch(() => null);
+  if (owner && owner !== 'empty' && owner.token === token) await unlink(path).catch(() => {});
 }
