@@ -195,6 +195,19 @@ pub fn check_service_url(setting: &str, url: &str) -> Result<()> {
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
         Error::invalid_config(format!("{setting} must be a full URL such as https://example.org/path"))
     })?;
+    // Read the host where fetch (WHATWG URL) reads it: the authority ends at
+    // `/`, `\\`, `?` or `#`. What fetch and a simple reading could disagree
+    // on is refused rather than guessed: spaces, control characters, and a
+    // user name or password before an `@`.
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
+    if authority.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid_config(format!("{setting} has spaces or control characters in its host name")));
+    }
+    if authority.contains('@') {
+        return Err(Error::invalid_config(format!(
+            "{setting} must not carry a user name or password (user@host): credentials have settings of their own"
+        )));
+    }
     let host = host_of(rest);
     if host.is_empty() {
         return Err(Error::invalid_config(format!("{setting} has no host name")));
@@ -231,7 +244,7 @@ pub fn host_of_url(url: &str) -> &str {
 }
 
 fn host_of(after_scheme: &str) -> &str {
-    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = after_scheme.split(['/', '\\', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit('@').next().unwrap_or(authority);
     if let Some(bracketed) = host_port.strip_prefix('[') {
         return bracketed.split(']').next().unwrap_or("");
@@ -332,6 +345,22 @@ mod tests {
         assert_eq!(r.retry_after(), Some(30));
         let r = HttpResponse::new(429, "").with_header("Retry-After", "Wed, 21 Oct 2026 07:28:00 GMT");
         assert_eq!(r.retry_after(), None);
+    }
+
+    #[test]
+    fn service_urls_are_read_the_way_fetch_reads_them() {
+        // fetch (WHATWG) reads `\` as a path separator: the host below is evil.example.
+        for fooled in ["http://evil.example\\@127.0.0.1/", "http://evil.example\\.127.0.0.1/"] {
+            assert_eq!(check_service_url("x", fooled).unwrap_err().code, ErrorCode::InvalidConfig, "{fooled}");
+        }
+        for refused in ["http://user:s3cret@127.0.0.1/", "https://a b.example/", "https://host\texample/", "https://host\u{7f}.example/", "http://127.0.0.1 /"] {
+            let err = check_service_url("x", refused).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidConfig, "{refused}");
+            assert!(!err.message.contains("s3cret"), "no credentials in the message: {}", err.message);
+        }
+        for fine in ["https://hooks.energyid.eu/hello", "http://127.0.0.1:8080/x?y=1", "http://[::1]/", "http://localhost/", "https://example.org/path\\with\\backslashes"] {
+            assert!(check_service_url("x", fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]
