@@ -460,3 +460,23 @@ fn no_token_or_password_reaches_an_error_or_a_debug_print() {
         assert!(!joined.contains(secret), "{secret} leaked: {joined}");
     }
 }
+
+#[test]
+fn a_device_code_with_absurd_interval_and_lifetime_polls_every_300_s_and_never_overflows() {
+    let rig = fresh_rig();
+    // A broken or hostile server: an interval of 31,700 years, a code valid far beyond i64 milliseconds.
+    rig.http.respond(200, r#"{"device_code":"dev-SECRET","user_code":"WDJB-MJHT","verification_uri":"https://auth.example/device","expires_in":9223372036854775807,"interval":1000000000000}"#);
+    rig.http.respond(400, &oauth_error("authorization_pending"));
+    rig.http.respond(400, &oauth_error("slow_down"));
+    rig.http.respond(200, &tokens("acc-1", "ref-1", 3600));
+    let (result, _) = device_login(&rig, None);
+    result.unwrap();
+    assert_eq!(rig.clock.now_secs(), T0 + 300 * 3, "the interval is clamped to 300 s, slow_down included");
+
+    // An interval of 0 or below: the RFC's 5 s, never a hot loop.
+    let rig = fresh_rig();
+    rig.http.respond(200, r#"{"device_code":"d","user_code":"U","verification_uri":"https://auth.example/device","expires_in":600,"interval":-3}"#);
+    rig.http.respond(200, &tokens("acc-1", "ref-1", 3600));
+    device_login(&rig, None).0.unwrap();
+    assert_eq!(rig.clock.now_secs(), T0 + 5);
+}

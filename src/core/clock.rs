@@ -18,6 +18,24 @@ pub trait Clock {
     }
 }
 
+/// The longest delay a JS timer takes: `setTimeout` fires at once (after 1 ms)
+/// for anything above 2^31 − 1 ms, about 24.8 days.
+pub const MAX_TIMER_MS: u64 = (1 << 31) - 1;
+
+/// A wait as timer delays no longer than [`MAX_TIMER_MS`], so a long sleep
+/// (a large `maxWaitSeconds`, a long watch) is never a hot loop.
+pub fn timer_steps(duration: Duration) -> impl Iterator<Item = u64> {
+    let mut left = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        let step = left.min(MAX_TIMER_MS);
+        left -= step;
+        Some(step)
+    })
+}
+
 /// 2 s, 4 s, 8 s … after the 1st, 2nd, 3rd failed try, plus up to 50 % random
 /// jitter, so clients that failed together do not retry together.
 pub fn backoff(tries: u32, clock: &impl Clock) -> Duration {
@@ -53,6 +71,15 @@ mod tests {
         assert_eq!(waits(1.0), [3000, 6000, 12000, 24000]);
         assert_eq!(backoff(40, &Fixed(0.0)).as_millis(), 128_000, "capped");
         assert_eq!(backoff(1, &Fixed(f64::NAN)).as_millis(), 2000, "a broken source cannot make a wait absurd");
+    }
+
+    #[test]
+    fn long_waits_become_timer_steps_a_js_timer_takes() {
+        assert_eq!(timer_steps(Duration::from_millis(1500)).collect::<Vec<_>>(), [1500]);
+        assert_eq!(timer_steps(Duration::ZERO).count(), 0);
+        let month: Vec<u64> = timer_steps(Duration::from_secs(30 * 86_400)).collect();
+        assert_eq!(month, [MAX_TIMER_MS, 30 * 86_400_000 - MAX_TIMER_MS]);
+        assert!(timer_steps(Duration::MAX).take(3).all(|step| step == MAX_TIMER_MS), "no overflow, every step fits a timer");
     }
 
     #[test]

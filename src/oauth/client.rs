@@ -14,6 +14,10 @@ use std::time::Duration;
 
 /// RFC 8628 §3.5: `slow_down` adds 5 seconds to the polling interval.
 const SLOW_DOWN_STEP_SECS: i64 = 5;
+/// The longest wait between two polls, and the longest a device code may
+/// live, whatever the server says (issue 18: a huge interval overflowed).
+const MAX_POLL_SECS: i64 = 300;
+const MAX_CODE_LIFETIME_SECS: i64 = 86_400;
 /// RFC 8628 §3.2: 5 seconds when the server names no interval.
 const DEFAULT_POLL_SECS: i64 = 5;
 /// Network hiccups tolerated in a row while waiting for a device approval.
@@ -131,9 +135,11 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         })?;
 
         let started = self.clock.now_ms();
-        let code_expires = started + authorization.expires_in * 1000;
+        // The server's numbers are clamped, never trusted with arithmetic: a
+        // code lives at most a day, and polls come every 1 to 300 s.
+        let code_expires = started.saturating_add(authorization.expires_in.clamp(0, MAX_CODE_LIFETIME_SECS) * 1000);
         let deadline = timeout.map_or(code_expires, |t| code_expires.min(started.saturating_add(i64::try_from(t.as_millis()).unwrap_or(i64::MAX))));
-        let mut interval = authorization.interval.filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS);
+        let mut interval = authorization.interval.filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS).clamp(1, MAX_POLL_SECS);
         let mut hiccups = 0;
         loop {
             if self.clock.now_ms() + interval * 1000 >= deadline {
@@ -157,7 +163,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
                 Err(TokenFailure::OAuth { error, .. }) if error == "authorization_pending" => hiccups = 0,
                 Err(TokenFailure::OAuth { error, .. }) if error == "slow_down" => {
                     hiccups = 0;
-                    interval += SLOW_DOWN_STEP_SECS;
+                    interval = (interval + SLOW_DOWN_STEP_SECS).min(MAX_POLL_SECS);
                 }
                 // A waiting person should not lose the login to one dropped connection.
                 Err(TokenFailure::Other(error))

@@ -21,10 +21,14 @@ impl Clock for JsClock {
     }
 
     async fn sleep(&self, duration: Duration) {
-        let milliseconds = duration.as_millis() as f64;
-        let promise = Promise::new(&mut |resolve, _reject| set_timeout(&resolve, milliseconds));
-        // A timer promise only ever resolves.
-        let _ = JsFuture::from(promise).await;
+        // setTimeout fires at once for delays over 2^31 - 1 ms: wait in steps
+        // (and a zero wait still yields to the event loop once, as before).
+        let steps: Vec<u64> = crate::core::clock::timer_steps(duration).collect();
+        for step in if steps.is_empty() { vec![0] } else { steps } {
+            let promise = Promise::new(&mut |resolve, _reject| set_timeout(&resolve, step as f64));
+            // A timer promise only ever resolves.
+            let _ = JsFuture::from(promise).await;
+        }
     }
 
     fn random_fraction(&self) -> f64 {
