@@ -10,8 +10,16 @@ import { WattbridgeError } from './errors.js';
 export async function startLoopbackReceiver({ path = '/callback', timeoutSeconds = 600 } = {}) {
   let settle;
   const callbackUrl = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+  let origin = 'http://127.0.0.1';
   const server = createServer((req, res) => {
-    const url = new URL(req.url, `http://${req.headers.host}`);
+    // Our own origin, not the request's Host header: a malformed one must not
+    // crash the login (new URL would throw), and only the path and query count.
+    let url;
+    try {
+      url = new URL(req.url, origin);
+    } catch {
+      return res.writeHead(400).end();
+    }
     if (url.pathname !== path) return res.writeHead(404).end();
     const failed = url.searchParams.has('error');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
@@ -20,6 +28,7 @@ export async function startLoopbackReceiver({ path = '/callback', timeoutSeconds
     settle.resolve(url.href);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${server.address().port}`;
   const timer = setTimeout(
     () => settle.reject(new WattbridgeError(`no login came back within ${timeoutSeconds} s`, { code: 'auth_required' })),
     timeoutSeconds * 1000,

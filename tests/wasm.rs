@@ -103,3 +103,23 @@ async fn webcrypto_sha256_gives_the_rfc_7636_s256_challenge() {
     let digest = wattbridge::wasm::crypto::WebCrypto.sha256(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").await.unwrap();
     assert_eq!(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &digest), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
+
+#[wasm_bindgen_test]
+fn a_logger_that_replaces_itself_does_not_break_the_module() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wattbridge::wasm::log::{debug, enabled, set_debug_logger};
+    let lines = Rc::new(Cell::new(0));
+    let seen = lines.clone();
+    // A logger that, when called, removes itself (it could as well install another).
+    let logger = Closure::<dyn Fn(JsValue)>::new(move |_line: JsValue| {
+        seen.set(seen.get() + 1);
+        set_debug_logger(None);
+    });
+    set_debug_logger(Some(logger.as_ref().unchecked_ref::<Function>().clone()));
+    debug("GET https://example.org -> 200 in 1 ms");
+    debug("a second line, after the logger removed itself");
+    assert_eq!(lines.get(), 1);
+    assert!(!enabled());
+    drop(logger);
+}

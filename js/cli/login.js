@@ -15,15 +15,21 @@ export function renderDeviceVerification({ user_code, verification_uri, verifica
   ].join('\n');
 }
 
-/** Open `url` in the person's browser ($BROWSER, then the platform's opener); false when none could start. */
-export function openBrowser(url, { env = process.env, platform = process.platform } = {}) {
-  const [command, ...args] = env.BROWSER
+/** The command that opens `url` in the person's browser: $BROWSER, then the platform's opener. */
+export function browserCommand(url, { env = process.env, platform = process.platform } = {}) {
+  return env.BROWSER
     ? [env.BROWSER, url]
     : platform === 'darwin'
       ? ['open', url]
       : platform === 'win32'
-        ? ['cmd', '/c', 'start', '""', url]
+        ? // Not `cmd /c start`: cmd splits the URL at every `&` of its query.
+          ['rundll32', 'url.dll,FileProtocolHandler', url]
         : ['xdg-open', url];
+}
+
+/** Open `url` in the person's browser ($BROWSER, then the platform's opener); false when none could start. */
+export function openBrowser(url, options = {}) {
+  const [command, ...args] = browserCommand(url, options);
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'ignore', detached: true });
     child.once('error', () => resolve(false));

@@ -22,10 +22,12 @@ pub fn enabled() -> bool {
 }
 
 pub fn debug(line: &str) {
-    LOGGER.with(|slot| {
-        if let Some(logger) = slot.borrow().as_ref() {
-            // A failing logger must not break the request it describes.
-            let _ = logger.call1(&JsValue::NULL, &JsValue::from_str(line));
-        }
-    });
+    // Taken out of the slot before the call: a logger that calls
+    // setDebugLogger itself must not find the slot borrowed (a panic would
+    // abort the whole wasm instance).
+    let logger = LOGGER.with(|slot| slot.borrow().clone());
+    if let Some(logger) = logger {
+        // A failing logger must not break the request it describes.
+        let _ = logger.call1(&JsValue::NULL, &JsValue::from_str(line));
+    }
 }

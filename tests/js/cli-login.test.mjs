@@ -4,7 +4,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { OAuthClient, MemoryStore, startLoopbackReceiver } from 'wattbridge';
-import { deviceLogin, browserLogin, renderDeviceVerification, openBrowser } from '../../js/cli/login.js';
+import { deviceLogin, browserLogin, renderDeviceVerification, openBrowser, browserCommand } from '../../js/cli/login.js';
+import { connect } from 'node:net';
 import { startOidcProvider, approveInBrowser, deviceApproved, CLIENTS } from './oidc-peer.mjs';
 import { launchChromium } from './helpers.mjs';
 
@@ -85,4 +86,28 @@ test('in an extension page, loginWithRedirect uses chrome.identity.launchWebAuth
 test('openBrowser honours $BROWSER and reports a missing opener', async () => {
   assert.equal(await openBrowser('http://127.0.0.1/x', { env: { BROWSER: 'true' } }), true);
   assert.equal(await openBrowser('http://127.0.0.1/x', { env: { BROWSER: '/nonexistent/browser' } }), false);
+});
+
+test('on Windows the browser opener gets the whole URL as one argument, not through cmd', () => {
+  const url = 'https://auth.example/authorize?client_id=a&redirect_uri=http%3A%2F%2F127.0.0.1&state=s';
+  const [command, ...args] = browserCommand(url, { env: {}, platform: 'win32' });
+  assert.notEqual(command, 'cmd', 'cmd /c start cuts the URL at its first &');
+  assert.equal(args.at(-1), url);
+});
+
+test('the loopback receiver survives a request with a malformed Host header', async () => {
+  const receiver = await startLoopbackReceiver({ timeoutSeconds: 30 });
+  const { port } = new URL(receiver.redirectUri);
+  const answer = await new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET /callback?code=x HTTP/1.1\r\nHost: [bad host\r\nConnection: close\r\n\r\n'));
+    let text = '';
+    socket.on('data', (chunk) => { text += chunk; });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 (200|400)/);
+  // A proper redirect still completes the login.
+  const real = `${receiver.redirectUri}?code=abc&state=s`;
+  await fetch(real).catch(() => {});
+  assert.equal(await receiver.callbackUrl, answer.startsWith('HTTP/1.1 200') ? `${receiver.redirectUri}?code=x` : real);
 });
