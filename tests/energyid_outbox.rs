@@ -280,3 +280,47 @@ fn after_a_quarantine_the_check_walks_the_queue_again() {
     let between = Reading { ts: readings[19].ts + 1800, values: [("el".to_owned(), readings[18].values.get("el").copied().unwrap() + 0.1)].into() };
     run(r.device.enqueue(&[between])).unwrap();
 }
+
+#[test]
+fn the_upload_interval_counts_from_the_answer_for_the_next_process_too() {
+    // A slow EnergyID: each POST is answered 5 s after it arrived, and the
+    // policy counts from that answer.
+    let clock = VirtualClock::at_secs(NOW);
+    let store = MemoryStore::default();
+    let answered: Rc<RefCell<Vec<(i64, u16)>>> = Rc::default();
+    let (log, c) = (answered.clone(), clock.clone());
+    let http = RoutedHttp::new(move |request: &HttpRequest| {
+        if request.url.ends_with("/hello") {
+            return Ok(HttpResponse::new(200, CLAIMED));
+        }
+        let arrived = c.now();
+        let too_early = log.borrow().iter().rev().find(|(_, status)| *status == 202).is_some_and(|(last, _)| arrived - last < 60_000);
+        c.advance(Duration::from_secs(5));
+        let status = if too_early { 429 } else { 202 };
+        log.borrow_mut().push((c.now(), status));
+        Ok(HttpResponse::new(status, ""))
+    });
+    let device = |http: RoutedHttp| {
+        let config = EnergyIdConfig {
+            hello_url: "https://hooks.energyid.eu/hello".into(),
+            provisioning_key: Secret::new("pk"),
+            provisioning_secret: Secret::new("ps"),
+            device_id: Some("dev-1".into()),
+            device_name: "Home".into(),
+            firmware_version: None,
+            batch_cap: 1,
+            allowed_keys: Vec::new(),
+        };
+        EnergyIdDevice::new(config, http, store.clone(), clock.clone()).unwrap()
+    };
+    let first = device(http.clone());
+    run(first.enqueue(&half_hours(2))).unwrap();
+    // One process sends what it may now (one batch), then ends.
+    let report = run(first.flush(FlushOptions { max_wait: Duration::ZERO }, |_, _| {})).unwrap();
+    assert_eq!(report.readings, 1);
+    // Another process goes on with the rest.
+    let second = device(http);
+    let report = run(second.flush(FlushOptions { max_wait: Duration::from_secs(3600) }, |_, _| {})).unwrap();
+    assert_eq!((report.readings, report.remaining), (1, 0));
+    assert!(answered.borrow().iter().all(|(_, status)| *status == 202), "no POST came too early: {:?}", answered.borrow());
+}

@@ -269,8 +269,10 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             report.requests += 1;
             let sent = self.http.send(api::send_request(&webhook, &batch)).await;
             // Count the interval from the answer, not the departure: however long the
-            // request travelled, the next one cannot arrive too early.
+            // request travelled, the next one cannot arrive too early. Saved, so the
+            // next process (a flush after an import) counts from it too.
             state.last_post_ms = Some(self.clock.now_ms());
+            save(&self.store, STATE_KEY, &state).await?;
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => {
