@@ -1,5 +1,6 @@
 // The page: renders what the library reports; all provider logic is in the package.
 import { EnergyId, Linky, Weheat, sync } from '../js/browser.js';
+import { safeHref } from './links.js';
 
 const connectForm = document.querySelector('#energyid');
 const readingForm = document.querySelector('#reading');
@@ -13,9 +14,12 @@ function show(kind, ...parts) {
   status.replaceChildren(...parts);
 }
 
+/** A link to `href` when it is https (or http to this machine); otherwise the URL as plain text. */
 function link(href, text) {
+  const safe = safeHref(href);
+  if (!safe) return document.createTextNode(`${text} (${href})`);
   const a = document.createElement('a');
-  a.href = href;
+  a.href = safe;
   a.target = '_blank';
   a.rel = 'noopener';
   a.textContent = text;

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnergyId, FileStore, Linky, Weheat, sync } from '../node.js';
+import { printable } from './terminal.js';
 import {
   startSandbox,
   SANDBOX_PROVISIONING_KEY,
@@ -34,7 +35,7 @@ export async function runDemo({ say = () => {} } = {}) {
     const energyid = new EnergyId({ helloUrl: sandbox.urls.energyid.helloUrl, provisioningKey: SANDBOX_PROVISIONING_KEY, provisioningSecret: SANDBOX_PROVISIONING_SECRET, deviceName: 'wattbridge demo', store });
 
     say('Logging in to Linky through the Enedis gateway (device code; the sandbox consents by itself)…');
-    const linkyLogin = await linky.login({ onVerification: (v) => say(`  code ${v.user_code} at ${v.verification_uri}`) });
+    const linkyLogin = await linky.login({ onVerification: (v) => say(printable(`  code ${v.user_code} at ${v.verification_uri}`)) });
     say('Logging in to Weheat (Keycloak password grant; the password is used once, never stored)…');
     await weheat.oauth().loginWithPassword(SANDBOX_WEHEAT_USER);
     say('Provisioning the EnergyID device and waiting for the claim…');

@@ -7,6 +7,7 @@ import { WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
 import { energyIdDevice } from './accounts.js';
 import { progressBar } from './progress.js';
+import { printable } from './terminal.js';
 
 const fail = (message) => new WattbridgeError(message, { code: 'invalid_input', provider: 'energyid' });
 
@@ -22,7 +23,7 @@ export async function energyIdLogin({ timeout, poll }, { json }) {
     timeoutSeconds: timeout,
     onClaimCode: ({ claimCode, claimUrl, expiresAt }) =>
       process.stderr.write(
-        `! Claim this device in EnergyID: open ${claimUrl}\n  (or enter code ${claimCode} at app.energyid.eu; valid until ${when(expiresAt * 1000)})\n  Waiting for the claim...\n`,
+        printable(`! Claim this device in EnergyID: open ${claimUrl}\n  (or enter code ${claimCode} at app.energyid.eu; valid until ${when(expiresAt * 1000)})\n  Waiting for the claim...\n`),
       ),
   });
   void json;

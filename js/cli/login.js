@@ -3,16 +3,18 @@
 // Provider commands (`wattbridge linky login`, `wattbridge weheat login`) use these.
 import { spawn } from 'node:child_process';
 import { startLoopbackReceiver } from '../loopback.js';
+import { printable } from './terminal.js';
 
 /** The device-code prompt, as lines for a terminal. */
 export function renderDeviceVerification({ user_code, verification_uri, verification_uri_complete, expires_in }) {
   const minutes = Math.max(1, Math.round(expires_in / 60));
-  return [
+  // What the service sent is shown, never interpreted by the terminal.
+  return printable([
     `! First copy your one-time code: ${user_code}`,
     `  Then open ${verification_uri} in a browser and enter it` +
       (verification_uri_complete ? `\n  (or open ${verification_uri_complete}, which has the code filled in)` : ''),
     `  Waiting for you to approve (the code is valid for ${minutes} min)...`,
-  ].join('\n');
+  ].join('\n'));
 }
 
 /** The command that opens `url` in the person's browser: $BROWSER, then the platform's opener. */

@@ -319,7 +319,7 @@ function action(run) {
     try {
       const outcome = await run(...args);
       if (outcome === undefined) return;
-      process.stdout.write(json ? `${JSON.stringify(outcome.result)}\n` : `${outcome.text}\n`);
+      process.stdout.write(json ? `${JSON.stringify(outcome.result)}\n` : `${(await import('./terminal.js')).printable(outcome.text)}\n`);
     } catch (err) {
       await reportError(err, json);
     }
@@ -332,7 +332,8 @@ async function reportError(err, json) {
     const error = known ? err.toJSON() : { code: 'internal', message: String(err?.message ?? err) };
     process.stdout.write(`${JSON.stringify({ error })}\n`);
   } else {
-    process.stderr.write(`wattbridge: ${known ? `${err.message} [${err.code}]` : (err?.stack ?? err)}\n`);
+    const { printable } = await import('./terminal.js');
+    process.stderr.write(`wattbridge: ${printable(known ? `${err.message} [${err.code}]` : (err?.stack ?? err))}\n`);
   }
   const { exitCodeOf } = await import('./exit-codes.js');
   process.exitCode = await exitCodeOf(err);
