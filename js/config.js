@@ -1,8 +1,8 @@
 // Settings: every key has a default (where one makes sense), a place in the
 // config file and an environment variable (WATTBRIDGE_ + the key in upper snake
 // case); flags win over both. See DESIGN.md "Configuration names".
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { WattbridgeError } from './errors.js';
 import { wattbridgePaths } from './paths.js';
 import { FileStore } from './stores/file.js';
@@ -68,14 +68,32 @@ export function setFlagSettings(pairs) {
     const match = /^([a-z_]+\.[a-z_]+)=(.*)$/s.exec(pair);
     if (!match) throw new WattbridgeError(`-c expects key=value (e.g. -c linky.meter=12345678901234), not "${pair}"`, { code: 'invalid_input' });
     if (!SETTINGS[match[1]]) throw new WattbridgeError(`unknown setting "${match[1]}": see \`wattbridge config show\` for the list`, { code: 'invalid_input' });
+    if (SETTINGS[match[1]].secret) {
+      // A command line shows in `ps` and stays in shell history.
+      throw new WattbridgeError(
+        `${match[1]} is a secret and is not taken from the command line (ps and shell history would show it): set ${envName(match[1])} in the environment, or run \`wattbridge config init\`, which keeps it in the 0600 state file`,
+        { code: 'invalid_input' },
+      );
+    }
     flagSettings[match[1]] = match[2];
   }
 }
 
-export async function loadSettings({ env = process.env, overrides = flagSettings } = {}) {
+/** Say once per process that config.json holds secrets, and where they belong. */
+let warned = false;
+function warnOfSecretsIn(file, config, warn) {
+  const found = Object.keys(SETTINGS).filter((key) => SETTINGS[key].secret && config?.[key.split('.')[0]]?.[key.split('.')[1]] !== undefined);
+  if (found.length && !warned) {
+    warned = true;
+    warn(`${file} holds ${found.join(', ')}: keep secrets in the 0600 state file (\`wattbridge config init\`) or in the environment instead`);
+  }
+}
+
+export async function loadSettings({ env = process.env, overrides = flagSettings, warn = (text) => process.stderr.write(`wattbridge: warning: ${text}\n`) } = {}) {
   const paths = wattbridgePaths(env);
   const file = join(paths.config, 'config.json');
   const fromFile = await readConfigFile(file);
+  warnOfSecretsIn(file, fromFile, warn);
   // Secrets written by `config init` live in the 0600 state store.
   const secrets = JSON.parse((await new FileStore(paths.state).get(SECRETS_KEY)) ?? '{}');
   const lookup = (key) => {
@@ -88,6 +106,26 @@ export async function loadSettings({ env = process.env, overrides = flagSettings
     return [SETTINGS[key]?.default, 'default'];
   };
   return { file, stateDir: paths.state, get: (key) => lookup(key)[0], source: (key) => lookup(key)[1] };
+}
+
+/**
+ * Write config.json whole or not at all (a temporary file, fsync, rename),
+ * readable by its owner only: a crash never leaves half a file.
+ */
+export async function writeConfigFile(file, config) {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.tmp`;
+  const handle = await open(temporary, 'w', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(config, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file).catch(async (err) => {
+    await unlink(temporary).catch(() => {});
+    throw err;
+  });
 }
 
 export async function readConfigFile(file) {

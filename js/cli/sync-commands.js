@@ -1,9 +1,7 @@
 // `wattbridge sync` and `wattbridge config init|show` (status: status-command.js):
 // the main job from cron, a systemd timer or a terminal.
-import { writeFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { FileStore, WattbridgeError, sync } from '../node.js';
-import { loadSettings, readConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
+import { loadSettings, readConfigFile, writeConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
 import { linkyClient, weheatClient, energyIdDevice, syncSources } from './accounts.js';
 import { takeLock } from './lock.js';
 import { progressBar } from './progress.js';
@@ -140,8 +138,7 @@ export async function configInit() {
   set('energyid.provisioning_key', await password({ message: 'EnergyID provisioning key', mask: '*' }));
   set('energyid.provisioning_secret', await password({ message: 'EnergyID provisioning secret', mask: '*' }));
   set('energyid.device_name', await ask('energyid.device_name', 'Device name shown in EnergyID'));
-  await mkdir(dirname(settings.file), { recursive: true });
-  await writeFile(settings.file, `${JSON.stringify(config, null, 2)}\n`);
+  await writeConfigFile(settings.file, config);
   await store.put(SECRETS_KEY, JSON.stringify(secrets));
   const next = ['Saved. Next:', ...(sources.includes('linky') && config.linky?.access === 'gateway' ? ['  wattbridge linky login'] : []), ...(sources.includes('weheat') ? ['  wattbridge weheat login'] : []), '  wattbridge energyid login', '  wattbridge sync'];
   return { result: { file: settings.file, sources }, text: `${next.join('\n')}\n(settings in ${settings.file}; secrets in the 0600 state file)` };

@@ -116,9 +116,27 @@ test('config show lists every setting with its source, secrets redacted; -c sets
   assert.deepEqual(shown['energyid.provisioning_secret'], { value: '[redacted]', source: 'WATTBRIDGE_ENERGYID_PROVISIONING_SECRET' });
   assert.equal(shown['sync.linky_key'].value, 'el');
   assert.ok(!run.stdout.includes(secret));
+  // A secret on the command line would show in ps and the shell history.
+  const onTheLine = wattbridge('-c', `energyid.provisioning_secret=${secret}`, 'config', 'show');
+  assert.equal(onTheLine.status, 2);
+  assert.match(onTheLine.stderr, /energyid\.provisioning_secret is a secret.*WATTBRIDGE_ENERGYID_PROVISIONING_SECRET/);
+  assert.ok(!(onTheLine.stdout + onTheLine.stderr).includes(secret));
   const unknown = wattbridge('-c', 'linky.nope=1', 'config', 'show');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown setting "linky.nope"/);
+});
+
+test('a config.json holding a secret is used, with a warning naming the safer places', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = await scratchDir();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ energyid: { provisioning_secret: 'in-the-file-SECRET' } }));
+  const run = spawnSync(process.execPath, [BIN, '--json', 'config', 'show'], { encoding: 'utf8', env: { ...env, WATTBRIDGE_HOME: dir } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /warning: .*config\.json holds energyid\.provisioning_secret.*0600 state file/);
+  assert.equal((run.stderr.match(/warning:/g) ?? []).length, 1, 'said once');
+  assert.ok(!(run.stdout + run.stderr).includes('in-the-file-SECRET'));
+  assert.equal(JSON.parse(run.stdout)['energyid.provisioning_secret'].value, '[redacted]');
 });
 
 test('config init asks its questions in a terminal and keeps the secrets out of config.json', async () => {
@@ -150,6 +168,7 @@ test('config init asks its questions in a terminal and keeps the secrets out of 
   assert.equal(JSON.parse(config).sync.linky_production_key, 'pv');
   assert.equal(JSON.parse(config).sync.linky_start_index, '12000');
   for (const secret of [token, 'pk-test', 'ps-test']) assert.ok(!config.includes(secret), 'a secret in config.json');
+  assert.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600, 'config.json is its owner\'s only');
   const secrets = join(dir, 'state', 'settings%2Fsecrets.json');
   assert.equal(statSync(secrets).mode & 0o777, 0o600);
   assert.equal(JSON.parse(readFileSync(secrets, 'utf8'))['linky.conso_token'], token);
