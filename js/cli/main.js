@@ -27,13 +27,13 @@ const program = new Command()
   .addHelpText(
     'after',
     `
-Settings come from flags (-c key=value for any of them), then WATTBRIDGE_*
+Settings come from flags (-c key=value for any but secrets), then WATTBRIDGE_*
 environment variables, then the config file (secrets: the 0600 state file);
 \`wattbridge config show\` lists them. WATTBRIDGE_HOME moves config and state
 (default: the platform's config and data directories).
-Exit codes: 0 ok, 1 failure, 2 bad input or settings, 3 a person must act (log
-in, claim, consent), 4 temporary (network, rate limit, service down, another
-sync running: try later).
+Exit codes: 0 ok, 2 bad input or settings, 3 a person must act (log in, claim,
+consent, re-enable a webhook), 4 temporary (network, rate limit, service down,
+another sync running: try later), 1 anything else (a bug).
 
 Examples:
   wattbridge config init          set up sources, accounts and EnergyID keys
