@@ -123,3 +123,20 @@ fn a_logger_that_replaces_itself_does_not_break_the_module() {
     assert!(!enabled());
     drop(logger);
 }
+
+#[wasm_bindgen_test]
+async fn fetch_errors_name_the_host_and_nothing_else_of_the_request() {
+    use wattbridge::core::Secret;
+    // A query with a code, userinfo, and a header value fetch refuses (a token with a line break).
+    let urls = ["http://user:SECRET-PASS@127.0.0.1:9/x?code=SECRET-CODE", "http://127.0.0.1:9/x?code=SECRET-CODE#SECRET-FRAGMENT"];
+    for url in urls {
+        let err = FetchHttp.send(HttpRequest::new(Method::Get, url)).await.unwrap_err();
+        assert!(err.message.contains("127.0.0.1"), "{}", err.message);
+        assert!(!err.message.contains("SECRET"), "{}", err.message);
+    }
+    let bad_header = HttpRequest::new(Method::Get, "http://127.0.0.1:9/x").secret_header("authorization", Secret::new("Bearer SECRET-TOKEN\nX-Injected: 1"));
+    let err = FetchHttp.send(bad_header).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("authorization"), "names the header: {}", err.message);
+    assert!(!err.message.contains("SECRET"), "{}", err.message);
+}

@@ -30,11 +30,28 @@ const REQUEST_TIMEOUT_MS: u32 = 30_000;
 #[derive(Clone, Copy, Default)]
 pub struct FetchHttp;
 
-/// What JS says about an error: `error.toString()` ("TypeError: fetch failed",
-/// "TimeoutError: …"), with the URL (which may carry a code in its query)
-/// replaced by its host. Fetch errors never hold request headers.
-fn describe(err: &gloo_net::Error, url: &str, host: &str) -> String {
-    err.to_string().replace(url, host)
+/// What went wrong, in our words: JS's own messages may quote the URL (with
+/// its query or userinfo, in a form we cannot reliably find to remove) or a
+/// header value, so only the kind of error is kept.
+fn describe(err: &gloo_net::Error) -> &'static str {
+    match err {
+        gloo_net::Error::JsError(js) if js.name == "TimeoutError" || js.name == "AbortError" => "no answer within 30 s",
+        gloo_net::Error::JsError(js) if js.name == "TypeError" => "the connection failed or was refused",
+        _ => "the request could not be made",
+    }
+}
+
+/// A URL as the debug log shows it: scheme, host, port and path; never the
+/// userinfo, the query or the fragment.
+fn loggable(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or("");
+    match without_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
+            format!("{scheme}://{}{path}", authority.rsplit('@').next().unwrap_or(authority))
+        }
+        None => String::new(),
+    }
 }
 
 fn method(method: crate::core::Method) -> Method {
@@ -46,29 +63,23 @@ fn method(method: crate::core::Method) -> Method {
     }
 }
 
-/// The request's headers; `Headers.set` throws a TypeError for a malformed name or value.
-fn headers(request: &HttpRequest) -> std::result::Result<web_sys::Headers, JsValue> {
-    let headers = web_sys::Headers::new()?;
+/// The request's headers; `Headers.set` throws a TypeError for a malformed
+/// name or value, whose text quotes the value (a token): only the header's
+/// name is kept, as the error.
+fn headers(request: &HttpRequest) -> std::result::Result<web_sys::Headers, String> {
+    let headers = web_sys::Headers::new().map_err(|_| "no Headers".to_owned())?;
     for (name, value) in &request.headers {
         // `set`, not `append`: a later header of the same name replaces an earlier one.
-        headers.set(name, value.expose())?;
+        headers.set(name, value.expose()).map_err(|_| name.clone())?;
     }
     Ok(headers)
-}
-
-/// "TypeError: …" of a JS exception, for the header errors above.
-fn js_text(value: &JsValue) -> String {
-    match value.dyn_ref::<js_sys::Error>() {
-        Some(error) => String::from(error.to_string()),
-        None => value.as_string().unwrap_or_else(|| "unknown error".to_owned()),
-    }
 }
 
 impl HttpClient for FetchHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let host = host_of_url(&request.url);
         let invalid = |text: String| Error::new(ErrorCode::InvalidInput, format!("cannot build request to {host}: {text}"));
-        let raw_headers = headers(&request).map_err(|err| invalid(js_text(&err).replace(&request.url, host)))?;
+        let raw_headers = headers(&request).map_err(|name| invalid(format!("the header {name} has a name or value that fetch refuses (a line break, say)")))?;
         let signal = web_sys::AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS);
         let builder = RequestBuilder::new(&request.url)
             .method(method(request.method))
@@ -79,15 +90,15 @@ impl HttpClient for FetchHttp {
             Some(body) => builder.body(JsValue::from_str(body)),
             None => builder.build(),
         }
-        .map_err(|err| invalid(describe(&err, &request.url, host)))?;
+        .map_err(|err| invalid(describe(&err).to_owned()))?;
 
         let started = js_sys::Date::now();
         // Never the query: it is the one part of a URL that could carry a code.
-        let shown = log::enabled().then(|| format!("{} {}", request.method.as_str(), request.url.split(['?', '#']).next().unwrap_or("")));
-        let network = |what: &str, err: &gloo_net::Error| Error::new(ErrorCode::Network, format!("{what} {host}: {}", describe(err, &request.url, host)));
+        let shown = log::enabled().then(|| format!("{} {}", request.method.as_str(), loggable(&request.url)));
+        let network = |what: &str, err: &gloo_net::Error| Error::new(ErrorCode::Network, format!("{what} {host}: {}", describe(err)));
         let response = prepared.send().await.map_err(|err| {
             if let Some(shown) = &shown {
-                log::debug(&format!("{shown} -> failed: {}", describe(&err, &request.url, host)));
+                log::debug(&format!("{shown} -> failed: {}", describe(&err)));
             }
             network("could not reach", &err)
         })?;
