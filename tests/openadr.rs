@@ -317,6 +317,20 @@ fn replay_window_and_nonce_cache() {
 }
 
 #[test]
+fn a_message_signed_in_the_future_is_refused_beyond_the_allowed_skew() {
+    let vtn = signer(&keys(SignatureAlgorithm::EcdsaP256Sha256));
+    let object = signed_object_of(&fixture("response"));
+    let mut validator = Validator::new(Some(vtn.fingerprint.clone()));
+    // Within the clock skew the window allows: fine.
+    run(validator.open(&vtn.sign(&object, NOW + REPLAY_WINDOW_MS), NOW, &NativeCrypto)).unwrap();
+    // An hour ahead: it would stay "fresh" (and in the nonce cache) for an hour.
+    let err = run(validator.open(&vtn.sign(&object, NOW + 3_600_000), NOW, &NativeCrypto)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::SignatureInvalid);
+    assert!(err.message.contains("in the future"), "{}", err.message);
+    assert_eq!(validator.remembered(), 1, "the refused message is not remembered");
+}
+
+#[test]
 fn encrypted_keys_need_the_right_passphrase_which_is_never_echoed() {
     use pkcs8::pkcs5::pbes2;
     let keys = keys(SignatureAlgorithm::EcdsaP256Sha256);

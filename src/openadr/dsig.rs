@@ -175,6 +175,11 @@ impl Validator {
         if timestamp < now_ms - REPLAY_WINDOW_MS {
             return Err(invalid("the message was signed more than 5 s ago (replayed or clock skew)"));
         }
+        // The same skew the other way: a message dated later would stay fresh
+        // (and in the nonce cache) for as long as it claims.
+        if timestamp > now_ms.saturating_add(REPLAY_WINDOW_MS) {
+            return Err(invalid("the message was signed more than 5 s in the future (clock skew or a forged date)"));
+        }
         if self.seen.iter().any(|(t, n)| *t == timestamp && *n == nonce) {
             return Err(invalid("this message was already received (nonce reused)"));
         }
