@@ -545,3 +545,32 @@ fn a_signed_vtn_is_followed_and_a_forged_answer_never_reaches_the_handler() {
     assert_eq!(recorder.events.borrow().len(), 1);
     assert_eq!(sent(&log.borrow(), "oadrCreatedEvent").len(), 1);
 }
+
+#[test]
+fn absurd_durations_from_the_vtn_are_clamped_not_multiplied_into_an_overflow() {
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let (record, c) = (log.clone(), clock.clone());
+    // Poll frequency and report granularity of 15.4 billion weeks.
+    let http = RoutedHttp::new(move |request| {
+        let body = request.body.clone().unwrap_or_default();
+        let name = message_name(&body);
+        record.borrow_mut().push((c.now(), String::new(), name.clone(), String::new()));
+        let answer = match name.as_str() {
+            "oadrQueryRegistration" => fixture("query_registration_answer"),
+            "oadrCreatePartyRegistration" => fixture("created_party_registration").replace("PT10S", "P15400000000W"),
+            "oadrRegisterReport" => fixture("registered_report").replace("PT10S", "P15400000000W").replace("PT30S", "P15400000000W"),
+            _ => fixture("response"),
+        };
+        Ok(HttpResponse::new(200, answer))
+    });
+    let ven = Ven::new(config(None), http, clock.clone(), NativeCrypto, Recorder::default()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 3_600_000, stop: || ven.stop() }) }).0.unwrap();
+    let log = log.borrow();
+    // Clamped to a day: within the hour only the poll that follows the
+    // registration, no report, and no hot loop either.
+    assert_eq!(sent(&log, "oadrPoll").len(), 1);
+    assert_eq!(sent(&log, "oadrUpdateReport").len(), 0);
+}

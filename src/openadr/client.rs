@@ -17,6 +17,8 @@ use std::time::Duration;
 pub const PROVIDER: &str = "openadr";
 /// Poll this often when the VTN does not say.
 const DEFAULT_POLL_SECS: i64 = 10;
+/// The longest poll or report interval a VTN may ask for: a day.
+const MAX_INTERVAL_SECS: i64 = 86_400;
 /// The loop wakes at least this often, so `stop()` is honoured promptly.
 const TICK_MS: i64 = 200;
 
@@ -210,7 +212,9 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         let (Some(ven_id), Some(registration_id)) = (created.ven_id, created.registration_id) else {
             return Err(Error::new(ErrorCode::Rejected, format!("the VTN refused the registration (code {}: {})", created.code, created.description)).provider(PROVIDER));
         };
-        let poll_secs = created.poll_freq_secs.or(poll_secs).filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS);
+        // The VTN's durations are clamped before any arithmetic: a huge one
+        // would overflow into a negative wait and a poll loop without sleep.
+        let poll_secs = created.poll_freq_secs.or(poll_secs).filter(|s| *s > 0).unwrap_or(DEFAULT_POLL_SECS).clamp(1, MAX_INTERVAL_SECS);
         {
             let mut state = self.state.borrow_mut();
             state.ven_id = Some(ven_id.clone());
@@ -244,7 +248,11 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         for request in requests {
             let offers: Vec<&ReportOffer> = self.config.reports.iter().filter(|o| request.r_ids.contains(&o.r_id())).collect();
             let Some(first) = offers.first() else { continue };
-            let interval_secs = [request.report_back_secs, request.granularity_secs].into_iter().find(|s| *s > 0).unwrap_or(first.sampling_rate_secs as i64);
+            let interval_secs = [request.report_back_secs, request.granularity_secs]
+                .into_iter()
+                .find(|s| *s > 0)
+                .unwrap_or(first.sampling_rate_secs as i64)
+                .clamp(1, MAX_INTERVAL_SECS);
             self.handler.notice(Notice::ReportRequested { report_request_id: request.report_request_id.clone(), r_ids: request.r_ids.clone(), interval_secs });
             accepted.push(request.report_request_id.clone());
             let mut state = self.state.borrow_mut();
@@ -337,10 +345,10 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 .iter_mut()
                 .filter(|r| r.next_due_ms <= now)
                 .map(|r| {
-                    // Keep the cadence; skip missed slots rather than bursting.
-                    while r.next_due_ms <= now {
-                        r.next_due_ms += r.interval_ms.max(1000);
-                    }
+                    // Keep the cadence; skip missed slots rather than bursting
+                    // (counted, not stepped through one by one).
+                    let interval = r.interval_ms.max(1000);
+                    r.next_due_ms += ((now - r.next_due_ms) / interval + 1) * interval;
                     (r.request.clone(), r.report_name.clone())
                 })
                 .collect()
