@@ -480,3 +480,13 @@ fn a_device_code_with_absurd_interval_and_lifetime_polls_every_300_s_and_never_o
     device_login(&rig, None).0.unwrap();
     assert_eq!(rig.clock.now_secs(), T0 + 5);
 }
+
+#[test]
+fn a_token_lifetime_beyond_counting_is_kept_without_overflow() {
+    let rig = fresh_rig();
+    rig.http.respond(200, r#"{"access_token":"acc-1","refresh_token":"ref-1","token_type":"Bearer","expires_in":9223372036854775807}"#);
+    let status = run(rig.client.password_login("anna@example.org", &Secret::new("pa55-SECRET"))).unwrap();
+    assert_eq!(status.expires_at_ms, Some(i64::MAX), "saturated: it simply does not expire");
+    // And it is used as is, without a refresh.
+    assert_eq!(run(rig.client.access_token()).unwrap().expose(), "acc-1");
+}

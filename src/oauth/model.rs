@@ -134,7 +134,8 @@ impl TokenSet {
             access_token: answer.access_token,
             token_type: answer.token_type,
             refresh_token: answer.refresh_token,
-            expires_at_ms: answer.expires_in.map(|secs| now_ms + secs * 1000),
+            // A server's number, so saturating: a huge one means "does not expire", not a panic.
+            expires_at_ms: answer.expires_in.map(|secs| now_ms.saturating_add(secs.saturating_mul(1000))),
             // RFC 6749 §5.1: no `scope` means the scopes asked for were granted.
             scopes: match answer.scope {
                 Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
@@ -161,7 +162,7 @@ impl TokenSet {
     }
 
     pub fn needs_refresh(&self, now_ms: i64, margin_secs: i64) -> bool {
-        self.expires_at_ms.is_some_and(|at| now_ms + margin_secs * 1000 >= at)
+        self.expires_at_ms.is_some_and(|at| now_ms.saturating_add(margin_secs.saturating_mul(1000)) >= at)
     }
 }
 

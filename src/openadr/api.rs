@@ -362,7 +362,7 @@ fn read_event(oadr_event: &Element) -> Result<Event> {
             // Intervals without their own dtstart follow each other from the period's start.
             let dtstart = interval.text_at(&["dtstart", "date-time"]).and_then(|d| parse_utc(&d)).unwrap_or(start);
             let duration = interval.text_at(&["duration", "duration"]).and_then(|d| parse_duration(&d)).unwrap_or(0);
-            start = dtstart + duration * 1000;
+            start = dtstart.saturating_add(duration.saturating_mul(1000));
             intervals.push(Interval {
                 dtstart: format_utc_millis(dtstart),
                 duration,
