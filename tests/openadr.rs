@@ -574,3 +574,69 @@ fn absurd_durations_from_the_vtn_are_clamped_not_multiplied_into_an_overflow() {
     assert_eq!(sent(&log, "oadrPoll").len(), 1);
     assert_eq!(sent(&log, "oadrUpdateReport").len(), 0);
 }
+
+/// NativeCrypto whose signature check really waits, as WebCrypto's does, so
+/// two exchanges can interleave.
+struct SlowCrypto;
+
+struct Yield(bool);
+impl Future for Yield {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl wattbridge::core::Crypto for SlowCrypto {
+    async fn sha256(&self, data: &[u8]) -> Result<[u8; 32]> {
+        wattbridge::core::Crypto::sha256(&NativeCrypto, data).await
+    }
+}
+
+impl wattbridge::core::PublicKeyCrypto for SlowCrypto {
+    async fn sign(&self, algorithm: SignatureAlgorithm, pkcs8_der: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+        NativeCrypto.sign(algorithm, pkcs8_der, data).await
+    }
+    async fn verify(&self, algorithm: SignatureAlgorithm, spki_der: &[u8], data: &[u8], signature: &[u8]) -> Result<bool> {
+        for _ in 0..3 {
+            Yield(false).await;
+        }
+        NativeCrypto.verify(algorithm, spki_der, data, signature).await
+    }
+    async fn pbkdf2(&self, hash: wattbridge::core::PbkdfHash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> Result<Vec<u8>> {
+        NativeCrypto.pbkdf2(hash, password, salt, iterations, length).await
+    }
+    async fn aes_cbc_decrypt(&self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+        NativeCrypto.aes_cbc_decrypt(key, iv, data).await
+    }
+}
+
+#[test]
+fn two_exchanges_at_once_both_check_the_vtn_signature() {
+    let vtn = Rc::new(signer(&keys(SignatureAlgorithm::EcdsaP256Sha256)));
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let (signing, c) = (vtn.clone(), clock.clone());
+    let answered = Rc::new(std::cell::Cell::new(0));
+    let count = answered.clone();
+    // The second request is answered unsigned (a forgery); every other one signed.
+    let http = RoutedHttp::new(move |request| {
+        count.set(count.get() + 1);
+        let name = message_name(request.body.as_deref().unwrap_or_default());
+        let answer = match name.as_str() {
+            "oadrQueryRegistration" => fixture("query_registration_answer"),
+            "oadrCreatePartyRegistration" => fixture("created_party_registration"),
+            "oadrRegisterReport" => fixture("registered_report"),
+            _ => fixture("response"),
+        };
+        Ok(HttpResponse::new(200, if count.get() == 2 { answer } else { signing.sign(&signed_object_of(&answer), c.now()) }))
+    });
+    let ven = Ven::new(config(Some(vtn.fingerprint.clone())), http, clock.clone(), SlowCrypto, Recorder::default()).unwrap();
+    let (first, second) = run(async { futures::join!(ven.register(), ven.register()) });
+    let refused = [&first, &second].iter().filter(|r| r.as_ref().is_err_and(|e| e.code == ErrorCode::SignatureInvalid)).count();
+    assert_eq!(refused, 1, "the unsigned answer is refused whichever exchange gets it: {first:?} / {second:?}");
+}

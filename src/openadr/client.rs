@@ -10,6 +10,7 @@ use crate::core::crypto::random_bytes;
 use crate::core::http::check_service_url;
 use crate::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, Method, PublicKeyCrypto, Result, Secret};
 use serde::{Deserialize, Serialize};
+use futures_util::lock::Mutex;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -93,7 +94,10 @@ pub struct Ven<H, C, K, A> {
     crypto: K,
     handler: A,
     signing: RefCell<Option<(PrivateKey, Certificate)>>,
-    validator: RefCell<Validator>,
+    /// Behind an async lock: a check awaits the crypto, and two exchanges at
+    /// once must each check against the one validator (its fingerprint never
+    /// changes, its nonce cache is shared), never against an empty one.
+    validator: Mutex<Validator>,
     state: RefCell<State>,
     stop: Cell<bool>,
 }
@@ -138,7 +142,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             offer.check()?;
         }
         let validator = Validator::new(config.vtn_fingerprint.clone());
-        Ok(Ven { config, http, clock, crypto, handler, signing: RefCell::new(None), validator: RefCell::new(validator), state: RefCell::default(), stop: Cell::new(false) })
+        Ok(Ven { config, http, clock, crypto, handler, signing: RefCell::new(None), validator: Mutex::new(validator), state: RefCell::default(), stop: Cell::new(false) })
     }
 
     pub fn ven_id(&self) -> Option<String> {
@@ -175,10 +179,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             return Err(rejected(response.status, what));
         }
         let now = self.clock.now_ms();
-        // The validator is only borrowed across crypto awaits of this one task.
-        let mut validator = std::mem::take(&mut *self.validator.borrow_mut());
-        let opened = validator.open(&response.body, now, &self.crypto).await;
-        *self.validator.borrow_mut() = validator;
+        let opened = self.validator.lock().await.open(&response.body, now, &self.crypto).await;
         msg::read_signed_object(&opened?)
     }
 
