@@ -175,6 +175,8 @@ export interface OAuthOptions {
   refreshEchoFields?: string[];
   /** How to log in again, quoted in `auth_required` messages. */
   loginHint?: string;
+  /** Where `fetch` may send the access token besides the origins of the endpoints above (the provider's API). */
+  apiUrls?: string[];
   store?: Store;
 }
 
@@ -194,7 +196,7 @@ export class OAuthClient {
    */
   loginWithRedirect(options?: { redirectUri?: string; open?: (url: string) => Promise<string> }): Promise<TokenStatus>;
   accessToken(): Promise<string>;
-  /** An API call with the bearer token; a 401 gets one refresh and one retry. */
+  /** An API call with the bearer token, to a configured service only (an endpoint's origin or `apiUrls`); a 401 gets one refresh and one retry. */
   fetch(url: string, init?: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
   status(): Promise<TokenStatus>;
   logout(): Promise<void>;

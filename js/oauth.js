@@ -22,6 +22,7 @@ export class OAuthClient {
    * @param {string} [options.storeKey]
    * @param {string[]} [options.refreshEchoFields] token fields sent back on refresh
    * @param {string} [options.loginHint] how to log in again, for auth_required messages
+   * @param {string[]} [options.apiUrls] where `fetch` may send the access token besides the endpoints' origins
    * @param {import('./index.js').Store} [options.store]
    */
   constructor({ store, ...config } = {}) {
@@ -80,7 +81,7 @@ export class OAuthClient {
     return this.#session.accessToken();
   }
 
-  /** An API request with the bearer token; a 401 gets one refresh and one retry. */
+  /** An API request with the bearer token, to a configured service only; a 401 gets one refresh and one retry. */
   async fetch(url, { method = 'GET', headers = {}, body } = {}) {
     return (await this.#session.fetch({ url: String(url), method, headers, body }));
   }

@@ -490,3 +490,15 @@ fn a_token_lifetime_beyond_counting_is_kept_without_overflow() {
     // And it is used as is, without a refresh.
     assert_eq!(run(rig.client.access_token()).unwrap().expose(), "acc-1");
 }
+
+#[test]
+fn the_access_token_goes_only_to_the_configured_services() {
+    let rig = rig_with(config(serde_json::json!({ "apiUrls": ["https://api.example/third_party"] })));
+    for allowed in ["https://auth.example/realms/x/userinfo", "https://api.example/v1/heat-pumps", "HTTPS://API.EXAMPLE/other"] {
+        rig.client.check_api_url(allowed).unwrap_or_else(|e| panic!("{allowed}: {e}"));
+    }
+    for refused in ["https://evil.example/steal", "https://api.example.evil.example/", "http://api.example/v1", "https://api.example:8443/v1", "https://evil.example\\@api.example/"] {
+        let err = rig.client.check_api_url(refused).unwrap_err();
+        assert!(matches!(err.code, ErrorCode::InvalidInput | ErrorCode::InvalidConfig), "{refused}: {err}");
+    }
+}

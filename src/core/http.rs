@@ -237,6 +237,15 @@ pub fn redirect_error(host: &str, status: u16, location: Option<String>) -> Erro
     if status == 0 { err } else { err.status(status) }
 }
 
+/// `scheme://host[:port]` of a URL, lower-case, without userinfo: what a
+/// browser calls its origin, for comparing where a credential may go.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '\\', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    (!host_port.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), host_port.to_ascii_lowercase()))
+}
+
 /// The host part of a URL (for messages): never the path or query, which may
 /// carry codes or ids.
 pub fn host_of_url(url: &str) -> &str {

@@ -109,6 +109,8 @@ impl LinkyConfig {
             refresh_echo_fields: Vec::new(),
             client_credentials: false,
             login_hint: Some(hint.to_owned()),
+            // The gateway's data proxy shares its origin; an own app's API does not.
+            api_urls: vec![enedis.to_owned()],
         };
         match self.access_mode()? {
             "gateway" => Ok(Some(OAuthConfig {

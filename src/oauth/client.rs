@@ -74,6 +74,31 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         Ok(OAuthClient { config, http, store, clock, crypto, refresh_lock: Mutex::new(()) })
     }
 
+    /// Refuse to send this client's access token to `url` unless it is a
+    /// service URL (https, or http to loopback) at the origin of one of the
+    /// configured endpoints or API URLs: a token for one service is not for
+    /// any host a caller names.
+    pub fn check_api_url(&self, url: &str) -> Result<()> {
+        check_service_url("the request URL", url).map_err(|e| e.provider(self.config.provider.clone()))?;
+        let c = &self.config;
+        let configured = [Some(&c.token_url), c.device_authorization_url.as_ref(), c.authorization_url.as_ref(), c.logout_url.as_ref(), c.revocation_url.as_ref()]
+            .into_iter()
+            .flatten()
+            .chain(&c.api_urls);
+        let origin = crate::core::http::origin_of(url);
+        if origin.is_some() && configured.filter_map(|u| crate::core::http::origin_of(u)).any(|o| Some(o) == origin) {
+            return Ok(());
+        }
+        Err(self.error(
+            ErrorCode::InvalidInput,
+            format!(
+                "refusing to send the {} access token to {}: it is not one of the configured services (add its URL to apiUrls)",
+                c.provider,
+                crate::core::http::host_of_url(url)
+            ),
+        ))
+    }
+
     pub fn config(&self) -> &OAuthConfig {
         &self.config
     }

@@ -44,6 +44,10 @@ pub struct OAuthConfig {
     /// How a person logs in again, for `auth_required` messages.
     #[serde(default)]
     pub login_hint: Option<String>,
+    /// Where `fetch` may send the access token besides the origins of the
+    /// OAuth endpoints above: the provider's API.
+    #[serde(default)]
+    pub api_urls: Vec<String>,
 }
 
 fn default_refresh_margin() -> i64 {

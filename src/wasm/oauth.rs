@@ -104,6 +104,7 @@ impl JsOAuthSession {
         let request: Result<ApiRequest, JsValue> = from_js_value(request, "request", ErrorCode::InvalidInput, "oauth");
         promise(async move {
             let request = request?;
+            client.check_api_url(&request.url).map_err(to_js)?;
             let method = match request.method.to_ascii_uppercase().as_str() {
                 "GET" => Method::Get,
                 "POST" => Method::Post,

@@ -76,6 +76,7 @@ impl WeheatConfig {
             refresh_echo_fields: Vec::new(),
             client_credentials: false,
             login_hint: Some("run `wattbridge weheat login`".to_owned()),
+            api_urls: vec![self.api_url.clone()],
         })
     }
 }
