@@ -324,3 +324,60 @@ fn the_upload_interval_counts_from_the_answer_for_the_next_process_too() {
     assert_eq!((report.readings, report.remaining), (1, 0));
     assert!(answered.borrow().iter().all(|(_, status)| *status == 202), "no POST came too early: {:?}", answered.borrow());
 }
+
+#[test]
+fn a_crash_between_energyid_s_2xx_and_the_outbox_removal_resends_that_batch_once_more() {
+    // Delivery is at least once (README): the crash window after EnergyID
+    // accepted a batch and before the outbox let go of it.
+    let clock = VirtualClock::at_secs(NOW);
+    let store = MemoryStore::default();
+    let accepted: Rc<RefCell<BTreeMap<(String, i64), f64>>> = Rc::default();
+    let posts = Rc::new(std::cell::Cell::new(0));
+    let (seen, count, crash, c) = (accepted.clone(), posts.clone(), store.clone(), clock.clone());
+    let http = RoutedHttp::new(move |request: &HttpRequest| {
+        if request.url.ends_with("/hello") {
+            return Ok(HttpResponse::new(200, CLAIMED));
+        }
+        count.set(count.get() + 1);
+        let body: serde_json::Value = serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+        for object in body.as_array().cloned().unwrap_or_else(|| vec![body.clone()]) {
+            let ts = object["ts"].as_i64().unwrap();
+            for (key, value) in object.as_object().unwrap().iter().filter(|(k, _)| *k != "ts") {
+                seen.borrow_mut().insert((key.clone(), ts), value.as_f64().unwrap());
+            }
+        }
+        // Accepted; then the process "dies": nothing it writes from now on lands.
+        if count.get() == 1 {
+            crash.fail_puts(true);
+        }
+        c.advance(Duration::from_millis(10));
+        Ok(HttpResponse::new(202, ""))
+    });
+    let config = EnergyIdConfig {
+        hello_url: "https://hooks.energyid.eu/hello".into(),
+        provisioning_key: Secret::new("pk"),
+        provisioning_secret: Secret::new("ps"),
+        device_id: Some("dev-1".into()),
+        device_name: "Home".into(),
+        firmware_version: None,
+        batch_cap: 1000,
+        allowed_keys: Vec::new(),
+    };
+    let readings = half_hours(10);
+    let first = EnergyIdDevice::new(config.clone(), http.clone(), store.clone(), clock.clone()).unwrap();
+    run(first.enqueue(&readings)).unwrap();
+    let err = run(first.flush(FlushOptions { max_wait: Duration::ZERO }, |_, _| {})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Storage);
+    assert_eq!(accepted.borrow().len(), 10, "EnergyID has the batch");
+
+    // The next run finds the batch still queued and sends it again; EnergyID
+    // keeps one value per (key, ts), so its record is the same.
+    store.fail_puts(false);
+    clock.advance(Duration::from_secs(60));
+    let second = EnergyIdDevice::new(config, http, store.clone(), clock.clone()).unwrap();
+    let report = run(second.flush(FlushOptions { max_wait: Duration::from_secs(3600) }, |_, _| {})).unwrap();
+    assert_eq!((report.readings, report.remaining), (10, 0));
+    assert_eq!(posts.get(), 2, "the batch went twice");
+    let expected: BTreeMap<(String, i64), f64> = readings.iter().map(|r| (("el".to_owned(), r.ts), r.values["el"])).collect();
+    assert_eq!(*accepted.borrow(), expected, "every reading once in the record, with its value");
+}
