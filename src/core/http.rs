@@ -61,11 +61,18 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, HeaderValue)>,
     pub body: Option<String>,
+    /// An answer longer than this is refused (`bad_response`) before it is
+    /// read whole: a broken or hostile service cannot fill the memory.
+    pub max_body_bytes: usize,
 }
+
+/// What a service may answer at most, unless a request says otherwise:
+/// far above any answer of the contracts (a year of Enedis half-hours is 3 MB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 
 impl HttpRequest {
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        HttpRequest { method, url: url.into(), headers: Vec::new(), body: None }
+        HttpRequest { method, url: url.into(), headers: Vec::new(), body: None, max_body_bytes: DEFAULT_MAX_BODY_BYTES }
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -75,6 +82,12 @@ impl HttpRequest {
 
     pub fn secret_header(mut self, name: &str, value: Secret) -> Self {
         self.headers.push((name.to_owned(), HeaderValue::Secret(value)));
+        self
+    }
+
+    /// Refuse an answer longer than `bytes`.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
         self
     }
 

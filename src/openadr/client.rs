@@ -172,7 +172,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             None => dsig::wrap(&signed_object),
         };
         let url = format!("{}/{service}", self.config.vtn_url.trim_end_matches('/'));
-        let mut request = HttpRequest::new(Method::Post, url).header("content-type", "application/xml");
+        // The XML reader refuses more than MAX_INPUT anyway: do not read more.
+        let mut request = HttpRequest::new(Method::Post, url).header("content-type", "application/xml").max_body(super::xml::MAX_INPUT);
         request.body = Some(body);
         let response = self.http.send(request).await?;
         if !response.is_success() {

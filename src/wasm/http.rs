@@ -75,6 +75,44 @@ fn headers(request: &HttpRequest) -> std::result::Result<web_sys::Headers, Strin
     Ok(headers)
 }
 
+enum Read {
+    TooLarge,
+    Dropped,
+}
+
+/// The answer's text, read chunk by chunk and abandoned as soon as it passes
+/// `limit` bytes (a `Content-Length` over it is refused before any chunk).
+async fn read_capped(response: &gloo_net::http::Response, limit: usize) -> std::result::Result<String, Read> {
+    let declared = response.headers().get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(Read::TooLarge);
+    }
+    let Some(stream) = response.body() else { return Ok(String::new()) };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes: Vec<u8> = Vec::new();
+    loop {
+        let chunk = wasm_bindgen_futures::JsFuture::from(reader.read()).await.map_err(|_| Read::Dropped)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).ok().and_then(|v| v.as_bool()).unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|_| Read::Dropped)?;
+        let part = js_sys::Uint8Array::new(&value);
+        let start = bytes.len();
+        if start + part.length() as usize > limit {
+            let _ = reader.cancel();
+            return Err(Read::TooLarge);
+        }
+        bytes.resize(start + part.length() as usize, 0);
+        part.copy_to(&mut bytes[start..]);
+    }
+    // As Response.text() decodes: UTF-8, malformed sequences replaced.
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+    })
+}
+
 impl HttpClient for FetchHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let host = host_of_url(&request.url);
@@ -112,7 +150,13 @@ impl HttpClient for FetchHttp {
         }
         // Names come lower-case from `fetch`.
         let headers = response.headers().entries().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect();
-        let body = response.text().await.map_err(|err| network("connection dropped while reading the answer of", &err))?;
+        let body = read_capped(&response, request.max_body_bytes).await.map_err(|failure| match failure {
+            Read::TooLarge => Error::new(
+                ErrorCode::BadResponse,
+                format!("{host} answered more than {} MB; it was refused before being read whole", request.max_body_bytes >> 20),
+            ),
+            Read::Dropped => Error::new(ErrorCode::Network, format!("connection dropped while reading the answer of {host}")),
+        })?;
         Ok(HttpResponse { status, headers, body })
     }
 }
