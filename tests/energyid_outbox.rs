@@ -37,12 +37,8 @@ fn rig() -> Rig {
     rig_with(MemoryStore::default(), 1000)
 }
 
-fn rig_with(store: MemoryStore, batch_cap: usize) -> Rig {
-    let clock = VirtualClock::at_secs(NOW);
-    let fake: Rc<RefCell<Fake>> = Rc::default();
-    let (f, c) = (fake.clone(), clock.clone());
-    let http = RoutedHttp::new(move |request: &HttpRequest| answer(&mut f.borrow_mut(), c.now(), request));
-    let config = EnergyIdConfig {
+fn device_config(batch_cap: usize) -> EnergyIdConfig {
+    EnergyIdConfig {
         hello_url: "https://hooks.energyid.eu/hello".into(),
         provisioning_key: Secret::new("pk"),
         provisioning_secret: Secret::new("ps"),
@@ -51,7 +47,15 @@ fn rig_with(store: MemoryStore, batch_cap: usize) -> Rig {
         firmware_version: None,
         batch_cap,
         allowed_keys: vec!["water-softener".into()],
-    };
+    }
+}
+
+fn rig_with(store: MemoryStore, batch_cap: usize) -> Rig {
+    let clock = VirtualClock::at_secs(NOW);
+    let fake: Rc<RefCell<Fake>> = Rc::default();
+    let (f, c) = (fake.clone(), clock.clone());
+    let http = RoutedHttp::new(move |request: &HttpRequest| answer(&mut f.borrow_mut(), c.now(), request));
+    let config = device_config(batch_cap);
     let device = EnergyIdDevice::new(config, http, store.clone(), clock.clone()).unwrap();
     Rig { device, fake, clock, store }
 }
@@ -301,16 +305,7 @@ fn the_upload_interval_counts_from_the_answer_for_the_next_process_too() {
         Ok(HttpResponse::new(status, ""))
     });
     let device = |http: RoutedHttp| {
-        let config = EnergyIdConfig {
-            hello_url: "https://hooks.energyid.eu/hello".into(),
-            provisioning_key: Secret::new("pk"),
-            provisioning_secret: Secret::new("ps"),
-            device_id: Some("dev-1".into()),
-            device_name: "Home".into(),
-            firmware_version: None,
-            batch_cap: 1,
-            allowed_keys: Vec::new(),
-        };
+        let config = device_config(1);
         EnergyIdDevice::new(config, http, store.clone(), clock.clone()).unwrap()
     };
     let first = device(http.clone());
@@ -353,16 +348,7 @@ fn a_crash_between_energyid_s_2xx_and_the_outbox_removal_resends_that_batch_once
         c.advance(Duration::from_millis(10));
         Ok(HttpResponse::new(202, ""))
     });
-    let config = EnergyIdConfig {
-        hello_url: "https://hooks.energyid.eu/hello".into(),
-        provisioning_key: Secret::new("pk"),
-        provisioning_secret: Secret::new("ps"),
-        device_id: Some("dev-1".into()),
-        device_name: "Home".into(),
-        firmware_version: None,
-        batch_cap: 1000,
-        allowed_keys: Vec::new(),
-    };
+    let config = device_config(1000);
     let readings = half_hours(10);
     let first = EnergyIdDevice::new(config.clone(), http.clone(), store.clone(), clock.clone()).unwrap();
     run(first.enqueue(&readings)).unwrap();

@@ -579,19 +579,6 @@ fn absurd_durations_from_the_vtn_are_clamped_not_multiplied_into_an_overflow() {
 /// two exchanges can interleave.
 struct SlowCrypto;
 
-struct Yield(bool);
-impl Future for Yield {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
 impl wattbridge::core::Crypto for SlowCrypto {
     async fn sha256(&self, data: &[u8]) -> Result<[u8; 32]> {
         wattbridge::core::Crypto::sha256(&NativeCrypto, data).await
@@ -604,7 +591,7 @@ impl wattbridge::core::PublicKeyCrypto for SlowCrypto {
     }
     async fn verify(&self, algorithm: SignatureAlgorithm, spki_der: &[u8], data: &[u8], signature: &[u8]) -> Result<bool> {
         for _ in 0..3 {
-            Yield(false).await;
+            support::YieldOnce(false).await;
         }
         NativeCrypto.verify(algorithm, spki_der, data, signature).await
     }

@@ -87,7 +87,8 @@ impl ScriptedHttp {
 
 /// Returns Pending once, like a real request waiting for the network, so that
 /// concurrent callers really interleave.
-struct YieldOnce(bool);
+/// A future that yields to the executor once: what a real I/O await does.
+pub struct YieldOnce(pub bool);
 
 impl Future for YieldOnce {
     type Output = ();
