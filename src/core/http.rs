@@ -208,11 +208,10 @@ pub fn check_service_url(setting: &str, url: &str) -> Result<()> {
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
         Error::invalid_config(format!("{setting} must be a full URL such as https://example.org/path"))
     })?;
-    // Read the host where fetch (WHATWG URL) reads it: the authority ends at
-    // `/`, `\\`, `?` or `#`. What fetch and a simple reading could disagree
-    // on is refused rather than guessed: spaces, control characters, and a
-    // user name or password before an `@`.
-    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
+    // What fetch and a simple reading of the authority could disagree on is
+    // refused rather than guessed: spaces, control characters, and a user
+    // name or password before an `@`.
+    let authority = authority(rest);
     if authority.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::invalid_config(format!("{setting} has spaces or control characters in its host name")));
     }
@@ -254,9 +253,16 @@ pub fn redirect_error(host: &str, status: u16, location: Option<String>) -> Erro
 /// browser calls its origin, for comparing where a credential may go.
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '\\', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
+    let host_port = host_port(rest);
     (!host_port.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), host_port.to_ascii_lowercase()))
+}
+
+/// A URL as a log line may show it: scheme, host, port and path; never the
+/// userinfo, the query or the fragment.
+pub fn loggable_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return String::new() };
+    let path = &rest[authority(rest).len()..];
+    format!("{scheme}://{}{}", host_port(rest), path.split(['?', '#']).next().unwrap_or(""))
 }
 
 /// The host part of a URL (for messages): never the path or query, which may
@@ -265,9 +271,20 @@ pub fn host_of_url(url: &str) -> &str {
     url.split_once("://").map(|(_, rest)| host_of(rest)).unwrap_or("")
 }
 
+/// The authority of what follows `scheme://`, ended where fetch (WHATWG URL)
+/// ends it: at `/`, `\\`, `?` or `#`.
+fn authority(after_scheme: &str) -> &str {
+    after_scheme.split(['/', '\\', '?', '#']).next().unwrap_or("")
+}
+
+/// The authority without its userinfo: `host[:port]`.
+fn host_port(after_scheme: &str) -> &str {
+    let authority = authority(after_scheme);
+    authority.rsplit('@').next().unwrap_or(authority)
+}
+
 fn host_of(after_scheme: &str) -> &str {
-    let authority = after_scheme.split(['/', '\\', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let host_port = host_port(after_scheme);
     if let Some(bracketed) = host_port.strip_prefix('[') {
         return bracketed.split(']').next().unwrap_or("");
     }
@@ -383,6 +400,14 @@ mod tests {
         for fine in ["https://hooks.energyid.eu/hello", "http://127.0.0.1:8080/x?y=1", "http://[::1]/", "http://localhost/", "https://example.org/path\\with\\backslashes"] {
             assert!(check_service_url("x", fine).is_ok(), "{fine}");
         }
+    }
+
+    #[test]
+    fn log_lines_show_no_userinfo_query_or_fragment() {
+        assert_eq!(loggable_url("https://user:SECRET@api.example:8443/v1/me?code=SECRET#SECRET"), "https://api.example:8443/v1/me");
+        assert_eq!(loggable_url("http://127.0.0.1:9/x"), "http://127.0.0.1:9/x");
+        assert_eq!(loggable_url("https://host.example"), "https://host.example");
+        assert_eq!(loggable_url("not a url"), "");
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! Node >= 17 and in every current browser.
 
 use super::log;
-use crate::core::http::{host_of_url, redirect_error};
+use crate::core::http::{host_of_url, loggable_url, redirect_error};
 use crate::core::{Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result};
 use gloo_net::http::{Headers, Method, RequestBuilder};
 use wasm_bindgen::prelude::*;
@@ -38,19 +38,6 @@ fn describe(err: &gloo_net::Error) -> &'static str {
         gloo_net::Error::JsError(js) if js.name == "TimeoutError" || js.name == "AbortError" => "no answer within 30 s",
         gloo_net::Error::JsError(js) if js.name == "TypeError" => "the connection failed or was refused",
         _ => "the request could not be made",
-    }
-}
-
-/// A URL as the debug log shows it: scheme, host, port and path; never the
-/// userinfo, the query or the fragment.
-fn loggable(url: &str) -> String {
-    let without_query = url.split(['?', '#']).next().unwrap_or("");
-    match without_query.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
-            format!("{scheme}://{}{path}", authority.rsplit('@').next().unwrap_or(authority))
-        }
-        None => String::new(),
     }
 }
 
@@ -132,7 +119,7 @@ impl HttpClient for FetchHttp {
 
         let started = js_sys::Date::now();
         // Never the query: it is the one part of a URL that could carry a code.
-        let shown = log::enabled().then(|| format!("{} {}", request.method.as_str(), loggable(&request.url)));
+        let shown = log::enabled().then(|| format!("{} {}", request.method.as_str(), loggable_url(&request.url)));
         let network = |what: &str, err: &gloo_net::Error| Error::new(ErrorCode::Network, format!("{what} {host}: {}", describe(err)));
         let response = prepared.send().await.map_err(|err| {
             if let Some(shown) = &shown {
