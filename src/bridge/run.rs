@@ -81,8 +81,10 @@ struct Lane<'a> {
     resolved: &'a Resolved<'a>,
     key: String,
     cursor: Option<Cursor>,
-    /// Where this lane's data begin when it has no cursor yet.
-    first: Option<i64>,
+    /// Where the source's stored data of this lane begin (used until there is
+    /// a cursor) and end.
+    first: i64,
+    end: i64,
     readings: usize,
     kwh: f64,
 }
@@ -293,10 +295,10 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
             let cursor: Option<Cursor> = load(self.store, &sink.cursor_key(&key)).await?;
             let span = source.span(item.channel, item.resolution).await?;
             let Some((first, end)) = span else { continue };
-            lanes.push((Lane { resolved: item, key, cursor, first: Some(first), readings: 0, kwh: 0.0 }, end));
+            lanes.push(Lane { resolved: item, key, cursor, first, end, readings: 0, kwh: 0.0 });
         }
-        let start = lanes.iter().filter_map(|(lane, _)| lane.cursor.map(|c| c.ts).or(lane.first)).min();
-        let end = lanes.iter().map(|(_, end)| *end).max();
+        let start = lanes.iter().map(|lane| lane.cursor.map_or(lane.first, |c| c.ts)).min();
+        let end = lanes.iter().map(|lane| lane.end).max();
 
         let mut queued = 0usize;
         let mut preview: Vec<Row> = Vec::new();
@@ -307,8 +309,8 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
                 let to = from + WINDOW_SECS;
                 let mut merged: BTreeMap<i64, Vec<(String, f64)>> = BTreeMap::new();
                 let mut moved = Vec::new();
-                for (at, (lane, lane_end)) in lanes.iter_mut().enumerate() {
-                    if lane.cursor.is_some_and(|c| to <= c.ts) || from >= *lane_end {
+                for (at, lane) in lanes.iter_mut().enumerate() {
+                    if lane.cursor.is_some_and(|c| to <= c.ts) || from >= lane.end {
                         continue;
                     }
                     let source = self.sources[lane.resolved.source];
@@ -337,7 +339,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
                         queued += sink.queue(&rows).await?;
                         // Only now, with the rows safe in the sink, do the cursors move.
                         for at in moved {
-                            let lane = &lanes[at].0;
+                            let lane = &lanes[at];
                             if let Some(cursor) = &lane.cursor {
                                 save(self.store, &sink.cursor_key(&lane.key), cursor).await?;
                             }
@@ -347,7 +349,6 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
                 from = to;
             }
         }
-        let lanes: Vec<Lane> = lanes.into_iter().map(|(lane, _)| lane).collect();
         let values: usize = lanes.iter().map(|l| l.readings).sum();
 
         let mut report = Map::new();
