@@ -4,7 +4,7 @@ use crate::bridge::source::{Channel, Fetched, Pending, Progress, Resolution, Sou
 use crate::core::{Clock, Crypto, HttpClient, IntervalEnergy, Store};
 use crate::weheat::{Interval, Weheat};
 use serde_json::{Map, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 const CHANNELS: &[Channel] = &[
     Channel { name: "heat", resolutions: &[Resolution::Hour], optional: false },
@@ -20,12 +20,15 @@ pub struct WeheatSource<'a, H, S, C, K> {
     /// The pump, once looked up; and whether its energy was filled this run
     /// (one fill serves both channels).
     pump: RefCell<Option<String>>,
-    filled: RefCell<bool>,
+    filled: Cell<bool>,
+    /// The last window read: both channels come from the same buckets, so
+    /// the second channel of a window is not read again.
+    window: RefCell<Option<((i64, i64), (Vec<IntervalEnergy>, Vec<IntervalEnergy>))>>,
 }
 
 impl<'a, H, S, C, K> WeheatSource<'a, H, S, C, K> {
     pub fn new(client: &'a Weheat<H, S, C, K>, clock: C) -> Self {
-        WeheatSource { client, clock, pump: RefCell::new(None), filled: RefCell::new(false) }
+        WeheatSource { client, clock, pump: RefCell::new(None), filled: Cell::new(false), window: RefCell::new(None) }
     }
 }
 
@@ -50,14 +53,14 @@ impl<'a, H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Source fo
 
     fn fetch<'b>(&'b self, _channel: &'b Channel, _resolution: Resolution, since: Option<i64>, progress: Progress<'b>) -> Pending<'b, Fetched> {
         Box::pin(async move {
-            if *self.filled.borrow() {
+            if self.filled.get() {
                 return Ok(Fetched::default());
             }
             let pump = self.client.pump_or_default(None).await?;
             let since = since.unwrap_or_else(|| self.clock.now_secs() - FIRST_BACKFILL_SECS);
             let fill = self.client.fill_energy(&pump.id, Interval::Hour, since, |done, total| progress("weheat energy", done, total)).await?;
             *self.pump.borrow_mut() = Some(pump.id);
-            *self.filled.borrow_mut() = true;
+            self.filled.set(true);
             Ok(Fetched {
                 series: format!("energy-{}", Interval::Hour.name()),
                 // The pump lookup counts against the account's budget too.
@@ -74,7 +77,15 @@ impl<'a, H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Source fo
 
     fn energy<'b>(&'b self, channel: &'b Channel, _resolution: Resolution, from: i64, to: i64) -> Pending<'b, Vec<IntervalEnergy>> {
         Box::pin(async move {
-            let (electricity, heat) = self.client.energy_between(&self.pump_id()?, Interval::Hour, from, to).await?;
+            let cached = self.window.borrow().as_ref().filter(|(window, _)| *window == (from, to)).map(|(_, both)| both.clone());
+            let (electricity, heat) = match cached {
+                Some(both) => both,
+                None => {
+                    let both = self.client.energy_between(&self.pump_id()?, Interval::Hour, from, to).await?;
+                    *self.window.borrow_mut() = Some(((from, to), both.clone()));
+                    both
+                }
+            };
             Ok(if channel.name == "heat" { heat } else { electricity })
         })
     }
