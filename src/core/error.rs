@@ -75,8 +75,6 @@ pub enum Disposition {
 }
 
 impl Disposition {
-    pub const ALL: [Disposition; 3] = [Disposition::Person, Disposition::RetryLater, Disposition::BadInput];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Disposition::Person => "person",
