@@ -367,3 +367,50 @@ fn a_crash_between_energyid_s_2xx_and_the_outbox_removal_resends_that_batch_once
     let expected: BTreeMap<(String, i64), f64> = readings.iter().map(|r| (("el".to_owned(), r.ts), r.values["el"])).collect();
     assert_eq!(*accepted.borrow(), expected, "every reading once in the record, with its value");
 }
+
+fn el_at(ts: i64, value: f64) -> Reading {
+    Reading { ts, values: [("el".to_owned(), value)].into() }
+}
+
+/// The documented `updateSensor` + `startAutoSync` pattern: a reading queued
+/// while a flush is sending and removing its batch. Each store operation
+/// waits for the executor, so the two interleave at every await; for every
+/// offset between them, both readings must reach EnergyID.
+#[test]
+fn a_reading_queued_while_a_flush_removes_its_batch_is_kept() {
+    for head_start in 0..40 {
+        let r = rig();
+        run(r.device.enqueue(&[el_at(NOW - 3600, 10.0)])).unwrap();
+        r.store.yielding(true);
+        let late = async {
+            for _ in 0..head_start {
+                support::YieldOnce(false).await;
+            }
+            r.device.enqueue(&[el_at(NOW - 1800, 11.0)]).await
+        };
+        let flush = r.device.flush(FlushOptions { max_wait: Duration::ZERO }, |_, _| {});
+        let (flushed, queued) = run(async { futures::join!(flush, late) });
+        flushed.unwrap();
+        queued.unwrap();
+        flush_all(&r).unwrap();
+        let fake = r.fake.borrow();
+        let delivered: Vec<i64> = fake.accepted.keys().map(|(_, ts)| *ts).collect();
+        assert_eq!(delivered, [NOW - 3600, NOW - 1800], "a reading was lost (enqueue started {head_start} awaits after the flush)");
+        drop(fake);
+        assert_eq!(run(r.device.status()).unwrap().outbox, 0, "the outbox count is wrong (head start {head_start})");
+    }
+}
+
+/// Overlapping `send()` calls, as two event handlers make them: every reading
+/// of every call reaches EnergyID, and the outbox ends empty.
+#[test]
+fn overlapping_sends_lose_nothing() {
+    let r = rig();
+    r.store.yielding(true);
+    let calls: Vec<Vec<Reading>> = (0..20).map(|i| vec![el_at(NOW - 86_400 + i * 60, i as f64)]).collect();
+    let reports = run(futures::future::join_all(calls.iter().map(|readings| r.device.send(readings))));
+    assert!(reports.iter().all(Result::is_ok), "{reports:?}");
+    flush_all(&r).unwrap();
+    assert_eq!(r.fake.borrow().accepted.len(), 20, "readings were lost");
+    assert_eq!(run(r.device.status()).unwrap().outbox, 0);
+}

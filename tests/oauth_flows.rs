@@ -271,6 +271,22 @@ fn concurrent_callers_share_one_refresh() {
     assert_eq!(rig.http.sent().len(), 2, "one login, one refresh");
 }
 
+/// Two accounts objects over one store (a page's Weheat and its sync job, or
+/// two handlers that each built one) hold the same tokens: one refresh, and
+/// never the already rotated refresh token sent again.
+#[test]
+fn two_clients_over_one_store_share_one_refresh() {
+    let rig = logged_in(300);
+    let other = OAuthClient::new(config(serde_json::json!({})), rig.http.clone(), rig.store.clone(), rig.clock.clone(), NativeCrypto).unwrap();
+    rig.clock.advance(Duration::from_secs(400));
+    rig.store.yielding(true);
+    rig.http.respond(200, &tokens("acc-2", "ref-2", 300)).respond(400, &oauth_error("invalid_grant"));
+    let (a, b) = run(async { futures::join!(rig.client.access_token(), other.access_token()) });
+    assert_eq!(a.unwrap().expose(), "acc-2");
+    assert_eq!(b.unwrap().expose(), "acc-2");
+    assert_eq!(rig.http.sent().len(), 2, "one login, one refresh");
+}
+
 #[test]
 fn a_401_triggers_one_refresh_and_one_retry_never_a_loop() {
     let rig = logged_in(3600);

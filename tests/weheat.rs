@@ -115,6 +115,22 @@ fn the_budget_refuses_before_the_service_does() {
     assert_eq!(r.fake.borrow().log.len(), 30, "the 31st request never left");
 }
 
+/// Two clients over one store (a page's Weheat and its sync job) spend one
+/// budget: with one request left, one of two concurrent calls goes out.
+#[test]
+fn two_clients_over_one_store_share_the_budget() {
+    let r = rig();
+    for _ in 0..29 {
+        run(r.weheat.pumps()).unwrap();
+    }
+    let config: wattbridge::weheat::WeheatConfig = serde_json::from_value(serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat", "apiUrl": "https://api.weheat.example/third_party" })).unwrap();
+    let other = wattbridge::weheat::Weheat::new(config, r.http.clone(), r.store.clone(), r.clock.clone(), support::NativeCrypto).unwrap();
+    r.store.yielding(true);
+    let (a, b) = run(async { futures::join!(r.weheat.pumps(), other.pumps()) });
+    assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "exactly one of the two went out");
+    assert_eq!(r.fake.borrow().log.len(), 30, "the 31st request never left");
+}
+
 #[test]
 fn a_401_refreshes_once_and_an_ended_session_asks_for_a_login() {
     let r = rig();

@@ -22,6 +22,7 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
 pub struct MemoryStore {
     docs: Rc<RefCell<BTreeMap<String, String>>>,
     fail_puts: Rc<Cell<bool>>,
+    yielding: Rc<Cell<bool>>,
 }
 
 impl MemoryStore {
@@ -38,13 +39,25 @@ impl MemoryStore {
     pub fn fail_puts(&self, fail: bool) {
         self.fail_puts.set(fail);
     }
+    /// Make every operation wait for the executor once, as a file or
+    /// IndexedDB does, so concurrent callers interleave at each of them.
+    pub fn yielding(&self, on: bool) {
+        self.yielding.set(on);
+    }
+    async fn io(&self) {
+        if self.yielding.get() {
+            YieldOnce(false).await;
+        }
+    }
 }
 
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>> {
+        self.io().await;
         Ok(self.doc(key))
     }
     async fn put(&self, key: &str, document: &str) -> Result<()> {
+        self.io().await;
         if self.fail_puts.get() {
             return Err(Error::new(ErrorCode::Storage, "disk full (fake)"));
         }
@@ -52,6 +65,7 @@ impl Store for MemoryStore {
         Ok(())
     }
     async fn delete(&self, key: &str) -> Result<()> {
+        self.io().await;
         self.docs.borrow_mut().remove(key);
         Ok(())
     }

@@ -28,6 +28,7 @@ pub struct Rig {
     pub fake: Rc<RefCell<Fake>>,
     pub clock: VirtualClock,
     pub store: MemoryStore,
+    pub http: RoutedHttp,
 }
 
 fn query<'a>(url: &'a str, name: &str) -> Option<&'a str> {
@@ -93,7 +94,7 @@ pub fn rig() -> Rig {
     // Logged in: an expired access token, so the first call refreshes.
     store.set_doc("tokens/weheat", r#"{"accessToken":"at-0","tokenType":"Bearer","refreshToken":"rt-0","expiresAtMs":0,"scopes":["openid","offline_access"],"obtainedAtMs":0}"#);
     let config: WeheatConfig = serde_json::from_value(serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat", "apiUrl": "https://api.weheat.example/third_party" })).unwrap();
-    let weheat = Weheat::new(config, http, store.clone(), clock.clone(), NativeCrypto).unwrap();
-    Rig { weheat, fake, clock, store }
+    let weheat = Weheat::new(config, http.clone(), store.clone(), clock.clone(), NativeCrypto).unwrap();
+    Rig { weheat, fake, clock, store, http }
 }
 
