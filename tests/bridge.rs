@@ -63,6 +63,9 @@ impl Store for CrashStore {
         self.crash.step()?;
         self.inner.delete(key).await
     }
+    async fn locked<T>(&self, key: &str, change: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        self.inner.locked(key, change).await
+    }
 }
 
 /// A source with data per (channel, resolution) and scripted fetch failures.

@@ -24,6 +24,8 @@ struct Fake {
     accepted: BTreeMap<(String, i64), f64>,
     script: VecDeque<Result<HttpResponse, Error>>,
     refuse_ts: Option<i64>,
+    /// POSTs refused as closer than the policy allows.
+    throttled: usize,
 }
 
 struct Rig {
@@ -73,6 +75,7 @@ fn answer(fake: &mut Fake, now: i64, request: &HttpRequest) -> Result<HttpRespon
     if let Some(&(last, _)) = fake.posts.last() {
         if now - last < 60_000 {
             let wait = (60_000 - (now - last) + 999) / 1000;
+            fake.throttled += 1;
             return Ok(HttpResponse::new(429, "").with_header("Retry-After", &wait.to_string()));
         }
     }
@@ -246,6 +249,9 @@ impl wattbridge::core::Store for CountingStore {
     async fn delete(&self, key: &str) -> wattbridge::core::Result<()> {
         self.inner.delete(key).await
     }
+    async fn locked<T>(&self, key: &str, change: impl std::future::Future<Output = wattbridge::core::Result<T>>) -> wattbridge::core::Result<T> {
+        self.inner.locked(key, change).await
+    }
 }
 
 #[test]
@@ -402,7 +408,8 @@ fn a_reading_queued_while_a_flush_removes_its_batch_is_kept() {
 }
 
 /// Overlapping `send()` calls, as two event handlers make them: every reading
-/// of every call reaches EnergyID, and the outbox ends empty.
+/// of every call reaches EnergyID, the outbox ends empty, and no two of them
+/// take the same upload slot (EnergyID would answer 429).
 #[test]
 fn overlapping_sends_lose_nothing() {
     let r = rig();
@@ -412,5 +419,6 @@ fn overlapping_sends_lose_nothing() {
     assert!(reports.iter().all(Result::is_ok), "{reports:?}");
     flush_all(&r).unwrap();
     assert_eq!(r.fake.borrow().accepted.len(), 20, "readings were lost");
+    assert_eq!(r.fake.borrow().throttled, 0, "two sends took the same upload slot");
     assert_eq!(run(r.device.status()).unwrap().outbox, 0);
 }

@@ -166,21 +166,42 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
     }
 
     async fn state(&self) -> Result<DeviceState> {
-        let stored: Option<DeviceState> = load(&self.store, STATE_KEY).await?;
-        match (stored, &self.config.device_id) {
-            // A device id given in the config wins; a different one starts a new device.
-            (Some(state), Some(id)) if &state.device_id != id => {
-                Ok(DeviceState { device_id: id.clone(), ..Default::default() })
-            }
-            (Some(state), _) => Ok(state),
-            (None, Some(id)) => Ok(DeviceState { device_id: id.clone(), ..Default::default() }),
-            // Remembered at once, so status, hello and send all speak of the same device.
-            (None, None) => {
-                let state = DeviceState { device_id: new_device_id()?, ..Default::default() };
-                save(&self.store, STATE_KEY, &state).await?;
-                Ok(state)
-            }
+        match self.known_state().await? {
+            Some(state) => Ok(state),
+            // A new device id, remembered at once, so status, hello and send
+            // all speak of the same device.
+            None => self.update_state(|_| true).await,
         }
+    }
+
+    /// The device state; `None` when a device id must be made up first.
+    async fn known_state(&self) -> Result<Option<DeviceState>> {
+        let stored: Option<DeviceState> = load(&self.store, STATE_KEY).await?;
+        Ok(match (stored, &self.config.device_id) {
+            // A device id given in the config wins; a different one starts a new device.
+            (Some(state), Some(id)) if &state.device_id != id => Some(DeviceState { device_id: id.clone(), ..Default::default() }),
+            (Some(state), _) => Some(state),
+            (None, Some(id)) => Some(DeviceState { device_id: id.clone(), ..Default::default() }),
+            (None, None) => None,
+        })
+    }
+
+    /// Change the device state with it held (another flush, here or in
+    /// another process, changes it too), saving it when `change` says it
+    /// changed; the state as it is now.
+    async fn update_state(&self, change: impl FnOnce(&mut DeviceState) -> bool) -> Result<DeviceState> {
+        self.store
+            .locked(STATE_KEY, async {
+                let mut state = match self.known_state().await? {
+                    Some(state) => state,
+                    None => DeviceState { device_id: new_device_id()?, ..Default::default() },
+                };
+                if change(&mut state) {
+                    save(&self.store, STATE_KEY, &state).await?;
+                }
+                Ok(state)
+            })
+            .await
     }
 
     /// Introduce the device to EnergyID and remember the answer.
@@ -203,18 +224,23 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         let request = api::hello_request(&self.config.hello_url, &credentials, &body);
         let response = self.http.send(request).await.map_err(|e| e.provider(PROVIDER))?;
         let outcome = api::parse_hello(&response)?;
-        match &outcome {
-            HelloOutcome::Claimed(webhook) => {
-                state.webhook = Some(webhook.clone());
-                state.claim = None;
-            }
-            HelloOutcome::Unclaimed(claim) => {
-                state.webhook = None;
-                state.claim = Some(claim.clone());
-            }
-        }
-        state.hello_at_ms = Some(self.clock.now_ms());
-        save(&self.store, STATE_KEY, state).await?;
+        let now = self.clock.now_ms();
+        *state = self
+            .update_state(|state| {
+                match &outcome {
+                    HelloOutcome::Claimed(webhook) => {
+                        state.webhook = Some(webhook.clone());
+                        state.claim = None;
+                    }
+                    HelloOutcome::Unclaimed(claim) => {
+                        state.webhook = None;
+                        state.claim = Some(claim.clone());
+                    }
+                }
+                state.hello_at_ms = Some(now);
+                true
+            })
+            .await?;
         Ok(outcome)
     }
 
@@ -259,20 +285,38 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             }
             let webhook = claimed_webhook(&state).map_err(still_queued)?.clone();
             let interval_ms = interval_ms(&webhook.policy);
-            let allowed_at = state.last_post_ms.map_or(0, |last| last + interval_ms);
-            if !self.wait_until(allowed_at, options.max_wait).await {
-                report.next_upload_at_ms = Some(allowed_at);
-                break;
+            // Take the upload slot with the state held: two flushes (overlapping
+            // send() calls, another process) never take the same one.
+            let departure = self.clock.now_ms();
+            let mut taken = false;
+            state = self
+                .update_state(|state| {
+                    taken = state.last_post_ms.map_or(0, |last| last + interval_ms) <= departure;
+                    if taken {
+                        state.last_post_ms = Some(departure);
+                    }
+                    taken
+                })
+                .await?;
+            if !taken {
+                let allowed_at = state.last_post_ms.map_or(0, |last| last + interval_ms);
+                if !self.wait_until(allowed_at, options.max_wait).await {
+                    report.next_upload_at_ms = Some(allowed_at);
+                    break;
+                }
+                continue;
             }
-            state.last_post_ms = Some(self.clock.now_ms());
-            save(&self.store, STATE_KEY, &state).await?;
             report.requests += 1;
             let sent = self.http.send(api::send_request(&webhook, &batch)).await;
             // Count the interval from the answer, not the departure: however long the
             // request travelled, the next one cannot arrive too early. Saved, so the
             // next process (a flush after an import) counts from it too.
-            state.last_post_ms = Some(self.clock.now_ms());
-            save(&self.store, STATE_KEY, &state).await?;
+            let answered = self.clock.now_ms();
+            state = self.update_state(|state| {
+                state.last_post_ms = Some(state.last_post_ms.map_or(answered, |last| last.max(answered)));
+                true
+            })
+            .await?;
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => {
@@ -298,7 +342,12 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
                     hello_retries += 1;
                     self.hello_into(&mut state).await?;
                     // The refused POST was not accepted: resend at once.
-                    state.last_post_ms = None;
+                    state = self
+                        .update_state(|state| {
+                            state.last_post_ms = None;
+                            true
+                        })
+                        .await?;
                 }
                 401 | 404 => {
                     return Err(Error::new(
@@ -326,10 +375,14 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
                         let seconds = (retry_at - now).div_euclid(1000) as u64;
                         return Err(still_queued(api::status_error(&response, "webhook").retry_after(Some(seconds))));
                     }
-                    let allowed = state.last_post_ms.unwrap_or(0) + interval_ms;
                     // Pretend the POST left later, so the next one waits for the later of both.
-                    state.last_post_ms = Some(retry_at.max(allowed) - interval_ms);
-                    save(&self.store, STATE_KEY, &state).await?;
+                    state = self
+                        .update_state(|state| {
+                            let allowed = state.last_post_ms.unwrap_or(0) + interval_ms;
+                            state.last_post_ms = Some(retry_at.max(allowed) - interval_ms);
+                            true
+                        })
+                        .await?;
                 }
                 status if status >= 500 => {
                     failures += 1;

@@ -87,7 +87,15 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// Cumulative keys must not go down over time, against what is queued and
     /// what was delivered: a reading that would is refused, naming key, ts and
     /// both values, and nothing of the call is queued.
+    ///
+    /// Enqueue, remove and quarantine each hold the outbox (index, buckets and
+    /// quarantine list) for their whole read-modify-write: interleaved, a
+    /// removal could delete a bucket an enqueue had just added to.
     pub async fn enqueue(&self, readings: &[Reading]) -> Result<usize> {
+        self.store.locked(INDEX_KEY, self.add(readings)).await
+    }
+
+    async fn add(&self, readings: &[Reading]) -> Result<usize> {
         let mut index = self.index().await?;
         let mut incoming: Vec<(i64, Vec<&Reading>)> = Vec::new();
         for reading in readings {
@@ -187,6 +195,10 @@ impl<'a, S: Store> Outbox<'a, S> {
     /// Take delivered readings out. A value re-queued with a different value
     /// while the POST was on its way stays queued.
     pub async fn remove(&self, delivered: &[Reading]) -> Result<()> {
+        self.store.locked(INDEX_KEY, self.take_out(delivered)).await
+    }
+
+    async fn take_out(&self, delivered: &[Reading]) -> Result<()> {
         let mut index = self.index().await?;
         let mut by_bucket: Vec<(i64, Vec<&Reading>)> = Vec::new();
         for reading in delivered {
@@ -218,6 +230,10 @@ impl<'a, S: Store> Outbox<'a, S> {
 
     /// Move readings EnergyID refused aside, with its reason.
     pub async fn quarantine(&self, refused: &[Reading], reason: &str) -> Result<()> {
+        self.store.locked(INDEX_KEY, self.set_aside(refused, reason)).await
+    }
+
+    async fn set_aside(&self, refused: &[Reading], reason: &str) -> Result<()> {
         let mut kept: Vec<Quarantined> = load(self.store, QUARANTINE_KEY).await?.unwrap_or_default();
         kept.extend(refused.iter().map(|r| Quarantined { ts: r.ts, values: r.values.clone(), reason: reason.to_owned() }));
         save(self.store, QUARANTINE_KEY, &kept).await?;
@@ -236,7 +252,7 @@ impl<'a, S: Store> Outbox<'a, S> {
     }
 
     /// Change a bucket, then save it (or delete it once empty) and update its
-    /// count in `index`, which the caller saves last.
+    /// count in `index`, which the caller saves last (with the outbox held).
     async fn rewrite_bucket(&self, index: &mut Index, bucket: i64, change: impl FnOnce(&mut Bucket)) -> Result<()> {
         let mut doc = self.bucket(bucket).await?;
         change(&mut doc);

@@ -389,12 +389,14 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         let result = self.fetch_meter(&meter, series, from, to, on_progress).await;
         // Remember how the last fetch ended, so `status` can tell a missing consent at a glance.
         let history = History::new(&self.store, &meter, series);
-        let mut index = history.index().await?;
         let last_error = result.as_ref().err().map(|e| LastError { code: e.code.as_str().to_owned(), message: e.message.clone(), at_ms: self.clock.now_ms() });
-        if index.last_error != last_error {
-            index.last_error = last_error;
-            history.save_index(&index).await?;
-        }
+        history
+            .update_index(|index| {
+                let changed = index.last_error != last_error;
+                index.last_error = last_error;
+                changed
+            })
+            .await?;
         result
     }
 
@@ -402,7 +404,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         let meter = meter.to_owned();
         let today = self.today();
         let history = History::new(&self.store, &meter, series);
-        let mut index = history.index().await?;
+        let index = history.index().await?;
         let from = from.unwrap_or(Date(i32::MIN / 2));
         let to = to.unwrap_or(today);
         if from >= to {
@@ -439,9 +441,12 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
                 Err(err) if matches!(err.code, ErrorCode::BeforeActivation | ErrorCode::BeforeHistoryLimit) => {
                     // Everything older is refused too: find where data begin inside this window, then stop.
                     let found = self.find_first_day(series, &meter, *window, &history, &mut report).await?;
-                    index = history.index().await?;
-                    index.earliest = Some(found);
-                    history.save_index(&index).await?;
+                    history
+                        .update_index(|index| {
+                            index.earliest = Some(found);
+                            true
+                        })
+                        .await?;
                     report.skipped.push(skip(window.start, found, &err));
                     report.requests = self.requests.get() - requests_before;
                     break;

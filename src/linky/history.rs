@@ -47,8 +47,18 @@ impl<'a, S: Store> History<'a, S> {
         Ok(load(self.store, &self.prefix).await?.unwrap_or_default())
     }
 
-    pub(crate) async fn save_index(&self, index: &SeriesIndex) -> Result<()> {
-        save(self.store, &self.prefix, index).await
+    /// Change the index with the series held; it is saved when `change` says
+    /// it changed something.
+    pub(crate) async fn update_index(&self, change: impl FnOnce(&mut SeriesIndex) -> bool) -> Result<()> {
+        self.store.locked(&self.prefix, self.apply(change)).await
+    }
+
+    async fn apply(&self, change: impl FnOnce(&mut SeriesIndex) -> bool) -> Result<()> {
+        let mut index = self.index().await?;
+        if change(&mut index) {
+            save(self.store, &self.prefix, &index).await?;
+        }
+        Ok(())
     }
 
     /// Store the points of a fetched window, replacing any stored point they
@@ -56,6 +66,11 @@ impl<'a, S: Store> History<'a, S> {
     /// `[covered_from, covered_to)` as fetched. Points are written first: a
     /// crash in between only means the window is fetched again.
     pub async fn record(&self, points: &[Point], covered_from: Date, covered_to: Date) -> Result<()> {
+        self.store.locked(&self.prefix, self.merge(points, covered_from, covered_to)).await
+    }
+
+    /// `record` with the series (index and months) held.
+    async fn merge(&self, points: &[Point], covered_from: Date, covered_to: Date) -> Result<()> {
         // A few months at most: a Vec, not another BTreeMap type with `entry`.
         let mut by_month: Vec<(String, Vec<&Point>)> = Vec::new();
         for point in points {
@@ -73,9 +88,11 @@ impl<'a, S: Store> History<'a, S> {
             doc.points.sort_by_key(|p| p.0);
             save(self.store, &key, &doc).await?;
         }
-        let mut index = self.index().await?;
-        index.coverage.add(covered_from, covered_to);
-        self.save_index(&index).await
+        self.apply(|index| {
+            index.coverage.add(covered_from, covered_to);
+            true
+        })
+        .await
     }
 
     /// Stored points whose start lies in `[from, to)` (Paris dates), in order.

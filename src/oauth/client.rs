@@ -8,7 +8,6 @@ use base64::Engine as _;
 use crate::core::http::check_service_url;
 use crate::core::store::{load, save};
 use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result, Secret, Store};
-use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -31,9 +30,6 @@ pub struct OAuthClient<H, S, C, K> {
     store: S,
     clock: C,
     crypto: K,
-    /// Held while tokens are read and refreshed, so concurrent callers that
-    /// need a refresh share one request (single flight).
-    refresh_lock: Mutex<()>,
 }
 
 /// Where to send the person for a code + PKCE login.
@@ -71,7 +67,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         if config.client_id.is_empty() {
             return Err(Error::invalid_config("the OAuth client id must not be empty").provider(provider));
         }
-        Ok(OAuthClient { config, http, store, clock, crypto, refresh_lock: Mutex::new(()) })
+        Ok(OAuthClient { config, http, store, clock, crypto })
     }
 
     /// Refuse to send this client's access token to `url` unless it is a
@@ -133,7 +129,8 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     /// Keep a fresh token set: written before anyone uses it, so a crash right
     /// after a rotation can never leave only the old, now dead, refresh token.
     async fn keep(&self, tokens: TokenSet) -> Result<TokenStatus> {
-        save(&self.store, &self.config.store_key(), &tokens).await?;
+        let key = self.config.store_key();
+        self.store.locked(&key, save(&self.store, &key, &tokens)).await?;
         Ok(TokenStatus::of(Some(&tokens)))
     }
 
@@ -273,38 +270,47 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     // ---- using and refreshing ----
 
     /// A valid access token, refreshed first when it expires within the margin.
+    ///
+    /// The token document is held while it is read and refreshed, so callers
+    /// that need a refresh at the same time (in this process or, with a
+    /// FileStore, in another) share one request, and a rotated refresh token
+    /// is never sent twice (single flight).
     pub async fn access_token(&self) -> Result<Secret> {
-        let _single_flight = self.refresh_lock.lock().await;
-        if self.config.client_credentials {
-            return match self.stored().await? {
-                Some(tokens) if !tokens.needs_refresh(self.clock.now_ms(), self.config.refresh_margin_secs) => Ok(tokens.access_token),
-                _ => self.client_credentials_token().await,
-            };
-        }
-        let tokens = self.stored_or_login().await?;
-        if !tokens.needs_refresh(self.clock.now_ms(), self.config.refresh_margin_secs) {
-            return Ok(tokens.access_token);
-        }
-        Ok(self.refresh(&tokens).await?.access_token)
+        self.store.locked(&self.config.store_key(), async {
+            if self.config.client_credentials {
+                return match self.stored().await? {
+                    Some(tokens) if !tokens.needs_refresh(self.clock.now_ms(), self.config.refresh_margin_secs) => Ok(tokens.access_token),
+                    _ => self.client_credentials_token().await,
+                };
+            }
+            let tokens = self.stored_or_login().await?;
+            if !tokens.needs_refresh(self.clock.now_ms(), self.config.refresh_margin_secs) {
+                return Ok(tokens.access_token);
+            }
+            Ok(self.refresh(&tokens).await?.access_token)
+        })
+        .await
     }
 
     /// Refresh unless someone already replaced the token that was refused.
     async fn refresh_after_refusal(&self, refused: &Secret) -> Result<Secret> {
-        let _single_flight = self.refresh_lock.lock().await;
-        if self.config.client_credentials {
-            return match self.stored().await? {
-                Some(tokens) if tokens.access_token != *refused => Ok(tokens.access_token),
-                _ => self.client_credentials_token().await,
-            };
-        }
-        let tokens = self.stored_or_login().await?;
-        if tokens.access_token != *refused {
-            return Ok(tokens.access_token);
-        }
-        Ok(self.refresh(&tokens).await?.access_token)
+        self.store.locked(&self.config.store_key(), async {
+            if self.config.client_credentials {
+                return match self.stored().await? {
+                    Some(tokens) if tokens.access_token != *refused => Ok(tokens.access_token),
+                    _ => self.client_credentials_token().await,
+                };
+            }
+            let tokens = self.stored_or_login().await?;
+            if tokens.access_token != *refused {
+                return Ok(tokens.access_token);
+            }
+            Ok(self.refresh(&tokens).await?.access_token)
+        })
+        .await
     }
 
-    /// A new app token (client_credentials grant). Call with the lock held.
+    /// A new app token (client_credentials grant). Call with the token document held.
     async fn client_credentials_token(&self) -> Result<Secret> {
         let response = self.send(api::client_credentials_request(&self.config)).await?;
         let answer = api::read_token_answer(&self.config, &response).map_err(|f| self.failure(Flow::ClientCredentials, f))?;
@@ -313,7 +319,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         Ok(tokens.access_token)
     }
 
-    /// Call with the lock held. Stored tokens change only on success.
+    /// Call with the token document held. Stored tokens change only on success.
     async fn refresh(&self, current: &TokenSet) -> Result<TokenSet> {
         let refresh_token = current.refresh_token.as_ref().ok_or_else(|| {
             self.error(ErrorCode::AuthRequired, format!("the {} session expired and cannot be renewed: {}", self.config.provider, self.config.login_hint()))
@@ -350,7 +356,11 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     /// End the session at the provider (where it has a logout endpoint) and
     /// forget the tokens. A failed revocation keeps them, so it can be retried.
     pub async fn logout(&self) -> Result<()> {
-        let _single_flight = self.refresh_lock.lock().await;
+        self.store.locked(&self.config.store_key(), self.end_session()).await
+    }
+
+    /// Call with the token document held.
+    async fn end_session(&self) -> Result<()> {
         let Some(tokens) = self.stored().await? else { return Ok(()) };
         let request = match (&tokens.refresh_token, &self.config.revocation_url, &self.config.logout_url) {
             (Some(token), Some(url), _) => Some(api::revocation_request(&self.config, url, token)),

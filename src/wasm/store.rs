@@ -1,10 +1,15 @@
 //! `Store` over any JS object with `get(key)`, `put(key, text)` and
 //! `delete(key)`, each returning a value or a Promise. The package's
 //! FileStore, MemoryStore, LocalStorageStore and ChromeStorageStore all fit.
+//! A store that also has `lock(key)` (FileStore: a lock file) is locked
+//! through it too, so that changes made by other processes serialize as well.
 
 use super::error::from_js;
+use crate::core::store::DocumentLocks;
 use crate::core::{Error, ErrorCode, Result, Store};
-use js_sys::{Promise, Reflect};
+use js_sys::{Function, Promise, Reflect};
+use std::future::Future;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -18,10 +23,25 @@ extern "C" {
     fn put(this: &JsStoreObject, key: &str, document: &str) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn delete(this: &JsStoreObject, key: &str) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn lock(this: &JsStoreObject, key: &str) -> std::result::Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    /// The in-process locks, one table for the whole wasm instance: every
+    /// JsStore shares it, so the objects a page or a CLI run builds over one
+    /// store serialize their changes. Two different stores with a document of
+    /// the same key share a lock too, which costs a wait, never a deadlock
+    /// (no change locks a second document).
+    static LOCKS: Rc<DocumentLocks> = Rc::default();
 }
 
 #[derive(Clone)]
-pub struct JsStore(JsStoreObject);
+pub struct JsStore {
+    object: JsStoreObject,
+    /// The store has `lock(key)`, resolving to a release function.
+    cross_process: bool,
+}
 
 impl JsStore {
     pub fn new(object: JsValue) -> Result<JsStore> {
@@ -33,7 +53,8 @@ impl JsStore {
                 )));
             }
         }
-        Ok(JsStore(object.unchecked_into()))
+        let cross_process = Reflect::get(&object, &JsValue::from_str("lock")).is_ok_and(|f| f.is_function());
+        Ok(JsStore { object: object.unchecked_into(), cross_process })
     }
 }
 
@@ -45,7 +66,7 @@ async fn settle(call: std::result::Result<JsValue, JsValue>, what: &str) -> Resu
 
 impl Store for JsStore {
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        let value = settle(self.0.get(key), &format!("store.get('{key}') failed")).await?;
+        let value = settle(self.object.get(key), &format!("store.get('{key}') failed")).await?;
         if value.is_null() || value.is_undefined() {
             return Ok(None);
         }
@@ -55,10 +76,28 @@ impl Store for JsStore {
     }
 
     async fn put(&self, key: &str, document: &str) -> Result<()> {
-        settle(self.0.put(key, document), &format!("store.put('{key}') failed")).await.map(drop)
+        settle(self.object.put(key, document), &format!("store.put('{key}') failed")).await.map(drop)
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        settle(self.0.delete(key), &format!("store.delete('{key}') failed")).await.map(drop)
+        settle(self.object.delete(key), &format!("store.delete('{key}') failed")).await.map(drop)
+    }
+
+    async fn locked<T>(&self, key: &str, change: impl Future<Output = Result<T>>) -> Result<T> {
+        let locks = LOCKS.with(Rc::clone);
+        let _in_process = locks.lock(key).await;
+        if !self.cross_process {
+            return change.await;
+        }
+        let release = settle(self.object.lock(key), &format!("store.lock('{key}') failed")).await?;
+        let release: Function = release
+            .dyn_into()
+            .map_err(|_| Error::new(ErrorCode::Storage, format!("store.lock('{key}') must resolve to a release function")))?;
+        let result = change.await;
+        let released = settle(release.call0(&JsValue::UNDEFINED), &format!("releasing the lock of '{key}' failed")).await;
+        // A failed change says more than a failed release after it.
+        let value = result?;
+        released?;
+        Ok(value)
     }
 }

@@ -247,13 +247,16 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     /// Take one request from the budget, waiting for a free slot when it is
     /// at most `max_wait` away; otherwise a `rate_limited` naming when.
+    /// Every client over the store (and, with a FileStore, every process)
+    /// spends the same budget: the slot is taken with the budget held, the
+    /// wait for a free one happens without it.
     async fn spend(&self, max_wait: Duration) -> Result<()> {
-        let mut budget = self.budget().await?;
-        if budget.sent.len() as u32 >= self.budget_per_hour() {
-            let free_at = budget.sent[budget.sent.len() - self.budget_per_hour() as usize] + HOUR_MS;
-            let wait = free_at - self.clock.now_ms();
-            if wait as u128 > max_wait.as_millis() {
-                let seconds = (wait + 999) / 1000;
+        let deadline = self.clock.now_ms().saturating_add(max_wait.as_millis().min(i64::MAX as u128) as i64);
+        loop {
+            let Some(free_at) = self.store.locked(BUDGET_KEY, self.take_slot()).await? else { return Ok(()) };
+            let now = self.clock.now_ms();
+            if free_at > deadline {
+                let seconds = (free_at - now + 999) / 1000;
                 return Err(Error::new(
                     ErrorCode::RateLimited,
                     format!("the Weheat request budget ({} per hour, weheat.budget_per_hour) is used up; the next request is allowed in {seconds} s", self.budget_per_hour()),
@@ -261,11 +264,20 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
                 .provider(PROVIDER)
                 .retry_after(Some(seconds as u64)));
             }
-            self.clock.sleep(Duration::from_millis(wait.max(0) as u64)).await;
-            budget = self.budget().await?;
+            self.clock.sleep(Duration::from_millis((free_at - now).max(0) as u64)).await;
+        }
+    }
+
+    /// Take a slot of the budget if one is free (call with the budget held);
+    /// when none is, when the next one frees.
+    async fn take_slot(&self) -> Result<Option<i64>> {
+        let mut budget = self.budget().await?;
+        if budget.sent.len() as u32 >= self.budget_per_hour() {
+            return Ok(Some(budget.sent[budget.sent.len() - self.budget_per_hour() as usize] + HOUR_MS));
         }
         budget.sent.push(self.clock.now_ms());
-        save(&self.store, BUDGET_KEY, &budget).await
+        save(&self.store, BUDGET_KEY, &budget).await?;
+        Ok(None)
     }
 
     /// GET a path with the bearer token. Every try, retries included, takes
@@ -460,8 +472,12 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         format!("weheat/{pump}/feed")
     }
 
-    /// Add samples to the feed, one document per UTC day touched.
+    /// Add samples to the feed, one document per UTC day touched, with the feed held.
     async fn keep_samples(&self, pump: &str, samples: Vec<Sample>) -> Result<()> {
+        self.store.locked(&Self::feed_key(pump), self.add_samples(pump, samples)).await
+    }
+
+    async fn add_samples(&self, pump: &str, samples: Vec<Sample>) -> Result<()> {
         // A few days at most: a Vec, not another BTreeMap type with `entry`.
         let mut by_day: Vec<(String, Vec<Sample>)> = Vec::new();
         for sample in samples {

@@ -61,9 +61,15 @@ impl<'a, S: Store> EnergyHistory<'a, S> {
         format!("{}/{}", self.key, &format_utc(start)[..7])
     }
 
+    /// The index (see `migrated`), with the history held.
+    async fn index(&self) -> Result<Index> {
+        self.store.locked(&self.key, self.migrated()).await
+    }
+
     /// The index, after moving a history of the older one-document form into
     /// months (written first, so a crash in between only repeats the move).
-    async fn index(&self) -> Result<Index> {
+    /// Call with the history held.
+    async fn migrated(&self) -> Result<Index> {
         let mut index: Index = load(self.store, &self.key).await?.unwrap_or_default();
         if !index.buckets.is_empty() {
             let old = std::mem::take(&mut index.buckets);
@@ -100,7 +106,12 @@ impl<'a, S: Store> EnergyHistory<'a, S> {
     /// the stored one) and move the cursor to `end`. The months are written
     /// before the index: an interrupted fill resumes where it stopped.
     pub async fn record(&self, logs: &[Log], end: i64, start_of: impl Fn(&Log) -> Option<i64>) -> Result<u32> {
-        let mut index = self.index().await?;
+        self.store.locked(&self.key, self.merge(logs, end, start_of)).await
+    }
+
+    /// `record` with the history (index and months) held.
+    async fn merge(&self, logs: &[Log], end: i64, start_of: impl Fn(&Log) -> Option<i64>) -> Result<u32> {
+        let mut index = self.migrated().await?;
         let buckets: Vec<(i64, Stored)> = logs.iter().filter_map(|log| Some((start_of(log)?, Stored::of(log)))).collect();
         let count = buckets.len() as u32;
         self.add(&mut index, buckets).await?;

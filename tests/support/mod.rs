@@ -23,6 +23,7 @@ pub struct MemoryStore {
     docs: Rc<RefCell<BTreeMap<String, String>>>,
     fail_puts: Rc<Cell<bool>>,
     yielding: Rc<Cell<bool>>,
+    locks: Rc<wattbridge::core::store::DocumentLocks>,
 }
 
 impl MemoryStore {
@@ -68,6 +69,10 @@ impl Store for MemoryStore {
         self.io().await;
         self.docs.borrow_mut().remove(key);
         Ok(())
+    }
+    async fn locked<T>(&self, key: &str, change: impl Future<Output = Result<T>>) -> Result<T> {
+        let _held = self.locks.lock(key).await;
+        change.await
     }
 }
 
