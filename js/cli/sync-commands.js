@@ -3,7 +3,7 @@
 import { FileStore, WattbridgeError, sync } from '../node.js';
 import { loadSettings, readConfigFile, writeConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
 import { linkyClient, weheatClient, energyIdDevice, syncSources } from './accounts.js';
-import { takeLock } from './lock.js';
+import { takeLock } from '../lock.js';
 import { progressBar } from './progress.js';
 import { exitCodeOf } from './exit-codes.js';
 

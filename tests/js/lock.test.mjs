@@ -1,4 +1,4 @@
-// The sync lock (js/cli/lock.js): a dead owner's lock is taken over, a live
+// The sync lock (js/lock.js): a dead owner's lock is taken over, a live
 // one's never, even when pids are reused; a lock being written is not stale;
 // release removes only one's own lock; many takers of a stale lock, one winner.
 import { test } from 'node:test';
@@ -8,10 +8,10 @@ import { readFile, writeFile, utimes } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { takeLock, processStartMs } from '../../js/cli/lock.js';
+import { takeLock, processStartMs } from '../../js/lock.js';
 import { scratchDir } from './helpers.mjs';
 
-const LOCK_JS = new URL('../../js/cli/lock.js', import.meta.url).href;
+const LOCK_JS = new URL('../../js/lock.js', import.meta.url).href;
 const lockOf = async (dir) => JSON.parse(await readFile(join(dir, 'sync.lock'), 'utf8'));
 
 test('a lock left by an earlier process with our own pid (a restarted container) is taken over', async () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { WattbridgeError } from '../errors.js';
+import { WattbridgeError } from './errors.js';
 
 /** A lock file still empty this long after its creation is a writer that died. */
 const EMPTY_GRACE_MS = 10_000;
