@@ -62,6 +62,13 @@ export interface Store {
   get(key: string): Promise<string | null> | string | null;
   put(key: string, document: string): Promise<void> | void;
   delete(key: string): Promise<void> | void;
+  /**
+   * Optional, for a store other processes share: hold `key` against their
+   * changes while wattbridge reads, changes and writes it; resolves to the
+   * function that releases it. Changes within one process are serialized
+   * per key without it.
+   */
+  lock?(key: string): Promise<() => Promise<void> | void>;
 }
 
 export class MemoryStore implements Store {
@@ -73,12 +80,16 @@ export class MemoryStore implements Store {
 
 /** Node only: one 0600 file per key in `dir`, written atomically. */
 export class FileStore implements Store {
-  constructor(dir: string);
+  /** `lockWaitSeconds`: how long a change waits for another process's change of the same document (default 60), then fails with `busy`. */
+  constructor(dir: string, options?: { lockWaitSeconds?: number });
   readonly dir: string;
+  readonly lockWaitSeconds: number;
   pathOf(key: string): string;
   get(key: string): Promise<string | null>;
   put(key: string, document: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Hold `key` against other processes' changes (a lock file); resolves to the release function. */
+  lock(key: string): Promise<() => Promise<void>>;
 }
 
 export class LocalStorageStore implements Store {

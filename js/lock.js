@@ -1,6 +1,7 @@
-// One sync at a time: a lock file created exclusively (O_EXCL) in the state
-// directory, naming its owner: pid, host, the process's start time and a
-// random token. A lock whose owner is gone (kill -9, a power cut, a container
+// A lock file created exclusively (O_EXCL) in the state directory, naming its
+// owner: pid, host, the process's start time and a random token. `sync` takes
+// one for the whole run (one sync at a time); the FileStore takes one per
+// document around each change of it (see FileStore.lock). A lock whose owner is gone (kill -9, a power cut, a container
 // restarted with the same pid) is taken over; the takeover moves the stale
 // file aside with an atomic rename, so two processes that both found it stale
 // cannot both remove it, and the lock itself is only ever created with O_EXCL.
@@ -15,6 +16,11 @@ import { WattbridgeError } from './errors.js';
 const EMPTY_GRACE_MS = 10_000;
 /** Start times are compared to this precision (clock ticks, rounding). */
 const START_SLACK_MS = 2_000;
+/** While waiting, look again after this long at first, doubling up to POLL_MAX_MS (most holds last milliseconds). */
+const POLL_FIRST_MS = 2;
+const POLL_MAX_MS = 100;
+/** Stale locks taken over in a row before giving up: others keep taking it. */
+const MAX_TAKEOVERS = 5;
 
 /** When a process started (unix ms), from /proc on Linux; null where unknown. */
 export function processStartMs(pid) {
@@ -69,17 +75,20 @@ async function readOwner(path) {
   }
 }
 
-/** Take the lock `name` in `dir`; resolves to a release function that removes only this lock. */
-export async function takeLock(dir, name = 'sync') {
+/**
+ * Take the lock `name` in `dir`; resolves to a release function that removes
+ * only this lock. While a live process holds it, wait up to `waitMs` (default:
+ * not at all), then fail with `busy` naming the holder. `what` says what the
+ * holder is doing, for that message.
+ */
+export async function takeLock(dir, name = 'sync', { waitMs = 0, what = `another wattbridge ${name} is running` } = {}) {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${name}.lock`);
   const ours = me();
-  const busy = (owner) =>
-    new WattbridgeError(
-      `another wattbridge ${name} is running (pid ${owner.pid}${owner.host && owner.host !== ours.host ? ` on ${owner.host}` : ''}, since ${owner.since}); this one stops. If that is wrong, delete ${path}`,
-      { code: 'busy' },
-    );
-  for (let attempt = 0; attempt < 5; attempt += 1) {
+  const deadline = Date.now() + waitMs;
+  let poll = POLL_FIRST_MS;
+  let takeovers = 0;
+  for (;;) {
     try {
       const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(JSON.stringify(ours));
@@ -90,15 +99,22 @@ export async function takeLock(dir, name = 'sync') {
     }
     const owner = await readOwner(path);
     if (owner === null) continue; // released meanwhile: try again
-    if (owner === 'empty') {
-      const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age < EMPTY_GRACE_MS) throw new WattbridgeError(`another wattbridge ${name} is starting (its lock ${path} is being written); this one stops`, { code: 'busy' });
-    } else if (ownerAlive(owner, ours)) {
-      throw busy(owner);
+    const age = owner === 'empty' ? Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs : 0;
+    const held = owner === 'empty' ? age < EMPTY_GRACE_MS : ownerAlive(owner, ours);
+    if (!held) {
+      takeovers += 1;
+      if (takeovers > MAX_TAKEOVERS) throw new WattbridgeError(`cannot take the lock ${path}: other processes keep taking it`, { code: 'busy' });
+      await takeOver(path, owner, ours.token);
+      continue;
     }
-    await takeOver(path, owner, ours.token);
+    if (Date.now() >= deadline) {
+      if (owner === 'empty') throw new WattbridgeError(`${what}: its lock ${path} is being written; this one stops`, { code: 'busy' });
+      const where = owner.host && owner.host !== ours.host ? ` on ${owner.host}` : '';
+      throw new WattbridgeError(`${what} (pid ${owner.pid}${where}, since ${owner.since}); this one stops. If that is wrong, delete ${path}`, { code: 'busy' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(poll * (0.5 + Math.random()), deadline - Date.now())));
+    poll = Math.min(poll * 2, POLL_MAX_MS);
   }
-  throw new WattbridgeError(`cannot take the ${name} lock ${path}: other processes keep taking it`, { code: 'busy' });
 }
 
 /**

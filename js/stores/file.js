@@ -5,18 +5,30 @@
 // Files are created 0600 and the directory 0700 because documents hold tokens.
 // A file that is not valid JSON is reported, never replaced: it may be the only
 // copy of someone's tokens or unsent readings.
+//
+// Several processes may share the directory (cron's sync, a manual `energyid
+// send`, `weheat watch`, a script): each change of a document is made holding
+// its lock file (`lock`), so none is lost to another process's change.
 
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WattbridgeError } from '../errors.js';
+import { takeLock } from '../lock.js';
+
+/** How long a change waits for another process's change of the same document. */
+const LOCK_WAIT_SECONDS = 60;
 
 export class FileStore {
-  /** @param {string} dir directory that holds the documents (created on first write) */
-  constructor(dir) {
+  /**
+   * @param {string} dir directory that holds the documents (created on first write)
+   * @param {{lockWaitSeconds?: number}} [options] how long a change waits for another process's (default 60 s)
+   */
+  constructor(dir, { lockWaitSeconds = LOCK_WAIT_SECONDS } = {}) {
     if (typeof dir !== 'string' || dir === '') {
       throw new WattbridgeError('FileStore needs a directory path', { code: 'invalid_config' });
     }
     this.dir = dir;
+    this.lockWaitSeconds = lockWaitSeconds;
   }
 
   /** The file that holds `key` (keys may contain `/`; they are encoded, never paths). */
@@ -71,6 +83,22 @@ export class FileStore {
       throw storageError(`cannot write ${path}`, err);
     }
     await syncDir(this.dir);
+  }
+
+  /**
+   * Hold `key` for a read-modify-write against other processes: a lock file
+   * next to the document, held for the change only (milliseconds, or one
+   * token refresh). Waits for another holder up to `lockWaitSeconds`, then
+   * fails with `busy` naming it. Resolves to the release function.
+   * (Within one process the wasm side already serializes changes per key.)
+   */
+  async lock(key) {
+    return takeLock(this.dir, `${encodeURIComponent(key)}.json`, {
+      waitMs: this.lockWaitSeconds * 1000,
+      what: `another wattbridge process has been changing '${key}' for over ${this.lockWaitSeconds} s`,
+    }).catch((err) => {
+      throw err instanceof WattbridgeError ? err : storageError(`cannot lock ${this.pathOf(key)}`, err);
+    });
   }
 
   async delete(key) {

@@ -1,6 +1,7 @@
-// The sync lock (js/lock.js): a dead owner's lock is taken over, a live
-// one's never, even when pids are reused; a lock being written is not stale;
-// release removes only one's own lock; many takers of a stale lock, one winner.
+// The lock files (js/lock.js), of sync and of each state document: a dead
+// owner's lock is taken over, a live one's never, even when pids are reused; a
+// lock being written is not stale; release removes only one's own lock; many
+// takers of a stale lock, one winner; a document's lock is waited for, boundedly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { takeLock, processStartMs } from '../../js/lock.js';
+import { FileStore } from '../../js/stores/file.js';
 import { scratchDir } from './helpers.mjs';
 
 const LOCK_JS = new URL('../../js/lock.js', import.meta.url).href;
@@ -77,4 +79,44 @@ test('eight processes finding the same stale lock: exactly one takes it', async 
   const outcomes = await Promise.all(runs);
   assert.equal(outcomes.filter((o) => o === 'got').length, 1, outcomes.join(' '));
   assert.equal(outcomes.filter((o) => o === 'busy').length, 7, outcomes.join(' '));
+});
+
+/** A child process that takes `key`'s document lock in `dir`, says "held", and releases it when told (a line on stdin). */
+function holder(dir, key) {
+  const script = `
+    import { FileStore } from ${JSON.stringify(new URL('../../js/stores/file.js', import.meta.url).href)};
+    const release = await new FileStore(${JSON.stringify(dir)}).lock(${JSON.stringify(key)});
+    process.stdout.write('held\\n');
+    process.stdin.once('data', async () => { await release(); process.stdout.write('released\\n'); process.exit(0); });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const said = (word) => new Promise((resolve) => {
+    const check = () => (out.includes(word) ? resolve() : child.stdout.once('data', (chunk) => { out += chunk; check(); }));
+    check();
+  });
+  return { child, held: said('held'), release: () => { child.stdin.write('go\n'); return said('released'); } };
+}
+
+test("a document lock held by another process is waited for, then taken", async () => {
+  const dir = await scratchDir();
+  const other = holder(dir, 'energyid/outbox');
+  await other.held;
+  let taken = false;
+  const waiting = new FileStore(dir).lock('energyid/outbox').then((release) => { taken = true; return release; });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(taken, false, 'taken while the other process held it');
+  await other.release();
+  const release = await waiting;
+  await release();
+});
+
+test('a document lock held past the wait fails with busy, naming the holder and the document', async () => {
+  const dir = await scratchDir();
+  const other = holder(dir, 'tokens/weheat');
+  await other.held;
+  await assert.rejects(
+    new FileStore(dir, { lockWaitSeconds: 0.3 }).lock('tokens/weheat'),
+    (err) => err.code === 'busy' && new RegExp(`changing 'tokens/weheat' for over 0.3 s \\(pid ${other.child.pid}\\b`).test(err.message),
+  );
+  await other.release();
 });
