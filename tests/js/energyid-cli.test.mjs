@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from 'wattbridge';
-import { sandbox, scratchDir, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './helpers.mjs';
+import { energyIdCliSetup, SANDBOX_PROVISIONING_SECRET } from './helpers.mjs';
 
 const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const outputs = []; // everything any command printed, searched for secrets at the end
@@ -28,18 +28,6 @@ function wattbridge(args, env, { onStderr = () => {} } = {}) {
   return Object.assign(done, { child });
 }
 
-async function setup(energyid = {}) {
-  const sb = await sandbox({ energyid: { claimAfterHellos: 0, ...energyid } });
-  const home = await scratchDir();
-  const env = {
-    WATTBRIDGE_HOME: home,
-    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
-    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
-    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
-  };
-  return { sb, home, env };
-}
-
 const ok = (run) => {
   assert.equal(run.code, 0, run.stderr + run.stdout);
   return run.stdout.trim().startsWith('{') ? JSON.parse(run.stdout) : run.stdout;
@@ -55,7 +43,7 @@ async function halfHourCsv(dir, n, start = Date.UTC(2025, 0, 1) / 1000) {
 }
 
 test('login shows the claim code and URL and waits until the person claims the device', async () => {
-  const { env } = await setup({ claimAfterHellos: null });
+  const { env } = await energyIdCliSetup({ claimAfterHellos: null });
   const run = wattbridge(['energyid', 'login', '--poll', '0.2'], env, {
     onStderr: (text) => {
       const url = text.match(/open (\S+)/)?.[1];
@@ -71,7 +59,7 @@ test('login shows the claim code and URL and waits until the person claims the d
 });
 
 test('17,520 half-hourly readings go out in 18 POSTs, never closer than uploadInterval at the sandbox', async () => {
-  const { sb, home, env } = await setup({ uploadInterval: 0.2 });
+  const { sb, home, env } = await energyIdCliSetup({ uploadInterval: 0.2 });
   const file = await halfHourCsv(home, 17_520);
   const dry = ok(await wattbridge(['--json', 'energyid', 'import', file, '--dry-run'], env));
   assert.equal(dry.readings.length, 17_520);
@@ -90,7 +78,7 @@ test('17,520 half-hourly readings go out in 18 POSTs, never closer than uploadIn
 });
 
 test('a chaos run (500s, resets, lost answers, 429s) ends with every reading delivered exactly once', async () => {
-  const { sb, home, env } = await setup({ uploadInterval: 0.05 });
+  const { sb, home, env } = await energyIdCliSetup({ uploadInterval: 0.05 });
   const file = await halfHourCsv(home, 1500);
   const env100 = { ...env, WATTBRIDGE_ENERGYID_BATCH_CAP: '100' };
   ok(await wattbridge(['energyid', 'import', file], env100));
@@ -120,7 +108,7 @@ test('a chaos run (500s, resets, lost answers, 429s) ends with every reading del
 });
 
 test('kill -9 in the middle of a flush loses nothing: the rerun delivers the rest', async () => {
-  const { sb, home, env } = await setup({ uploadInterval: 0.1 });
+  const { sb, home, env } = await energyIdCliSetup({ uploadInterval: 0.1 });
   const file = await halfHourCsv(home, 2000);
   const env100 = { ...env, WATTBRIDGE_ENERGYID_BATCH_CAP: '100' };
   ok(await wattbridge(['energyid', 'import', file], env100));
@@ -149,7 +137,7 @@ test('kill -9 in the middle of a flush loses nothing: the rerun delivers the res
 });
 
 test('decreasing meter readings and non-numbers are refused with key, time and values named', async () => {
-  const { env } = await setup();
+  const { env } = await energyIdCliSetup();
   ok(await wattbridge(['energyid', 'send', 'el=100', '--ts', '2026-01-01T00:00:00Z'], env));
   const down = await wattbridge(['--json', 'energyid', 'send', 'el=99.5', '--ts', '2026-01-01T00:30:00Z'], env);
   assert.equal(down.code, 2);
@@ -167,7 +155,7 @@ test('decreasing meter readings and non-numbers are refused with key, time and v
 });
 
 test('the webhook headers and provisioning secret never appear in any output', async () => {
-  const { home, env } = await setup();
+  const { home, env } = await energyIdCliSetup();
   ok(await wattbridge(['-v', 'energyid', 'send', 'el=5', 'pv=2'], env));
   ok(await wattbridge(['-v', '--json', 'energyid', 'status'], env));
   await wattbridge(['-v', 'energyid', 'flush', '--max-wait', '0'], env);

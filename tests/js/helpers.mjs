@@ -31,6 +31,22 @@ export function energyIdSettings(sb, extra = {}) {
 }
 
 /**
+ * A sandbox whose EnergyID claims at once (options in `energyid`), a scratch
+ * WATTBRIDGE_HOME, and the environment that points the CLI at both.
+ */
+export async function energyIdCliSetup(energyid = {}) {
+  const sb = await sandbox({ energyid: { claimAfterHellos: 0, ...energyid } });
+  const home = await scratchDir();
+  const env = {
+    WATTBRIDGE_HOME: home,
+    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
+    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
+    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
+  };
+  return { sb, home, env };
+}
+
+/**
  * Debian's Chromium, headless, closed when the test file ends. The flags keep
  * it off the network it cannot reach here (DESIGN.md).
  */

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnergyId, FileStore } from 'wattbridge';
-import { sandbox, scratchDir, energyIdSettings, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './helpers.mjs';
+import { energyIdCliSetup, energyIdSettings } from './helpers.mjs';
 
 const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 
@@ -30,19 +30,6 @@ function wattbridge(args, env) {
   });
 }
 
-/** A sandbox that claims at once and takes any number of POSTs, and a state directory for the CLI. */
-async function setup() {
-  const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0 } });
-  const home = await scratchDir();
-  const env = {
-    WATTBRIDGE_HOME: home,
-    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
-    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
-    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
-  };
-  return { sb, home, env };
-}
-
 /** One CLI "writer": rounds of an import of `perImport` readings, then a send of one, one process at a time. */
 async function cliWriter({ env, dir, name, indices, perImport }) {
   const runs = [];
@@ -58,7 +45,7 @@ async function cliWriter({ env, dir, name, indices, perImport }) {
 }
 
 test('two CLI processes and an in-process updateSensor/startAutoSync loop queue 10,000 readings while flushing: EnergyID gets every one', async () => {
-  const { sb, home, env } = await setup();
+  const { sb, home, env } = await energyIdCliSetup({ uploadInterval: 0 });
   // The same device for everyone: the CLI makes up its id and remembers it in the state directory.
   const first = await wattbridge(['energyid', 'status'], env);
   assert.equal(first.code, 0, first.out);
@@ -104,7 +91,7 @@ test('two CLI processes and an in-process updateSensor/startAutoSync loop queue 
 });
 
 test('`energyid send` waits while another process changes the outbox, then queues and sends', async () => {
-  const { sb, home, env } = await setup();
+  const { sb, home, env } = await energyIdCliSetup({ uploadInterval: 0 });
   const release = await new FileStore(join(home, 'state')).lock('energyid/outbox');
   let exited = false;
   const send = wattbridge(['energyid', 'send', 'el=1250.5', '--ts', String(T0)], env).then((run) => { exited = true; return run; });
