@@ -97,6 +97,8 @@ export class LocalStorageStore implements Store {
   get(key: string): Promise<string | null>;
   put(key: string, document: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Hold `key` against the origin's other pages and workers (Web Locks); resolves to the release function. */
+  lock(key: string): Promise<() => void>;
 }
 
 export class ChromeStorageStore implements Store {
@@ -104,6 +106,8 @@ export class ChromeStorageStore implements Store {
   get(key: string): Promise<string | null>;
   put(key: string, document: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Hold `key` against the extension's other pages and its service worker (Web Locks); resolves to the release function. */
+  lock(key: string): Promise<() => void>;
 }
 
 /** Browser entry only: chrome.storage.local, else localStorage, else memory. */

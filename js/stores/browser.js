@@ -1,8 +1,27 @@
 // Browser stores. Documents are small (see DESIGN.md: big histories are chunked),
 // so localStorage's synchronous API and ~5 MB quota are fine for them.
+//
+// Every page, worker and (in an extension) service worker of an origin sees
+// the same storage, so a change of a document is made holding its Web Lock
+// (`navigator.locks`), which spans all of them: two pages flushing one outbox
+// lose nothing. Where the API is missing, the wasm side still serializes the
+// changes of this page.
 
 import { MemoryStore } from './memory.js';
 import { WattbridgeError } from '../errors.js';
+
+/**
+ * Hold `key` of the store named `prefix` across the origin's pages and
+ * workers while wattbridge changes it; resolves to the release function.
+ */
+function lockDocument(prefix, key) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return Promise.resolve(() => {});
+  return new Promise((resolve, reject) => {
+    // The lock is held until the promise its callback returns settles: until release() is called.
+    locks.request(`${prefix}${key}`, () => new Promise((release) => resolve(release))).catch(reject);
+  });
+}
 
 export class LocalStorageStore {
   /** @param {{prefix?: string, storage?: Storage}} [options] */
@@ -27,6 +46,11 @@ export class LocalStorageStore {
 
   async delete(key) {
     this.storage.removeItem(this.prefix + key);
+  }
+
+  /** Hold `key` against the other pages and workers of this origin (Web Locks); resolves to the release function. */
+  lock(key) {
+    return lockDocument(this.prefix, key);
   }
 }
 
@@ -54,6 +78,11 @@ export class ChromeStorageStore {
 
   async delete(key) {
     await this.area.remove(this.prefix + key);
+  }
+
+  /** Hold `key` against the extension's other pages and its service worker (Web Locks); resolves to the release function. */
+  lock(key) {
+    return lockDocument(this.prefix, key);
   }
 }
 

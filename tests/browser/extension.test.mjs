@@ -5,33 +5,12 @@
 // the manifest's host permissions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after } from 'node:test';
 import { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, sandbox } from '../js/helpers.mjs';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { loadExtension } from './static.mjs';
 
 test('the www page runs as an extension page: wasm under the extension CSP, state in chrome.storage', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'wattbridge-extension-'));
-  after(() => rm(dir, { recursive: true, force: true }));
-  for (const part of ['manifest.json', 'www', 'js', 'pkg']) await cp(join(ROOT, part), join(dir, part), { recursive: true });
   const sb = await sandbox();
-
-  const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'wattbridge-profile-')), {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--disable-extensions-except=${dir}`, `--load-extension=${dir}`],
-  });
-  after(() => context.close());
-
-  // Find the extension's id on the extensions page, then open its page.
-  const admin = await context.newPage();
-  await admin.goto('chrome://extensions');
-  const id = await admin.evaluate(async () => (await chrome.management.getAll()).find((e) => e.name === 'wattbridge')?.id);
+  const { context, id } = await loadExtension();
   assert.ok(id, 'the unpacked extension loaded');
   const page = await context.newPage();
   const problems = [];

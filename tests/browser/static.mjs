@@ -1,7 +1,8 @@
 // Serve the repository's www/, js/ and pkg/ the way a static host would, plus
 // any extra pages a test needs; closed when the test file ends.
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
@@ -41,4 +42,27 @@ export async function wwwPage(sandboxOptions) {
   page.on('pageerror', (err) => problems.push(err.message));
   await page.goto(`${site}/www/index.html`);
   return { sb, page, problems };
+}
+
+/**
+ * The package laid out as npm ships it (manifest.json, www/, js/, pkg/),
+ * loaded unpacked in a Chromium profile of its own; closed when the test file
+ * ends. Resolves to the browser context and the extension's id.
+ */
+export async function loadExtension() {
+  const dir = await mkdtemp(join(tmpdir(), 'wattbridge-extension-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  for (const part of ['manifest.json', 'www', 'js', 'pkg']) await cp(join(ROOT, part), join(dir, part), { recursive: true });
+  const { chromium } = await import('playwright-core');
+  const context = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'wattbridge-profile-')), {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--disable-extensions-except=${dir}`, `--load-extension=${dir}`],
+  });
+  after(() => context.close());
+  // Find the extension's id on the extensions page.
+  const admin = await context.newPage();
+  await admin.goto('chrome://extensions');
+  const id = await admin.evaluate(async () => (await chrome.management.getAll()).find((e) => e.name === 'wattbridge')?.id);
+  return { context, id };
 }
