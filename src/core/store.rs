@@ -20,7 +20,8 @@ use std::sync::Arc;
 /// that two of them never interleave: without it, a flush removing a batch
 /// and an enqueue adding to the same document across their awaits lose the
 /// reading added. The store decides how far the lock reaches: this process
-/// (`DocumentLocks`), and other processes too where it can (`FileStore`).
+/// (`DocumentLocks`), and where it can, the others sharing the store (the
+/// FileStore's other processes, the browser stores' other pages and workers).
 #[allow(async_fn_in_trait)]
 pub trait Store {
     async fn get(&self, key: &str) -> Result<Option<String>>;

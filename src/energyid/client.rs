@@ -312,11 +312,12 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             // request travelled, the next one cannot arrive too early. Saved, so the
             // next process (a flush after an import) counts from it too.
             let answered = self.clock.now_ms();
-            state = self.update_state(|state| {
-                state.last_post_ms = Some(state.last_post_ms.map_or(answered, |last| last.max(answered)));
-                true
-            })
-            .await?;
+            state = self
+                .update_state(|state| {
+                    state.last_post_ms = Some(state.last_post_ms.map_or(answered, |last| last.max(answered)));
+                    true
+                })
+                .await?;
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => {

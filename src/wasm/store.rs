@@ -1,8 +1,10 @@
 //! `Store` over any JS object with `get(key)`, `put(key, text)` and
 //! `delete(key)`, each returning a value or a Promise. The package's
 //! FileStore, MemoryStore, LocalStorageStore and ChromeStorageStore all fit.
-//! A store that also has `lock(key)` (FileStore: a lock file) is locked
-//! through it too, so that changes made by other processes serialize as well.
+//! A store that also has `lock(key)` is locked through it too, so that the
+//! changes of others sharing it serialize as well: other processes for the
+//! FileStore (a lock file), other pages and workers for the browser stores
+//! (a Web Lock).
 
 use super::error::from_js;
 use crate::core::store::DocumentLocks;
@@ -39,8 +41,9 @@ thread_local! {
 #[derive(Clone)]
 pub struct JsStore {
     object: JsStoreObject,
-    /// The store has `lock(key)`, resolving to a release function.
-    cross_process: bool,
+    /// The store has `lock(key)`, resolving to a release function: others
+    /// (processes, pages, workers) share it.
+    shared: bool,
 }
 
 impl JsStore {
@@ -53,8 +56,8 @@ impl JsStore {
                 )));
             }
         }
-        let cross_process = Reflect::get(&object, &JsValue::from_str("lock")).is_ok_and(|f| f.is_function());
-        Ok(JsStore { object: object.unchecked_into(), cross_process })
+        let shared = Reflect::get(&object, &JsValue::from_str("lock")).is_ok_and(|f| f.is_function());
+        Ok(JsStore { object: object.unchecked_into(), shared })
     }
 }
 
@@ -86,7 +89,7 @@ impl Store for JsStore {
     async fn locked<T>(&self, key: &str, change: impl Future<Output = Result<T>>) -> Result<T> {
         let locks = LOCKS.with(Rc::clone);
         let _in_process = locks.lock(key).await;
-        if !self.cross_process {
+        if !self.shared {
             return change.await;
         }
         let release = settle(self.object.lock(key), &format!("store.lock('{key}') failed")).await?;
