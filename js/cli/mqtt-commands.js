@@ -139,13 +139,13 @@ export async function mqttPublish(options) {
  * just brought up to date. Never throws: a broker that is down is the MQTT
  * target's error in the report (exit 4), and costs the other targets nothing.
  */
-export async function publishAfterSync(settings, energy) {
+export async function publishAfterSync(settings, { energy, energyidError }) {
   try {
     const target = mqttSettings(settings);
     const client = await connectBroker(target);
     try {
       const { linky, weheat, energyid } = await accounts(settings);
-      const { devices, problems } = await collectDevices({ linky, weheat, energyid, energy, tariff: linkyTariff(settings) });
+      const { devices, problems } = await collectDevices({ linky, weheat, energyid, energy, energyidError, tariff: linkyTariff(settings) });
       const messages = await announce(settings, client, devices, target.naming);
       return { status: 'ok', devices: devices.length, messages, problems };
     } finally {

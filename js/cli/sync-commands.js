@@ -58,7 +58,7 @@ export async function syncCommand(options, { json }) {
     if (report.mqtt && !report.dryRun) {
       // The broker's turn comes after EnergyID's: a broker that is down costs EnergyID nothing.
       const { publishAfterSync } = await import('./mqtt-commands.js');
-      report.mqtt = { ...report.mqtt, ...(await publishAfterSync(settings, report.mqtt.energy)) };
+      report.mqtt = { ...report.mqtt, ...(await publishAfterSync(settings, { energy: report.mqtt.energy, energyidError: report.energyid?.error })) };
     }
     const failures = [...Object.values(report.sources), report.energyid, report.mqtt].filter((s) => s?.status === 'error');
     if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));

@@ -91,7 +91,7 @@ async function weheatDevice(weheat, { energy }, problems) {
   };
 }
 
-async function energyIdDevice(energyid, problems) {
+async function energyIdDevice(energyid, lastError, problems) {
   let status;
   try {
     status = await energyid.status();
@@ -99,7 +99,8 @@ async function energyIdDevice(energyid, problems) {
     problems.push({ device: 'energyid', code: err.code, message: err.message });
     return null;
   }
-  const state = !status.claimed ? 'needs_claim' : status.outbox ? 'waiting' : 'ok';
+  // Only an upload learns that the record's webhook is off: the sync's error says so.
+  const state = !status.claimed ? 'needs_claim' : lastError?.code === 'webhook_disabled' ? 'disabled' : status.outbox ? 'waiting' : 'ok';
   return {
     kind: 'energyid',
     id: `energyid_${topicId(status.deviceId)}`,
@@ -122,15 +123,16 @@ async function energyIdDevice(energyid, problems) {
  * @param {import('../energyid.js').EnergyId | null} [sources.energyid]
  * @param {Record<string, {ts: number, kwh: number}>} [sources.energy] the indexes of a sync report's `mqtt.energy`
  * @param {object} [sources.tariff] Linky's tariff, as `linky.stats()` takes it
+ * @param {{code: string} | null} [sources.energyidError] the error of EnergyID's last upload, when a sync just had one
  * @param {boolean} [sources.refresh] also fetch what is new of Linky's daily values and max power (a request or two)
  * @returns {Promise<{devices: import('./discovery.js').Device[], problems: {device: string, code: string, message: string}[]}>}
  */
-export async function collectDevices({ linky = null, weheat = null, energyid = null, energy = {}, tariff, refresh = true } = {}) {
+export async function collectDevices({ linky = null, weheat = null, energyid = null, energy = {}, tariff, refresh = true, energyidError = null } = {}) {
   const problems = [];
   const devices = await Promise.all([
     linky && linkyDevice(linky, { tariff, energy, refresh }, problems),
     weheat && weheatDevice(weheat, { energy }, problems),
-    energyid && energyIdDevice(energyid, problems),
+    energyid && energyIdDevice(energyid, energyidError, problems),
   ]);
   return { devices: devices.filter(Boolean), problems };
 }

@@ -234,6 +234,15 @@ test('sync feeds EnergyID and the broker; with the broker down EnergyID still ge
   const el = sb.energyid.records()[0].readings.filter((r) => r.el !== undefined).at(-1).el;
   close(state.energy, el, 'the MQTT index and the EnergyID index come from the same bridge');
 
+  // A record whose webhook is switched off shows as disabled.
+  const { deviceId } = json(await wattbridge(['--json', 'energyid', 'status'], env));
+  sb.energyid.disableWebhook(deviceId);
+  assert.equal((await wattbridge(['energyid', 'send', 'pv=5'], env)).code, 3, 'the upload finds the webhook off');
+  const disabled = await wattbridge(['--json', 'sync', '--since', SINCE], env);
+  assert.equal(disabled.code, 3, disabled.stdout);
+  await until(() => sub.latest(`wattbridge/energyid_${deviceId.replace(/[^a-z0-9_]+/gi, '_').toLowerCase()}/state`)?.payload.includes('"disabled"'), 'the disabled status');
+  sb.energyid.enableWebhook(deviceId);
+
   broker.stop();
   await until(() => !sub.client.connected, 'the broker to stop');
   const readingsBefore = sb.energyid.records()[0].readings.length;
