@@ -280,6 +280,7 @@ openadr
   .addOption(new Option('--report-interval <seconds>', 'sampling rate offered for the report').argParser(parsePositive).default(10))
   .option('--resource-id <id>', 'the resource the report describes', 'main')
   .option('--opt-out-if <rule>', 'opt out when an interval payload matches, e.g. signal>2 (> >= < <=); default: opt in to everything')
+  .option('--mqtt', 'also publish the VEN as a Home Assistant device on the mqtt.url broker (event active, signal, opt, next event)')
   .addHelpText(
     'after',
     `

@@ -9,14 +9,14 @@ import { linkyClient, linkyTariff, weheatClient, energyIdDevice, syncSources } f
 import { takeLock } from './lock.js';
 import { collectDevices } from '../mqtt/snapshot.js';
 import { connectBroker, disconnectBroker, publishDevices, removeDevices, onHomeAssistantBirth, brokerLabel } from '../mqtt/publisher.js';
+import { stateMessages, availabilityTopic } from '../mqtt/discovery.js';
 import { exitCodeOf } from './exit-codes.js';
-
 import { readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
 /** The broker and topics from the settings. */
-function mqttSettings(settings) {
+export function mqttSettings(settings) {
   const url = settings.get('mqtt.url');
   if (!url) {
     throw new WattbridgeError('no MQTT broker: set mqtt.url (e.g. wattbridge config init, or -c mqtt.url=mqtt://homeassistant.local:1883)', { code: 'invalid_config', provider: 'mqtt' });
@@ -172,45 +172,22 @@ export async function mqttRun(options, { json }) {
   const say = (event) => (json ? process.stdout.write(`${JSON.stringify(event)}\n`) : process.stderr.write(`${event.text}\n`));
   const client = await connectBroker({ ...target, reconnect: true });
 
-  let devices = [];
   let lastSync = 0;
-  const published = new Map();
-  const publishStates = async (configs) => {
-    const { stateMessages } = await import('../mqtt/discovery.js');
-    const changed = configs ? devices : devices.filter((d) => stateMessages([d], target.naming)[0].payload !== published.get(d.id));
-    if (!changed.length) return 0;
-    const count = await announce(settings, client, changed, target.naming, { configs });
-    for (const d of changed) published.set(d.id, stateMessages([d], target.naming)[0].payload);
-    return count;
-  };
-  const announceAgain = () => publishStates(true).then((count) => say({ event: 'announce', messages: count, text: `announced ${devices.length} devices again (${count} messages)` }), report);
+  const live = livePublisher(settings, client, target.naming);
+  const announceAgain = () => live.announce().then((count) => say({ event: 'announce', messages: count, text: `announced again (${count} messages)` }), report);
   function report(err) {
     say({ event: 'error', code: err.code ?? 'internal', message: err.message, text: `mqtt: ${err.message}${err.code ? ` [${err.code}]` : ''}` });
   }
 
-  // Reconnect with backoff: 1 s, doubling to a minute; once back, announce again.
-  let backoff = 1000;
-  client.on('close', () => {
-    backoff = Math.min(backoff * 2, 60_000);
-    client.options.reconnectPeriod = backoff;
-  });
-  client.on('connect', () => {
-    if (backoff === 1000) return;
-    backoff = 1000;
-    client.options.reconnectPeriod = backoff;
-    client.publishAsync(`${target.naming.base}/status`, 'online', { retain: true, qos: 1 }).then(announceAgain, report);
-  });
-  client.on('error', report);
-  await onHomeAssistantBirth(client, target.naming, announceAgain);
+  await stayAnnounced(client, target.naming, announceAgain, report);
 
   const pass = async (first) => {
     const refresh = Date.now() - lastSync >= SYNC_EVERY_MS;
     const gathered = await gather(settings, { since: options.since, refresh });
     if (refresh) lastSync = Date.now();
-    devices = gathered.devices;
-    const count = await publishStates(first);
+    const count = await live.update(gathered.devices, { configs: first });
     for (const problem of gathered.problems) report(problem);
-    say({ event: 'publish', messages: count, devices: devices.map((d) => ({ id: d.id, values: d.values })), text: `published ${count} messages for ${devices.length} devices` });
+    say({ event: 'publish', messages: count, devices: gathered.devices.map((d) => ({ id: d.id, values: d.values })), text: `published ${count} messages for ${gathered.devices.length} devices` });
   };
 
   const stop = new Promise((resolve) => {
@@ -231,4 +208,47 @@ export async function mqttRun(options, { json }) {
     await disconnectBroker(client, target.naming, { offline: true });
   }
   return undefined;
+}
+
+/**
+ * A long-running publisher's devices: `update(devices)` publishes the states
+ * that changed (and the configs with `configs`), `announce()` everything again.
+ */
+export function livePublisher(settings, client, naming) {
+  let devices = [];
+  const published = new Map();
+  const send = async (list, configs) => {
+    if (!list.length) return 0;
+    const count = await announce(settings, client, list, naming, { configs });
+    for (const device of list) published.set(device.id, stateMessages([device], naming)[0].payload);
+    return count;
+  };
+  return {
+    update(next, { configs = false } = {}) {
+      devices = next;
+      return send(configs ? devices : devices.filter((d) => stateMessages([d], naming)[0].payload !== published.get(d.id)), configs);
+    },
+    announce: () => send(devices, true),
+  };
+}
+
+/**
+ * Keep a long-running connection announced: after a reconnect (tries 1 s
+ * apart, doubling to a minute) say online and announce again; the same when
+ * Home Assistant restarts.
+ */
+export async function stayAnnounced(client, naming, announceAgain, report) {
+  let backoff = 1000;
+  client.on('close', () => {
+    backoff = Math.min(backoff * 2, 60_000);
+    client.options.reconnectPeriod = backoff;
+  });
+  client.on('connect', () => {
+    if (backoff === 1000) return;
+    backoff = 1000;
+    client.options.reconnectPeriod = backoff;
+    client.publishAsync(availabilityTopic(naming), 'online', { retain: true, qos: 1 }).then(announceAgain, report);
+  });
+  client.on('error', report);
+  await onHomeAssistantBirth(client, naming, announceAgain);
 }

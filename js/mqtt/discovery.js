@@ -32,6 +32,12 @@ const ENTITIES = {
     ['electricity', 'Electricity', { device_class: 'energy', state_class: 'total_increasing', unit: 'kWh' }],
     ['heat', 'Heat', { device_class: 'energy', state_class: 'total_increasing', unit: 'kWh' }],
   ],
+  openadr: [
+    ['active', 'Event active', { component: 'binary_sensor', attributes: ['event_id'] }],
+    ['signal', 'Signal level', { state_class: 'measurement', icon: 'mdi:transmission-tower' }],
+    ['opt', 'Opt state', { device_class: 'enum', options: ['optIn', 'optOut'] }],
+    ['next_event', 'Next event start', { device_class: 'timestamp' }],
+  ],
   energyid: [
     ['outbox', 'Outbox', { state_class: 'measurement', icon: 'mdi:tray-full' }],
     ['last_upload', 'Last upload', { device_class: 'timestamp' }],
@@ -47,7 +53,7 @@ export const topicId = (text) => String(text).toLowerCase().replace(/[^a-z0-9_]+
 
 /**
  * @typedef {object} Device
- * @property {'linky'|'weheat'|'energyid'} kind
+ * @property {'linky'|'weheat'|'energyid'|'openadr'} kind
  * @property {string} id         unique among wattbridge's devices, e.g. `linky_11111111111111`
  * @property {string} name       what HA shows, e.g. `Linky 11111111111111`
  * @property {string} manufacturer
@@ -64,10 +70,12 @@ export const topicId = (text) => String(text).toLowerCase().replace(/[^a-z0-9_]+
  * @property {string} version  wattbridge's version (origin and default sw_version)
  * @property {string} [currency] the unit of money entities, default EUR
  * @property {string[]} [weheatStates] the enum options of the heat pump's state
+ * @property {string} [availability] this process's availability topic (default `<base>/status`)
  */
 
 const stateTopic = (naming, device) => `${naming.base}/${device.id}/state`;
-export const availabilityTopic = (naming) => `${naming.base}/status`;
+/** Where this process says online/offline: `<base>/status`, or its own topic (a VEN runs beside `mqtt run`). */
+export const availabilityTopic = (naming) => naming.availability ?? `${naming.base}/status`;
 
 function entitiesOf(device) {
   const list = ENTITIES[device.kind];
@@ -78,7 +86,7 @@ function entitiesOf(device) {
 /** One entity's discovery fields (full names: HA reads both, people read these). */
 function entityConfig(naming, device, [object, name, options]) {
   const uniqueId = `wattbridge_${device.id}_${object}`;
-  const component = 'sensor';
+  const component = options.component ?? 'sensor';
   const config = {
     name,
     unique_id: uniqueId,
@@ -87,6 +95,8 @@ function entityConfig(naming, device, [object, name, options]) {
     state_topic: stateTopic(naming, device),
     value_template: `{{ value_json.${object} }}`,
   };
+  // A binary sensor's value renders as Python prints a JSON boolean.
+  if (component === 'binary_sensor') Object.assign(config, { payload_on: 'True', payload_off: 'False' });
   if (options.device_class) config.device_class = options.device_class;
   if (options.state_class) config.state_class = options.state_class;
   if (options.unit) config.unit_of_measurement = options.unit === 'currency' ? naming.currency ?? 'EUR' : options.unit;
@@ -94,7 +104,7 @@ function entityConfig(naming, device, [object, name, options]) {
   if (options.icon) config.icon = options.icon;
   if (options.attributes) {
     config.json_attributes_topic = stateTopic(naming, device);
-    const fields = options.attributes.map((field) => `'${field.replace(`${object}_`, '')}': value_json.${field}`).join(', ');
+    const fields = options.attributes.map((field) => `'${field.startsWith(`${object}_`) ? field.slice(object.length + 1) : field}': value_json.${field}`).join(', ');
     config.json_attributes_template = `{{ {${fields}} | tojson }}`;
   }
   return { component, object, config };

@@ -255,3 +255,42 @@ test('sync feeds EnergyID and the broker; with the broker down EnergyID still ge
   assert.equal(again.energyid.remaining, 0);
   assert.ok(sb.energyid.records()[0].readings.length >= readingsBefore);
 });
+
+test('openadr run --mqtt shows the VEN as a device: event active, signal level, opt state, next event', { timeout: 120_000 }, async () => {
+  const { startVtn } = await import('./openadr-vtn.mjs');
+  const { broker, env } = await home();
+  const sub = await listen(broker.url);
+  const vtn = await startVtn();
+  after(() => vtn.stop());
+  const run = wattbridge(['--json', 'openadr', 'run', '--vtn', vtn.url, '--ven-name', 'mq-ven', '--mqtt'], env);
+  let stdout = '';
+  run.child.stdout.on('data', (chunk) => { stdout += chunk; });
+  const state = () => {
+    const message = sub.latest('wattbridge/openadr_mq_ven/state');
+    return message && JSON.parse(message.payload);
+  };
+  try {
+    await until(() => stdout.includes('"type":"registered"'), 'the registration', 60_000);
+    const active = JSON.parse(sub.latest('homeassistant/binary_sensor/wattbridge_openadr_mq_ven/active/config').payload);
+    assert.deepEqual([active.payload_on, active.payload_off, active.availability_topic], ['True', 'False', 'wattbridge/openadr_mq_ven/status']);
+    assert.equal(sub.latest('wattbridge/openadr_mq_ven/status').payload, 'online');
+    assert.equal(state().active, false);
+
+    // An event that began a minute ago (10 minutes long), and one in 10 minutes.
+    await vtn.command({ cmd: 'event', event_id: 'ev-now', payload: 2, start_in: -60 });
+    await until(() => state()?.active === true, 'the active event', 30_000);
+    assert.deepEqual([state().signal, state().opt, state().event_id], [2, 'optIn', 'ev-now']);
+    const later = Date.now() + 600_000;
+    await vtn.command({ cmd: 'event', event_id: 'ev-later', payload: 1, start_in: 600 });
+    await until(() => state()?.next_event, 'the next event', 30_000);
+    assert.ok(Math.abs(Date.parse(state().next_event) - later) < 30_000, state().next_event);
+
+    await vtn.command({ cmd: 'cancel', event_id: 'ev-now' });
+    await until(() => state()?.active === false, 'the cancelled event', 30_000);
+    run.child.kill('SIGINT');
+    assert.equal((await run).code, 0);
+    assert.equal(sub.latest('wattbridge/openadr_mq_ven/status').payload, 'offline');
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+});
