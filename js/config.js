@@ -46,6 +46,13 @@ export const SETTINGS = {
   'sync.heat_start_index': { about: 'kWh of heat at the first data (default 0)' },
   'sync.heatpump_electricity_start_index': { about: 'kWh of heat-pump electricity at the first data (default 0)' },
   'sync.resolution': { default: 'half-hour', about: 'Linky resolution: half-hour (load curve, else daily) or day' },
+  'mqtt.url': { about: 'MQTT broker: mqtt://host:1883, mqtts://host:8883 or ws(s)://host/mqtt (no credentials in it)' },
+  'mqtt.username': { about: 'MQTT user name' },
+  'mqtt.password': { secret: true, about: 'MQTT password' },
+  'mqtt.discovery_prefix': { default: 'homeassistant', about: 'Home Assistant discovery prefix' },
+  'mqtt.base_topic': { default: 'wattbridge', about: 'topic under which states and <base>/status go' },
+  'mqtt.device_discovery': { default: 'false', about: 'true: one device-based discovery message per device (HA 2024.11 and later)' },
+  'mqtt.interval': { default: '300', about: 'mqtt run: seconds between two readings of the live values' },
   'sync.max_wait': { default: '900', about: 'seconds a sync may wait for EnergyID\'s next upload slot' },
 };
 

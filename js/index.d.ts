@@ -284,6 +284,8 @@ export class Linky {
   /** Periods (cost with a tariff), the daily series of `[from, to)` and yesterday by hour, from the local history. */
   stats(options?: { tariff?: { tariff?: 'base' | 'hphc'; priceBase?: number; priceHp?: number; priceHc?: number; offpeakHours?: string }; from?: string | Date; to?: string | Date }): Promise<G.LinkyStats>;
   /** Stored energy from `fromSeconds` on as `[{start, end, kwh}]` (unix seconds). */
+  /** Fetch what `stats()` needs that is not stored yet (daily values since the start of the year; the load curve too for peak/off-peak). */
+  fetchForStats(options?: { tariff?: { tariff?: 'base' | 'hphc' }; onProgress?: (p: { series: LinkySeries; done: number; total: number }) => void }): Promise<LinkyFetchReport[]>;
   energySince(series: LinkySeries, fromSeconds?: number): Promise<{ start: number; end: number; kwh: number }[]>;
   status(): Promise<G.LinkyStatus>;
   consentUrl(options?: { redirectUri?: string }): Promise<string>;
@@ -314,6 +316,9 @@ export interface WeheatOptions {
 
 
 /** Integrate the power fields of raw logs you already have (null energy when Weheat sent none). */
+/** Every state name `Weheat.latest()` can give as `stateName`. */
+export function weheatStateNames(): string[];
+
 export function energyFromWeheatLogs(body: string | object[]): { logs: number; energy: WeheatEnergy | null };
 
 export class Weheat {
@@ -369,7 +374,10 @@ export const DEFAULT_MAPPING: SyncMapping;
 export interface SyncOptions {
   linky?: Linky | null;
   weheat?: Weheat | null;
-  energyid: EnergyId;
+  /** The EnergyID target; may be left out when `mqtt` is set. */
+  energyid?: EnergyId | null;
+  /** Also keep each series' newest meter index for an MQTT publisher (the report's `mqtt.energy`). */
+  mqtt?: boolean;
   mapping?: Partial<SyncMapping>;
   /** kWh meter reading per EnergyID key at the first data. */
   startIndex?: Record<string, number>;
@@ -420,10 +428,12 @@ export interface SyncReport {
   dryRun: boolean;
   seconds: number;
   sources: { linky?: SyncSourceReport; weheat?: SyncSourceReport };
-  energyid:
+  energyid?:
     | ({ status: 'ok'; queued: number } & SendReport)
     | { status: 'error'; queued: number; error: SyncError; retry: boolean }
     | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
+  /** With `mqtt: true`: the newest index of each series (`linky_consumption`, `linky_production`, `weheat_electricity`, `weheat_heat`), kWh at unix seconds `ts`. */
+  mqtt?: { status: 'ok'; queued: number; energy: Record<string, { ts: number; kwh: number }> };
 }
 
 /** One run of the main job: Linky and Weheat into EnergyID as meter readings. */

@@ -101,6 +101,22 @@ export class Linky {
     return this.#session.stats(settings, dateArg(from), dateArg(to));
   }
 
+  /**
+   * Fetch what `stats()` needs that is not stored yet: daily values back to
+   * the start of the year (or of last month, in January), and for peak/off-peak
+   * the load curve too. Resolves to one fetch report per series.
+   * @param {{tariff?: {tariff?: 'base'|'hphc'}, onProgress?: (p: {series: string, done: number, total: number}) => void}} [options]
+   */
+  async fetchForStats({ tariff, onProgress } = {}) {
+    const { periods } = await this.stats({ tariff });
+    const from = periods.thisYear.from < periods.lastMonth.from ? periods.thisYear.from : periods.lastMonth.from;
+    const reports = [];
+    for (const series of tariff?.tariff === 'hphc' ? ['daily', 'load-curve'] : ['daily']) {
+      reports.push(await this.fetch(series, { from, onProgress: onProgress && ((p) => onProgress({ series, ...p })) }));
+    }
+    return reports;
+  }
+
   /** Stored energy from `fromSeconds` on (all when not given) as `[{start, end, kwh}]`, unix seconds (for sync). */
   async energySince(series, fromSeconds) {
     return this.#session.energySince(String(series), fromSeconds ?? undefined);

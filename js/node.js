@@ -8,6 +8,7 @@ export { OAuthClient } from './oauth.js';
 export { OpenAdrVen } from './openadr.js';
 export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
 export { Weheat, WEHEAT_INTERVALS, energyFromWeheatLogs } from './weheat.js';
+export { weheatStateNames } from '../pkg/wattbridge.js';
 export { sync, DEFAULT_MAPPING } from './sync.js';
 export { startLoopbackReceiver } from './loopback.js';
 export { MemoryStore } from './stores/memory.js';

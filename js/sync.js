@@ -22,7 +22,8 @@ export const DEFAULT_MAPPING = {
  * @param {object} options
  * @param {import('./linky.js').Linky | null} [options.linky]
  * @param {import('./weheat.js').Weheat | null} [options.weheat]
- * @param {import('./energyid.js').EnergyId} options.energyid
+ * @param {import('./energyid.js').EnergyId | null} [options.energyid] the EnergyID target
+ * @param {boolean} [options.mqtt] also keep each series' newest index for the MQTT publisher (report.mqtt.energy)
  * @param {Partial<typeof DEFAULT_MAPPING>} [options.mapping]
  * @param {Record<string, number>} [options.startIndex] kWh meter reading per EnergyID key at the first data
  * @param {string|Date} [options.since] limit the first backfill (default: as far as the sources allow; Weheat one year)
@@ -36,7 +37,8 @@ export const DEFAULT_MAPPING = {
 export async function sync({
   linky = null,
   weheat = null,
-  energyid,
+  energyid = null,
+  mqtt = false,
   mapping = {},
   startIndex = {},
   since,
@@ -47,11 +49,12 @@ export async function sync({
   onProgress = () => {},
   store = defaults.store(),
 } = {}) {
-  if (!energyid) throw new WattbridgeError('sync needs an EnergyID device to send to', { code: 'invalid_config' });
+  if (!energyid && !mqtt) throw new WattbridgeError('sync needs a target: an EnergyID device, or mqtt', { code: 'invalid_config' });
   const job = new SyncJob(store);
   if (linky) job.addLinky(linky[SESSION]);
   if (weheat) job.addWeheat(weheat[SESSION]);
-  job.addEnergyId(energyid[SESSION]);
+  if (energyid) job.addEnergyId(energyid[SESSION]);
+  if (mqtt) job.addMqtt();
   const options = {
     since: sinceSeconds(since),
     resolution,

@@ -53,6 +53,13 @@ if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium chromium-driver
 fi
 
+# 5b. Mosquitto from Debian: the real broker of the MQTT tests (the package
+# carries mosquitto_passwd; the tests start their own instance on loopback).
+if [ "$mode" = test ] && { [ ! -x /usr/sbin/mosquitto ] || ! command -v mosquitto_passwd >/dev/null 2>&1; }; then
+  say "installing mosquitto from Debian"
+  apt_install mosquitto
+fi
+
 # 6. The OpenADR end-to-end tests: the openssl CLI makes their throw-away
 # certificates, and the OpenLEADR VTN (PyPI, pinned; 0.5.36 imports with
 # current pyOpenSSL/cryptography) runs in its own virtualenv.

@@ -483,3 +483,27 @@ fn a_corrupt_block_document_stops_the_run_and_is_left_untouched() {
     assert_eq!(err.code, ErrorCode::CorruptState);
     assert_eq!(store.inner.doc("sync/blocked/linky").as_deref(), Some("{not json"));
 }
+
+#[test]
+fn the_mqtt_sink_keeps_the_newest_index_of_each_series_across_runs() {
+    use wattbridge::bridge::sinks::mqtt::{MqttSink, ENERGY_DOC};
+    let (store, clock) = (CrashStore::default(), VirtualClock::at_secs(NOW));
+    let mqtt = MqttSink::new(&store);
+    let report = sync(&store, &clock, &[&meter(), &pump()], &[&mqtt], &options()).unwrap();
+    // 96 half-hours of 0.25 kWh: the index at the last one; 24 hours of 1.5 kWh of heat.
+    assert_eq!(report["mqtt"]["energy"]["linky_consumption"]["kwh"], 24.0);
+    assert_eq!(report["mqtt"]["energy"]["linky_consumption"]["ts"], NOW);
+    assert_eq!(report["mqtt"]["energy"]["linky_production"]["kwh"], 12.0);
+    assert_eq!(report["mqtt"]["energy"]["weheat_heat"]["kwh"], 36.0);
+    assert!(store.inner.doc(ENERGY_DOC).is_some());
+
+    // A day later the index continues from the cursor, and a run without new
+    // data still reports the stored index (the publisher sends it again).
+    let clock = VirtualClock::at_secs(NOW + DAY);
+    let later = FakeSource::new("linky", METER).with("consumption", Resolution::HalfHour, NOW - 2 * DAY, HALF_HOUR, 144, 0.25);
+    let report = sync(&store, &clock, &[&later], &[&mqtt], &options()).unwrap();
+    assert_eq!(report["mqtt"]["energy"]["linky_consumption"]["kwh"], 36.0);
+    let again = sync(&store, &clock, &[&later], &[&mqtt], &options()).unwrap();
+    assert_eq!(again["mqtt"]["energy"]["linky_consumption"]["kwh"], 36.0);
+    assert_eq!(again["mqtt"]["queued"], 0);
+}

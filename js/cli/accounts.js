@@ -77,3 +77,15 @@ export async function energyIdDevice(settings) {
     allowedKeys: allowed ? allowed.split(',').map((k) => k.trim()).filter(Boolean) : [],
   });
 }
+
+/** Linky's tariff from the settings, as `linky.stats()` takes it. */
+export function linkyTariff(settings) {
+  const price = (key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
+  return {
+    tariff: settings.get('linky.tariff'),
+    priceBase: price('linky.price_base'),
+    priceHp: price('linky.price_hp'),
+    priceHc: price('linky.price_hc'),
+    offpeakHours: settings.get('linky.offpeak_hours'),
+  };
+}

@@ -2,7 +2,7 @@
 // with Linky, with the history kept locally and every request accounted for.
 import { WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
-import { linkyClient } from './accounts.js';
+import { linkyClient, linkyTariff } from './accounts.js';
 import { progressBar } from './progress.js';
 
 const LABELS = {
@@ -103,24 +103,19 @@ export async function linkyConsent(callbackUrl, options) {
 export async function linkyStats(options, { json }) {
   const settings = await loadSettings();
   const linky = linkyClient(settings, { meter: options.meter });
-  const price = (key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
-  const tariff = {
-    tariff: settings.get('linky.tariff'),
-    priceBase: price('linky.price_base'),
-    priceHp: price('linky.price_hp'),
-    priceHc: price('linky.price_hc'),
-    offpeakHours: settings.get('linky.offpeak_hours'),
-  };
-  const stats0 = await linky.stats({ tariff });
-  const from = stats0.periods.thisYear.from < stats0.periods.lastMonth.from ? stats0.periods.thisYear.from : stats0.periods.lastMonth.from;
-  const fetched = [];
-  for (const series of tariff.tariff === 'hphc' ? ['daily', 'load-curve'] : ['daily']) {
-    const bar = progressBar(`Linky ${LABELS[series]}`, { quiet: json });
-    try {
-      fetched.push(await linky.fetch(series, { from, onProgress: bar.onProgress }));
-    } finally {
-      bar.stop();
-    }
+  const tariff = linkyTariff(settings);
+  const bars = new Map();
+  let fetched;
+  try {
+    fetched = await linky.fetchForStats({
+      tariff,
+      onProgress: ({ series, done, total }) => {
+        if (!bars.has(series)) bars.set(series, progressBar(`Linky ${LABELS[series]}`, { quiet: json }));
+        bars.get(series).onProgress({ done, total });
+      },
+    });
+  } finally {
+    for (const bar of bars.values()) bar.stop();
   }
   const stats = await linky.stats({ tariff });
   const names = { yesterday: 'Yesterday', thisWeek: 'This week', lastWeek: 'Last week', thisMonth: 'This month', lastMonth: 'Last month', thisYear: 'This year' };

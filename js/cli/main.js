@@ -233,6 +233,36 @@ weheat
   .addOption(new Option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)').argParser(parsePositive))
   .action(action(async (options, cmd) => (await import('./weheat-commands.js')).weheatWatch(options, cmd.optsWithGlobals())));
 
+const mqttCommand = program
+  .command('mqtt')
+  .description('every value as a Home Assistant device over MQTT discovery (also plain JSON for jMQTT and Node-RED)')
+  .addHelpText(
+    'after',
+    `
+Needs mqtt.url (mqtt://, mqtts://, ws://, wss://), and mqtt.username with
+mqtt.password (a secret: WATTBRIDGE_MQTT_PASSWORD or \`config init\`) when the
+broker asks for a login. Each device's values are one retained JSON document on
+<base>/<device>/state; discovery configs go under <prefix>/sensor/… (retained).
+A meter's energy index (total_increasing kWh) comes from the same bridge as sync.
+
+Examples:
+  wattbridge -c mqtt.url=mqtt://homeassistant.local:1883 mqtt publish
+  wattbridge mqtt run                 stay connected (a systemd service)
+  wattbridge mqtt publish --remove    delete wattbridge's entities from HA`,
+  );
+mqttCommand
+  .command('publish')
+  .description('one pass (cron): bring the indexes up to date, then publish discovery configs and current values, and exit')
+  .option('--remove', 'delete the discovery configs and retained states instead (empty retained messages)')
+  .option('--since <date>', 'limit the first backfill of the indexes (default: as far back as each source allows)')
+  .action(action(async (options) => (await import('./mqtt-commands.js')).mqttPublish(options)));
+mqttCommand
+  .command('run')
+  .description('stay connected: publish values when they change (every mqtt.interval s), announce again when HA restarts, until Ctrl-C')
+  .option('--since <date>', 'limit the first backfill of the indexes')
+  .addOption(new Option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)').argParser(parsePositive))
+  .action(action(async (options, cmd) => (await import('./mqtt-commands.js')).mqttRun(options, cmd.optsWithGlobals())));
+
 const openadr = program
   .command('openadr')
   .description('OpenADR 2.0b VEN (pull mode): receive demand-response events, opt in or out, send reports');
@@ -250,6 +280,7 @@ openadr
   .addOption(new Option('--report-interval <seconds>', 'sampling rate offered for the report').argParser(parsePositive).default(10))
   .option('--resource-id <id>', 'the resource the report describes', 'main')
   .option('--opt-out-if <rule>', 'opt out when an interval payload matches, e.g. signal>2 (> >= < <=); default: opt in to everything')
+  .option('--mqtt', 'also publish the VEN as a Home Assistant device on the mqtt.url broker (event active, signal, opt, next event)')
   .addHelpText(
     'after',
     `

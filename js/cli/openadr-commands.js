@@ -75,6 +75,7 @@ export async function openAdrRun(options, { json }) {
     const line = describe(notice);
     if (line) process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
   };
+  const mqtt = options.mqtt ? await venOverMqtt(options.venName, print) : null;
   const ven = new OpenAdrVen({
     vtnUrl: options.vtn,
     venName: options.venName,
@@ -82,7 +83,10 @@ export async function openAdrRun(options, { json }) {
     key: options.key && (await readSecretFile(options.key, 'key')),
     passphrase: keyPassphrase,
     vtnFingerprint: options.vtnFingerprint,
-    onNotice: print,
+    onNotice: (notice) => {
+      print(notice);
+      mqtt?.notice(notice);
+    },
   });
   ven.onEvent(decide);
   ven.addReport(() => reportValue, { resourceId: options.resourceId, measurement: 'powerReal', unit: 'W', samplingRate: options.reportInterval });
@@ -101,6 +105,46 @@ export async function openAdrRun(options, { json }) {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await mqtt?.stop();
   }
   return undefined;
+}
+
+/**
+ * `--mqtt`: the VEN as a Home Assistant device (event active, signal level,
+ * opt state, next event start), on the broker of the mqtt.* settings, with its
+ * own availability topic so that it comes and goes independently of `mqtt run`.
+ * Values are recomputed on every notice and every few seconds (an event
+ * starts without a message).
+ */
+async function venOverMqtt(venName, print) {
+  const [{ loadSettings }, mqttCommands, { connectBroker, disconnectBroker }, { VenEvents, venDevice }] = await Promise.all([
+    import('../config.js'),
+    import('./mqtt-commands.js'),
+    import('../mqtt/publisher.js'),
+    import('../mqtt/openadr.js'),
+  ]);
+  const settings = await loadSettings();
+  const target = mqttCommands.mqttSettings(settings);
+  const device = (values) => venDevice(venName, values);
+  const naming = { ...target.naming, availability: `${target.naming.base}/${device({}).id}/status` };
+  const client = await connectBroker({ ...target, naming, reconnect: true });
+  const live = mqttCommands.livePublisher(settings, client, naming);
+  const report = (err) => print({ type: 'error', code: err.code ?? 'unavailable', message: `mqtt: ${err.message}` });
+  await mqttCommands.stayAnnounced(client, naming, () => live.announce().catch(report), report);
+  const events = new VenEvents();
+  const refresh = (configs = false) => live.update([device(events.values(Date.now()))], { configs }).catch(report);
+  await refresh(true);
+  const timer = setInterval(refresh, 5000);
+  return {
+    notice(notice) {
+      events.notice(notice);
+      refresh();
+    },
+    async stop() {
+      clearInterval(timer);
+      await refresh();
+      await disconnectBroker(client, naming, { offline: true });
+    },
+  };
 }

@@ -23,10 +23,14 @@ export async function syncOptions(settings) {
   for (const [key, setting] of [[mapping.linkyConsumption, 'sync.linky_start_index'], [mapping.linkyProduction, 'sync.linky_production_start_index'], [mapping.heat, 'sync.heat_start_index'], [mapping.heatPumpElectricity, 'sync.heatpump_electricity_start_index']]) {
     if (key && settings.get(setting) !== undefined) startIndex[key] = Number(settings.get(setting));
   }
+  const mqtt = Boolean(settings.get('mqtt.url'));
+  // EnergyID is a target when it is set up, or when there is no other.
+  const energyid = settings.get('energyid.provisioning_key') || !mqtt ? await energyIdDevice(settings) : null;
   return {
     linky: sources.has('linky') ? linkyClient(settings) : null,
     weheat: sources.has('weheat') ? weheatClient(settings) : null,
-    energyid: await energyIdDevice(settings),
+    energyid,
+    mqtt,
     mapping,
     startIndex,
     resolution: settings.get('sync.resolution'),
@@ -51,7 +55,12 @@ export async function syncCommand(options, { json }) {
       },
     });
     for (const bar of bars.values()) bar.stop();
-    const failures = [...Object.values(report.sources), report.energyid].filter((s) => s?.status === 'error');
+    if (report.mqtt && !report.dryRun) {
+      // The broker's turn comes after EnergyID's: a broker that is down costs EnergyID nothing.
+      const { publishAfterSync } = await import('./mqtt-commands.js');
+      report.mqtt = { ...report.mqtt, ...(await publishAfterSync(settings, { energy: report.mqtt.energy, energyidError: report.energyid?.error })) };
+    }
+    const failures = [...Object.values(report.sources), report.energyid, report.mqtt].filter((s) => s?.status === 'error');
     if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));
     return { result: report, text: renderSync(report) };
   } finally {
@@ -71,7 +80,13 @@ function renderSync(report) {
     }
   }
   const e = report.energyid;
-  if (report.dryRun) {
+  if (report.mqtt) {
+    const m = report.mqtt;
+    lines.push(m.status === 'error' ? `  mqtt     not published: ${m.error.message} [${m.error.code}]` : `  mqtt     published ${m.devices ?? 0} devices (${m.messages ?? 0} messages)`);
+  }
+  if (!e) {
+    // MQTT only.
+  } else if (report.dryRun) {
     lines.push(`  energyid would queue ${e.values} values in ${e.wouldQueue} readings`);
   } else if (e.status === 'error') {
     lines.push(`  energyid queued ${e.queued} values; upload failed: ${e.error.message} [${e.error.code}]`);
@@ -138,6 +153,12 @@ export async function configInit() {
   set('energyid.provisioning_key', await password({ message: 'EnergyID provisioning key', mask: '*' }));
   set('energyid.provisioning_secret', await password({ message: 'EnergyID provisioning secret', mask: '*' }));
   set('energyid.device_name', await ask('energyid.device_name', 'Device name shown in EnergyID'));
+  const broker = await ask('mqtt.url', 'MQTT broker for Home Assistant / jMQTT, e.g. mqtt://homeassistant.local:1883 (empty: none)');
+  if (broker) {
+    set('mqtt.url', broker);
+    set('mqtt.username', await ask('mqtt.username', 'MQTT user name (empty: none)'));
+    set('mqtt.password', await password({ message: 'MQTT password (empty: none)', mask: '*' }));
+  }
   await writeConfigFile(settings.file, config);
   await store.put(SECRETS_KEY, JSON.stringify(secrets));
   const next = ['Saved. Next:', ...(sources.includes('linky') && config.linky?.access === 'gateway' ? ['  wattbridge linky login'] : []), ...(sources.includes('weheat') ? ['  wattbridge weheat login'] : []), '  wattbridge energyid login', '  wattbridge sync'];

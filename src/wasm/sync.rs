@@ -6,6 +6,7 @@ use super::error::{from_js_value, promise, to_js, to_value};
 use super::store::JsStore;
 use super::{energyid, linky, weheat};
 use crate::bridge::sinks::energyid::{EnergyIdSink, Mapping};
+use crate::bridge::sinks::mqtt::MqttSink;
 use crate::bridge::sources::{linky::LinkySource, weheat::WeheatSource};
 use crate::bridge::{Bridge, Resolution, SyncOptions};
 use crate::core::{Error, ErrorCode};
@@ -22,6 +23,8 @@ pub struct JsSyncJob {
     linky: Option<Rc<linky::Client>>,
     weheat: Option<Rc<weheat::Client>>,
     energyid: Option<Rc<energyid::Device>>,
+    /// Keep the newest index of each series for the MQTT publisher.
+    mqtt: bool,
 }
 
 /// The options of js/sync.js, camelCase.
@@ -48,7 +51,7 @@ impl JsSyncJob {
     /// `store`: where cursors and blocks live, `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
     pub fn new(store: JsValue) -> Result<JsSyncJob, JsValue> {
-        Ok(JsSyncJob { store: JsStore::new(store).map_err(to_js)?, linky: None, weheat: None, energyid: None })
+        Ok(JsSyncJob { store: JsStore::new(store).map_err(to_js)?, linky: None, weheat: None, energyid: None, mqtt: false })
     }
 
     #[wasm_bindgen(js_name = addLinky)]
@@ -66,12 +69,18 @@ impl JsSyncJob {
         self.energyid = Some(device.device.clone());
     }
 
+    /// Also feed the MQTT sink (its indexes come back in the report's `mqtt`).
+    #[wasm_bindgen(js_name = addMqtt)]
+    pub fn add_mqtt(&mut self) {
+        self.mqtt = true;
+    }
+
     /// `options`: `{since?, resolution?, dryRun?, retryBlocked?,
     /// maxWaitSeconds?, mapping?, startIndex?}`; `on_progress(stage, done,
     /// total)`. Resolves to the report.
     pub fn run(&self, options: JsValue, on_progress: Option<Function>) -> Promise {
         let options: Result<RunOptions, JsValue> = from_js_value(options, "sync options", ErrorCode::InvalidInput, "sync");
-        let (store, linky, weheat, energyid) = (self.store.clone(), self.linky.clone(), self.weheat.clone(), self.energyid.clone());
+        let (store, linky, weheat, energyid, mqtt) = (self.store.clone(), self.linky.clone(), self.weheat.clone(), self.energyid.clone(), self.mqtt);
         promise(async move {
             let options = options?;
             let resolution = match options.resolution.as_deref() {
@@ -79,12 +88,18 @@ impl JsSyncJob {
                 Some(name) => Resolution::parse(name)
                     .ok_or_else(|| to_js(Error::invalid_input(format!("resolution '{name}' is not one of half-hour, hour, day"))))?,
             };
-            let device = energyid.ok_or_else(|| to_js(Error::invalid_config("sync needs an EnergyID device to send to")))?;
             let max_wait = Duration::from_secs_f64(if options.max_wait_seconds.is_finite() { options.max_wait_seconds.max(0.0) } else { 0.0 });
-            let sink = EnergyIdSink::new(&device, options.mapping, options.start_index, max_wait);
+            let energyid_sink = energyid.as_deref().map(|device| EnergyIdSink::new(device, options.mapping, options.start_index, max_wait));
+            let mqtt_sink = mqtt.then(|| MqttSink::new(&store));
             let linky_source = linky.as_deref().map(LinkySource::new);
             let weheat_source = weheat.as_deref().map(|client| WeheatSource::new(client, JsClock));
-            let mut bridge = Bridge::new(&store, &JsClock).sink(&sink);
+            let mut bridge = Bridge::new(&store, &JsClock);
+            if let Some(sink) = &energyid_sink {
+                bridge = bridge.sink(sink);
+            }
+            if let Some(sink) = &mqtt_sink {
+                bridge = bridge.sink(sink);
+            }
             if let Some(source) = &linky_source {
                 bridge = bridge.source(source);
             }

@@ -37,6 +37,12 @@ fn progress(callback: Option<Function>) -> impl Fn(u32, u32) {
     }
 }
 
+/// Every state name `latest()` can give (`stateName`), in a fixed order.
+#[wasm_bindgen(js_name = weheatStateNames)]
+pub fn weheat_state_names() -> Vec<String> {
+    weheat::derive::STATE_NAMES.iter().map(|name| (*name).to_owned()).collect()
+}
+
 #[wasm_bindgen(js_class = WeheatSession)]
 impl JsWeheatSession {
     /// `config`: `{authUrl?, apiUrl?, clientId?, budgetPerHour?, pump?}`; `store`: `{ get, put, delete }`.

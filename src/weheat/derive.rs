@@ -93,6 +93,20 @@ pub fn format_utc(secs: i64) -> String {
 }
 
 /// The state code as a word (contract §2).
+/// Every name [`state_name`] gives, for lists of choices (an MQTT `enum` sensor).
+pub const STATE_NAMES: [&str; 10] = [
+    "offline",
+    "standby",
+    "heating",
+    "cooling",
+    "hot water",
+    "legionella prevention",
+    "self test",
+    "manual control",
+    "defrosting",
+    "unknown",
+];
+
 pub fn state_name(code: i64) -> &'static str {
     match code {
         1 => "offline",
@@ -117,6 +131,13 @@ pub fn compressor_percent(log: &Log, nominal_rpm: Option<f64>) -> Option<f64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_state_name_is_listed() {
+        for code in -5..300 {
+            assert!(STATE_NAMES.contains(&state_name(code)), "{code}");
+        }
+    }
 
     fn object(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()

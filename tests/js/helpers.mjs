@@ -1,6 +1,8 @@
 // Shared set-up for the end-to-end tests: a fresh sandbox and scratch directories.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { startSandbox, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
@@ -72,4 +74,53 @@ export function until(predicate, what, timeout = 15_000) {
     };
     tick();
   });
+}
+
+/** Run the CLI (`node js/cli/main.js …args`); resolves to `{code, signal, stdout, stderr}`; `.child` is the process. */
+export function runWattbridge(args, env, stdin = '') {
+  const bin = new URL('../../js/cli/main.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(stdin);
+  const done = new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return Object.assign(done, { child });
+}
+
+/** A port nobody listens on right now (for servers that cannot pick their own). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A real Mosquitto (Debian's, installed by scripts/setup.sh) on 127.0.0.1 with
+ * a password file and no anonymous access, stopped when the test file ends.
+ * @param {Record<string, string>} users name → password
+ */
+export async function startMosquitto(users) {
+  const dir = await scratchDir('wattbridge-mosquitto-');
+  const passwd = join(dir, 'passwd');
+  await writeFile(passwd, '');
+  for (const [name, password] of Object.entries(users)) {
+    const made = spawnSync(process.env.MOSQUITTO_PASSWD ?? 'mosquitto_passwd', ['-b', passwd, name, password]);
+    if (made.status !== 0) throw new Error(`mosquitto_passwd failed: ${made.stderr}`);
+  }
+  const port = await freePort();
+  // As root, Mosquitto would drop to its own user, which cannot read this 0700 directory: stay who we are.
+  await writeFile(join(dir, 'mosquitto.conf'), `user ${userInfo().username}\nlistener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${passwd}\npersistence false\n`);
+  const broker = spawn(process.env.MOSQUITTO ?? '/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  broker.stderr.on('data', (chunk) => { log += chunk; });
+  after(() => broker.kill());
+  await until(() => /running/.test(log) || broker.exitCode !== null, 'mosquitto to start');
+  if (broker.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
+  return { url: `mqtt://127.0.0.1:${port}`, port, stop: () => broker.kill(), log: () => log };
 }

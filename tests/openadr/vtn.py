@@ -3,6 +3,7 @@ end-to-end tests. It prints what it receives as JSON lines on stdout and
 takes commands as JSON lines on stdin:
 
   {"cmd": "event", "event_id": "ev1", "payload": 1.0}        push an event to the registered VEN
+                                                               (starting in 5 min, or "start_in" seconds)
   {"cmd": "modify", "event_id": "ev1", "payload": 3.0}       change it (new modification number)
   {"cmd": "cancel", "event_id": "ev1"}                       cancel it
   {"cmd": "sign_poll_answer"}                                print an oadrResponse signed by the VTN key
@@ -72,7 +73,7 @@ async def main():
         cmd = command["cmd"]
         try:
             if cmd == "event":
-                start = datetime.now(timezone.utc) + timedelta(minutes=5)
+                start = datetime.now(timezone.utc) + timedelta(seconds=command.get("start_in", 300))
                 server.add_event(ven_id=ven["ven_id"], event_id=command["event_id"], signal_name="simple",
                                  signal_type="level",
                                  intervals=[{"dtstart": start, "duration": timedelta(minutes=10),
