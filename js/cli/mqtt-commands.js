@@ -6,7 +6,7 @@ import { WattbridgeError, sync, weheatStateNames } from '../node.js';
 import { loadSettings } from '../config.js';
 import { FileStore } from '../stores/file.js';
 import { linkyClient, linkyTariff, weheatClient, energyIdDevice, syncSources } from './accounts.js';
-import { takeLock } from './lock.js';
+import { takeLock } from '../lock.js';
 import { collectDevices } from '../mqtt/snapshot.js';
 import { connectBroker, disconnectBroker, publishDevices, removeDevices, onHomeAssistantBirth, brokerLabel } from '../mqtt/publisher.js';
 import { stateMessages, availabilityTopic } from '../mqtt/discovery.js';
@@ -58,15 +58,21 @@ async function gather(settings, { since, refresh = true }) {
   const problems = [];
   let energy;
   if (refresh && (linky || weheat)) {
-    const release = await takeLock(settings.stateDir);
     try {
-      const report = await sync({ linky, weheat, mqtt: true, since });
-      energy = report.mqtt?.energy;
-      for (const [name, source] of Object.entries(report.sources)) {
-        if (source.status !== 'ok') problems.push({ device: name, code: source.error.code, message: source.error.message });
+      // The bridge's cursors are sync's: wait a minute for a sync that runs, else publish the indexes as they are.
+      const release = await takeLock(settings.stateDir, 'sync', { waitMs: 60_000 });
+      try {
+        const report = await sync({ linky, weheat, mqtt: true, since });
+        energy = report.mqtt?.energy;
+        for (const [name, source] of Object.entries(report.sources)) {
+          if (source.status !== 'ok') problems.push({ device: name, code: source.error.code, message: source.error.message });
+        }
+      } finally {
+        await release();
       }
-    } finally {
-      await release();
+    } catch (err) {
+      if (err.code !== 'busy') throw err;
+      problems.push({ device: 'bridge', code: err.code, message: `indexes not brought up to date: ${err.message}` });
     }
   }
   energy ??= await storedEnergy(settings);
