@@ -84,6 +84,11 @@ export async function readReadingsFile(file) {
   } catch (err) {
     throw fail(`cannot read ${file}: ${err.message}`);
   }
+  return parseReadings(text, file);
+}
+
+/** The readings of a file's text, read as JSON or CSV by the file's extension (fuzzed: fuzz/js-targets.mjs). */
+export function parseReadings(text, file) {
   if (extname(file).toLowerCase() === '.json') {
     let data;
     try {

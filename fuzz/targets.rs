@@ -1,0 +1,392 @@
+//! The Rust fuzz targets: every parser of a remote answer or a local file,
+//! reached through the same functions the wasm exports call (the clients over
+//! native fakes of the seams, or the pure readers they use). Shared by the
+//! harness (fuzz/main.rs) and the replay of saved failures
+//! (tests/fuzz_regressions.rs).
+//!
+//! A target takes the raw input and returns a short outcome (what it got to),
+//! which the harness uses to keep inputs that reach somewhere new. A target
+//! must never panic and never take long, whatever the input.
+//!
+//! Answer targets read their input as an HTTP answer: `HTTP <status>`, header
+//! lines and an empty line before the body; an input that does not start with
+//! `HTTP ` is the body of a 200.
+#![allow(dead_code)]
+
+use crate::support::{run, MemoryStore, NativeCrypto, RoutedHttp, VirtualClock};
+use std::time::Duration;
+use wattbridge::core::{Crypto, Error, ErrorCode, HttpResponse, PbkdfHash, PublicKeyCrypto, Result, Secret, SignatureAlgorithm};
+
+pub type Run = fn(&[u8]) -> String;
+
+pub struct Target {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub run: Run,
+    /// Tokens worth inserting, besides the words of the seeds.
+    pub tokens: &'static [&'static [u8]],
+}
+
+const JSON: &[&[u8]] = &[
+    b"null", b"true", b"false", b"{}", b"[]", b"\"\"", b"\":", b",\"", b"{\"", b"\"}", b"[{", b"}]", b"\\u", b"\\\"", b"1e999", b"-0",
+];
+const XML: &[&[u8]] = &[
+    b"<?xml version=\"1.0\"?>", b"<!DOCTYPE a [<!ENTITY e \"x\">]>", b"&e;", b"&amp;", b"&lt;", b"&#x0;", b"&#1114112;",
+    b"<![CDATA[", b"]]>", b"<!--", b"-->", b"<?pi x?>", b"xmlns=\"\"", b"xmlns:a=\"u\"", b"xmlns:oadr=\"http://openadr.org/oadr-2.0b/2012/07\"",
+    b" Id=\"prop\"", b" Id=\"oadrSignedObject\"", b"/>", b"</", b"<a:", b"xml:lang=\"x\"",
+];
+const DER: &[&[u8]] = &[b"\x30\x80", b"\x30\x81\xff", b"\x30\x84\xff\xff\xff\xff", b"\x02\x01\x00", b"\x04\x00", b"\x05\x00", b"\x06\x00", b"\xa0\x03\x02\x01\x02"];
+
+/// The JavaScript targets (fuzz/js-targets.mjs): name, what, tokens.
+pub const JS_TARGETS: &[(&str, &str, &[&[u8]])] = &[
+    ("csv-import", "`energyid import` of a CSV file (csv-parse, then the rows)", &[b"ts", b"key", b"value", b"el", b"\"", b"\r\n", b",,", b"\"\"", b"1e999", b"__proto__", b"toString", b"constructor"]),
+    ("json-import", "`energyid import` of a JSON file", &[b"\"ts\":", b"\"key\":", b"\"value\":", b"null", b"{}", b"[]", b"\"__proto__\":", b"\"toString\":", b"\"valueOf\":", b"\"constructor\":"]),
+    ("config-json", "config.json as `loadSettings` reads it", &[b"\"linky\":", b"\"weheat\":", b"\"energyid\":", b"\"sync\":", b"null", b"{}", b"[]", b"\"__proto__\":", b"\"toString\":", b"\"valueOf\":"]),
+];
+
+/// Every target's name, whatever features this build has.
+pub const NAMES: &[&str] = &[
+    "enedis", "weheat", "energyid-hello", "energyid-webhook", "energyid-readings", "oauth-token", "oauth-device",
+    "openadr-xml", "openadr-dsig", "pem-der", "pbes2", "csv-import", "json-import", "config-json",
+];
+
+/// Every Rust target, by name.
+pub fn targets() -> Vec<Target> {
+    let mut all = Vec::new();
+    #[cfg(feature = "providers")]
+    all.extend(providers::TARGETS.iter().map(|(name, about, run, tokens)| Target { name, about, run: *run, tokens }));
+    #[cfg(feature = "openadr")]
+    all.extend(openadr::TARGETS.iter().map(|(name, about, run, tokens)| Target { name, about, run: *run, tokens }));
+    all
+}
+
+/// The input as the HTTP answer the code under test would receive.
+pub fn response_of(input: &[u8]) -> HttpResponse {
+    let text = String::from_utf8_lossy(input);
+    let Some(rest) = text.strip_prefix("HTTP ") else { return HttpResponse::new(200, text.into_owned()) };
+    let (head, body) = rest.split_once("\n\n").unwrap_or((rest, ""));
+    let mut lines = head.lines();
+    // fetch only ever hands over a status from 200 to 599.
+    let status = lines.next().and_then(|l| l.trim().parse::<u16>().ok()).map_or(200, |s| if (200..600).contains(&s) { s } else { 200 + s % 400 });
+    lines
+        .filter_map(|line| line.split_once(':'))
+        .fold(HttpResponse::new(status, body), |response, (name, value)| response.with_header(name.trim(), value.trim()))
+}
+
+fn outcome<T>(result: &Result<T>) -> String {
+    match result {
+        Ok(_) => "ok;".to_owned(),
+        Err(error) => format!("{}:{};", error.code.as_str(), error.message),
+    }
+}
+
+/// WebCrypto's public-key half as far as our parsing needs it: real SHA-256
+/// (digests must match), but a signature "verifies" when it is not empty, a
+/// PBKDF2 costs nothing and AES-CBC is the identity with a PKCS#7 check, so
+/// mutated inputs get past the mathematics into the code that reads them.
+#[derive(Clone, Copy, Default)]
+pub struct FuzzCrypto;
+
+impl Crypto for FuzzCrypto {
+    async fn sha256(&self, data: &[u8]) -> Result<[u8; 32]> {
+        NativeCrypto.sha256(data).await
+    }
+}
+
+impl PublicKeyCrypto for FuzzCrypto {
+    async fn sign(&self, _: SignatureAlgorithm, _: &[u8], _: &[u8]) -> Result<Vec<u8>> {
+        Ok(vec![1; 64])
+    }
+    async fn verify(&self, _: SignatureAlgorithm, _: &[u8], _: &[u8], signature: &[u8]) -> Result<bool> {
+        Ok(!signature.is_empty())
+    }
+    async fn pbkdf2(&self, _: PbkdfHash, _: &[u8], _: &[u8], _: u32, length: usize) -> Result<Vec<u8>> {
+        Ok(vec![7; length])
+    }
+    async fn aes_cbc_decrypt(&self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+        let failed = || Error::new(ErrorCode::InvalidCredentials, "decryption failed (fuzz crypto)");
+        if ![16, 24, 32].contains(&key.len()) || iv.len() != 16 || data.is_empty() || data.len() % 16 != 0 {
+            return Err(failed());
+        }
+        let pad = usize::from(*data.last().unwrap_or(&0));
+        if !(1..=16).contains(&pad) || data[data.len() - pad..].iter().any(|b| usize::from(*b) != pad) {
+            return Err(failed());
+        }
+        Ok(data[..data.len() - pad].to_vec())
+    }
+}
+
+#[cfg(feature = "providers")]
+mod providers {
+    use super::*;
+    use wattbridge::core::time::Date;
+    use wattbridge::energyid::{api as energyid_api, EnergyIdConfig, EnergyIdDevice, Reading};
+    use wattbridge::linky::{api as linky_api, Series};
+    use wattbridge::oauth::{OAuthClient, OAuthConfig};
+    use wattbridge::weheat::{api as weheat_api, derive, Pump};
+
+    pub(super) const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
+        ("enedis", "Enedis metering answers (every series), error answers, Conso API tokens", enedis, JSON),
+        ("weheat", "Weheat answers: pump lists, logs and their derived energy, errors", weheat, JSON),
+        ("energyid-hello", "EnergyID hello answers, through EnergyIdDevice::hello", energyid_hello, JSON),
+        ("energyid-webhook", "EnergyID webhook and directives answers, through send and directives", energyid_webhook, JSON),
+        ("energyid-readings", "readings as the JSON/CSV import hands them to the device, validated", energyid_readings, JSON),
+        ("oauth-token", "OAuth token answers: password login and refresh through OAuthClient", oauth_token, JSON),
+        ("oauth-device", "OAuth device authorization answers, through OAuthClient::device_login", oauth_device, JSON),
+    ];
+
+    const NOW: i64 = 1_731_974_400;
+
+    fn enedis(input: &[u8]) -> String {
+        let response = response_of(input);
+        let mut out = String::new();
+        let day = Date::parse("2023-04-01").unwrap_or_else(|| unreachable!());
+        for series in Series::ALL {
+            let answer = linky_api::parse_answer(series, &response);
+            if let Ok(answer) = &answer {
+                let energy: f64 = answer.points.iter().filter_map(|p| p.energy_wh(series)).sum();
+                std::hint::black_box(energy);
+            }
+            out += &outcome(&answer);
+            out += &linky_api::status_error(&response, series, "11111111111111", day, day.add_days(1)).message;
+        }
+        out += &outcome(&linky_api::conso_token_meters(&Secret::new(response.body.clone())));
+        std::hint::black_box(linky_api::split_meters(&response.body));
+        out
+    }
+
+    fn weheat(input: &[u8]) -> String {
+        let response = response_of(input);
+        let mut out = String::new();
+        let pumps = weheat_api::parse_pumps(&response);
+        if let Ok((pumps, _)) = &pumps {
+            for pump in pumps {
+                std::hint::black_box((pump.is_hybrid(), pump.model_name(), pump.nominal_rpm()));
+            }
+        }
+        out += &outcome(&pumps);
+        let pump: Result<Pump> = response.json("weheat", "Weheat heat pump");
+        let nominal = pump.as_ref().ok().and_then(Pump::nominal_rpm);
+        out += &outcome(&pump);
+        let logs = weheat_api::parse_logs(&response, "logs");
+        if let Ok(logs) = &logs {
+            let energies: Vec<derive::Energy> = logs.iter().map(derive::Energy::of).collect();
+            std::hint::black_box(derive::Energy::total(&energies));
+            std::hint::black_box(derive::energy_from_power(logs));
+            for log in logs {
+                std::hint::black_box((derive::timestamp_secs(log), derive::compressor_percent(log, nominal)));
+                if let Some(bucket) = log.get("timeBucket").and_then(|b| b.as_str()) {
+                    std::hint::black_box(derive::parse_utc(bucket));
+                }
+            }
+        }
+        out += &outcome(&logs);
+        out += &weheat_api::status_error(&response, "logs").message;
+        out
+    }
+
+    fn energyid_config() -> EnergyIdConfig {
+        EnergyIdConfig {
+            hello_url: "https://hooks.energyid.eu/hello".into(),
+            provisioning_key: Secret::new("key"),
+            provisioning_secret: Secret::new("secret"),
+            device_id: Some("wattbridge-fuzz".into()),
+            device_name: "Home".into(),
+            firmware_version: None,
+            batch_cap: 1000,
+            allowed_keys: vec!["custom".into()],
+        }
+    }
+
+    const CLAIMED: &str = r#"{"webhookUrl":"https://hooks.energyid.eu/webhook-in","headers":{"authorization":"Bearer jwt","x-twin-id":"twin-1"},"webhookPolicy":{"uploadInterval":60},"recordName":"Home","recordNumber":"EA-1","apiAccessToken":"device-token"}"#;
+
+    fn energyid_hello(input: &[u8]) -> String {
+        let response = response_of(input);
+        let http = RoutedHttp::new(move |_| Ok(response.clone()));
+        let result = EnergyIdDevice::new(energyid_config(), http, MemoryStore::default(), VirtualClock::at_secs(NOW)).and_then(|device| {
+            let summary = run(device.hello())?;
+            std::hint::black_box(serde_json::to_string(&summary).ok());
+            run(device.status()).map(|s| std::hint::black_box(serde_json::to_string(&s).ok()))
+        });
+        outcome(&result)
+    }
+
+    fn energyid_webhook(input: &[u8]) -> String {
+        let response = response_of(input);
+        let http = RoutedHttp::new(move |request| {
+            Ok(if request.url.ends_with("/hello") { HttpResponse::new(200, CLAIMED) } else { response.clone() })
+        });
+        let Ok(device) = EnergyIdDevice::new(energyid_config(), http, MemoryStore::default(), VirtualClock::at_secs(NOW)) else {
+            unreachable!("a fixed config")
+        };
+        let reading = Reading { ts: NOW, values: [("el".to_owned(), 1250.5)].into() };
+        let sent = run(device.send(&[reading]));
+        let directives = run(device.directives(None));
+        outcome(&sent) + &outcome(&directives)
+    }
+
+    fn energyid_readings(input: &[u8]) -> String {
+        match serde_json::from_slice::<Vec<Reading>>(input) {
+            Ok(readings) => outcome(&energyid_api::validate_readings(&readings, NOW, &["custom".to_owned()])),
+            Err(error) => format!("json:{:?}", error.classify()),
+        }
+    }
+
+    fn oauth_config() -> OAuthConfig {
+        let config = serde_json::json!({
+            "provider": "fuzz",
+            "clientId": "wattbridge",
+            "tokenUrl": "https://auth.example/token",
+            "deviceAuthorizationUrl": "https://auth.example/device/code",
+            "scopes": ["openid", "offline_access"],
+            "storeKey": "tokens/fuzz",
+            "loginHint": "log in again",
+        });
+        serde_json::from_value(config).unwrap_or_else(|_| unreachable!("a fixed config"))
+    }
+
+    type Client = OAuthClient<RoutedHttp, MemoryStore, VirtualClock, NativeCrypto>;
+
+    fn oauth_client(route: impl Fn(&str) -> HttpResponse + 'static, store: MemoryStore) -> Client {
+        let http = RoutedHttp::new(move |request| Ok(route(&request.url)));
+        OAuthClient::new(oauth_config(), http, store, VirtualClock::at_secs(NOW), NativeCrypto).unwrap_or_else(|_| unreachable!("a fixed config"))
+    }
+
+    const EXPIRED: &str = r#"{"accessToken":"old","tokenType":"Bearer","refreshToken":"refresh","expiresAtMs":1,"scopes":["openid"],"obtainedAtMs":0,"extra":{"usage_points_id":"11111111111111"}}"#;
+
+    fn oauth_token(input: &[u8]) -> String {
+        let response = response_of(input);
+        let answer = response.clone();
+        let client = oauth_client(move |_| answer.clone(), MemoryStore::default());
+        let mut out = outcome(&run(client.password_login("person", &Secret::new("password"))));
+        out += &outcome(&run(client.status()));
+        // A refresh: the answer replaces (or fails to replace) stored tokens that expired.
+        let store = MemoryStore::default();
+        store.set_doc("tokens/fuzz", EXPIRED);
+        let client = oauth_client(move |_| response.clone(), store);
+        out += &outcome(&run(client.access_token()));
+        out += &outcome(&run(client.status()));
+        out
+    }
+
+    const TOKENS: &str = r#"{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":300}"#;
+
+    fn oauth_device(input: &[u8]) -> String {
+        let response = response_of(input);
+        let client = oauth_client(
+            move |url| if url.ends_with("/token") { HttpResponse::new(200, TOKENS) } else { response.clone() },
+            MemoryStore::default(),
+        );
+        let shown = run(client.device_login(
+            |verification| {
+                std::hint::black_box(serde_json::to_string(verification).ok());
+                Ok(())
+            },
+            Some(Duration::from_secs(3600)),
+        ));
+        outcome(&shown)
+    }
+}
+
+#[cfg(feature = "openadr")]
+mod openadr {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use wattbridge::openadr::api::read_signed_object;
+    use wattbridge::openadr::dsig::Validator;
+    use wattbridge::openadr::keys::{pem_blocks, Certificate, PrivateKey};
+    use wattbridge::openadr::xml::{c14n, parse, Element, Node};
+
+    pub(super) const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
+        ("openadr-xml", "OpenADR XML: parsing, C14N of the elements, unsigned messages read", openadr_xml, XML),
+        ("openadr-dsig", "XML-DSig verification of VTN messages (fuzz/corpus/openadr-dsig's certificates)", openadr_dsig, XML),
+        ("pem-der", "PEM blocks, X.509 certificates, PKCS#8 and PKCS#1 keys (input: DER, or PEM text)", pem_der, DER),
+        ("pbes2", "encrypted PKCS#8 keys: PBES2 parameters, then the decrypted key (input: DER)", pbes2, DER),
+    ];
+
+    /// The test VTN certificates that signed the seeds of openadr-dsig (EC P-256 and RSA).
+    const FINGERPRINTS: [&str; 2] = ["F4:EC:9B:E4:D8:9E:4B:89:A0:82", "C5:0A:F0:00:59:5F:E1:0E:2E:2D"];
+    /// When the seeds of openadr-dsig were signed.
+    const SIGNED_AT_MS: i64 = 1_795_000_000_000;
+
+    /// At most this many elements are canonicalized one by one (each is linear in its size).
+    const C14N_ELEMENTS: usize = 8;
+
+    fn canonicalize_some(root: &Element) -> usize {
+        fn walk<'a>(element: &'a Element, ancestors: &mut Vec<&'a Element>, budget: &mut usize, total: &mut usize) {
+            if *budget == 0 {
+                return;
+            }
+            *budget -= 1;
+            *total += c14n(ancestors, element).len();
+            ancestors.push(element);
+            for child in &element.children {
+                if let Node::Element(child) = child {
+                    walk(child, ancestors, budget, total);
+                }
+            }
+            ancestors.pop();
+        }
+        let (mut budget, mut total) = (C14N_ELEMENTS, 0);
+        walk(root, &mut Vec::new(), &mut budget, &mut total);
+        total
+    }
+
+    fn openadr_xml(input: &[u8]) -> String {
+        let text = String::from_utf8_lossy(input);
+        let parsed = parse(&text);
+        if let Ok(root) = &parsed {
+            std::hint::black_box(canonicalize_some(root));
+        }
+        let mut out = outcome(&parsed);
+        let opened = run(Validator::new(None).open(&text, SIGNED_AT_MS, &FuzzCrypto));
+        out += &outcome(&opened);
+        if let Ok(signed_object) = opened {
+            let message = read_signed_object(&signed_object);
+            out += &outcome(&message);
+            std::hint::black_box(message.map(|m| format!("{m:?}")).ok());
+        }
+        out
+    }
+
+    fn openadr_dsig(input: &[u8]) -> String {
+        let text = String::from_utf8_lossy(input);
+        let mut out = String::new();
+        for fingerprint in FINGERPRINTS {
+            let mut validator = Validator::new(Some(fingerprint.to_owned()));
+            let opened = run(validator.open(&text, SIGNED_AT_MS + 1000, &FuzzCrypto));
+            out += &outcome(&opened);
+            if let Ok(signed_object) = opened {
+                out += &outcome(&read_signed_object(&signed_object));
+                // The same message again is a replay.
+                out += &outcome(&run(validator.open(&text, SIGNED_AT_MS + 1000, &FuzzCrypto)));
+            }
+        }
+        out
+    }
+
+    fn pem(label: &str, der: &[u8]) -> String {
+        let base64 = STANDARD.encode(der);
+        let lines: Vec<&str> = base64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    }
+
+    fn pem_der(input: &[u8]) -> String {
+        let mut out = outcome(&Certificate::from_der(input.to_vec()));
+        out += &outcome(&Certificate::from_pem(&pem("CERTIFICATE", input)));
+        out += &outcome(&run(PrivateKey::from_pem(&pem("PRIVATE KEY", input), None, &FuzzCrypto)));
+        out += &outcome(&run(PrivateKey::from_pem(&pem("RSA PRIVATE KEY", input), None, &FuzzCrypto)));
+        // The input as PEM text itself.
+        let text = String::from_utf8_lossy(input);
+        std::hint::black_box(pem_blocks(&text, "CERTIFICATE"));
+        out += &outcome(&Certificate::from_pem(&text));
+        out += &outcome(&run(PrivateKey::from_pem(&text, Some(&Secret::new("passphrase")), &FuzzCrypto)));
+        out
+    }
+
+    fn pbes2(input: &[u8]) -> String {
+        let text = pem("ENCRYPTED PRIVATE KEY", input);
+        outcome(&run(PrivateKey::from_pem(&text, Some(&Secret::new("passphrase")), &FuzzCrypto)))
+    }
+}
