@@ -146,11 +146,28 @@ export async function readConfigFile(file) {
 
 const unreadable = (file, err) => new WattbridgeError(`config file ${file} cannot be read (${err.message}); fix or remove it`, { code: 'invalid_config', cause: err });
 
-/** config.json's text, read (fuzzed: fuzz/js-targets.mjs). */
+/**
+ * config.json's text, read and checked (fuzzed: fuzz/js-targets.mjs): an
+ * object of sections, each an object of settings, each a string, number or
+ * boolean. Anything else would be turned into text (or fail to be).
+ */
 export function parseConfig(text, file) {
+  let config;
   try {
-    return JSON.parse(text);
+    config = JSON.parse(text);
   } catch (err) {
     throw unreadable(file, err);
   }
+  const invalid = (what) => new WattbridgeError(`config file ${file}: ${what}; fix or remove it`, { code: 'invalid_config' });
+  const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (!isObject(config)) throw invalid('it must hold a JSON object, e.g. {"linky": {"meter": "12345678901234"}}');
+  for (const key of Object.keys(SETTINGS)) {
+    const [section, name] = key.split('.');
+    if (!Object.hasOwn(config, section)) continue;
+    if (!isObject(config[section])) throw invalid(`"${section}" must be an object of settings`);
+    if (Object.hasOwn(config[section], name) && !['string', 'number', 'boolean'].includes(typeof config[section][name])) {
+      throw invalid(`${key} must be a string or a number`);
+    }
+  }
+  return config;
 }
