@@ -49,7 +49,7 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: fuzz [--inputs N] [--seconds S] [--seed N] [--list] [TARGET...]\n\
+        "usage: fuzz [--inputs N] [--seconds S] [--seed N] [--list] [--show TARGET] [TARGET...]\n\
          Runs each target (all when none is named) for N inputs (default 1000000) or S seconds, whichever comes first."
     );
     std::process::exit(2)
@@ -70,6 +70,19 @@ fn options() -> Options {
                 }
                 for (name, about, _) in targets::JS_TARGETS {
                     println!("{name:<18} {about} (Node)");
+                }
+                std::process::exit(0)
+            }
+            "--show" => {
+                // What each seed of a target reaches: to check a target gets past the parser.
+                let name = value();
+                let target = targets::targets().into_iter().find(|t| t.name == name).unwrap_or_else(|| usage());
+                let dir = options.root.join("fuzz/corpus").join(&name);
+                let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+                paths.sort();
+                for path in paths {
+                    let input = std::fs::read(&path).unwrap_or_default();
+                    println!("{}: {}", path.display(), (target.run)(&input));
                 }
                 std::process::exit(0)
             }
@@ -248,29 +261,27 @@ fn save(root: &Path, target: &str, input: &[u8]) -> PathBuf {
     path
 }
 
-/// An outcome with the input's own words taken out (digits, quoted text, and
-/// all but the first words of each message, where answers' own words get
-/// echoed), so "a new outcome" means new code was reached, not new data.
-fn shape(outcome: &str) -> u64 {
-    let mut quote = None;
-    let kept: Vec<u8> = outcome
-        .split(';')
-        .flat_map(|part| part.split(' ').take(6).flat_map(|w| w.bytes().chain([b' '])).chain([b';']))
-        .filter(|b| match quote {
-            Some(q) => {
-                if *b == q {
-                    quote = None;
-                }
-                false
-            }
-            None if matches!(b, b'\'' | b'"' | b'`') => {
-                quote = Some(*b);
-                false
-            }
-            None => !b.is_ascii_digit(),
-        })
-        .collect();
-    fnv(&kept)
+/// The shapes of an outcome's parts (a target reports one part per thing it
+/// tried, ending each with `targets::END`): its first words, letters only,
+/// and nothing quoted, since answers' own words get echoed after them. A new
+/// shape means new code was reached, not new data.
+fn shapes(outcome: &str) -> impl Iterator<Item = u64> + '_ {
+    outcome.split(targets::END).enumerate().map(|(i, part)| {
+        let mut quoted = false;
+        let kept: Vec<u8> = part
+            .split(' ')
+            .filter(|word| {
+                let opens = word.starts_with(['\'', '"', '`', '(']);
+                let closes = word.ends_with(['\'', '"', '`', ')']);
+                let keep = !quoted && !opens;
+                quoted = (quoted || opens) && !closes;
+                keep
+            })
+            .take(6)
+            .flat_map(|w| w.bytes().filter(|b| b.is_ascii_alphabetic() || *b == b'_').take(24).chain([b' ']))
+            .collect();
+        fnv(&kept) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    })
 }
 
 struct Report {
@@ -279,6 +290,7 @@ struct Report {
     seconds: f64,
     seeds: usize,
     corpus: usize,
+    slowest: Duration,
     failures: Vec<String>,
 }
 
@@ -297,7 +309,8 @@ fn fuzz(name: &str, kind: &Kind, tokens: &[&[u8]], options: &Options, current: &
     let mut mutator = Mutator::new(options.seed ^ fnv(name.as_bytes()), dictionary);
     *current.target.lock().unwrap_or_else(|e| e.into_inner()) = name.to_owned();
 
-    let mut shapes = HashSet::new();
+    let mut seen = HashSet::new();
+    let mut slowest = Duration::ZERO;
     let mut failures: Vec<String> = Vec::new();
     let mut known_failures = HashSet::new();
     let mut node = matches!(kind, Kind::Node).then(|| Node::start(&options.root, name, current));
@@ -327,6 +340,7 @@ fn fuzz(name: &str, kind: &Kind, tokens: &[&[u8]], options: &Options, current: &
         };
         for (input, (verdict, took)) in batch.iter().zip(results) {
             inputs += 1;
+            slowest = slowest.max(took);
             let failure = match verdict {
                 Verdict::Panic { message, location } => Some((format!("panic at {location}: {message}"), location)),
                 Verdict::Failure(text) => {
@@ -335,7 +349,8 @@ fn fuzz(name: &str, kind: &Kind, tokens: &[&[u8]], options: &Options, current: &
                 }
                 Verdict::Ok(_) if took > SLOW => Some((format!("took {:.1} s", took.as_secs_f64()), "slow".to_owned())),
                 Verdict::Ok(outcome) => {
-                    if shapes.insert(shape(&outcome)) && corpus.len() < MAX_CORPUS {
+                    let new = shapes(&outcome).fold(false, |new, shape| seen.insert(shape) | new);
+                    if new && corpus.len() < MAX_CORPUS {
                         corpus.push(input.clone());
                     }
                     None
@@ -353,9 +368,16 @@ fn fuzz(name: &str, kind: &Kind, tokens: &[&[u8]], options: &Options, current: &
                 }
             }
         }
-        if last_note.elapsed() > Duration::from_secs(10) && std::io::stderr().is_terminal() {
+        // Progress: every 10 s on a terminal, every minute in a log.
+        let terminal = std::io::stderr().is_terminal();
+        if last_note.elapsed() > Duration::from_secs(if terminal { 10 } else { 60 }) {
             last_note = Instant::now();
-            eprint!("\r{name}: {inputs} inputs, {:.0}/s, {} seeds   ", inputs as f64 / started.elapsed().as_secs_f64(), corpus.len());
+            let line = format!("{name}: {inputs} inputs, {:.0}/s, {} seeds", inputs as f64 / started.elapsed().as_secs_f64(), corpus.len());
+            if terminal {
+                eprint!("\r{line}   ");
+            } else {
+                eprintln!("{line}");
+            }
         }
     }
     if let Some(node) = node {
@@ -365,8 +387,14 @@ fn fuzz(name: &str, kind: &Kind, tokens: &[&[u8]], options: &Options, current: &
     if std::io::stderr().is_terminal() {
         eprint!("\r{:60}\r", "");
     }
-    println!("{name:<18} {inputs:>9} inputs {seconds:>7.1} s {:>9.0}/s  seeds {seeds} -> {}  failures {}", inputs as f64 / seconds, corpus.len(), failures.len());
-    Report { name: name.to_owned(), inputs, seconds, seeds, corpus: corpus.len(), failures }
+    println!(
+        "{name:<18} {inputs:>9} inputs {seconds:>7.1} s {:>9.0}/s  slowest {:.1} ms  seeds {seeds} -> {}  failures {}",
+        inputs as f64 / seconds,
+        slowest.as_secs_f64() * 1000.0,
+        corpus.len(),
+        failures.len()
+    );
+    Report { name: name.to_owned(), inputs, seconds, seeds, corpus: corpus.len(), slowest, failures }
 }
 
 fn main() {
@@ -400,9 +428,19 @@ fn main() {
         .map(|(name, kind, tokens)| fuzz(name, kind, tokens, &options, &current))
         .collect();
 
-    println!("\n| target | inputs | seconds | inputs/s | seeds → corpus | failures |\n|---|---:|---:|---:|---:|---:|");
+    println!("\n| target | inputs | seconds | inputs/s | slowest input | seeds → corpus | failures |\n|---|---:|---:|---:|---:|---:|---:|");
     for r in &reports {
-        println!("| {} | {} | {:.1} | {:.0} | {} → {} | {} |", r.name, r.inputs, r.seconds, r.inputs as f64 / r.seconds, r.seeds, r.corpus, r.failures.len());
+        println!(
+            "| {} | {} | {:.1} | {:.0} | {:.1} ms | {} → {} | {} |",
+            r.name,
+            r.inputs,
+            r.seconds,
+            r.inputs as f64 / r.seconds,
+            r.slowest.as_secs_f64() * 1000.0,
+            r.seeds,
+            r.corpus,
+            r.failures.len()
+        );
     }
     let failed: Vec<&Report> = reports.iter().filter(|r| !r.failures.is_empty()).collect();
     if !failed.is_empty() {
