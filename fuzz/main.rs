@@ -323,7 +323,7 @@ fn fuzz(name: &str, kind: &Kind, tokens: &[&[u8]], options: &Options, current: &
     while inputs < options.inputs && bound.map_or(true, |b| started.elapsed() < b) {
         let n = batch_size.min((options.inputs - inputs) as usize);
         for input in &mut batch[..n] {
-            mutator.next(&corpus, input);
+            mutator.next(&corpus, seeds, input);
         }
         let results: Vec<(Verdict, Duration)> = match (kind, node.as_mut()) {
             (Kind::Rust(run), _) => {

@@ -46,8 +46,8 @@ pub const JS_TARGETS: &[(&str, &str, &[&[u8]])] = &[
 
 /// Every target's name, whatever features this build has.
 pub const NAMES: &[&str] = &[
-    "enedis", "weheat", "energyid-hello", "energyid-webhook", "energyid-readings", "oauth-token", "oauth-device",
-    "openadr-xml", "openadr-dsig", "pem-der", "pbes2", "csv-import", "json-import", "config-json",
+    "enedis", "weheat", "weheat-client", "energyid-hello", "energyid-webhook", "energyid-readings", "oauth-token", "oauth-device",
+    "openadr-xml", "openadr-dsig", "openadr-ven", "pem-der", "pbes2", "csv-import", "json-import", "config-json",
 ];
 
 /// Every Rust target, by name.
@@ -75,6 +75,21 @@ pub fn response_of(input: &[u8]) -> HttpResponse {
 
 /// Ends each part of an outcome (not `;`, which messages hold).
 pub const END: char = '\u{1e}';
+
+/// Separates the answers of an input that holds several.
+pub const ANSWERS: &[u8] = b"\n@@\n";
+
+/// The answers of an input that holds several (at least one, maybe empty).
+pub fn responses_of(input: &[u8]) -> Vec<HttpResponse> {
+    let mut answers = Vec::new();
+    let mut rest = input;
+    while let Some(at) = rest.windows(ANSWERS.len()).position(|w| w == ANSWERS) {
+        answers.push(response_of(&rest[..at]));
+        rest = &rest[at + ANSWERS.len()..];
+    }
+    answers.push(response_of(rest));
+    answers
+}
 
 fn outcome<T>(result: &Result<T>) -> String {
     match result {
@@ -126,11 +141,12 @@ mod providers {
     use wattbridge::energyid::{api as energyid_api, EnergyIdConfig, EnergyIdDevice, Reading};
     use wattbridge::linky::{api as linky_api, Series};
     use wattbridge::oauth::{OAuthClient, OAuthConfig};
-    use wattbridge::weheat::{api as weheat_api, derive, Pump};
+    use wattbridge::weheat::{api as weheat_api, derive, Interval, Pump, Weheat, WeheatConfig};
 
     pub(super) const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
         ("enedis", "Enedis metering answers (every series), error answers, Conso API tokens", enedis, JSON),
         ("weheat", "Weheat answers: pump lists, logs and their derived energy, errors", weheat, JSON),
+        ("weheat-client", "Weheat answers through the client: pumps, latest log, energy fills and their history", weheat_client, JSON),
         ("energyid-hello", "EnergyID hello answers, through EnergyIdDevice::hello", energyid_hello, JSON),
         ("energyid-webhook", "EnergyID webhook and directives answers, through send and directives", energyid_webhook, JSON),
         ("energyid-readings", "readings as the JSON/CSV import hands them to the device, validated", energyid_readings, JSON),
@@ -190,6 +206,37 @@ mod providers {
         }
         out += &outcome(&logs);
         out += &weheat_api::status_error(&response, "logs").message;
+        out
+    }
+
+    /// The Weheat client as a sync runs it: the pumps, the latest log, an
+    /// hour-by-hour energy fill of the last day (stored in the history) and
+    /// the energy read back from it. The input holds the API's answers in
+    /// turn, separated by `ANSWERS`, the last one repeating; the login's
+    /// answer is fixed.
+    fn weheat_client(input: &[u8]) -> String {
+        let answers = responses_of(input);
+        let next = std::cell::Cell::new(0);
+        let http = RoutedHttp::new(move |request| {
+            if request.url.contains("/protocol/openid-connect/") {
+                return Ok(HttpResponse::new(200, TOKENS));
+            }
+            next.set(next.get() + 1);
+            Ok(answers[(next.get() - 1).min(answers.len() - 1)].clone())
+        });
+        let store = MemoryStore::default();
+        store.set_doc("tokens/weheat", EXPIRED);
+        let config = serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat", "apiUrl": "https://api.weheat.example/third_party" });
+        let config: WeheatConfig = serde_json::from_value(config).unwrap_or_else(|_| unreachable!("a fixed config"));
+        let weheat = Weheat::new(config, http, store, VirtualClock::at_secs(NOW), NativeCrypto).unwrap_or_else(|_| unreachable!("a fixed config"));
+        let pump = run(weheat.default_pump());
+        let mut out = outcome(&pump);
+        let id = pump.as_ref().map_or("p-1".to_owned(), |p| p.id.clone());
+        if let Ok(pump) = &pump {
+            out += &outcome(&run(weheat.latest(pump)).map(|l| std::hint::black_box(serde_json::to_string(&l).ok())));
+        }
+        out += &outcome(&run(weheat.fill_energy(&id, Interval::Hour, NOW - 86_400, |_, _| {})));
+        out += &outcome(&run(weheat.energy_since(&id, Interval::Hour, NOW - 86_400)));
         out
     }
 
@@ -313,10 +360,12 @@ mod openadr {
     use wattbridge::openadr::dsig::Validator;
     use wattbridge::openadr::keys::{pem_blocks, Certificate, PrivateKey};
     use wattbridge::openadr::xml::{c14n, parse, Element, Node};
+    use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler};
 
     pub(super) const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
         ("openadr-xml", "OpenADR XML: parsing, C14N of the elements, unsigned messages read", openadr_xml, XML),
         ("openadr-dsig", "XML-DSig verification of VTN messages (fuzz/corpus/openadr-dsig's certificates)", openadr_dsig, XML),
+        ("openadr-ven", "the VEN over a VTN whose answers are the input: registration, reports, events, polls", openadr_ven, XML),
         ("pem-der", "PEM blocks, X.509 certificates, PKCS#8 and PKCS#1 keys (input: DER, or PEM text)", pem_der, DER),
         ("pbes2", "encrypted PKCS#8 keys: PBES2 parameters, then the decrypted key (input: DER)", pbes2, DER),
     ];
@@ -378,6 +427,73 @@ mod openadr {
                 // The same message again is a replay.
                 out += &outcome(&run(validator.open(&text, SIGNED_AT_MS + 1000, &FuzzCrypto)));
             }
+        }
+        out
+    }
+
+    /// The VEN's user: opts out of events that ask for more than 2, reports 42.5.
+    struct Handler;
+
+    impl VenHandler for Handler {
+        async fn on_event(&self, event: &Event) -> Result<Opt> {
+            let high = event.event_signals.iter().flat_map(|s| &s.intervals).any(|i| i.signal_payload.is_some_and(|p| p > 2.0));
+            Ok(if high { Opt::Out } else { Opt::In })
+        }
+        async fn report_value(&self, _: &str) -> Result<f64> {
+            Ok(42.5)
+        }
+        fn notice(&self, notice: Notice) {
+            std::hint::black_box(serde_json::to_string(&notice).ok());
+        }
+    }
+
+    /// Ends when `done` says so, calling `stop` (the VEN's loop runs until stopped).
+    struct StopWhen<D: Fn() -> bool, S: Fn()> {
+        done: D,
+        stop: S,
+    }
+
+    impl<D: Fn() -> bool, S: Fn()> std::future::Future for StopWhen<D, S> {
+        type Output = ();
+        fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+            if (self.done)() {
+                (self.stop)();
+                return std::task::Poll::Ready(());
+            }
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+
+    /// Exchanges of one input: registration, a dozen polls and reports, the cancellation.
+    const VEN_EXCHANGES: usize = 24;
+
+    /// The VEN against a VTN that answers each request with the input's next
+    /// answer (separated by `ANSWERS`, the last one repeating): it registers,
+    /// runs its loop for a few exchanges in virtual time, and cancels.
+    fn openadr_ven(input: &[u8]) -> String {
+        let answers: Vec<HttpResponse> = responses_of(input);
+        let next = std::cell::Cell::new(0);
+        let http = RoutedHttp::new(move |_| {
+            next.set(next.get() + 1);
+            Ok(answers[(next.get() - 1).min(answers.len() - 1)].clone())
+        });
+        let config = VenConfig {
+            vtn_url: "http://127.0.0.1:8080/OpenADR2/Simple/2.0b".into(),
+            ven_name: "ven one".into(),
+            reports: vec![ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "none".into(), sampling_rate_secs: 10, r_id: None }],
+            cert: None,
+            key: None,
+            passphrase: None,
+            vtn_fingerprint: None,
+        };
+        let Ok(ven) = Ven::new(config, http.clone(), VirtualClock::at_secs(SIGNED_AT_MS / 1000), FuzzCrypto, Handler) else { unreachable!("a fixed config") };
+        let registered = run(ven.register());
+        let mut out = outcome(&registered);
+        if registered.is_ok() {
+            let (ran, ()) = run(async { futures::join!(ven.run(), StopWhen { done: || http.count() >= VEN_EXCHANGES, stop: || ven.stop() }) });
+            out += &outcome(&ran);
+            out += &outcome(&run(ven.cancel_registration()));
         }
         out
     }
