@@ -50,14 +50,39 @@ pub const NAMES: &[&str] = &[
     "openadr-xml", "openadr-dsig", "openadr-ven", "pem-der", "pbes2", "csv-import", "json-import", "config-json",
 ];
 
-/// Every Rust target, by name.
-pub fn targets() -> Vec<Target> {
-    let mut all = Vec::new();
+/// Every Rust target: name, what it reads, its function, its tokens.
+const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
     #[cfg(feature = "providers")]
-    all.extend(providers::TARGETS.iter().map(|(name, about, run, tokens)| Target { name, about, run: *run, tokens }));
+    ("enedis", "Enedis metering answers (every series), error answers, Conso API tokens", providers::enedis, JSON),
+    #[cfg(feature = "providers")]
+    ("weheat", "Weheat answers: pump lists, logs and their derived energy, errors", providers::weheat, JSON),
+    #[cfg(feature = "providers")]
+    ("weheat-client", "Weheat answers through the client: pumps, latest log, energy fills and their history", providers::weheat_client, JSON),
+    #[cfg(feature = "providers")]
+    ("energyid-hello", "EnergyID hello answers, through EnergyIdDevice::hello", providers::energyid_hello, JSON),
+    #[cfg(feature = "providers")]
+    ("energyid-webhook", "EnergyID webhook and directives answers, through send and directives", providers::energyid_webhook, JSON),
+    #[cfg(feature = "providers")]
+    ("energyid-readings", "readings as the JSON/CSV import hands them to the device, validated", providers::energyid_readings, JSON),
+    #[cfg(feature = "providers")]
+    ("oauth-token", "OAuth token answers: password login and refresh through OAuthClient", providers::oauth_token, JSON),
+    #[cfg(feature = "providers")]
+    ("oauth-device", "OAuth device authorization answers, through OAuthClient::device_login", providers::oauth_device, JSON),
     #[cfg(feature = "openadr")]
-    all.extend(openadr::TARGETS.iter().map(|(name, about, run, tokens)| Target { name, about, run: *run, tokens }));
-    all
+    ("openadr-xml", "OpenADR XML: parsing, C14N of the elements, unsigned messages read", openadr::openadr_xml, XML),
+    #[cfg(feature = "openadr")]
+    ("openadr-dsig", "XML-DSig verification of VTN messages (fuzz/corpus/openadr-dsig's certificates)", openadr::openadr_dsig, XML),
+    #[cfg(feature = "openadr")]
+    ("openadr-ven", "the VEN over a VTN whose answers are the input: registration, reports, events, polls", openadr::openadr_ven, XML),
+    #[cfg(feature = "openadr")]
+    ("pem-der", "PEM blocks, X.509 certificates, PKCS#8 and PKCS#1 keys (input: DER, or PEM text)", openadr::pem_der, DER),
+    #[cfg(feature = "openadr")]
+    ("pbes2", "encrypted PKCS#8 keys: PBES2 parameters, then the decrypted key (input: DER)", openadr::pbes2, DER),
+];
+
+/// Every Rust target of this build, by name.
+pub fn targets() -> Vec<Target> {
+    TARGETS.iter().map(|(name, about, run, tokens)| Target { name, about, run: *run, tokens }).collect()
 }
 
 /// The input as the HTTP answer the code under test would receive.
@@ -89,6 +114,16 @@ pub fn responses_of(input: &[u8]) -> Vec<HttpResponse> {
     }
     answers.push(response_of(rest));
     answers
+}
+
+/// The input's answers one after the other, the last one repeating.
+pub fn in_turn(input: &[u8]) -> impl Fn() -> HttpResponse {
+    let answers = responses_of(input);
+    let next = std::cell::Cell::new(0);
+    move || {
+        next.set(next.get() + 1);
+        answers[(next.get() - 1).min(answers.len() - 1)].clone()
+    }
 }
 
 fn outcome<T>(result: &Result<T>) -> String {
@@ -143,20 +178,10 @@ mod providers {
     use wattbridge::oauth::{OAuthClient, OAuthConfig};
     use wattbridge::weheat::{api as weheat_api, derive, Interval, Pump, Weheat, WeheatConfig};
 
-    pub(super) const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
-        ("enedis", "Enedis metering answers (every series), error answers, Conso API tokens", enedis, JSON),
-        ("weheat", "Weheat answers: pump lists, logs and their derived energy, errors", weheat, JSON),
-        ("weheat-client", "Weheat answers through the client: pumps, latest log, energy fills and their history", weheat_client, JSON),
-        ("energyid-hello", "EnergyID hello answers, through EnergyIdDevice::hello", energyid_hello, JSON),
-        ("energyid-webhook", "EnergyID webhook and directives answers, through send and directives", energyid_webhook, JSON),
-        ("energyid-readings", "readings as the JSON/CSV import hands them to the device, validated", energyid_readings, JSON),
-        ("oauth-token", "OAuth token answers: password login and refresh through OAuthClient", oauth_token, JSON),
-        ("oauth-device", "OAuth device authorization answers, through OAuthClient::device_login", oauth_device, JSON),
-    ];
 
     const NOW: i64 = 1_731_974_400;
 
-    fn enedis(input: &[u8]) -> String {
+    pub(super) fn enedis(input: &[u8]) -> String {
         let response = response_of(input);
         let mut out = String::new();
         let day = Date::parse("2023-04-01").unwrap_or_else(|| unreachable!());
@@ -179,7 +204,7 @@ mod providers {
         out
     }
 
-    fn weheat(input: &[u8]) -> String {
+    pub(super) fn weheat(input: &[u8]) -> String {
         let response = response_of(input);
         let mut out = String::new();
         let pumps = weheat_api::parse_pumps(&response);
@@ -214,15 +239,10 @@ mod providers {
     /// the energy read back from it. The input holds the API's answers in
     /// turn, separated by `ANSWERS`, the last one repeating; the login's
     /// answer is fixed.
-    fn weheat_client(input: &[u8]) -> String {
-        let answers = responses_of(input);
-        let next = std::cell::Cell::new(0);
+    pub(super) fn weheat_client(input: &[u8]) -> String {
+        let answer = in_turn(input);
         let http = RoutedHttp::new(move |request| {
-            if request.url.contains("/protocol/openid-connect/") {
-                return Ok(HttpResponse::new(200, TOKENS));
-            }
-            next.set(next.get() + 1);
-            Ok(answers[(next.get() - 1).min(answers.len() - 1)].clone())
+            Ok(if request.url.contains("/protocol/openid-connect/") { HttpResponse::new(200, TOKENS) } else { answer() })
         });
         let store = MemoryStore::default();
         store.set_doc("tokens/weheat", EXPIRED);
@@ -257,7 +277,7 @@ mod providers {
 
     /// The hello answer, then what the device does with it: its status, and
     /// two sends under the webhook policy it gave (the webhook accepts all).
-    fn energyid_hello(input: &[u8]) -> String {
+    pub(super) fn energyid_hello(input: &[u8]) -> String {
         let response = response_of(input);
         let http = RoutedHttp::new(move |request| Ok(if request.url.ends_with("/hello") { response.clone() } else { HttpResponse::new(202, "") }));
         let Ok(device) = EnergyIdDevice::new(energyid_config(), http, MemoryStore::default(), VirtualClock::at_secs(NOW)) else {
@@ -274,7 +294,7 @@ mod providers {
         out
     }
 
-    fn energyid_webhook(input: &[u8]) -> String {
+    pub(super) fn energyid_webhook(input: &[u8]) -> String {
         let response = response_of(input);
         let http = RoutedHttp::new(move |request| {
             Ok(if request.url.ends_with("/hello") { HttpResponse::new(200, CLAIMED) } else { response.clone() })
@@ -288,7 +308,7 @@ mod providers {
         outcome(&sent) + &outcome(&directives)
     }
 
-    fn energyid_readings(input: &[u8]) -> String {
+    pub(super) fn energyid_readings(input: &[u8]) -> String {
         match serde_json::from_slice::<Vec<Reading>>(input) {
             Ok(readings) => outcome(&energyid_api::validate_readings(&readings, NOW, &["custom".to_owned()])),
             Err(error) => format!("json:{:?}{END}", error.classify()),
@@ -317,7 +337,7 @@ mod providers {
 
     const EXPIRED: &str = r#"{"accessToken":"old","tokenType":"Bearer","refreshToken":"refresh","expiresAtMs":1,"scopes":["openid"],"obtainedAtMs":0,"extra":{"usage_points_id":"11111111111111"}}"#;
 
-    fn oauth_token(input: &[u8]) -> String {
+    pub(super) fn oauth_token(input: &[u8]) -> String {
         let response = response_of(input);
         let answer = response.clone();
         let client = oauth_client(move |_| answer.clone(), MemoryStore::default());
@@ -334,7 +354,7 @@ mod providers {
 
     const TOKENS: &str = r#"{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":300}"#;
 
-    fn oauth_device(input: &[u8]) -> String {
+    pub(super) fn oauth_device(input: &[u8]) -> String {
         let response = response_of(input);
         let client = oauth_client(
             move |url| if url.ends_with("/token") { HttpResponse::new(200, TOKENS) } else { response.clone() },
@@ -360,15 +380,8 @@ mod openadr {
     use wattbridge::openadr::dsig::Validator;
     use wattbridge::openadr::keys::{pem_blocks, Certificate, PrivateKey};
     use wattbridge::openadr::xml::{c14n, parse, Element, Node};
-    use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler};
+    use wattbridge::openadr::{Event, Notice, Opt, Ven, VenHandler};
 
-    pub(super) const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
-        ("openadr-xml", "OpenADR XML: parsing, C14N of the elements, unsigned messages read", openadr_xml, XML),
-        ("openadr-dsig", "XML-DSig verification of VTN messages (fuzz/corpus/openadr-dsig's certificates)", openadr_dsig, XML),
-        ("openadr-ven", "the VEN over a VTN whose answers are the input: registration, reports, events, polls", openadr_ven, XML),
-        ("pem-der", "PEM blocks, X.509 certificates, PKCS#8 and PKCS#1 keys (input: DER, or PEM text)", pem_der, DER),
-        ("pbes2", "encrypted PKCS#8 keys: PBES2 parameters, then the decrypted key (input: DER)", pbes2, DER),
-    ];
 
     /// The test VTN certificates that signed the seeds of openadr-dsig (EC P-256 and RSA).
     const FINGERPRINTS: [&str; 2] = ["F4:EC:9B:E4:D8:9E:4B:89:A0:82", "C5:0A:F0:00:59:5F:E1:0E:2E:2D"];
@@ -398,7 +411,7 @@ mod openadr {
         total
     }
 
-    fn openadr_xml(input: &[u8]) -> String {
+    pub(super) fn openadr_xml(input: &[u8]) -> String {
         let text = String::from_utf8_lossy(input);
         let parsed = parse(&text);
         if let Ok(root) = &parsed {
@@ -415,7 +428,7 @@ mod openadr {
         out
     }
 
-    fn openadr_dsig(input: &[u8]) -> String {
+    pub(super) fn openadr_dsig(input: &[u8]) -> String {
         let text = String::from_utf8_lossy(input);
         let mut out = String::new();
         for fingerprint in FINGERPRINTS {
@@ -471,23 +484,10 @@ mod openadr {
     /// The VEN against a VTN that answers each request with the input's next
     /// answer (separated by `ANSWERS`, the last one repeating): it registers,
     /// runs its loop for a few exchanges in virtual time, and cancels.
-    fn openadr_ven(input: &[u8]) -> String {
-        let answers: Vec<HttpResponse> = responses_of(input);
-        let next = std::cell::Cell::new(0);
-        let http = RoutedHttp::new(move |_| {
-            next.set(next.get() + 1);
-            Ok(answers[(next.get() - 1).min(answers.len() - 1)].clone())
-        });
-        let config = VenConfig {
-            vtn_url: "http://127.0.0.1:8080/OpenADR2/Simple/2.0b".into(),
-            ven_name: "ven one".into(),
-            reports: vec![ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "none".into(), sampling_rate_secs: 10, r_id: None }],
-            cert: None,
-            key: None,
-            passphrase: None,
-            vtn_fingerprint: None,
-        };
-        let Ok(ven) = Ven::new(config, http.clone(), VirtualClock::at_secs(SIGNED_AT_MS / 1000), FuzzCrypto, Handler) else { unreachable!("a fixed config") };
+    pub(super) fn openadr_ven(input: &[u8]) -> String {
+        let answer = in_turn(input);
+        let http = RoutedHttp::new(move |_| Ok(answer()));
+        let Ok(ven) = Ven::new(crate::support::ven_config(None), http.clone(), VirtualClock::at_secs(SIGNED_AT_MS / 1000), FuzzCrypto, Handler) else { unreachable!("a fixed config") };
         let registered = run(ven.register());
         let mut out = outcome(&registered);
         if registered.is_ok() {
@@ -504,7 +504,7 @@ mod openadr {
         format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
     }
 
-    fn pem_der(input: &[u8]) -> String {
+    pub(super) fn pem_der(input: &[u8]) -> String {
         let mut out = outcome(&Certificate::from_der(input.to_vec()));
         out += &outcome(&Certificate::from_pem(&pem("CERTIFICATE", input)));
         out += &outcome(&run(PrivateKey::from_pem(&pem("PRIVATE KEY", input), None, &FuzzCrypto)));
@@ -517,7 +517,7 @@ mod openadr {
         out
     }
 
-    fn pbes2(input: &[u8]) -> String {
+    pub(super) fn pbes2(input: &[u8]) -> String {
         let text = pem("ENCRYPTED PRIVATE KEY", input);
         outcome(&run(PrivateKey::from_pem(&text, Some(&Secret::new("passphrase")), &FuzzCrypto)))
     }
