@@ -289,7 +289,9 @@ mod providers {
         out += &outcome(&run(device.status()).map(|s| std::hint::black_box(serde_json::to_string(&s).ok())));
         for ts in [NOW, NOW + 60] {
             let reading = Reading { ts, values: [("el".to_owned(), 1250.5)].into() };
-            out += &outcome(&run(device.send(&[reading])));
+            let sent = run(device.send(&[reading]));
+            js_date(sent.as_ref().ok().and_then(|r| r.next_upload_at_ms));
+            out += &outcome(&sent);
         }
         out
     }
@@ -304,8 +306,23 @@ mod providers {
         };
         let reading = Reading { ts: NOW, values: [("el".to_owned(), 1250.5)].into() };
         let sent = run(device.send(&[reading]));
+        if let Ok(report) = &sent {
+            js_date(report.next_upload_at_ms);
+        }
+        if let Ok(status) = run(device.status()) {
+            js_date(status.next_upload_at_ms);
+            js_date(status.last_post_ms);
+        }
         let directives = run(device.directives(None));
         outcome(&sent) + &outcome(&directives)
+    }
+
+    /// A time the JavaScript side gets must be one a `Date` can hold (the
+    /// CLI prints it with toISOString, which throws on an invalid date).
+    fn js_date(ms: Option<i64>) {
+        if let Some(ms) = ms {
+            assert!(ms.unsigned_abs() <= 8_640_000_000_000_000, "a time JavaScript cannot show: {ms} ms");
+        }
     }
 
     pub(super) fn energyid_readings(input: &[u8]) -> String {
