@@ -173,7 +173,7 @@ impl PublicKeyCrypto for FuzzCrypto {
 mod providers {
     use super::*;
     use wattbridge::core::time::Date;
-    use wattbridge::energyid::{api as energyid_api, EnergyIdConfig, EnergyIdDevice, Reading};
+    use wattbridge::energyid::{api as energyid_api, EnergyIdConfig, EnergyIdDevice, HelloSummary, Reading};
     use wattbridge::linky::{api as linky_api, Series};
     use wattbridge::oauth::{OAuthClient, OAuthConfig};
     use wattbridge::weheat::{api as weheat_api, derive, Interval, Pump, Weheat, WeheatConfig};
@@ -285,6 +285,10 @@ mod providers {
         };
         let hello = run(device.hello());
         std::hint::black_box(hello.as_ref().ok().map(serde_json::to_string));
+        if let Ok(HelloSummary::NeedsClaiming { expires_at, .. }) = &hello {
+            // Unix seconds, shown by the CLI and the page as a Date.
+            js_date(Some(expires_at.saturating_mul(1000)));
+        }
         let mut out = outcome(&hello);
         out += &outcome(&run(device.status()).map(|s| std::hint::black_box(serde_json::to_string(&s).ok())));
         for ts in [NOW, NOW + 60] {
@@ -359,13 +363,17 @@ mod providers {
         let answer = response.clone();
         let client = oauth_client(move |_| answer.clone(), MemoryStore::default());
         let mut out = outcome(&run(client.password_login("person", &Secret::new("password"))));
-        out += &outcome(&run(client.status()));
+        let status = run(client.status());
+        js_date(status.as_ref().ok().and_then(|s| s.expires_at_ms));
+        out += &outcome(&status);
         // A refresh: the answer replaces (or fails to replace) stored tokens that expired.
         let store = MemoryStore::default();
         store.set_doc("tokens/fuzz", EXPIRED);
         let client = oauth_client(move |_| response.clone(), store);
         out += &outcome(&run(client.access_token()));
-        out += &outcome(&run(client.status()));
+        let status = run(client.status());
+        js_date(status.as_ref().ok().and_then(|s| s.expires_at_ms));
+        out += &outcome(&status);
         out
     }
 
