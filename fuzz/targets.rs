@@ -46,7 +46,7 @@ pub const JS_TARGETS: &[(&str, &str, &[&[u8]])] = &[
 
 /// Every target's name, whatever features this build has.
 pub const NAMES: &[&str] = &[
-    "enedis", "weheat", "weheat-client", "energyid-hello", "energyid-webhook", "energyid-readings", "oauth-token", "oauth-device",
+    "enedis", "linky-client", "weheat", "weheat-client", "energyid-hello", "energyid-webhook", "energyid-readings", "oauth-token", "oauth-device",
     "openadr-xml", "openadr-dsig", "openadr-ven", "pem-der", "pbes2", "csv-import", "json-import", "config-json",
 ];
 
@@ -54,6 +54,8 @@ pub const NAMES: &[&str] = &[
 const TARGETS: &[(&str, &str, Run, &[&[u8]])] = &[
     #[cfg(feature = "providers")]
     ("enedis", "Enedis metering answers (every series), error answers, Conso API tokens", providers::enedis, JSON),
+    #[cfg(feature = "providers")]
+    ("linky-client", "Enedis answers through the client (Conso API): daily and half-hourly fetches, history, stats", providers::linky_client, JSON),
     #[cfg(feature = "providers")]
     ("weheat", "Weheat answers: pump lists, logs and their derived energy, errors", providers::weheat, JSON),
     #[cfg(feature = "providers")]
@@ -174,7 +176,8 @@ mod providers {
     use super::*;
     use wattbridge::core::time::Date;
     use wattbridge::energyid::{api as energyid_api, EnergyIdConfig, EnergyIdDevice, HelloSummary, Reading};
-    use wattbridge::linky::{api as linky_api, Series};
+    use wattbridge::linky::stats::Tariff;
+    use wattbridge::linky::{api as linky_api, Linky, LinkyConfig, Series};
     use wattbridge::oauth::{OAuthClient, OAuthConfig};
     use wattbridge::weheat::{api as weheat_api, derive, Interval, Pump, Weheat, WeheatConfig};
 
@@ -231,6 +234,31 @@ mod providers {
         }
         out += &outcome(&logs);
         out += &weheat_api::status_error(&response, "logs").message;
+        out
+    }
+
+    /// The Linky client as a sync runs it, on 2023-04-05 with a Conso API
+    /// token: daily consumption and the load curve since 2023-04-01 (stored
+    /// in the history), then statistics in euros and the energy read back.
+    /// The input holds Enedis' answers in turn, separated by `ANSWERS`.
+    pub(super) fn linky_client(input: &[u8]) -> String {
+        // {"sub":"11111111111111"} as an unsigned JWT, as conso.boris.sh gives.
+        const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMTExMTExMTExMTExMSJ9.c2ln";
+        let answer = in_turn(input);
+        let http = RoutedHttp::new(move |_| Ok(answer()));
+        let config = serde_json::json!({ "consoToken": TOKEN, "consoApiUrl": "https://conso.example/api" });
+        let config: LinkyConfig = serde_json::from_value(config).unwrap_or_else(|_| unreachable!("a fixed config"));
+        let clock = VirtualClock::at_secs(1_680_696_000); // 2023-04-05T12:00:00Z
+        let linky = Linky::new(config, http, MemoryStore::default(), clock, NativeCrypto).unwrap_or_else(|_| unreachable!("a fixed config"));
+        let since = Date::parse("2023-04-01");
+        let mut out = String::new();
+        for series in [Series::DailyConsumption, Series::ConsumptionLoadCurve, Series::MaxPower] {
+            out += &outcome(&run(linky.fetch(series, since, None, |_| {})));
+        }
+        if let Ok(tariff) = Tariff::parse("hphc", None, Some(0.27), Some(0.2), Some("mon-fri=22:00-06:00;sat,sun=00:00-24:00")) {
+            out += &outcome(&run(linky.stats(Some(&tariff), since, None)).map(|s| std::hint::black_box(serde_json::to_string(&s).ok())));
+        }
+        out += &outcome(&run(linky.energy_since(Series::ConsumptionLoadCurve, None)));
         out
     }
 
