@@ -88,7 +88,7 @@ export function setFlagSettings(pairs) {
 
 /** Say once per process that config.json holds secrets, and where they belong. */
 let warned = false;
-function warnOfSecretsIn(file, config, warn) {
+export function warnOfSecretsIn(file, config, warn) {
   const found = Object.keys(SETTINGS).filter((key) => SETTINGS[key].secret && config?.[key.split('.')[0]]?.[key.split('.')[1]] !== undefined);
   if (found.length && !warned) {
     warned = true;
@@ -103,7 +103,13 @@ export async function loadSettings({ env = process.env, overrides = flagSettings
   warnOfSecretsIn(file, fromFile, warn);
   // Secrets written by `config init` live in the 0600 state store.
   const secrets = JSON.parse((await new FileStore(paths.state).get(SECRETS_KEY)) ?? '{}');
-  const lookup = (key) => {
+  const lookup = settingsLookup({ file, fromFile, secrets, env, overrides });
+  return { file, stateDir: paths.state, get: (key) => lookup(key)[0], source: (key) => lookup(key)[1] };
+}
+
+/** A setting's value and where it came from: flag, environment, state file, config.json, default. */
+export function settingsLookup({ file, fromFile, secrets, env, overrides }) {
+  return (key) => {
     if (overrides[key] !== undefined) return [overrides[key], 'flag'];
     if (env[envName(key)] !== undefined && env[envName(key)] !== '') return [env[envName(key)], envName(key)];
     if (secrets[key] !== undefined) return [String(secrets[key]), 'state file (secret)'];
@@ -112,7 +118,6 @@ export async function loadSettings({ env = process.env, overrides = flagSettings
     if (value !== undefined) return [String(value), file];
     return [SETTINGS[key]?.default, 'default'];
   };
-  return { file, stateDir: paths.state, get: (key) => lookup(key)[0], source: (key) => lookup(key)[1] };
 }
 
 /**
@@ -136,10 +141,40 @@ export async function writeConfigFile(file, config) {
 }
 
 export async function readConfigFile(file) {
+  let text;
   try {
-    return JSON.parse(await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if (err.code === 'ENOENT') return {};
-    throw new WattbridgeError(`config file ${file} cannot be read (${err.message}); fix or remove it`, { code: 'invalid_config', cause: err });
+    throw unreadable(file, err);
   }
+  return parseConfig(text, file);
+}
+
+const unreadable = (file, err) => new WattbridgeError(`config file ${file} cannot be read (${err.message}); fix or remove it`, { code: 'invalid_config', cause: err });
+
+/**
+ * config.json's text, read and checked (fuzzed: fuzz/js-targets.mjs): an
+ * object of sections, each an object of settings, each a string, number or
+ * boolean. Anything else would be turned into text (or fail to be).
+ */
+export function parseConfig(text, file) {
+  let config;
+  try {
+    config = JSON.parse(text);
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+  const invalid = (what) => new WattbridgeError(`config file ${file}: ${what}; fix or remove it`, { code: 'invalid_config' });
+  const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (!isObject(config)) throw invalid('it must hold a JSON object, e.g. {"linky": {"meter": "12345678901234"}}');
+  for (const key of Object.keys(SETTINGS)) {
+    const [section, name] = key.split('.');
+    if (!Object.hasOwn(config, section)) continue;
+    if (!isObject(config[section])) throw invalid(`"${section}" must be an object of settings`);
+    if (Object.hasOwn(config[section], name) && !['string', 'number', 'boolean'].includes(typeof config[section][name])) {
+      throw invalid(`${key} must be a string or a number`);
+    }
+  }
+  return config;
 }

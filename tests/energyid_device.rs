@@ -241,3 +241,15 @@ fn a_429_with_an_http_date_waits_until_that_date() {
     assert_eq!(report.next_upload_at_ms, Some((NOW + 120) * 1000));
     assert_eq!(report.remaining, 2);
 }
+
+#[test]
+fn an_upload_interval_beyond_a_day_is_read_as_a_day() {
+    // Found by the fuzzer: 4.7e16 s overflowed the time of the next upload.
+    let (device, http, _) = device();
+    http.respond(200, &CLAIMED.replace(r#""uploadInterval":60"#, r#""uploadInterval":46744073709551616"#)).respond(202, "");
+    run(device.send(&[reading()])).unwrap();
+    let later = Reading { ts: NOW + 60, ..reading() };
+    let report = run(device.send(&[later])).unwrap();
+    assert_eq!((report.requests, report.remaining), (0, 2));
+    assert_eq!(report.next_upload_at_ms, Some(NOW * 1000 + 24 * 3600 * 1000));
+}

@@ -11,14 +11,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use support::{run, NativeCrypto, RoutedHttp, VirtualClock};
+use support::{run, ven_config as config, NativeCrypto, RoutedHttp, VirtualClock};
 use wattbridge::core::{ErrorCode, HttpResponse, Result, Secret, SignatureAlgorithm};
 use wattbridge::openadr::dsig::{self, Validator, REPLAY_WINDOW_MS};
 use wattbridge::openadr::keys::{Certificate, PrivateKey};
 use wattbridge::openadr::api::{self as msg, NS_OADR};
 use wattbridge::openadr::model::VtnMessage;
 use wattbridge::openadr::xml::{parse, Element};
-use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler};
+use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenHandler};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/openadr/{name}.xml", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -428,17 +428,6 @@ fn fake_vtn(clock: VirtualClock, log: Log, polls: Vec<String>, signer: Option<Rc
     })
 }
 
-fn config(fingerprint: Option<String>) -> VenConfig {
-    VenConfig {
-        vtn_url: "http://127.0.0.1:8080/OpenADR2/Simple/2.0b".into(),
-        ven_name: "ven one".into(),
-        reports: vec![ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "none".into(), sampling_rate_secs: 10, r_id: None }],
-        cert: None,
-        key: None,
-        passphrase: None,
-        vtn_fingerprint: fingerprint,
-    }
-}
 
 fn sent<'a>(log: &'a [(i64, String, String, String)], name: &str) -> Vec<&'a (i64, String, String, String)> {
     log.iter().filter(|(_, _, n, _)| n == name).collect()

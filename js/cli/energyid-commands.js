@@ -84,6 +84,11 @@ export async function readReadingsFile(file) {
   } catch (err) {
     throw fail(`cannot read ${file}: ${err.message}`);
   }
+  return parseReadings(text, file);
+}
+
+/** The readings of a file's text, read as JSON or CSV by the file's extension (fuzzed: fuzz/js-targets.mjs). */
+export function parseReadings(text, file) {
   if (extname(file).toLowerCase() === '.json') {
     let data;
     try {
@@ -92,7 +97,11 @@ export async function readReadingsFile(file) {
       throw fail(`${file} is not valid JSON: ${err.message}`);
     }
     if (!Array.isArray(data)) throw fail(`${file} must hold a JSON array of readings ({ts, el, ...}) or rows ({ts, key, value})`);
-    return groupRows(data.flatMap((item) => ('key' in item && 'value' in item ? [item] : Object.entries(item).filter(([k]) => k !== 'ts').map(([key, value]) => ({ ts: item.ts, key, value })))), file);
+    const rows = data.flatMap((item, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw fail(`${file}, item ${i + 1}: a reading is an object, {ts, el, ...} or {ts, key, value}`);
+      return 'key' in item && 'value' in item ? [item] : Object.entries(item).filter(([k]) => k !== 'ts').map(([key, value]) => ({ ts: item.ts, key, value }));
+    });
+    return groupRows(rows, file);
   }
   let rows;
   try {
@@ -110,11 +119,17 @@ export async function readReadingsFile(file) {
 
 function groupRows(rows, file) {
   const byTs = new Map();
+  // JSON can put anything anywhere: only strings and numbers are read, so an
+  // object or a list is refused here rather than turned into text.
+  const scalar = (v) => typeof v === 'string' || typeof v === 'number';
   rows.forEach((row, i) => {
+    if (row.ts !== undefined && !scalar(row.ts)) throw fail(`${file}, row ${i + 1}: ts is neither unix seconds nor an ISO 8601 date`);
+    if (typeof row.key !== 'string' || row.key === 'ts') throw fail(`${file}, row ${i + 1}: ${JSON.stringify(row.key) ?? 'no key'} is not a metric key (e.g. el)`);
+    if (!scalar(row.value)) throw fail(`${file}, row ${i + 1}: the value of ${row.key} is not a number`);
     const ts = parseTs(row.ts);
     if (ts === undefined) throw fail(`${file}, row ${i + 1}: no ts`);
     const value = Number(row.value);
-    if (row.value === '' || row.value === null || !Number.isFinite(value)) throw fail(`${file}, row ${i + 1}: the value of ${row.key} ('${row.value}') is not a number`);
+    if (row.value === '' || !Number.isFinite(value)) throw fail(`${file}, row ${i + 1}: the value of ${row.key} ('${row.value}') is not a number`);
     byTs.set(ts, { ...(byTs.get(ts) ?? { ts }), [row.key]: value });
   });
   return [...byTs.values()].sort((a, b) => a.ts - b.ts);

@@ -98,6 +98,11 @@ impl HttpRequest {
     }
 }
 
+/// The longest wait a `Retry-After` can ask for: a day. The server's number;
+/// a bigger one (found by the fuzzer: 9.2e12 s) became a next-upload time
+/// JavaScript cannot hold, and `energyid send` died printing it.
+const MAX_RETRY_AFTER_SECS: u64 = 86_400;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
@@ -127,23 +132,25 @@ impl HttpResponse {
         (200..300).contains(&self.status)
     }
 
-    /// `Retry-After` in seconds. Only the delta-seconds form is read; an HTTP
-    /// date or garbage gives `None` and callers fall back to their own backoff.
+    /// `Retry-After` in seconds, at most a day. Only the delta-seconds form is
+    /// read; an HTTP date or garbage gives `None` and callers fall back to
+    /// their own backoff.
     pub fn retry_after(&self) -> Option<u64> {
-        self.header("retry-after")?.trim().parse().ok()
+        self.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s.min(MAX_RETRY_AFTER_SECS))
     }
 
     /// When `Retry-After` allows the next try (unix ms), from either of its
-    /// forms: delta-seconds, or an HTTP date (a date in the past means now).
-    /// `None` when the header is missing or unreadable.
+    /// forms: delta-seconds, or an HTTP date (a date in the past means now),
+    /// at most a day from now. `None` when the header is missing or unreadable.
     pub fn retry_after_at(&self, now_ms: i64) -> Option<i64> {
         let value = self.header("retry-after")?.trim();
+        let latest = now_ms.saturating_add(MAX_RETRY_AFTER_SECS as i64 * 1000);
         if let Ok(seconds) = value.parse::<u64>() {
-            return Some(now_ms.saturating_add(seconds.min(i64::MAX as u64 / 1000) as i64 * 1000));
+            return Some(now_ms.saturating_add(seconds.min(MAX_RETRY_AFTER_SECS) as i64 * 1000));
         }
         let at = httpdate::parse_http_date(value).ok()?;
         let secs = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-        Some((secs.min(i64::MAX as u64 / 1000) as i64 * 1000).max(now_ms))
+        Some((secs.min(i64::MAX as u64 / 1000) as i64 * 1000).clamp(now_ms, latest))
     }
 
     /// Parse a JSON body into `T`, turning every way it can fail into a
@@ -420,6 +427,12 @@ mod tests {
         assert_eq!(at("Tue, 20 Oct 2026 07:28:00 GMT"), Some(now), "a date in the past: now");
         assert_eq!(at("soon"), None);
         assert_eq!(HttpResponse::new(429, "").retry_after_at(now), None);
+        // A wait beyond a day is read as a day, in either form.
+        assert_eq!(at("9223685477580"), Some(now + 86_400_000));
+        assert_eq!(at("Fri, 31 Dec 9999 23:59:59 GMT"), Some(now + 86_400_000));
+        let response = HttpResponse::new(429, "").with_header("Retry-After", "99999999999999999999");
+        assert_eq!((response.retry_after(), response.retry_after_at(now)), (None, None), "beyond u64: unreadable");
+        assert_eq!(HttpResponse::new(429, "").with_header("Retry-After", "9223685477580").retry_after(), Some(86_400));
     }
 
     #[test]

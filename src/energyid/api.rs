@@ -16,6 +16,8 @@ pub const STANDARD_KEYS: &[&str] = &[
 /// The earliest timestamp we accept: 2000-01-01T00:00:00Z. Anything before is
 /// almost certainly milliseconds read as seconds the wrong way round, or zero.
 const EARLIEST_TS: i64 = 946_684_800;
+/// 9999-12-31T23:59:59Z, the latest time we take from EnergyID.
+const LATEST_TS: i64 = 253_402_300_799;
 /// Readings may be at most one day ahead of the local clock (clock drift, time zones).
 const MAX_FUTURE_SECS: i64 = 86_400;
 
@@ -64,6 +66,14 @@ pub fn parse_hello(response: &HttpResponse) -> Result<HelloOutcome> {
         }));
     }
     match (answer.claim_code, answer.claim_url, answer.exp) {
+        // Unix seconds up to 9999-12-31: the CLI and the page show it as a date
+        // (found by the fuzzer: 7.2e13 s made the CLI die printing it).
+        (Some(_), Some(_), Some(exp)) if !(0..=LATEST_TS).contains(&exp) => Err(Error::new(
+            ErrorCode::BadResponse,
+            format!("EnergyID hello answer: the claim expires at {exp}, which is not a time in unix seconds"),
+        )
+        .provider(PROVIDER)
+        .status(response.status)),
         (Some(claim_code), Some(claim_url), Some(expires_at)) => {
             Ok(HelloOutcome::Unclaimed(Claim { claim_code, claim_url, expires_at }))
         }
@@ -279,6 +289,16 @@ mod tests {
         let err = parse_hello(&HttpResponse::new(200, r#"{"claimCode":"X"}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::BadResponse);
         assert!(err.message.contains("neither"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_claim_expiring_beyond_year_9999_is_refused() {
+        let body = |exp: &str| format!(r#"{{"claimCode":"4H7A70","claimUrl":"https://app.energyid.eu/x","exp":{exp}}}"#);
+        let err = parse_hello(&HttpResponse::new(200, body("72036854775807"))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse);
+        assert!(err.message.contains("not a time"), "{}", err.message);
+        assert!(parse_hello(&HttpResponse::new(200, body("-1"))).is_err());
+        assert!(parse_hello(&HttpResponse::new(200, body("253402300799"))).is_ok());
     }
 
     #[test]

@@ -291,7 +291,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
             let mut taken = false;
             state = self
                 .update_state(|state| {
-                    taken = state.last_post_ms.map_or(0, |last| last + interval_ms) <= departure;
+                    taken = state.last_post_ms.map_or(0, |last| last.saturating_add(interval_ms)) <= departure;
                     if taken {
                         state.last_post_ms = Some(departure);
                     }
@@ -299,7 +299,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
                 })
                 .await?;
             if !taken {
-                let allowed_at = state.last_post_ms.map_or(0, |last| last + interval_ms);
+                let allowed_at = state.last_post_ms.map_or(0, |last| last.saturating_add(interval_ms));
                 if !self.wait_until(allowed_at, options.max_wait).await {
                     report.next_upload_at_ms = Some(allowed_at);
                     break;
@@ -516,8 +516,13 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
     }
 }
 
+/// The longest pause between POSTs a policy can ask for: a day. The
+/// `uploadInterval` is EnergyID's number; a bigger one (found by the fuzzer:
+/// 4.7e16 s overflowed the next upload's time) is read as a day.
+const MAX_INTERVAL_MS: i64 = 24 * 3600 * 1000;
+
 fn interval_ms(policy: &super::model::Policy) -> i64 {
-    policy.upload_interval.filter(|s| s.is_finite() && *s > 0.0).map_or(0, |s| (s * 1000.0).ceil() as i64)
+    policy.upload_interval.filter(|s| s.is_finite() && *s > 0.0).map_or(0, |s| ((s * 1000.0).ceil() as i64).min(MAX_INTERVAL_MS))
 }
 
 /// Tries per batch on 5xx, a dropped connection or a 429 that says nothing

@@ -111,6 +111,9 @@ pub(crate) struct ErrorAnswer {
     pub error_description: Option<String>,
 }
 
+/// The longest token lifetime we believe: ten years.
+const MAX_LIFETIME_SECS: i64 = 10 * 365 * 86_400;
+
 /// What we keep for one account. Token strings are secrets; expiry is an
 /// instant on our own clock (obtained + expires_in), so a server whose clock
 /// is minutes off changes nothing.
@@ -138,8 +141,11 @@ impl TokenSet {
             access_token: answer.access_token,
             token_type: answer.token_type,
             refresh_token: answer.refresh_token,
-            // A server's number, so saturating: a huge one means "does not expire", not a panic.
-            expires_at_ms: answer.expires_in.map(|secs| now_ms.saturating_add(secs.saturating_mul(1000))),
+            // A server's number, so clamped: a lifetime over ten years is read as
+            // ten years (found by the fuzzer: 9.2e12 s gave an expiry JavaScript
+            // cannot show, and `linky login` died printing it), a negative one as
+            // already expired.
+            expires_at_ms: answer.expires_in.map(|secs| now_ms.saturating_add(secs.clamp(0, MAX_LIFETIME_SECS) * 1000)),
             // RFC 6749 §5.1: no `scope` means the scopes asked for were granted.
             scopes: match answer.scope {
                 Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),

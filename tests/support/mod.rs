@@ -286,3 +286,26 @@ impl wattbridge::core::PublicKeyCrypto for NativeCrypto {
         }
     }
 }
+
+/// A VEN of the OpenADR tests and the fuzz target: one telemetry report
+/// offered, no signing key, the VTN's certificate fingerprint if given.
+#[cfg(feature = "openadr")]
+pub fn ven_config(fingerprint: Option<String>) -> wattbridge::openadr::VenConfig {
+    wattbridge::openadr::VenConfig {
+        vtn_url: "http://127.0.0.1:8080/OpenADR2/Simple/2.0b".into(),
+        ven_name: "ven one".into(),
+        reports: vec![wattbridge::openadr::ReportOffer {
+            report_name: "TELEMETRY_USAGE".into(),
+            resource_id: "meter1".into(),
+            measurement: "powerReal".into(),
+            unit: None,
+            scale: "none".into(),
+            sampling_rate_secs: 10,
+            r_id: None,
+        }],
+        cert: None,
+        key: None,
+        passphrase: None,
+        vtn_fingerprint: fingerprint,
+    }
+}
