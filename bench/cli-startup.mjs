@@ -45,8 +45,20 @@ function peakRssMb(args, env, runs = 5) {
   return median(values);
 }
 
+/**
+ * The environment both sides of a pair run in. NODE_EXTRA_CA_CERTS makes
+ * every node start parse a CA bundle (measured here: 400 M instructions, more
+ * than a bare start itself), which pads the baseline and flatters the ratio;
+ * users rarely have it, so the pairs run without it.
+ */
+const plain = (env) => {
+  const { NODE_EXTRA_CA_CERTS: _ignored, ...rest } = env;
+  return rest;
+};
+
 /** Paired runs of `node <cli> …args` and `node -e 0`: medians, their ratio, the median per-pair ratio and peak RSS. */
-function paired(name, args, env, runs) {
+function paired(name, args, given, runs) {
+  const env = plain(given);
   const bare = [];
   const cli = [];
   for (let i = 0; i < runs; i += 1) {
