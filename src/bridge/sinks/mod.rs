@@ -1,3 +1,4 @@
 //! The targets as bridge sinks.
 
 pub mod energyid;
+pub mod homeassistant;
