@@ -354,7 +354,11 @@ export const DEFAULT_MAPPING: SyncMapping;
 export interface SyncOptions {
   linky?: Linky | null;
   weheat?: Weheat | null;
-  energyid: EnergyId;
+  /** At least one target: EnergyID, Home Assistant, or both. */
+  energyid?: EnergyId | null;
+  homeassistant?: HomeAssistant | null;
+  /** Prices for Home Assistant's Linky cost statistic (as `Linky.stats` takes them). */
+  tariff?: LinkyTariff;
   mapping?: Partial<SyncMapping>;
   /** kWh meter reading per EnergyID key at the first data. */
   startIndex?: Record<string, number>;
@@ -405,14 +409,67 @@ export interface SyncReport {
   dryRun: boolean;
   seconds: number;
   sources: { linky?: SyncSourceReport; weheat?: SyncSourceReport };
-  energyid:
+  energyid?:
     | ({ status: 'ok'; queued: number } & SendReport)
     | { status: 'error'; queued: number; error: SyncError; retry: boolean }
     | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
+  /** Home Assistant's statistics, when it was a target. */
+  ha?: HomeAssistantReport;
 }
 
-/** One run of the main job: Linky and Weheat into EnergyID as meter readings. */
+/** One statistic of an import: rows HA acknowledged, rows it already held, the final sum. */
+export interface HomeAssistantStatistic {
+  imported: number;
+  unchanged: number;
+  unit: string;
+  sum: number;
+}
+
+export type HomeAssistantReport =
+  | {
+      status: 'ok';
+      /** Hourly rows HA acknowledged, over every statistic. */
+      imported: number;
+      /** Rows already in HA as they should be (the correction window, a rerun). */
+      unchanged: number;
+      /** By statistic id (`wattbridge:linky_<prm>_consumption`, …). */
+      statistics: Record<string, HomeAssistantStatistic>;
+      haVersion: string;
+      /** `old` (has_mean, ≤ 2025.10) or `new` (mean_type + unit_class). */
+      schema: 'old' | 'new';
+      /** WebSocket messages sent. */
+      messages: number;
+      /** HA's recorder had written the last rows when the run ended. */
+      written: boolean;
+      queued: number;
+    }
+  | { status: 'error'; queued: number; error: SyncError; retry: boolean }
+  | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
+
+/** Prices as `linky stats` takes them: base, or peak/off-peak with slots. */
+export interface LinkyTariff {
+  tariff?: 'base' | 'hphc';
+  priceBase?: number;
+  priceHp?: number;
+  priceHc?: number;
+  offpeakHours?: string;
+}
+
+/**
+ * A Home Assistant to import long-term statistics into, over its WebSocket
+ * API: `url` (https, or http to this machine) or `socketUrl` (an add-on's
+ * `ws://supervisor/core/websocket`), and a long-lived token of an admin user.
+ */
+export class HomeAssistant {
+  constructor(options: { url?: string; socketUrl?: string; token: string; currency?: string; correctionDays?: number; WebSocket?: unknown });
+  readonly socketUrl: string;
+}
+
+/** One run of the main job: Linky and Weheat into EnergyID as meter readings and/or Home Assistant's statistics. */
 export function sync(options: SyncOptions): Promise<SyncReport>;
+
+/** `sync` with Home Assistant as the only target (what `wattbridge ha statistics` runs). */
+export function importStatistics(options: Omit<SyncOptions, 'energyid'> & { homeassistant: HomeAssistant }): Promise<SyncReport>;
 
 /**
  * Receive one debug line per HTTP request (method, URL without its query,

@@ -2,7 +2,7 @@
 // with Linky, with the history kept locally and every request accounted for.
 import { WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
-import { linkyClient } from './accounts.js';
+import { linkyClient, linkyTariff } from './accounts.js';
 import { progressBar } from './progress.js';
 
 const LABELS = {
@@ -103,14 +103,7 @@ export async function linkyConsent(callbackUrl, options) {
 export async function linkyStats(options, { json }) {
   const settings = await loadSettings();
   const linky = linkyClient(settings, { meter: options.meter });
-  const price = (key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
-  const tariff = {
-    tariff: settings.get('linky.tariff'),
-    priceBase: price('linky.price_base'),
-    priceHp: price('linky.price_hp'),
-    priceHc: price('linky.price_hc'),
-    offpeakHours: settings.get('linky.offpeak_hours'),
-  };
+  const tariff = linkyTariff(settings);
   const stats0 = await linky.stats({ tariff });
   const from = stats0.periods.thisYear.from < stats0.periods.lastMonth.from ? stats0.periods.thisYear.from : stats0.periods.lastMonth.from;
   const fetched = [];

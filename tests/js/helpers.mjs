@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import * as cliModules from 'node:child_process';
 import { startSandbox, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
 
 export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET };
@@ -56,4 +57,38 @@ export function until(predicate, what, timeout = 15_000) {
     };
     tick();
   });
+}
+
+/** Run the installed-style CLI (`node js/cli/main.js …`): `{code, signal, stdout, stderr}`, plus `.child`. */
+export function runCli(args, env, stdin = '') {
+  const { spawn } = cliModules;
+  const bin = new URL('../../js/cli/main.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(stdin);
+  const done = new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return Object.assign(done, { child });
+}
+
+/**
+ * Wh per whole UTC hour of Linky load-curve rows (`linky fetch --json` rows:
+ * Paris times with offsets, `wh` each): only hours whose intervals cover the
+ * whole hour, as Home Assistant's statistics hold them. Map of hour start ms → Wh.
+ */
+export function hourlyWh(rows) {
+  const hours = new Map();
+  for (const row of rows) {
+    const start = Date.parse(row.start);
+    const hour = start - (start % 3_600_000);
+    const entry = hours.get(hour) ?? { covered: 0, wh: 0 };
+    entry.covered += Date.parse(row.end) - start;
+    entry.wh += row.wh;
+    hours.set(hour, entry);
+  }
+  return new Map([...hours].filter(([, e]) => e.covered >= 3_600_000).map(([hour, e]) => [hour, e.wh]));
 }
