@@ -73,6 +73,29 @@ if [ "$mode" = test ] && ! .venv-openleadr/bin/python -c 'import openleadr' >/de
   .venv-openleadr/bin/pip install --quiet --disable-pip-version-check openleadr==0.5.36
 fi
 
-# 7. The package itself.
+# 7. The Home Assistant end-to-end tests: a real Home Assistant (PyPI,
+# pinned: 2024.3.3 is the newest release for Python 3.11) in its own
+# virtualenv, with `josepy<2` (newer josepy breaks HA's acme import and every
+# HTTP request answers 500) and the requirements of the integrations a minimal
+# configuration loads, which HA would otherwise pip-install on its first start
+# (the tests start it with --skip-pip). About 80 s, once; the stamp file is
+# written last, so an interrupted install is redone.
+ha_stamp=.venv-ha/.wattbridge-homeassistant-2024.3.3
+if [ "$mode" = test ] && [ ! -f "$ha_stamp" ]; then
+  say "installing Home Assistant 2024.3.3 into .venv-ha (about 80 s, once)"
+  python=$(command -v python3.11 || command -v python3)
+  rm -rf .venv-ha
+  if ! "$python" -m venv .venv-ha >/dev/null 2>&1; then
+    apt_install python3-venv
+    rm -rf .venv-ha
+    "$python" -m venv .venv-ha
+  fi
+  .venv-ha/bin/pip install --quiet --disable-pip-version-check homeassistant==2024.3.3 'josepy<2'
+  # shellcheck disable=SC2046
+  .venv-ha/bin/pip install --quiet --disable-pip-version-check $(.venv-ha/bin/python tests/ha/requirements.py)
+  touch "$ha_stamp"
+fi
+
+# 8. The package itself.
 say "building pkg/"
 sh scripts/build.sh

@@ -385,3 +385,26 @@ fn errors_say_what_to_do_and_nothing_counts_as_imported() {
     assert_eq!(error.code, ErrorCode::Rejected);
     assert!(error.message.contains("extra keys not allowed @ data['metadata']['mean_type']"), "{}", error.message);
 }
+
+#[test]
+fn a_hole_of_the_last_month_is_refilled_beyond_the_correction_window_and_an_older_one_is_settled() {
+    let db = Db::default();
+    let store = MemoryStore::default();
+    let now = SPRING_DAY + 100 * DAY;
+    let recent = now - 10 * DAY + 6 * HOUR; // outside the 3-day correction window
+    let old = now - 40 * DAY + 6 * HOUR; // older than REFILL_DAYS
+    let meter = Meter::new(now - 60 * DAY, now - DAY, wh, |s| s == recent || s == old);
+    import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
+    assert!(rows(&db, CONSUMPTION, recent, recent + 1800).is_empty());
+    let again = import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
+    assert_eq!(again.ha.rows_imported(), 0, "a hole the source still has costs a re-read, not an import");
+
+    meter.fill(recent, wh(recent));
+    meter.fill(old, wh(old));
+    let refill = import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
+    assert_eq!(rows(&db, CONSUMPTION, recent, recent + 1800).len(), 1, "the recent hole is filled");
+    assert_eq!(refill.ha.rows_imported() as i64, (now - DAY - recent) / HOUR, "it and every later row");
+    assert!(rows(&db, CONSUMPTION, old, old + 1800).is_empty(), "a hole older than REFILL_DAYS stays as HA has it");
+    let all = rows(&db, CONSUMPTION, 0, i64::MAX);
+    assert!(all.windows(2).all(|p| (p[1].2 - p[0].2 - p[1].1).abs() < 1e-6), "sums stay continuous");
+}
