@@ -4,9 +4,8 @@
 // errors and their exit codes, and a token that never shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
-import { sandbox, scratchDir, runCli as wattbridge, hourlyWh } from './helpers.mjs';
+import { sandbox, scratchDir, runCli as wattbridge, hourlyWh, freePort } from './helpers.mjs';
 import { startHaStandIn } from './ha-standin.mjs';
 
 const SINCE = new Date(Date.now() - 8 * 86_400_000).toISOString().slice(0, 10);
@@ -167,13 +166,3 @@ test('sync feeds EnergyID and Home Assistant when both are configured, and sync.
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /zigbee/);
 });
-
-/** A port nobody listens on. */
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -5,23 +5,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { freePort, skipPeers } from './helpers.mjs';
 
 const root = new URL('../../', import.meta.url);
 export const HASS = new URL('.venv-ha/bin/hass', root).pathname;
 
-/** Skip only when asked (WATTBRIDGE_SKIP_PEERS=1): a missing HA must fail the suite, not pass it quietly. */
-export const skip = process.env.WATTBRIDGE_SKIP_PEERS === '1' ? 'WATTBRIDGE_SKIP_PEERS=1' : false;
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Skip only when asked (WATTBRIDGE_SKIP_PEERS=1). */
+export const skip = skipPeers;
 
 /** One WebSocket exchange helper: auth, then numbered commands. */
 async function connect(url, accessToken) {

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import * as cliModules from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { startSandbox, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
 
 export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET };
@@ -61,7 +62,6 @@ export function until(predicate, what, timeout = 15_000) {
 
 /** Run the installed-style CLI (`node js/cli/main.js …`): `{code, signal, stdout, stderr}`, plus `.child`. */
 export function runCli(args, env, stdin = '') {
-  const { spawn } = cliModules;
   const bin = new URL('../../js/cli/main.js', import.meta.url).pathname;
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(stdin);
@@ -92,3 +92,18 @@ export function hourlyWh(rows) {
   }
   return new Map([...hours].filter(([, e]) => e.covered >= 3_600_000).map(([hour, e]) => [hour, e.wh]));
 }
+
+/** A loopback port free right now (for a peer to listen on, or to find closed). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Skip the tests against real peers (OpenLEADR VTN, Home Assistant) only when
+ * asked (WATTBRIDGE_SKIP_PEERS=1): a missing peer must fail the suite, not pass it quietly.
+ */
+export const skipPeers = process.env.WATTBRIDGE_SKIP_PEERS === '1' ? 'WATTBRIDGE_SKIP_PEERS=1' : false;
