@@ -133,6 +133,12 @@ test('errors: a refused token exits 3, a non-admin says so, HA down or busy exit
   assert.equal(error.code, 'rejected');
   assert.match(error.message, /extra keys not allowed @ data\['metadata'\]\['mean_type'\]/);
 
+  // Inside an add-on, ha.url unset: the Supervisor's proxy with SUPERVISOR_TOKEN (unreachable here).
+  const addon = await wattbridge(['--json', 'ha', 'statistics', '--since', SINCE], { ...env, WATTBRIDGE_HA_URL: '', SUPERVISOR_TOKEN: 'supervisor-secret-9d2' });
+  assert.equal(addon.code, 4, addon.stdout);
+  assert.match(errorOf(addon).message, /Home Assistant at supervisor\b/);
+  assert.ok(!(addon.stdout + addon.stderr).includes('supervisor-secret-9d2'));
+
   // The settings: the token is a secret (refused in -c), plain http only on loopback.
   const flag = await wattbridge(['-c', 'ha.token=abc-secret', 'ha', 'statistics'], env);
   assert.equal(flag.code, 2);
