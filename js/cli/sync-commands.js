@@ -93,7 +93,7 @@ export function renderHa(ha, dryRun) {
   if (ha.status === 'error') return `  ha       failed: ${ha.error.message} [${ha.error.code}]`;
   if (dryRun) return `  ha       would import from ${ha.values} readings (${ha.wouldQueue} instants); nothing sent`;
   const ids = Object.keys(ha.statistics ?? {});
-  return `  ha       imported ${ha.imported} hourly rows (${ha.unchanged} already there) into ${ids.length} statistics${ids.length ? `: ${ids.join(', ')}` : ''}; Home Assistant ${ha.haVersion}`;
+  return `  ha       imported ${ha.imported} hourly rows (${ha.unchanged} already there) into ${ids.length} statistic${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}; Home Assistant ${ha.haVersion}`;
 }
 
 /** All settings with their value and where it came from; secrets redacted. */
