@@ -172,3 +172,19 @@ test('sync feeds EnergyID and Home Assistant when both are configured, and sync.
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /zigbee/);
 });
+
+test('a meter without a load curve (hourly collection off) gets one row per day, at its first hour', async (t) => {
+  const ha = await standIn({ version: '2025.11.0' });
+  t.after(() => ha.close());
+  const { env } = await home(ha, { WATTBRIDGE_LINKY_METER: M.nocollection, WATTBRIDGE_SYNC_SOURCES: 'linky' });
+  const run = await wattbridge(['--json', 'ha', 'statistics', '--since', SINCE], env);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.deepEqual(json(run).sources.linky.series.at(-1), 'daily');
+  const rows = ha.rows(`wattbridge:linky_${M.nocollection}_consumption`);
+  const daily = json(await wattbridge(['--json', 'linky', 'fetch', 'daily', '--from', SINCE], env)).rows;
+  assert.equal(rows.length, daily.length);
+  for (const [i, [ms, state]] of rows.entries()) {
+    assert.equal(ms, Date.parse(daily[i].start), 'at the Paris midnight of its day');
+    assert.equal(Math.round(state * 1000), daily[i].value);
+  }
+});
