@@ -85,6 +85,10 @@ export async function startHomeAssistant(dir) {
   child.stdout.on('data', (chunk) => { log += chunk; });
   child.stderr.on('data', (chunk) => { log += chunk; });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // Never outlive the test process, whatever ends it.
+  const orphan = () => child.kill('SIGKILL');
+  process.once('exit', orphan);
+  exited.then(() => process.off('exit', orphan));
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
