@@ -82,11 +82,11 @@ fi
 # virtualenv, with `josepy<2` (newer josepy breaks HA's acme import and every
 # HTTP request answers 500) and the requirements of the integrations a minimal
 # configuration loads, which HA would otherwise pip-install on its first start
-# (the tests start it with --skip-pip). About 80 s, once; the stamp file is
+# (the tests start it with --skip-pip). 1-2 minutes, once; the stamp file is
 # written last, so an interrupted install is redone.
 ha_stamp=.venv-ha/.wattbridge-homeassistant-2024.3.3
 if [ "$mode" = test ] && [ ! -f "$ha_stamp" ]; then
-  say "installing Home Assistant 2024.3.3 into .venv-ha (about 80 s, once)"
+  say "installing Home Assistant 2024.3.3 into .venv-ha (1-2 minutes, once)"
   fresh_venv .venv-ha
   .venv-ha/bin/pip install --quiet --disable-pip-version-check homeassistant==2024.3.3 'josepy<2'
   # shellcheck disable=SC2046
