@@ -122,6 +122,13 @@ function backfill2y() {
   return JSON.parse(run.stdout);
 }
 
+/** 2 years of Linky half-hours into Home Assistant's statistics (issue 14), in its own process. */
+function haImport2y() {
+  const run = spawnSync(process.execPath, ['bench/ha-import-2y.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`ha import exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
 // ---- Weheat ----
 /** A day of watch in virtual time (Rust, against the tests' fake Weheat with its budget). */
 function watchDay() {
@@ -161,6 +168,7 @@ const watch = watchDay();
 const weheatParsed = weheatParse();
 const demoRun = demo();
 const backfillRun = backfill2y();
+const haImport = haImport2y();
 const energyidYear = await energyIdYear();
 const backfill = await linkyBackfill();
 const parse = linkyParse();
@@ -178,6 +186,7 @@ const results = {
   linky: { backfill, parse },
   energyid: { year: energyidYear },
   main: { demo: demoRun, backfill2y: backfillRun },
+  homeassistant: { import2y: haImport, budgetRssMb: BUDGET_BACKFILL_RSS_MB },
   weheat: { watchDay: watch, parse: weheatParsed },
 };
 
@@ -198,6 +207,7 @@ const rows = [
   [`Weheat parse ${weheatParsed.logs} minute logs of ${weheatParsed.fieldsPerLog} fields (${kb(weheatParsed.bodyBytes)})`, `${ms(weheatParsed.medianMs)} (median of 7), power integrated`],
   ['demo (wall time, own process)', `${demoRun.wallSeconds.toFixed(1)} s; Linky ${demoRun.linky}/${demoRun.linkyMinimum}, Weheat ${demoRun.weheat}/${demoRun.weheatMinimum} requests; EnergyID ${demoRun.energyidPosts} POSTs for ${demoRun.readings} readings (⌈/1000⌉ = ${demoRun.energyidMinimum})`],
   ['2-year backfill through sync() (unpaced)', `${backfillRun.seconds.toFixed(1)} s, ${backfillRun.readings} readings in ${backfillRun.posts} POSTs, peak RSS ${backfillRun.maxRssMb.toFixed(0)} MB (budget ${BUDGET_BACKFILL_RSS_MB} MB)${backfillRun.errors?.length ? `; FAILED: ${backfillRun.errors.join('; ')}` : ''}`],
+  ['Home Assistant: 2 years of half-hours imported (stand-in)', `${haImport.rows} hourly rows (consumption + cost) in ${haImport.messages} WebSocket messages, ${haImport.seconds.toFixed(1)} s, peak RSS ${haImport.maxRssMb.toFixed(0)} MB (budget ${BUDGET_BACKFILL_RSS_MB} MB); rerun ${haImport.rerunRows} rows in ${haImport.rerunMessages} messages${haImport.errors?.length ? `; FAILED: ${haImport.errors.join('; ')}` : ''}`],
   ['EnergyID: a year of half-hours at uploadInterval 60 s', `${energyidYear.posts} POSTs, ${energyidYear.at60sMinutes.toFixed(1)} min (one POST per timestamp: ${energyidYear.readings} POSTs, ${(energyidYear.onePostPerTimestampMinutes / 1440).toFixed(1)} days)`],
 ];
 const width = Math.max(...rows.map(([name]) => name.length));

@@ -5,4 +5,6 @@ export const defaults = {
   store: () => {
     throw new Error('wattbridge: import the package entry ("wattbridge"), not its internal modules');
   },
+  /** The WebSocket class (or a Promise of it): `ws` in Node, the platform's own in browsers. */
+  WebSocket: () => globalThis.WebSocket,
 };

@@ -374,10 +374,13 @@ export const DEFAULT_MAPPING: SyncMapping;
 export interface SyncOptions {
   linky?: Linky | null;
   weheat?: Weheat | null;
-  /** The EnergyID target; may be left out when `mqtt` is set. */
+  /** At least one target: EnergyID, Home Assistant, MQTT, or several. */
   energyid?: EnergyId | null;
+  homeassistant?: HomeAssistant | null;
   /** Also keep each series' newest meter index for an MQTT publisher (the report's `mqtt.energy`). */
   mqtt?: boolean;
+  /** Prices for Home Assistant's Linky cost statistic (as `Linky.stats` takes them). */
+  tariff?: LinkyTariff;
   mapping?: Partial<SyncMapping>;
   /** kWh meter reading per EnergyID key at the first data. */
   startIndex?: Record<string, number>;
@@ -434,10 +437,63 @@ export interface SyncReport {
     | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
   /** With `mqtt: true`: the newest index of each series (`linky_consumption`, `linky_production`, `weheat_electricity`, `weheat_heat`), kWh at unix seconds `ts`. */
   mqtt?: { status: 'ok'; queued: number; energy: Record<string, { ts: number; kwh: number }> };
+  /** Home Assistant's statistics, when it was a target. */
+  ha?: HomeAssistantReport;
 }
 
-/** One run of the main job: Linky and Weheat into EnergyID as meter readings. */
+/** One statistic of an import: rows HA acknowledged, rows it already held, the final sum. */
+export interface HomeAssistantStatistic {
+  imported: number;
+  unchanged: number;
+  unit: string;
+  sum: number;
+}
+
+export type HomeAssistantReport =
+  | {
+      status: 'ok';
+      /** Hourly rows HA acknowledged, over every statistic. */
+      imported: number;
+      /** Rows already in HA as they should be (the correction window, a rerun). */
+      unchanged: number;
+      /** By statistic id (`wattbridge:linky_<prm>_consumption`, …). */
+      statistics: Record<string, HomeAssistantStatistic>;
+      haVersion: string;
+      /** `old` (has_mean, ≤ 2025.10) or `new` (mean_type + unit_class). */
+      schema: 'old' | 'new';
+      /** WebSocket messages sent. */
+      messages: number;
+      /** HA's recorder had written the last rows when the run ended. */
+      written: boolean;
+      queued: number;
+    }
+  | { status: 'error'; queued: number; error: SyncError; retry: boolean }
+  | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
+
+/** Prices as `linky stats` takes them: base, or peak/off-peak with slots. */
+export interface LinkyTariff {
+  tariff?: 'base' | 'hphc';
+  priceBase?: number;
+  priceHp?: number;
+  priceHc?: number;
+  offpeakHours?: string;
+}
+
+/**
+ * A Home Assistant to import long-term statistics into, over its WebSocket
+ * API: `url` (https, or http to this machine) or `socketUrl` (an add-on's
+ * `ws://supervisor/core/websocket`), and a long-lived token of an admin user.
+ */
+export class HomeAssistant {
+  constructor(options: { url?: string; socketUrl?: string; token: string; currency?: string; correctionDays?: number; WebSocket?: unknown });
+  readonly socketUrl: string;
+}
+
+/** One run of the main job: Linky and Weheat into EnergyID as meter readings and/or Home Assistant's statistics. */
 export function sync(options: SyncOptions): Promise<SyncReport>;
+
+/** `sync` with Home Assistant as the only target (what `wattbridge ha statistics` runs). */
+export function importStatistics(options: Omit<SyncOptions, 'energyid'> & { homeassistant: HomeAssistant }): Promise<SyncReport>;
 
 /**
  * Receive one debug line per HTTP request (method, URL without its query,

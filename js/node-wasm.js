@@ -11,6 +11,8 @@ import { wattbridgePaths } from './paths.js';
 initSync({ module: readFileSync(new URL('../pkg/wattbridge_bg.wasm', import.meta.url)) });
 setErrorClass(WattbridgeError);
 defaults.store = () => new FileStore(wattbridgePaths().state);
+// Node 20 has no global WebSocket: `ws`, loaded only when a command opens one.
+defaults.WebSocket = async () => (await import('ws')).WebSocket;
 // WATTBRIDGE_DEBUG=1: one line per request on stderr (method, URL without
 // query, status, time; never headers or bodies).
 if (process.env.WATTBRIDGE_DEBUG && process.env.WATTBRIDGE_DEBUG !== '0') {

@@ -1,6 +1,6 @@
 // The main job as one call: Linky and Weheat interval data become the
 // cumulative meter readings EnergyID expects, queued in its durable outbox and
-// uploaded within its policy. The bridge itself (cursors, index, block policy,
+// uploaded within its policy, and/or Home Assistant's hourly statistics. The bridge itself (cursors, index, block policy,
 // fallbacks, merge) is Rust (src/bridge/); this only hands it the sessions.
 
 import { SyncJob } from '../pkg/wattbridge.js';
@@ -23,7 +23,9 @@ export const DEFAULT_MAPPING = {
  * @param {import('./linky.js').Linky | null} [options.linky]
  * @param {import('./weheat.js').Weheat | null} [options.weheat]
  * @param {import('./energyid.js').EnergyId | null} [options.energyid] the EnergyID target
+ * @param {import('./homeassistant.js').HomeAssistant | null} [options.homeassistant] also (or only) import into HA's statistics
  * @param {boolean} [options.mqtt] also keep each series' newest index for the MQTT publisher (report.mqtt.energy)
+ * @param {{tariff?: 'base'|'hphc', priceBase?: number, priceHp?: number, priceHc?: number, offpeakHours?: string}} [options.tariff] prices for HA's cost statistic (as linky.stats takes them)
  * @param {Partial<typeof DEFAULT_MAPPING>} [options.mapping]
  * @param {Record<string, number>} [options.startIndex] kWh meter reading per EnergyID key at the first data
  * @param {string|Date} [options.since] limit the first backfill (default: as far as the sources allow; Weheat one year)
@@ -39,6 +41,8 @@ export async function sync({
   weheat = null,
   energyid = null,
   mqtt = false,
+  homeassistant = null,
+  tariff,
   mapping = {},
   startIndex = {},
   since,
@@ -49,12 +53,13 @@ export async function sync({
   onProgress = () => {},
   store = defaults.store(),
 } = {}) {
-  if (!energyid && !mqtt) throw new WattbridgeError('sync needs a target: an EnergyID device, or mqtt', { code: 'invalid_config' });
+  if (!energyid && !homeassistant && !mqtt) throw new WattbridgeError('sync needs a target: an EnergyID device, a Home Assistant or mqtt', { code: 'invalid_config' });
   const job = new SyncJob(store);
   if (linky) job.addLinky(linky[SESSION]);
   if (weheat) job.addWeheat(weheat[SESSION]);
   if (energyid) job.addEnergyId(energyid[SESSION]);
   if (mqtt) job.addMqtt();
+  let ha = null;
   const options = {
     since: sinceSeconds(since),
     resolution,
@@ -65,8 +70,26 @@ export async function sync({
     startIndex: Object.fromEntries(Object.entries(startIndex).map(([k, v]) => [k, Number(v)])),
   };
   try {
-    return await job.run(options, (stage, done, total) => onProgress({ stage, done, total }));
+    let unreachable = null;
+    if (homeassistant) {
+      try {
+        ha = await homeassistant[SESSION](tariff);
+        ha.add(job);
+      } catch (err) {
+        // Alone, HA unreachable fails the run before anything is fetched; next
+        // to EnergyID, EnergyID goes on and the report says what HA needs.
+        if (!energyid) throw err;
+        unreachable = err;
+      }
+    }
+    const report = await job.run(options, (stage, done, total) => onProgress({ stage, done, total }));
+    if (unreachable) {
+      report.ha = { status: 'error', queued: 0, retry: true, error: { ...unreachable.toJSON(), disposition: 'retry_later' } };
+      report.ok = false;
+    }
+    return report;
   } finally {
+    ha?.socket.close();
     job.free();
   }
 }

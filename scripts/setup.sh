@@ -67,19 +67,40 @@ if [ "$mode" = test ] && ! command -v openssl >/dev/null 2>&1; then
   say "installing openssl from Debian"
   apt_install openssl
 fi
-if [ "$mode" = test ] && ! .venv-openleadr/bin/python -c 'import openleadr' >/dev/null 2>&1; then
-  say "installing the OpenLEADR VTN (openleadr==0.5.36) into .venv-openleadr (about 10 s)"
+# A fresh virtualenv in DIR (Python 3.11 where there is one).
+fresh_venv() {
   python=$(command -v python3.11 || command -v python3)
-  rm -rf .venv-openleadr
-  if ! "$python" -m venv .venv-openleadr >/dev/null 2>&1; then
+  rm -rf "$1"
+  if ! "$python" -m venv "$1" >/dev/null 2>&1; then
     # Debian's python3 ships venv (and ensurepip) separately.
     apt_install python3-venv
-    rm -rf .venv-openleadr
-    "$python" -m venv .venv-openleadr
+    rm -rf "$1"
+    "$python" -m venv "$1"
   fi
+}
+if [ "$mode" = test ] && ! .venv-openleadr/bin/python -c 'import openleadr' >/dev/null 2>&1; then
+  say "installing the OpenLEADR VTN (openleadr==0.5.36) into .venv-openleadr (about 10 s)"
+  fresh_venv .venv-openleadr
   .venv-openleadr/bin/pip install --quiet --disable-pip-version-check openleadr==0.5.36
 fi
 
-# 7. The package itself.
+# 7. The Home Assistant end-to-end tests: a real Home Assistant (PyPI,
+# pinned: 2024.3.3 is the newest release for Python 3.11) in its own
+# virtualenv, with `josepy<2` (newer josepy breaks HA's acme import and every
+# HTTP request answers 500) and the requirements of the integrations a minimal
+# configuration loads, which HA would otherwise pip-install on its first start
+# (the tests start it with --skip-pip). 1-2 minutes, once; the stamp file is
+# written last, so an interrupted install is redone.
+ha_stamp=.venv-ha/.wattbridge-homeassistant-2024.3.3
+if [ "$mode" = test ] && [ ! -f "$ha_stamp" ]; then
+  say "installing Home Assistant 2024.3.3 into .venv-ha (1-2 minutes, once)"
+  fresh_venv .venv-ha
+  .venv-ha/bin/pip install --quiet --disable-pip-version-check homeassistant==2024.3.3 'josepy<2'
+  # shellcheck disable=SC2046
+  .venv-ha/bin/pip install --quiet --disable-pip-version-check $(.venv-ha/bin/python tests/ha/requirements.py)
+  touch "$ha_stamp"
+fi
+
+# 8. The package itself.
 say "building pkg/"
 sh scripts/build.sh

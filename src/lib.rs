@@ -10,6 +10,8 @@ pub mod core;
 #[cfg(feature = "providers")]
 pub mod energyid;
 #[cfg(feature = "providers")]
+pub mod homeassistant;
+#[cfg(feature = "providers")]
 pub mod linky;
 #[cfg(feature = "providers")]
 pub mod oauth;

@@ -7,6 +7,7 @@ import { WattbridgeError } from '../errors.js';
 import { Linky } from '../linky.js';
 import { Weheat } from '../weheat.js';
 import { EnergyId } from '../energyid.js';
+import { HomeAssistant, SUPERVISOR_SOCKET_URL } from '../homeassistant.js';
 
 const trim = (url) => url.replace(/\/+$/, '');
 
@@ -56,6 +57,62 @@ export function linkyClient(settings, { meter } = {}) {
   }));
 }
 
+/** The tariff of `linky stats` (and of HA's cost statistic), as Linky.stats takes it. */
+export function linkyTariff(settings) {
+  const price = (key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
+  return {
+    tariff: settings.get('linky.tariff'),
+    priceBase: price('linky.price_base'),
+    priceHp: price('linky.price_hp'),
+    priceHc: price('linky.price_hc'),
+    offpeakHours: settings.get('linky.offpeak_hours'),
+  };
+}
+
+/** True when a Home Assistant is configured: ha.url, or an add-on's SUPERVISOR_TOKEN. */
+export const homeAssistantConfigured = (settings, env = process.env) => Boolean(settings.get('ha.url') || env.SUPERVISOR_TOKEN);
+
+/**
+ * Home Assistant from the settings: ha.url and ha.token; inside an add-on with
+ * ha.url unset, the Supervisor's proxy and SUPERVISOR_TOKEN.
+ */
+export function homeAssistantClient(settings, env = process.env) {
+  const url = settings.get('ha.url');
+  const options = { currency: settings.get('ha.currency'), correctionDays: settings.get('linky.correction_days') === undefined ? undefined : Number(settings.get('linky.correction_days')) };
+  if (!url && env.SUPERVISOR_TOKEN) return new HomeAssistant({ socketUrl: SUPERVISOR_SOCKET_URL, token: env.SUPERVISOR_TOKEN, ...options });
+  if (!url) {
+    throw new WattbridgeError('Home Assistant has no URL: set ha.url (e.g. -c ha.url=http://homeassistant.local:8123, or WATTBRIDGE_HA_URL)', { code: 'invalid_config', provider: 'homeassistant' });
+  }
+  const token = settings.get('ha.token');
+  if (!token) {
+    throw new WattbridgeError('Home Assistant needs a long-lived access token (HA: your profile → Security → Long-lived access tokens): set WATTBRIDGE_HA_TOKEN or keep it in the state file with `wattbridge config init`', { code: 'invalid_config', provider: 'homeassistant' });
+  }
+  return build(settings, 'ha.url', () => new HomeAssistant({ url, token, ...options }));
+}
+
+const TARGETS = ['energyid', 'ha', 'mqtt', 'jeedom'];
+
+/**
+ * The targets `sync` feeds: `sync.targets` (comma list of energyid, ha, mqtt,
+ * jeedom), by default every one that is configured (EnergyID when nothing is).
+ */
+export function syncTargets(settings, env = process.env) {
+  const given = settings.get('sync.targets');
+  if (given === undefined || given.trim() === '') {
+    const targets = new Set();
+    if (settings.get('energyid.provisioning_key')) targets.add('energyid');
+    if (homeAssistantConfigured(settings, env)) targets.add('ha');
+    if (settings.get('mqtt.url')) targets.add('mqtt');
+    return targets.size ? targets : new Set(['energyid']);
+  }
+  const targets = new Set(given.split(',').map((t) => t.trim()).filter(Boolean));
+  for (const target of targets) {
+    if (!TARGETS.includes(target)) throw new WattbridgeError(`sync.targets: "${target}" is not one of ${TARGETS.join(', ')}`, { code: 'invalid_config' });
+    if (target === 'jeedom') throw new WattbridgeError(`sync.targets: wattbridge cannot feed ${target} yet; leave it out`, { code: 'invalid_config' });
+  }
+  return targets;
+}
+
 /** The sources `sync` moves (and `status` shows): `sync.sources`, comma separated. */
 export const syncSources = (settings) => new Set(String(settings.get('sync.sources') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
@@ -76,16 +133,4 @@ export async function energyIdDevice(settings) {
     batchCap: Number(settings.get('energyid.batch_cap')),
     allowedKeys: allowed ? allowed.split(',').map((k) => k.trim()).filter(Boolean) : [],
   });
-}
-
-/** Linky's tariff from the settings, as `linky.stats()` takes it. */
-export function linkyTariff(settings) {
-  const price = (key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
-  return {
-    tariff: settings.get('linky.tariff'),
-    priceBase: price('linky.price_base'),
-    priceHp: price('linky.price_hp'),
-    priceHc: price('linky.price_hc'),
-    offpeakHours: settings.get('linky.offpeak_hours'),
-  };
 }

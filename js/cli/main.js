@@ -37,7 +37,8 @@ another sync running: try later), 1 anything else (a bug).
 
 Examples:
   wattbridge config init          set up sources, accounts and EnergyID keys
-  wattbridge sync                 move new Linky and Weheat data into EnergyID
+  wattbridge sync                 move new Linky and Weheat data into EnergyID (and Home Assistant)
+  wattbridge ha statistics        import Linky and Weheat into Home Assistant's Energy dashboard
   wattbridge demo                 the whole job against the built-in sandbox (no account needed)
   wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C
   wattbridge linky login          log in to Linky (device code, like gh auth login)
@@ -66,7 +67,7 @@ program
 
 program
   .command('sync')
-  .description('move new Linky and Weheat data into EnergyID: fetch from each cursor, queue, upload within the policy')
+  .description('move new Linky and Weheat data into EnergyID and/or Home Assistant (sync.targets): fetch from each cursor, queue, upload within the policy')
   .option('--since <date>', 'limit the first backfill (default: as far back as each source allows; Weheat one year)')
   .option('--dry-run', 'fetch and show what would be sent; queue and send nothing')
   .option('--retry-blocked', 'also try sources paused by an error a person had to fix (consent, login)')
@@ -86,6 +87,45 @@ program.command('status').description('every source, the EnergyID record and its
 const config = program.command('config').description('the settings file (secrets are kept in the 0600 state file)');
 config.command('init').description('answer a few questions: sources, accounts, EnergyID keys').action(action(async () => (await import('./sync-commands.js')).configInit()));
 config.command('show').description('every setting, its value and where it comes from; secrets redacted').action(action(async () => (await import('./sync-commands.js')).configShow()));
+
+const ha = program
+  .command('ha')
+  .description('Home Assistant: Linky and Weheat in the Energy dashboard, as long-term statistics')
+  .addHelpText(
+    'after',
+    `
+Needs ha.url (e.g. http://homeassistant.local:8123; https, or http on this
+machine) and a long-lived access token of an admin user (HA: your profile →
+Security → Long-lived access tokens) in WATTBRIDGE_HA_TOKEN or the state file
+(\`wattbridge config init\`), never on the command line. Inside a Home Assistant
+add-on, SUPERVISOR_TOKEN is used when ha.url is unset.
+
+Examples:
+  WATTBRIDGE_HA_TOKEN=… wattbridge -c ha.url=http://homeassistant.local:8123 ha statistics
+  wattbridge ha statistics --since 2025-01-01 --json
+  wattbridge sync          (also feeds HA when ha.url is set; see sync.targets)`,
+  );
+ha
+  .command('statistics')
+  .description('fetch what is new from Linky and Weheat, then import it into Home Assistant\'s long-term statistics')
+  .addOption(new Option('--since <date>', 'limit the first backfill (default: as far back as each source allows; Weheat one year)').argParser(parseDate))
+  .option('--dry-run', 'fetch and read where HA stands; import nothing')
+  .addHelpText(
+    'after',
+    `
+Statistics (source wattbridge), hourly rows at whole UTC hours:
+  wattbridge:linky_<PRM>_consumption   kWh, from the half-hour load curve
+  wattbridge:linky_<PRM>_production    kWh, when the meter produces
+  wattbridge:linky_<PRM>_cost          ha.currency (EUR), priced by linky.tariff/price_*
+  wattbridge:weheat_<pump>_electricity and _heat   kWh
+A missing hour stays missing (never a 0) and is filled once the source has it;
+each run starts from what HA already holds and re-reads Linky's last
+linky.correction_days (3) days, so a second run imports nothing.
+Then in HA: Settings → Dashboards → Energy → Add consumption → wattbridge:linky_….
+Exit codes: 0 done, 2 bad settings or a row HA rejected, 3 the token was refused
+or its user is not an admin, 4 HA unreachable or busy (nothing was lost: run again).`,
+  )
+  .action(action(async (options, cmd) => (await import('./ha-commands.js')).haStatistics(options, cmd.optsWithGlobals())));
 
 const linky = program
   .command('linky')

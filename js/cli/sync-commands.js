@@ -2,7 +2,7 @@
 // the main job from cron, a systemd timer or a terminal.
 import { FileStore, WattbridgeError, sync } from '../node.js';
 import { loadSettings, readConfigFile, writeConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
-import { linkyClient, weheatClient, energyIdDevice, syncSources } from './accounts.js';
+import { linkyClient, weheatClient, energyIdDevice, syncSources, syncTargets, homeAssistantClient, linkyTariff } from './accounts.js';
 import { takeLock } from '../lock.js';
 import { progressBar } from './progress.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -23,14 +23,14 @@ export async function syncOptions(settings) {
   for (const [key, setting] of [[mapping.linkyConsumption, 'sync.linky_start_index'], [mapping.linkyProduction, 'sync.linky_production_start_index'], [mapping.heat, 'sync.heat_start_index'], [mapping.heatPumpElectricity, 'sync.heatpump_electricity_start_index']]) {
     if (key && settings.get(setting) !== undefined) startIndex[key] = Number(settings.get(setting));
   }
-  const mqtt = Boolean(settings.get('mqtt.url'));
-  // EnergyID is a target when it is set up, or when there is no other.
-  const energyid = settings.get('energyid.provisioning_key') || !mqtt ? await energyIdDevice(settings) : null;
+  const targets = syncTargets(settings);
   return {
     linky: sources.has('linky') ? linkyClient(settings) : null,
     weheat: sources.has('weheat') ? weheatClient(settings) : null,
-    energyid,
-    mqtt,
+    energyid: targets.has('energyid') ? await energyIdDevice(settings) : null,
+    homeassistant: targets.has('ha') ? homeAssistantClient(settings) : null,
+    tariff: linkyTariff(settings),
+    mqtt: targets.has('mqtt'),
     mapping,
     startIndex,
     resolution: settings.get('sync.resolution'),
@@ -60,7 +60,7 @@ export async function syncCommand(options, { json }) {
       const { publishAfterSync } = await import('./mqtt-commands.js');
       report.mqtt = { ...report.mqtt, ...(await publishAfterSync(settings, { energy: report.mqtt.energy, energyidError: report.energyid?.error })) };
     }
-    const failures = [...Object.values(report.sources), report.energyid, report.mqtt].filter((s) => s?.status === 'error');
+    const failures = [...Object.values(report.sources), report.energyid, report.ha, report.mqtt].filter((s) => s?.status === 'error');
     if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));
     return { result: report, text: renderSync(report) };
   } finally {
@@ -85,7 +85,7 @@ function renderSync(report) {
     lines.push(m.status === 'error' ? `  mqtt     not published: ${m.error.message} [${m.error.code}]` : `  mqtt     published ${m.devices ?? 0} devices (${m.messages ?? 0} messages)`);
   }
   if (!e) {
-    // MQTT only.
+    // No EnergyID (sync.targets without it).
   } else if (report.dryRun) {
     lines.push(`  energyid would queue ${e.values} values in ${e.wouldQueue} readings`);
   } else if (e.status === 'error') {
@@ -93,8 +93,17 @@ function renderSync(report) {
   } else {
     lines.push(`  energyid queued ${e.queued} values; sent ${e.readings} readings in ${e.requests} POSTs; ${e.remaining} values wait${e.nextUploadAtMs ? ` (next upload allowed ${new Date(e.nextUploadAtMs).toISOString()})` : ''}`);
   }
+  if (report.ha) lines.push(renderHa(report.ha, report.dryRun));
   lines.push(`done in ${report.seconds.toFixed(1)} s`);
   return lines.join('\n');
+}
+
+/** One line for Home Assistant's part of a report (sync and `ha statistics`). */
+export function renderHa(ha, dryRun) {
+  if (ha.status === 'error') return `  ha       failed: ${ha.error.message} [${ha.error.code}]`;
+  if (dryRun) return `  ha       would import from ${ha.values} readings (${ha.wouldQueue} instants); nothing sent`;
+  const ids = Object.keys(ha.statistics ?? {});
+  return `  ha       imported ${ha.imported} hourly rows (${ha.unchanged} already there) into ${ids.length} statistic${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}; Home Assistant ${ha.haVersion}`;
 }
 
 /** All settings with their value and where it came from; secrets redacted. */

@@ -171,6 +171,8 @@ export interface LinkySandbox extends AuthSandbox {
   resetRequests(): void;
   /** From now on this meter answers 403 ADAM-DC-0008. */
   revokeConsent(prm: string): void;
+  /** From now on this meter's holes have data (Enedis completed them late). */
+  fillHoles(prm: string): void;
 }
 
 export interface WeheatRequest {

@@ -102,6 +102,7 @@ export function createLinkyService({
   const faults = new FaultQueue();
   const appTokens = new Map(); // access token -> expiry (unix ms)
   const revoked = new Set(); // meters whose consent was withdrawn by /_sandbox/revoke-consent
+  const filled = new Set(); // meters whose holes Enedis has since filled (/_sandbox/fill-holes)
   let log = []; // one entry per data request
   let served = []; // clock() of the data requests the quota let through, last second only
   let stormCalls = 0;
@@ -129,7 +130,7 @@ export function createLinkyService({
     const consent = consentOf(access, authorization);
     if (!consent) return refuse(401, 'invalid_token', 'Invalid or expired access token');
     if (overQuota()) return { status: 429, body: THROTTLED };
-    const meter = meterOf(prm);
+    const meter = filled.has(prm) ? { ...meterOf(prm), missingDay: undefined, missingPoint: undefined } : meterOf(prm);
     // The storm meter: calls 1 and 2 of every 3 are throttled, the first with Retry-After, the second without.
     if (meter.storm) {
       const turn = stormCalls++ % 3;
@@ -217,6 +218,8 @@ export function createLinkyService({
     resetRequests,
     /** From now on this meter answers 403 ADAM-DC-0008, as after the person withdrew consent. */
     revokeConsent: (prm) => revoked.add(prm),
+    /** From now on this meter's holes have data, as when Enedis completes a transmission late. */
+    fillHoles: (prm) => filled.add(prm),
     async handle(req, res, path, url, base) {
       const route = req.method === 'GET' ? dataRoute(path) : undefined;
       if (route) {
@@ -244,6 +247,12 @@ export function createLinkyService({
         if (!prm) return sendJson(res, 400, { error: 'meter=<PRM> is required' });
         revoked.add(prm);
         return sendJson(res, 200, { ok: true, revoked: [...revoked] });
+      }
+      if (req.method === 'POST' && path === '/_sandbox/fill-holes') {
+        const prm = url.searchParams.get('meter');
+        if (!prm) return sendJson(res, 400, { error: 'meter=<PRM> is required' });
+        filled.add(prm);
+        return sendJson(res, 200, { ok: true, filled: [...filled] });
       }
       return sendJson(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
     },

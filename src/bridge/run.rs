@@ -291,10 +291,22 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         let mut lanes = Vec::new();
         for item in resolved {
             let source = self.sources[item.source];
-            let Some(key) = sink.key(source.name(), item.channel.name) else { continue };
-            let cursor: Option<Cursor> = load(self.store, &sink.cursor_key(&key)).await?;
+            let Some(key) = sink.subject_key(source.name(), source.subject().as_deref(), item.channel.name) else { continue };
+            let stored: Option<Cursor> = load(self.store, &sink.cursor_key(&key)).await?;
             let span = source.span(item.channel, item.resolution).await?;
             let Some((first, end)) = span else { continue };
+            let cursor = match sink.resume(&key, stored, (first, end)).await {
+                Ok(cursor) => cursor,
+                // The sink's peer cannot say where it stands: nothing goes to it this run.
+                Err(error) => {
+                    let mut report = Map::new();
+                    report.insert("status".into(), "error".into());
+                    report.insert("queued".into(), 0.into());
+                    report.insert("retry".into(), (error.code.disposition() != Disposition::Person).into());
+                    report.insert("error".into(), error_json(&error));
+                    return Ok((report, Vec::new()));
+                }
+            };
             lanes.push(Lane { resolved: item, key, cursor, first, end, readings: 0, kwh: 0.0 });
         }
         let start = lanes.iter().map(|lane| lane.cursor.map_or(lane.first, |c| c.ts)).min();
@@ -307,7 +319,8 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
             let mut from = start;
             while from < end {
                 let to = from + WINDOW_SECS;
-                let mut merged: BTreeMap<i64, Vec<(String, f64)>> = BTreeMap::new();
+                // Per instant: the values, and the starts of the intervals they close.
+                let mut merged: BTreeMap<i64, (Vec<(String, f64)>, Vec<(String, i64)>)> = BTreeMap::new();
                 let mut moved = Vec::new();
                 for (at, lane) in lanes.iter_mut().enumerate() {
                     if lane.cursor.is_some_and(|c| to <= c.ts) || from >= lane.end {
@@ -324,14 +337,22 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
                         lane.kwh += next.index - before.unwrap_or(sink.start_index(&lane.key));
                     }
                     lane.readings += readings.len();
-                    for reading in readings {
-                        merged.entry(reading.ts).or_default().push((lane.key.clone(), reading.value));
+                    // A first run's first reading opens the series at an interval's start.
+                    let opening = lane.cursor.is_none();
+                    let ends: BTreeMap<i64, i64> = intervals.iter().map(|i| (i.end, i.start)).collect();
+                    for (n, reading) in readings.into_iter().enumerate() {
+                        let (values, starts) = merged.entry(reading.ts).or_default();
+                        values.push((lane.key.clone(), reading.value));
+                        match ends.get(&reading.ts) {
+                            Some(start) if !(opening && n == 0) => starts.push((lane.key.clone(), *start)),
+                            _ => {}
+                        }
                     }
                     lane.cursor = next;
                     moved.push(at);
                 }
                 if !merged.is_empty() {
-                    let rows: Vec<Row> = merged.into_iter().map(|(ts, values)| Row { ts, values }).collect();
+                    let rows: Vec<Row> = merged.into_iter().map(|(ts, (values, starts))| Row { ts, values, starts }).collect();
                     rows_total += rows.len();
                     if options.dry_run {
                         keep_preview(&mut preview, rows);

@@ -1,5 +1,6 @@
 //! What the bridge asks of a sink of meter readings.
 
+use super::index::Cursor;
 use super::source::Pending;
 use serde_json::{Map, Value};
 
@@ -8,6 +9,12 @@ use serde_json::{Map, Value};
 pub struct Row {
     pub ts: i64,
     pub values: Vec<(String, f64)>,
+    /// For each value that closes an interval, `(key, start)`: the interval
+    /// `[start, ts)` it adds. A value without one opens a series; a `start`
+    /// later than the key's previous reading leaves a hole in between. Sinks
+    /// of interval data (Home Assistant's hourly rows) need it; meter-reading
+    /// sinks ignore it.
+    pub starts: Vec<(String, i64)>,
 }
 
 impl Row {
@@ -32,6 +39,22 @@ pub trait Sink {
     /// The index at the first data of a key (a meter reading the person gave).
     fn start_index(&self, _key: &str) -> f64 {
         0.0
+    }
+
+    /// This sink's key for a source's channel, once the source knows what
+    /// its data are of (`subject`: a meter's PRM, a pump's id), for sinks whose
+    /// keys name it. Default: [`Sink::key`].
+    fn subject_key(&self, source: &str, _subject: Option<&str>, channel: &str) -> Option<String> {
+        self.key(source, channel)
+    }
+
+    /// Where to stream a key from, given the bridge's stored cursor and where
+    /// the source's data begin and end (unix seconds). `None` streams from the
+    /// first data. Default: the stored cursor. A sink whose peer knows what it
+    /// holds answers from the peer, and may move back (a correction window, a
+    /// hole to refill): the rows from there come again.
+    fn resume<'a>(&'a self, _key: &'a str, stored: Option<Cursor>, _span: (i64, i64)) -> Pending<'a, Option<Cursor>> {
+        Box::pin(async move { Ok(stored) })
     }
 
     /// Where the bridge keeps this sink's cursor of a key.

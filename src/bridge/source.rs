@@ -80,6 +80,12 @@ pub trait Source {
     /// Stored intervals that start in `[from, to)`, oldest first.
     fn energy<'a>(&'a self, channel: &'a Channel, resolution: Resolution, from: i64, to: i64) -> Pending<'a, Vec<IntervalEnergy>>;
 
+    /// What its data are of, once fetched: a meter's PRM, a pump's id (for
+    /// sinks whose keys name it).
+    fn subject(&self) -> Option<String> {
+        None
+    }
+
     /// Report fields of its own (the meter or pump, totals), given the kWh of
     /// the new data per channel.
     fn describe(&self, new_kwh: &[(&'static str, f64)]) -> Map<String, Value>;

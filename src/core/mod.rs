@@ -1,5 +1,5 @@
-//! What every provider shares: the error type, secrets, and the three seams
-//! through which the pure core touches the world (HTTP, storage, time).
+//! What every provider shares: the error type, secrets, and the seams through
+//! which the pure core touches the world (HTTP, WebSocket, storage, time).
 
 pub mod calendar;
 pub mod clock;
@@ -11,6 +11,7 @@ pub mod http;
 pub mod secret;
 pub mod store;
 pub mod time;
+pub mod ws;
 
 pub use clock::Clock;
 pub use crypto::{Crypto, PbkdfHash, PublicKeyCrypto, SignatureAlgorithm};
@@ -19,3 +20,4 @@ pub use error::{Disposition, Error, ErrorCode, Result};
 pub use http::{HttpClient, HttpRequest, HttpResponse, Method};
 pub use secret::Secret;
 pub use store::Store;
+pub use ws::WebSocket;

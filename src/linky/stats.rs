@@ -183,6 +183,20 @@ impl Tariff {
             off_peak: OffPeakSlots::parse(slots)?,
         })
     }
+
+    /// The price per kWh of energy used from the instant `utc_ms` on: the base
+    /// price, or the peak/off-peak price by the Paris weekday and minute.
+    pub fn price_at(&self, utc_ms: i64) -> f64 {
+        match self {
+            Tariff::Base { price_per_kwh } => *price_per_kwh,
+            Tariff::PeakOffPeak { peak_price, off_peak_price, off_peak } => peak_or_off_peak(off_peak, *peak_price, *off_peak_price, utc_ms),
+        }
+    }
+}
+
+fn peak_or_off_peak(slots: &OffPeakSlots, peak_price: f64, off_peak_price: f64, utc_ms: i64) -> f64 {
+    let (date, ms) = paris_local(utc_ms);
+    if slots.is_off_peak(date.weekday(), (ms / 60_000) as u32) { off_peak_price } else { peak_price }
 }
 
 /// The off-peak hours ("heures creuses") of a week, in Paris local time.
@@ -312,9 +326,7 @@ pub fn cost(tariff: &Tariff, from_ms: i64, to_ms: i64, daily: &[DayEnergy], curv
             continue;
         }
         let wh = p.energy_wh(series)? * ((end - start) as f64 / (p.end - p.start) as f64);
-        let (date, ms) = paris_local(start);
-        let price = if slots.is_off_peak(date.weekday(), (ms / 60_000) as u32) { off_peak_price } else { peak_price };
-        total += wh / 1000.0 * price;
+        total += wh / 1000.0 * peak_or_off_peak(slots, peak_price, off_peak_price, start);
         covered_until = end;
     }
     (covered_until >= to_ms).then_some(total)

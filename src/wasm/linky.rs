@@ -150,7 +150,7 @@ struct TariffSettings {
 }
 
 /// No prices, no tariff: statistics then come without cost.
-fn tariff_of(value: JsValue) -> Result<Option<Tariff>, JsValue> {
+pub(super) fn tariff_of(value: JsValue) -> Result<Option<Tariff>, JsValue> {
     if value.is_null() || value.is_undefined() {
         return Ok(None);
     }

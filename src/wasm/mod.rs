@@ -20,3 +20,5 @@ mod sync;
 #[cfg(feature = "providers")]
 mod weheat;
 pub mod store;
+#[cfg(feature = "providers")]
+mod websocket;

@@ -4,12 +4,15 @@
 use super::clock::JsClock;
 use super::error::{from_js_value, promise, to_js, to_value};
 use super::store::JsStore;
+use super::websocket::JsWebSocket;
 use super::{energyid, linky, weheat};
 use crate::bridge::sinks::energyid::{EnergyIdSink, Mapping};
 use crate::bridge::sinks::mqtt::MqttSink;
+use crate::bridge::sinks::homeassistant::{self as ha_sink, HomeAssistantSink};
+use crate::homeassistant::Connection;
 use crate::bridge::sources::{linky::LinkySource, weheat::WeheatSource};
 use crate::bridge::{Bridge, Resolution, SyncOptions};
-use crate::core::{Error, ErrorCode};
+use crate::core::{Error, ErrorCode, Secret};
 use js_sys::{Function, Promise};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -25,6 +28,22 @@ pub struct JsSyncJob {
     energyid: Option<Rc<energyid::Device>>,
     /// Keep the newest index of each series for the MQTT publisher.
     mqtt: bool,
+    homeassistant: Option<HomeAssistant>,
+}
+
+/// The Home Assistant target: an open WebSocket, the token and the options.
+struct HomeAssistant {
+    socket: JsValue,
+    token: Secret,
+    options: ha_sink::Options,
+}
+
+/// `addHomeAssistant`'s options, camelCase.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct HomeAssistantOptions {
+    correction_days: Option<i32>,
+    currency: Option<String>,
 }
 
 /// The options of js/sync.js, camelCase.
@@ -51,7 +70,7 @@ impl JsSyncJob {
     /// `store`: where cursors and blocks live, `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
     pub fn new(store: JsValue) -> Result<JsSyncJob, JsValue> {
-        Ok(JsSyncJob { store: JsStore::new(store).map_err(to_js)?, linky: None, weheat: None, energyid: None, mqtt: false })
+        Ok(JsSyncJob { store: JsStore::new(store).map_err(to_js)?, linky: None, weheat: None, energyid: None, mqtt: false, homeassistant: None })
     }
 
     #[wasm_bindgen(js_name = addLinky)]
@@ -75,12 +94,34 @@ impl JsSyncJob {
         self.mqtt = true;
     }
 
+    /// Also import into Home Assistant's long-term statistics. `socket`:
+    /// `{send(text), receive()}` over HA's WebSocket API, opened but not yet
+    /// authenticated; `token`: a long-lived access token (used in the `auth`
+    /// frame only); `options`: `{correctionDays?, currency?}`; `tariff`: as
+    /// `Linky.stats` takes it, for the cost statistic (none without prices).
+    #[wasm_bindgen(js_name = addHomeAssistant)]
+    pub fn add_home_assistant(&mut self, socket: JsValue, token: String, options: JsValue, tariff: JsValue) -> Result<(), JsValue> {
+        let given: HomeAssistantOptions =
+            if options.is_undefined() || options.is_null() { HomeAssistantOptions::default() } else { from_js_value(options, "Home Assistant options", ErrorCode::InvalidConfig, crate::homeassistant::PROVIDER)? };
+        let mut options = ha_sink::Options { tariff: linky::tariff_of(tariff)?, ..ha_sink::Options::default() };
+        if let Some(days) = given.correction_days {
+            options.correction_days = days.clamp(0, 30);
+        }
+        if let Some(currency) = given.currency.filter(|c| !c.trim().is_empty()) {
+            options.currency = currency.trim().to_owned();
+        }
+        JsWebSocket::new(socket.clone()).map_err(to_js)?;
+        self.homeassistant = Some(HomeAssistant { socket, token: Secret::new(token), options });
+        Ok(())
+    }
+
     /// `options`: `{since?, resolution?, dryRun?, retryBlocked?,
     /// maxWaitSeconds?, mapping?, startIndex?}`; `on_progress(stage, done,
     /// total)`. Resolves to the report.
     pub fn run(&self, options: JsValue, on_progress: Option<Function>) -> Promise {
         let options: Result<RunOptions, JsValue> = from_js_value(options, "sync options", ErrorCode::InvalidInput, "sync");
         let (store, linky, weheat, energyid, mqtt) = (self.store.clone(), self.linky.clone(), self.weheat.clone(), self.energyid.clone(), self.mqtt);
+        let homeassistant = self.homeassistant.as_ref().map(|ha| (ha.socket.clone(), ha.token.clone(), ha.options.clone()));
         promise(async move {
             let options = options?;
             let resolution = match options.resolution.as_deref() {
@@ -91,6 +132,11 @@ impl JsSyncJob {
             let max_wait = Duration::from_secs_f64(if options.max_wait_seconds.is_finite() { options.max_wait_seconds.max(0.0) } else { 0.0 });
             let energyid_sink = energyid.as_deref().map(|device| EnergyIdSink::new(device, options.mapping, options.start_index, max_wait));
             let mqtt_sink = mqtt.then(|| MqttSink::new(&store));
+            let connection = match homeassistant {
+                Some((socket, token, ha_options)) => Some((Connection::new(JsWebSocket::new(socket).map_err(to_js)?, token), ha_options)),
+                None => None,
+            };
+            let ha = connection.as_ref().map(|(connection, ha_options)| HomeAssistantSink::new(connection, &JsClock, ha_options.clone()));
             let linky_source = linky.as_deref().map(LinkySource::new);
             let weheat_source = weheat.as_deref().map(|client| WeheatSource::new(client, JsClock));
             let mut bridge = Bridge::new(&store, &JsClock);
@@ -98,6 +144,9 @@ impl JsSyncJob {
                 bridge = bridge.sink(sink);
             }
             if let Some(sink) = &mqtt_sink {
+                bridge = bridge.sink(sink);
+            }
+            if let Some(sink) = &ha {
                 bridge = bridge.sink(sink);
             }
             if let Some(source) = &linky_source {
@@ -133,3 +182,15 @@ pub fn exit_code_of(code: &str) -> i32 {
     ErrorCode::parse(code).map_or(1, |c| c.disposition().exit_code())
 }
 
+
+/// The WebSocket URL of a Home Assistant at `url` (`ha.url`, e.g.
+/// `http://homeassistant.local:8123`): `ws(s)://host:port/api/websocket`.
+/// https anywhere, plain http only to this machine (the token travels in it).
+#[wasm_bindgen(js_name = homeAssistantSocketUrl)]
+pub fn home_assistant_socket_url(url: &str) -> Result<String, JsValue> {
+    let url = url.trim().trim_end_matches('/');
+    crate::core::http::check_service_url("ha.url", url).map_err(|e| to_js(e.provider(crate::homeassistant::PROVIDER)))?;
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let scheme = if scheme.eq_ignore_ascii_case("https") { "wss" } else { "ws" };
+    Ok(format!("{scheme}://{rest}/api/websocket"))
+}

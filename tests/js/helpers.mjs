@@ -76,8 +76,8 @@ export function until(predicate, what, timeout = 15_000) {
   });
 }
 
-/** Run the CLI (`node js/cli/main.js …args`); resolves to `{code, signal, stdout, stderr}`; `.child` is the process. */
-export function runWattbridge(args, env, stdin = '') {
+/** Run the installed-style CLI (`node js/cli/main.js …`): `{code, signal, stdout, stderr}`, plus `.child`. */
+export function runCli(args, env, stdin = '') {
   const bin = new URL('../../js/cli/main.js', import.meta.url).pathname;
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(stdin);
@@ -89,6 +89,24 @@ export function runWattbridge(args, env, stdin = '') {
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return Object.assign(done, { child });
+}
+
+/**
+ * Wh per whole UTC hour of Linky load-curve rows (`linky fetch --json` rows:
+ * Paris times with offsets, `wh` each): only hours whose intervals cover the
+ * whole hour, as Home Assistant's statistics hold them. Map of hour start ms → Wh.
+ */
+export function hourlyWh(rows) {
+  const hours = new Map();
+  for (const row of rows) {
+    const start = Date.parse(row.start);
+    const hour = start - (start % 3_600_000);
+    const entry = hours.get(hour) ?? { covered: 0, wh: 0 };
+    entry.covered += Date.parse(row.end) - start;
+    entry.wh += row.wh;
+    hours.set(hour, entry);
+  }
+  return new Map([...hours].filter(([, e]) => e.covered >= 3_600_000).map(([hour, e]) => [hour, e.wh]));
 }
 
 /** A port nobody listens on right now (for servers that cannot pick their own). */
@@ -124,3 +142,9 @@ export async function startMosquitto(users) {
   if (broker.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
   return { url: `mqtt://127.0.0.1:${port}`, port, stop: () => broker.kill(), log: () => log };
 }
+
+/**
+ * Skip the tests against real peers (OpenLEADR VTN, Home Assistant) only when
+ * asked (WATTBRIDGE_SKIP_PEERS=1): a missing peer must fail the suite, not pass it quietly.
+ */
+export const skipPeers = process.env.WATTBRIDGE_SKIP_PEERS === '1' ? 'WATTBRIDGE_SKIP_PEERS=1' : false;

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
-import { sandbox, scratchDir, runWattbridge as wattbridge, startMosquitto, freePort, until } from './helpers.mjs';
+import { sandbox, scratchDir, runCli as wattbridge, startMosquitto, freePort, until } from './helpers.mjs';
 
 const USER = 'home';
 const PASSWORD = 'broker-Secret-4242';

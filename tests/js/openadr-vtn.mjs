@@ -2,25 +2,14 @@
 // scripts/setup.sh test) as a child process: JSON lines in both directions.
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
+import { freePort, skipPeers } from './helpers.mjs';
 
 const root = new URL('../../', import.meta.url);
 export const PYTHON = new URL('.venv-openleadr/bin/python', root).pathname;
 export const available = existsSync(PYTHON);
-/**
- * Skip the peer tests only when asked (WATTBRIDGE_SKIP_PEERS=1): a missing VTN
- * must fail the suite, not pass it quietly.
- */
-export const skip = process.env.WATTBRIDGE_SKIP_PEERS === '1' ? 'WATTBRIDGE_SKIP_PEERS=1' : false;
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Skip the peer tests only when asked (WATTBRIDGE_SKIP_PEERS=1). */
+export const skip = skipPeers;
 
 export async function startVtn({ cert, key } = {}) {
   if (!available) throw new Error(`the OpenLEADR VTN is not installed (${PYTHON}): run \`sh scripts/setup.sh test\``);

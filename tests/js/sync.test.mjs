@@ -3,26 +3,12 @@
 // consent, and two syncs at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
-import { sandbox, scratchDir } from './helpers.mjs';
+import { sandbox, scratchDir, runCli } from './helpers.mjs';
 
-const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const SINCE = new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10);
 
-function wattbridge(args, env, stdin = '') {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(stdin);
-  const done = new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return Object.assign(done, { child });
-}
+const wattbridge = runCli;
 
 const json = (run) => {
   assert.ok(run.stdout.trim(), `no output (exit ${run.code}): ${run.stderr}`);

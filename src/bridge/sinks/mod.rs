@@ -2,3 +2,4 @@
 
 pub mod energyid;
 pub mod mqtt;
+pub mod homeassistant;

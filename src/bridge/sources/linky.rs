@@ -75,6 +75,10 @@ impl<'a, H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> S
         Box::pin(self.client.energy_between(series(channel, resolution), from, to))
     }
 
+    fn subject(&self) -> Option<String> {
+        self.meter.borrow().clone()
+    }
+
     fn describe(&self, _new_kwh: &[(&'static str, f64)]) -> Map<String, Value> {
         let mut report = Map::new();
         report.insert("meter".into(), self.meter.borrow().clone().map_or(Value::Null, Value::from));

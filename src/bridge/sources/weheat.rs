@@ -90,6 +90,10 @@ impl<'a, H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Source fo
         })
     }
 
+    fn subject(&self) -> Option<String> {
+        self.pump.borrow().clone()
+    }
+
     fn describe(&self, new_kwh: &[(&'static str, f64)]) -> Map<String, Value> {
         let kwh = |name: &str| new_kwh.iter().find(|(n, _)| *n == name).map_or(0.0, |(_, v)| *v);
         let (heat, electricity) = (kwh("heat"), kwh("electricity"));

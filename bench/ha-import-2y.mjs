@@ -1,0 +1,50 @@
+// Two years of Linky half-hours imported into Home Assistant's statistics
+// (consumption and cost: 2 × ~17,520 hourly rows) through importStatistics(),
+// in its own process, for `npm run bench`: prints JSON with the WebSocket
+// messages sent, the wall time, and this process's peak memory (max RSS).
+// The sandbox and the HA stand-in run in child processes.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { Linky, HomeAssistant, MemoryStore, importStatistics } from 'wattbridge';
+import { SANDBOX_CONSO_TOKEN } from 'wattbridge/sandbox';
+
+async function child(script, args) {
+  const process_ = spawn(process.execPath, [new URL(script, import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: process_.stdout });
+  const [line] = await once(lines, 'line');
+  return { info: JSON.parse(line), process: process_, lines };
+}
+
+// Pacing lifted for the bench: it measures the import, not Enedis' quota.
+const sandbox = await child('./sandbox-child.mjs', [JSON.stringify({ linky: { rateLimit: 0 } })]);
+const ha = await child('./ha-standin-child.mjs', ['2025.11.0']);
+
+const store = new MemoryStore();
+const linky = new Linky({ consoApiUrl: sandbox.info.urls.linky.consoApiUrl, consoToken: SANDBOX_CONSO_TOKEN, maxRequestsPerSecond: 1000, store });
+const homeassistant = new HomeAssistant({ url: ha.info.url, token: 'admin-token' });
+const tariff = { tariff: 'hphc', priceHp: 0.25, priceHc: 0.2, offpeakHours: '22:00-06:00' };
+const started = performance.now();
+const report = await importStatistics({ linky, homeassistant, tariff, since: new Date(Date.now() - 730 * 86_400_000), store });
+const seconds = (performance.now() - started) / 1000;
+const rerunStarted = performance.now();
+const rerun = await importStatistics({ linky, homeassistant, tariff, store });
+const rerunSeconds = (performance.now() - rerunStarted) / 1000;
+
+const held = once(ha.lines, 'line');
+ha.process.kill('SIGTERM');
+const [rowsLine] = await held;
+sandbox.process.kill('SIGTERM');
+process.stdout.write(`${JSON.stringify({
+  seconds,
+  rows: report.ha.imported,
+  heldRows: JSON.parse(rowsLine).rows,
+  messages: report.ha.messages,
+  rerunSeconds,
+  rerunRows: rerun.ha.imported,
+  rerunMessages: rerun.ha.messages,
+  linkyRequests: report.sources.linky?.requests,
+  maxRssMb: process.resourceUsage().maxRSS / 1024,
+  ok: report.ok && rerun.ok,
+  errors: [...Object.entries(report.sources), ['ha', report.ha]].filter(([, s]) => s?.status === 'error').map(([name, s]) => `${name}: ${s.error.code} ${s.error.message}`),
+})}\n`);
