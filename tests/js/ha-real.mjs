@@ -52,9 +52,10 @@ async function connect(url, accessToken) {
 /**
  * Start Home Assistant in `dir` on a free port, wait for its API (60 s at
  * most; its log in the error otherwise), onboard an owner and make a
- * long-lived token. `stop()` ends it.
+ * long-lived token. `stop()` ends it. `extraConfig`: more lines of
+ * configuration.yaml (e.g. `config:` for the config-flow API).
  */
-export async function startHomeAssistant(dir) {
+export async function startHomeAssistant(dir, { extraConfig = [] } = {}) {
   if (!existsSync(HASS)) throw new Error(`Home Assistant is not installed (${HASS}): run \`sh scripts/setup.sh test\``);
   const port = await freePort();
   const config = join(dir, 'config');
@@ -77,6 +78,7 @@ export async function startHomeAssistant(dir) {
     'onboarding:',
     'recorder:',
     '  commit_interval: 0',
+    ...extraConfig,
     '',
   ].join('\n'));
   // --skip-pip: setup installed the integrations' requirements (tests/ha/requirements.py); HA must not reach PyPI.

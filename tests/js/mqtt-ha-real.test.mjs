@@ -1,0 +1,102 @@
+// A real Home Assistant (2024.3.3, as the statistics tests use it) reads
+// wattbridge's MQTT discovery from a real Mosquitto: its MQTT integration is
+// set up through the config-flow API, `wattbridge mqtt publish` runs, and HA's
+// own /api/states must show the entities with the right classes, units and
+// values. This proves HA accepts the configs, not only our subscriber.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
+import { sandbox, scratchDir, runCli as wattbridge, startMosquitto, until } from './helpers.mjs';
+import { startHomeAssistant, skip } from './ha-real.mjs';
+
+const USER = 'home';
+const PASSWORD = 'broker-Secret-4242';
+const SINCE = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+
+test('Home Assistant itself creates the entities from the discovery, with their classes, units and values', { skip, timeout: 240_000 }, async () => {
+  const broker = await startMosquitto({ [USER]: PASSWORD });
+  const ha = await startHomeAssistant(await scratchDir('wattbridge-ha-mqtt-'), { extraConfig: ['config:'] });
+  after(() => ha.stop());
+  const api = (path, body) => fetch(`${ha.url}${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { authorization: `Bearer ${ha.token}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then(async (r) => {
+    assert.ok(r.ok, `${path}: ${r.status} ${await r.clone().text()}`);
+    return r.json();
+  });
+
+  // HA's birth message on the broker tells us its MQTT integration is connected.
+  const watcher = await mqtt.connectAsync(broker.url, { username: USER, password: PASSWORD, reconnectPeriod: 0 });
+  after(() => watcher.end(true));
+  let born = false;
+  watcher.on('message', (topic, payload) => { if (topic === 'homeassistant/status' && payload.toString() === 'online') born = true; });
+  await watcher.subscribeAsync('homeassistant/status');
+
+  const flow = await api('/api/config/config_entries/flow', { handler: 'mqtt' });
+  assert.equal(flow.step_id, 'broker', JSON.stringify(flow));
+  const entry = await api(`/api/config/config_entries/flow/${flow.flow_id}`, { broker: '127.0.0.1', port: broker.port, username: USER, password: PASSWORD });
+  assert.equal(entry.type, 'create_entry', JSON.stringify(entry));
+  await until(() => born, 'Home Assistant on the broker', 60_000);
+
+  const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.2 } });
+  const env = {
+    WATTBRIDGE_HOME: await scratchDir(),
+    WATTBRIDGE_LINKY_CONSO_API_URL: sb.urls.linky.consoApiUrl,
+    WATTBRIDGE_LINKY_CONSO_TOKEN: SANDBOX_CONSO_TOKEN,
+    WATTBRIDGE_LINKY_METER: M.household,
+    WATTBRIDGE_WEHEAT_AUTH_URL: sb.urls.weheat.newAuthUrl,
+    WATTBRIDGE_WEHEAT_API_URL: sb.urls.weheat.newApiUrl,
+    WATTBRIDGE_WEHEAT_BUDGET_PER_HOUR: '1000',
+    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
+    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
+    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
+    WATTBRIDGE_MQTT_URL: broker.url,
+    WATTBRIDGE_MQTT_USERNAME: USER,
+    WATTBRIDGE_MQTT_PASSWORD: PASSWORD,
+  };
+  const login = await wattbridge(['weheat', 'login', '--username', SANDBOX_WEHEAT_USER.username, '--password-stdin'], env, `${SANDBOX_WEHEAT_USER.password}\n`);
+  assert.equal(login.code, 0, login.stderr);
+  const run = await wattbridge(['--json', 'mqtt', 'publish', '--since', SINCE], env);
+  assert.equal(run.code, 0, run.stderr);
+  const published = JSON.parse(run.stdout);
+  const values = Object.fromEntries(published.devices.map((d) => [d.kind, { id: d.id, ...d.values }]));
+
+  const entity = (id) => `sensor.wattbridge_${id}`;
+  const linky = values.linky.id;
+  const pump = values.weheat.id;
+  const record = values.energyid.id;
+  const wanted = [
+    [`${linky}_energy`, 'energy', 'total_increasing', 'kWh', values.linky.energy],
+    [`${linky}_yesterday`, 'energy', 'total', 'kWh', values.linky.yesterday],
+    [`${linky}_max_power`, 'apparent_power', 'measurement', 'VA', values.linky.max_power],
+    [`${pump}_water_out`, 'temperature', 'measurement', '°C', values.weheat.water_out],
+    [`${pump}_power_in`, 'power', 'measurement', 'W', values.weheat.power_in],
+    [`${pump}_heat`, 'energy', 'total_increasing', 'kWh', values.weheat.heat],
+  ];
+  const states = async () => new Map((await api('/api/states')).map((s) => [s.entity_id, s]));
+  let seen;
+  for (const deadline = Date.now() + 60_000; ; await new Promise((resolve) => setTimeout(resolve, 500))) {
+    seen = await states();
+    // An entity exists once its config arrives; its value follows from the retained state.
+    if (wanted.every(([id]) => !['unknown', 'unavailable', undefined].includes(seen.get(entity(id))?.state))) break;
+    if (Date.now() > deadline) {
+      const made = [...seen.values()].filter((s) => s.entity_id.includes('wattbridge')).map((s) => `${s.entity_id}=${s.state}`);
+      assert.fail(`HA made: ${made.join(', ') || 'no wattbridge entity'}\n${ha.log().slice(-3000)}`);
+    }
+  }
+  for (const [id, deviceClass, stateClass, unit, value] of wanted) {
+    const state = seen.get(entity(id));
+    assert.equal(state.attributes.device_class, deviceClass, `${id} device_class`);
+    assert.equal(state.attributes.state_class, stateClass, `${id} state_class`);
+    assert.equal(state.attributes.unit_of_measurement, unit, `${id} unit`);
+    assert.equal(Number(state.state), value, `${id} value`);
+  }
+  const weheatState = seen.get(entity(`${pump}_state`));
+  assert.equal(weheatState.attributes.device_class, 'enum');
+  assert.equal(weheatState.state, values.weheat.state);
+  assert.equal(seen.get(entity(`${record}_status`)).state, 'needs_claim');
+  assert.equal(seen.get(entity(`${linky}_max_power`)).attributes.at, values.linky.max_power_at);
+  assert.equal(seen.get(entity(`${linky}_yesterday_cost`)).state, 'unknown', 'no price: unknown, never 0');
+});
