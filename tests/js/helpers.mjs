@@ -134,13 +134,25 @@ export async function startMosquitto(users) {
   const port = await freePort();
   // As root, Mosquitto would drop to its own user, which cannot read this 0700 directory: stay who we are.
   await writeFile(join(dir, 'mosquitto.conf'), `user ${userInfo().username}\nlistener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${passwd}\npersistence false\n`);
-  const broker = spawn(process.env.MOSQUITTO ?? '/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let broker;
   let log = '';
-  broker.stderr.on('data', (chunk) => { log += chunk; });
-  after(() => broker.kill());
-  await until(() => /running/.test(log) || broker.exitCode !== null, 'mosquitto to start');
-  if (broker.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
-  return { url: `mqtt://127.0.0.1:${port}`, port, stop: () => broker.kill(), log: () => log };
+  const start = async () => {
+    broker = spawn(process.env.MOSQUITTO ?? '/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const started = log.length;
+    broker.stderr.on('data', (chunk) => { log += chunk; });
+    await until(() => /running/.test(log.slice(started)) || broker.exitCode !== null, 'mosquitto to start');
+    if (broker.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
+  };
+  const stop = async () => {
+    if (broker.exitCode !== null || broker.signalCode !== null) return;
+    const exited = new Promise((resolve) => broker.once('exit', resolve));
+    broker.kill();
+    await exited;
+  };
+  after(stop);
+  await start();
+  // restart(): the same broker again on the same port, with no retained messages (no persistence).
+  return { url: `mqtt://127.0.0.1:${port}`, port, stop, restart: async () => { await stop(); await start(); }, log: () => log };
 }
 
 /**

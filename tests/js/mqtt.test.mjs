@@ -196,6 +196,27 @@ test('run announces again when Home Assistant comes back, and its last will says
   assertNoSecret({ stdout, stderr: '' });
 });
 
+test('run reconnects when the broker comes back and announces everything again', { timeout: 120_000 }, async () => {
+  const { broker, env } = await home();
+  const run = wattbridge(['--json', 'mqtt', 'run', '--since', SINCE], env);
+  let stdout = '';
+  run.child.stdout.on('data', (chunk) => { stdout += chunk; });
+  try {
+    await until(() => stdout.includes('"event":"publish"'), 'the first publish', 60_000);
+    // A restarted broker without persistence has forgotten every retained message.
+    await broker.restart();
+    await until(() => stdout.includes('"event":"announce"'), 'the announcement after the reconnect', 60_000);
+    const topics = await retained(broker.url);
+    assert.equal(topics.get('wattbridge/status'), 'online');
+    assert.ok([...topics.keys()].filter((t) => t.endsWith('/config')).length >= 20, 'the configs are back');
+    assert.ok(topics.has(`wattbridge/linky_${M.producer}/state`), 'and the states');
+  } finally {
+    run.child.kill('SIGTERM');
+  }
+  const { code } = await run;
+  assert.equal(code, 0, 'SIGTERM stops it cleanly');
+});
+
 test('publish --remove deletes every config and state; device-based discovery is one message per device', async () => {
   const { broker, env } = await home({ meter: M.household });
   assert.equal((await wattbridge(['mqtt', 'publish', '--since', SINCE], env)).code, 0);
