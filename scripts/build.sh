@@ -34,3 +34,8 @@ build() {
 build pkg wattbridge
 build pkg-openadr wattbridge_openadr --no-default-features --features openadr
 
+# The browser build of mqtt.js for pages and the extension, which have no
+# bundler to resolve 'mqtt' (Node and bundlers import the package itself).
+mkdir -p www/vendor
+cp node_modules/mqtt/dist/mqtt.esm.js www/vendor/mqtt.esm.js
+cp node_modules/mqtt/LICENSE.md www/vendor/mqtt.LICENSE.md

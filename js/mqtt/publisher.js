@@ -1,10 +1,10 @@
 // The connection to the MQTT broker, through mqtt.js (Node: mqtt://, mqtts://,
-// ws://, wss://; pages and the extension: ws:// and wss://). wattbridge is
+// ws://, wss://; pages and the extension: ws:// and wss://, with the browser
+// build the package carries in www/vendor/mqtt.esm.js, passed as `mqtt`). wattbridge is
 // available while connected: `<base>/status` is `online` (retained) and the
 // broker's last will sets it to `offline` when the process dies. When Home
 // Assistant comes back (`<prefix>/status` → `online`) everything is announced
 // again, as its discovery protocol asks.
-import mqtt from 'mqtt';
 import { WattbridgeError } from '../errors.js';
 import { availabilityTopic, discoveryMessages, stateMessages } from './discovery.js';
 
@@ -51,14 +51,17 @@ function connectionError(err, url) {
 /**
  * Connect, with the last will `offline` on `<base>/status`, and publish
  * `online` there. Rejects with `invalid_credentials` or `unavailable`.
- * @param {{url: string, username?: string, password?: string, naming: {base: string}, clientId?: string, keepalive?: number, reconnect?: boolean, connectTimeoutMs?: number}} options
+ * `mqtt`: the mqtt.js module to use (default: `import('mqtt')`, which Node and
+ * bundlers resolve; a page without a bundler passes www/vendor/mqtt.esm.js).
+ * @param {{url: string, username?: string, password?: string, naming: {base: string}, clientId?: string, keepalive?: number, reconnect?: boolean, connectTimeoutMs?: number, mqtt?: {connectAsync: Function}}} options
  */
-export async function connectBroker({ url, username, password, naming, clientId, keepalive = 30, reconnect = false, connectTimeoutMs = 10_000 }) {
+export async function connectBroker({ url, username, password, naming, clientId, keepalive = 30, reconnect = false, connectTimeoutMs = 10_000, mqtt }) {
   checkBrokerUrl(url);
+  const library = mqtt ?? (await import('mqtt')).default;
   const status = availabilityTopic(naming);
   let client;
   try {
-    client = await mqtt.connectAsync(url, {
+    client = await library.connectAsync(url, {
       username: username || undefined,
       password: password || undefined,
       clientId: clientId ?? `wattbridge_${Math.random().toString(16).slice(2, 10)}`,

@@ -44,3 +44,9 @@ export async function example(): Promise<void> {
   const err = new WattbridgeError('x', { code: 'busy' });
   void [windows, first, lastDay, yesterday, next, ok, what, exit, err];
 }
+
+// wattbridge/mqtt
+import { discoveryMessages, type Device } from 'wattbridge/mqtt';
+const meter: Device = { kind: 'linky', id: 'linky_1', name: 'Linky 1', manufacturer: 'Enedis', model: 'Linky', values: { energy: 1.5, consent: 'ok' } };
+const configs: { topic: string }[] = discoveryMessages([meter], { prefix: 'homeassistant', base: 'wattbridge', version: '0' });
+void configs;
