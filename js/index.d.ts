@@ -435,7 +435,7 @@ export interface SyncReport {
     | ({ status: 'ok'; queued: number } & SendReport)
     | { status: 'error'; queued: number; error: SyncError; retry: boolean }
     | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
-  /** With `mqtt: true`: the newest index of each series (`linky_consumption`, `linky_production`, `weheat_electricity`, `weheat_heat`), kWh at unix seconds `ts`. */
+  /** With `mqtt: true`: the newest index of each series (`linky_<prm>_consumption`, `linky_<prm>_production`, `weheat_<pump>_electricity`, `weheat_<pump>_heat`), kWh at unix seconds `ts`. */
   mqtt?: { status: 'ok'; queued: number; energy: Record<string, { ts: number; kwh: number }> };
   /** Home Assistant's statistics, when it was a target. */
   ha?: HomeAssistantReport;

@@ -76,11 +76,13 @@ struct FakeSource {
     fail: RefCell<BTreeMap<(&'static str, Resolution), ErrorCode>>,
     absent: Vec<(&'static str, Resolution)>,
     fetches: RefCell<Vec<(&'static str, Resolution, Option<i64>)>>,
+    /// What the data are of (a meter, a pump), for sinks whose keys name it.
+    subject: Option<String>,
 }
 
 impl FakeSource {
     fn new(name: &'static str, channels: &'static [Channel]) -> Self {
-        FakeSource { name, channels, data: BTreeMap::new(), fail: RefCell::default(), absent: Vec::new(), fetches: RefCell::default() }
+        FakeSource { name, channels, data: BTreeMap::new(), fail: RefCell::default(), absent: Vec::new(), fetches: RefCell::default(), subject: None }
     }
     /// `count` intervals of `step` seconds from `start`, `kwh` each.
     fn with(mut self, channel: &'static str, resolution: Resolution, start: i64, step: i64, count: i64, kwh: f64) -> Self {
@@ -90,6 +92,10 @@ impl FakeSource {
     }
     fn failing(self, channel: &'static str, resolution: Resolution, code: ErrorCode) -> Self {
         self.fail.borrow_mut().insert((channel, resolution), code);
+        self
+    }
+    fn of(mut self, subject: &str) -> Self {
+        self.subject = Some(subject.to_owned());
         self
     }
     fn fetched(&self) -> Vec<(&'static str, Resolution)> {
@@ -128,6 +134,9 @@ impl Source for FakeSource {
             let series = self.data.get(&(channel.name, resolution)).cloned().unwrap_or_default();
             Ok(series.into_iter().filter(|i| i.start >= from && i.start < to).collect())
         })
+    }
+    fn subject(&self) -> Option<String> {
+        self.subject.clone()
     }
     fn describe(&self, new_kwh: &[(&'static str, f64)]) -> serde_json::Map<String, Value> {
         let mut report = serde_json::Map::new();
@@ -485,25 +494,32 @@ fn a_corrupt_block_document_stops_the_run_and_is_left_untouched() {
 }
 
 #[test]
-fn the_mqtt_sink_keeps_the_newest_index_of_each_series_across_runs() {
+fn the_mqtt_sink_keeps_the_newest_index_of_each_meter_and_pump_across_runs() {
     use wattbridge::bridge::sinks::mqtt::{MqttSink, ENERGY_DOC};
     let (store, clock) = (CrashStore::default(), VirtualClock::at_secs(NOW));
     let mqtt = MqttSink::new(&store);
-    let report = sync(&store, &clock, &[&meter(), &pump()], &[&mqtt], &options()).unwrap();
+    let report = sync(&store, &clock, &[&meter().of("11111111111111"), &pump().of("pump-1")], &[&mqtt], &options()).unwrap();
     // 96 half-hours of 0.25 kWh: the index at the last one; 24 hours of 1.5 kWh of heat.
-    assert_eq!(report["mqtt"]["energy"]["linky_consumption"]["kwh"], 24.0);
-    assert_eq!(report["mqtt"]["energy"]["linky_consumption"]["ts"], NOW);
-    assert_eq!(report["mqtt"]["energy"]["linky_production"]["kwh"], 12.0);
-    assert_eq!(report["mqtt"]["energy"]["weheat_heat"]["kwh"], 36.0);
+    let energy = &report["mqtt"]["energy"];
+    assert_eq!(energy["linky_11111111111111_consumption"]["kwh"], 24.0);
+    assert_eq!(energy["linky_11111111111111_consumption"]["ts"], NOW);
+    assert_eq!(energy["linky_11111111111111_production"]["kwh"], 12.0);
+    assert_eq!(energy["weheat_pump-1_heat"]["kwh"], 36.0);
     assert!(store.inner.doc(ENERGY_DOC).is_some());
 
     // A day later the index continues from the cursor, and a run without new
     // data still reports the stored index (the publisher sends it again).
     let clock = VirtualClock::at_secs(NOW + DAY);
-    let later = FakeSource::new("linky", METER).with("consumption", Resolution::HalfHour, NOW - 2 * DAY, HALF_HOUR, 144, 0.25);
-    let report = sync(&store, &clock, &[&later], &[&mqtt], &options()).unwrap();
-    assert_eq!(report["mqtt"]["energy"]["linky_consumption"]["kwh"], 36.0);
-    let again = sync(&store, &clock, &[&later], &[&mqtt], &options()).unwrap();
-    assert_eq!(again["mqtt"]["energy"]["linky_consumption"]["kwh"], 36.0);
+    let later = || FakeSource::new("linky", METER).with("consumption", Resolution::HalfHour, NOW - 2 * DAY, HALF_HOUR, 144, 0.25).of("11111111111111");
+    let report = sync(&store, &clock, &[&later()], &[&mqtt], &options()).unwrap();
+    assert_eq!(report["mqtt"]["energy"]["linky_11111111111111_consumption"]["kwh"], 36.0);
+    let again = sync(&store, &clock, &[&later()], &[&mqtt], &options()).unwrap();
+    assert_eq!(again["mqtt"]["energy"]["linky_11111111111111_consumption"]["kwh"], 36.0);
     assert_eq!(again["mqtt"]["queued"], 0);
+
+    // Another meter starts an index of its own.
+    let other = FakeSource::new("linky", METER).with("consumption", Resolution::HalfHour, NOW - DAY, HALF_HOUR, 4, 0.5).of("22222222222222");
+    let report = sync(&store, &clock, &[&other], &[&mqtt], &options()).unwrap();
+    assert_eq!(report["mqtt"]["energy"]["linky_22222222222222_consumption"]["kwh"], 2.0);
+    assert_eq!(report["mqtt"]["energy"]["linky_11111111111111_consumption"]["kwh"], 36.0);
 }

@@ -26,8 +26,8 @@ async function linkyDevice(linky, { tariff, energy, refresh }, problems) {
     return null;
   }
   const values = {
-    energy: kwh(energy.linky_consumption?.kwh),
-    production_energy: kwh(energy.linky_production?.kwh),
+    energy: kwh(energy[`linky_${meter}_consumption`]?.kwh),
+    production_energy: kwh(energy[`linky_${meter}_production`]?.kwh),
     consent: status.problem ? CONSENT[status.problem.code] ?? 'error' : 'ok',
     last_data_day: status.series.find((s) => s.series === 'load-curve')?.lastDay ?? status.series.find((s) => s.series === 'daily')?.lastDay ?? null,
   };
@@ -55,15 +55,16 @@ async function linkyDevice(linky, { tariff, energy, refresh }, problems) {
   } catch (err) {
     problems.push({ device: 'linky', code: err.code, message: `max power: ${err.message}` });
   }
-  const produces = energy.linky_production !== undefined;
+  const produces = energy[`linky_${meter}_production`] !== undefined;
   return { kind: 'linky', id: `linky_${topicId(meter)}`, name: `Linky ${meter}`, manufacturer: 'Enedis', model: 'Linky', omit: produces ? [] : ['production_energy'], values };
 }
 
 async function weheatDevice(weheat, { energy }, problems) {
-  const values = { electricity: kwh(energy.weheat_electricity?.kwh), heat: kwh(energy.weheat_heat?.kwh) };
+  const values = {};
   let pump;
   try {
     pump = await weheat.pump();
+    Object.assign(values, { electricity: kwh(energy[`weheat_${pump.id}_electricity`]?.kwh), heat: kwh(energy[`weheat_${pump.id}_heat`]?.kwh) });
     const latest = await weheat.latest({ pump: pump.id });
     Object.assign(values, {
       state: latest.stateName,
@@ -121,7 +122,7 @@ async function energyIdDevice(energyid, lastError, problems) {
  * @param {import('../linky.js').Linky | null} [sources.linky]
  * @param {import('../weheat.js').Weheat | null} [sources.weheat]
  * @param {import('../energyid.js').EnergyId | null} [sources.energyid]
- * @param {Record<string, {ts: number, kwh: number}>} [sources.energy] the indexes of a sync report's `mqtt.energy`
+ * @param {Record<string, {ts: number, kwh: number}>} [sources.energy] the indexes of a sync report's `mqtt.energy` (`linky_<prm>_consumption`, `weheat_<pump>_heat`, …)
  * @param {object} [sources.tariff] Linky's tariff, as `linky.stats()` takes it
  * @param {{code: string} | null} [sources.energyidError] the error of EnergyID's last upload, when a sync just had one
  * @param {boolean} [sources.refresh] also fetch what is new of Linky's daily values and max power (a request or two)

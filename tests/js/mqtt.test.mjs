@@ -149,7 +149,8 @@ test('publish announces every device with Home Assistant discovery configs and r
   const heatPump = JSON.parse(topics.get(`wattbridge/${pump}/state`));
   assert.ok(config(pump, 'state').options.includes(heatPump.state));
   // The index counts up to its timestamp (the end of the last complete hour the bridge read).
-  const to = new Date(result.indexes.weheat_electricity.ts * 1000).toISOString();
+  const pumpId = Object.keys(result.indexes).find((k) => k.startsWith('weheat_') && k.endsWith('_electricity'));
+  const to = new Date(result.indexes[pumpId].ts * 1000).toISOString();
   const hourly = json(await wattbridge(['--json', 'weheat', 'energy', '--from', SINCE, '--to', to, '--interval', 'Hour'], env));
   close(heatPump.electricity, sum(hourly.buckets.map((b) => b.electricityKwh ?? 0)), 'the heat pump electricity index', 0.01);
   close(heatPump.heat, sum(hourly.buckets.map((b) => b.heatKwh ?? 0)), 'the heat index', 0.01);

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 /// Where the newest index of each series lives: `{key: {ts, kwh}}`.
 pub const ENERGY_DOC: &str = "mqtt/energy";
 
-/// The series this sink takes, as `(source, channel)`; the key is `source_channel`.
+/// The series this sink takes, as `(source, channel)`; the key is
+/// `source_subject_channel` (`linky_<prm>_consumption`, `weheat_<pump>_heat`),
+/// so another meter or pump starts an index of its own.
 const SERIES: [(&str, &str); 4] = [("linky", "consumption"), ("linky", "production"), ("weheat", "electricity"), ("weheat", "heat")];
 
 /// The newest index of one series: kWh at `ts` (unix seconds).
@@ -48,6 +50,14 @@ impl<'a, S: Store> Sink for MqttSink<'a, S> {
 
     fn key(&self, source: &str, channel: &str) -> Option<String> {
         SERIES.iter().any(|pair| *pair == (source, channel)).then(|| format!("{source}_{channel}"))
+    }
+
+    fn subject_key(&self, source: &str, subject: Option<&str>, channel: &str) -> Option<String> {
+        let series = self.key(source, channel)?;
+        Some(match subject {
+            Some(subject) => format!("{source}_{subject}_{channel}"),
+            None => series,
+        })
     }
 
     /// Keeps the newest value of each key; an older row (a crash replay) never
