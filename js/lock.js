@@ -2,10 +2,12 @@
 // owner: pid, host, the process's start time and a random token. `sync` takes
 // one for the whole run (one sync at a time); the FileStore takes one per
 // document around each change of it (see FileStore.lock). A lock whose owner is gone (kill -9, a power cut, a container
-// restarted with the same pid) is taken over; the takeover moves the stale
-// file aside with an atomic rename, so two processes that both found it stale
-// cannot both remove it, and the lock itself is only ever created with O_EXCL.
-import { mkdir, open, readFile, rename, stat, unlink, link } from 'node:fs/promises';
+// restarted with the same pid) is taken over. A takeover is made holding a
+// second O_EXCL file, `<lock>.takeover`: under it the lock is read again and
+// removed only if it is still the stale one, so two processes that both found
+// it stale cannot remove a fresh lock, and the lock itself is only ever created
+// with O_EXCL.
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -104,10 +106,11 @@ export async function takeLock(dir, name = 'sync', { waitMs = 0, what = `another
     if (!held) {
       takeovers += 1;
       if (takeovers > MAX_TAKEOVERS) throw new WattbridgeError(`cannot take the lock ${path}: other processes keep taking it`, { code: 'busy' });
-      await takeOver(path, owner, ours.token);
-      continue;
+      // Taken over: try to create it. Another process taking it over: wait as for a holder.
+      if (await takeOver(path, owner)) continue;
     }
     if (Date.now() >= deadline) {
+      if (!held) throw new WattbridgeError(`${what}: another process is taking over the stale lock ${path}; this one stops`, { code: 'busy' });
       if (owner === 'empty') throw new WattbridgeError(`${what}: its lock ${path} is being written; this one stops`, { code: 'busy' });
       const where = owner.host && owner.host !== ours.host ? ` on ${owner.host}` : '';
       throw new WattbridgeError(`${what} (pid ${owner.pid}${where}, since ${owner.since}); this one stops. If that is wrong, delete ${path}`, { code: 'busy' });
@@ -118,22 +121,32 @@ export async function takeLock(dir, name = 'sync', { waitMs = 0, what = `another
 }
 
 /**
- * Move a stale lock aside. The rename succeeds for one process only; if what
- * it moved is not the stale lock it judged (a fresh one took its place), it
- * is put back.
+ * Remove a stale lock, holding `<lock>.takeover` (created with O_EXCL) so that
+ * no other process removes or replaces it meanwhile: read again under it, the
+ * lock is removed only if it is still the one judged stale. Resolves to false
+ * when another process holds the takeover (a guard left by a process that
+ * died is cleared once it is old).
  */
-async function takeOver(path, judged, token) {
-  const aside = `${path}.stale-${token}`;
+export async function takeOver(path, judged) {
+  const guard = `${path}.takeover`;
+  let handle;
   try {
-    await rename(path, aside);
+    handle = await open(guard, 'wx', 0o600);
   } catch (err) {
-    if (err.code === 'ENOENT') return; // another process moved it first
-    throw err;
+    if (err.code !== 'EEXIST') throw err;
+    const age = Date.now() - (await stat(guard).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > EMPTY_GRACE_MS) await unlink(guard).catch(() => {});
+    return false;
   }
-  const moved = await readOwner(aside);
-  const same = judged === 'empty' ? moved === 'empty' : moved !== null && moved !== 'empty' && moved.token === judged.token && moved.pid === judged.pid;
-  if (!same) await link(aside, path).catch(() => {});
-  await unlink(aside).catch(() => {});
+  try {
+    await handle.close();
+    const now = await readOwner(path);
+    const same = judged === 'empty' ? now === 'empty' : now !== null && now !== 'empty' && now.token === judged.token && now.pid === judged.pid;
+    if (same) await unlink(path).catch(() => {});
+    return true;
+  } finally {
+    await unlink(guard).catch(() => {});
+  }
 }
 
 /** Remove the lock only while it is still ours. */

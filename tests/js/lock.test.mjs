@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile, utimes } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { takeLock, processStartMs } from '../../js/lock.js';
+import { takeLock, takeOver, processStartMs } from '../../js/lock.js';
 import { FileStore } from '../../js/stores/file.js';
 import { scratchDir } from './helpers.mjs';
 
@@ -79,6 +79,29 @@ test('eight processes finding the same stale lock: exactly one takes it', async 
   const outcomes = await Promise.all(runs);
   assert.equal(outcomes.filter((o) => o === 'got').length, 1, outcomes.join(' '));
   assert.equal(outcomes.filter((o) => o === 'busy').length, 7, outcomes.join(' '));
+});
+
+test('a process that judged a lock stale never moves the fresh lock it finds in its place', async () => {
+  // The interleaving the eight processes above hit now and then under load:
+  // B reads a dead owner's lock; A takes it over and writes its own; B, late,
+  // takes over what it judged. B must leave A's lock where it is: moving it
+  // even for a moment lets a third process create one too.
+  const dir = await scratchDir();
+  const stale = { pid: 2 ** 22 + 12_345, host: hostname(), since: 'long ago', token: 'dead' };
+  await writeFile(join(dir, 'sync.lock'), JSON.stringify(stale));
+  const releaseA = await takeLock(dir);
+  const fresh = await readFile(join(dir, 'sync.lock'), 'utf8');
+  const touched = [];
+  const watcher = watch(dir, (event, file) => { if (file === 'sync.lock') touched.push(event); });
+  try {
+    assert.equal(await takeOver(join(dir, 'sync.lock'), stale), true);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the watcher report
+  } finally {
+    watcher.close();
+  }
+  assert.deepEqual(touched, [], 'the fresh lock was never moved or removed');
+  assert.equal(await readFile(join(dir, 'sync.lock'), 'utf8'), fresh);
+  await releaseA();
 });
 
 /** A child process that takes `key`'s document lock in `dir`, says "held", and releases it when told (a line on stdin). */
