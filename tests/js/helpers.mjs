@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { startSandbox, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
+import { startSandbox, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS, SANDBOX_WEHEAT_USER } from 'wattbridge/sandbox';
 
 export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET };
 
@@ -89,6 +89,30 @@ export function runCli(args, env, stdin = '') {
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return Object.assign(done, { child });
+}
+
+/**
+ * A home against a sandbox, as the CLI's environment: Linky by Conso token
+ * (`meter`, default the household's), Weheat logged in, EnergyID's keys, in a
+ * fresh WATTBRIDGE_HOME; `extra` variables are added.
+ */
+export async function sandboxHome(sb, { meter = SANDBOX_LINKY_METERS.household, ...extra } = {}) {
+  const env = {
+    WATTBRIDGE_HOME: await scratchDir(),
+    WATTBRIDGE_LINKY_CONSO_API_URL: sb.urls.linky.consoApiUrl,
+    WATTBRIDGE_LINKY_CONSO_TOKEN: SANDBOX_CONSO_TOKEN,
+    WATTBRIDGE_LINKY_METER: meter,
+    WATTBRIDGE_WEHEAT_AUTH_URL: sb.urls.weheat.newAuthUrl,
+    WATTBRIDGE_WEHEAT_API_URL: sb.urls.weheat.newApiUrl,
+    WATTBRIDGE_WEHEAT_BUDGET_PER_HOUR: '1000',
+    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
+    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
+    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
+    ...extra,
+  };
+  const login = await runCli(['weheat', 'login', '--username', SANDBOX_WEHEAT_USER.username, '--password-stdin'], env, `${SANDBOX_WEHEAT_USER.password}\n`);
+  if (login.code !== 0) throw new Error(`weheat login failed: ${login.stderr}`);
+  return env;
 }
 
 /**

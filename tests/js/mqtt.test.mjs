@@ -4,8 +4,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
-import { sandbox, scratchDir, runCli as wattbridge, startMosquitto, freePort, until } from './helpers.mjs';
+import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
+import { sandbox, runCli as wattbridge, sandboxHome, startMosquitto, freePort, until } from './helpers.mjs';
 
 const USER = 'home';
 const PASSWORD = 'broker-Secret-4242';
@@ -27,23 +27,12 @@ function assertNoSecret(run) {
 async function home({ meter = M.producer } = {}) {
   const broker = await startMosquitto({ [USER]: PASSWORD });
   const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.2 } });
-  const env = {
-    WATTBRIDGE_HOME: await scratchDir(),
-    WATTBRIDGE_LINKY_CONSO_API_URL: sb.urls.linky.consoApiUrl,
-    WATTBRIDGE_LINKY_CONSO_TOKEN: SANDBOX_CONSO_TOKEN,
-    WATTBRIDGE_LINKY_METER: meter,
-    WATTBRIDGE_WEHEAT_AUTH_URL: sb.urls.weheat.newAuthUrl,
-    WATTBRIDGE_WEHEAT_API_URL: sb.urls.weheat.newApiUrl,
-    WATTBRIDGE_WEHEAT_BUDGET_PER_HOUR: '1000',
-    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
-    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
-    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
+  const env = await sandboxHome(sb, {
+    meter,
     WATTBRIDGE_MQTT_URL: broker.url,
     WATTBRIDGE_MQTT_USERNAME: USER,
     WATTBRIDGE_MQTT_PASSWORD: PASSWORD,
-  };
-  const login = await wattbridge(['weheat', 'login', '--username', SANDBOX_WEHEAT_USER.username, '--password-stdin'], env, `${SANDBOX_WEHEAT_USER.password}\n`);
-  assert.equal(login.code, 0, login.stderr);
+  });
   return { broker, sb, env };
 }
 

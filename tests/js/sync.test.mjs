@@ -3,8 +3,8 @@
 // consent, and two syncs at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
-import { sandbox, scratchDir, runCli } from './helpers.mjs';
+import { SANDBOX_LINKY_METERS as M } from 'wattbridge/sandbox';
+import { sandbox, runCli, sandboxHome } from './helpers.mjs';
 
 const SINCE = new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10);
 
@@ -18,21 +18,7 @@ const json = (run) => {
 /** A sandbox and a home with Linky (Conso token), Weheat (logged in) and EnergyID set up. */
 async function household({ meter = M.household, sb: given } = {}) {
   const sb = given ?? (await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.2 } }));
-  const env = {
-    WATTBRIDGE_HOME: await scratchDir(),
-    WATTBRIDGE_LINKY_CONSO_API_URL: sb.urls.linky.consoApiUrl,
-    WATTBRIDGE_LINKY_CONSO_TOKEN: SANDBOX_CONSO_TOKEN,
-    WATTBRIDGE_LINKY_METER: meter,
-    WATTBRIDGE_WEHEAT_AUTH_URL: sb.urls.weheat.newAuthUrl,
-    WATTBRIDGE_WEHEAT_API_URL: sb.urls.weheat.newApiUrl,
-    WATTBRIDGE_WEHEAT_BUDGET_PER_HOUR: '1000',
-    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
-    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
-    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
-    WATTBRIDGE_SYNC_LINKY_START_INDEX: '12000',
-  };
-  const login = await wattbridge(['weheat', 'login', '--username', SANDBOX_WEHEAT_USER.username, '--password-stdin'], env, `${SANDBOX_WEHEAT_USER.password}\n`);
-  assert.equal(login.code, 0, login.stderr);
+  const env = await sandboxHome(sb, { meter, WATTBRIDGE_SYNC_LINKY_START_INDEX: '12000' });
   const { deviceId } = json(await wattbridge(['--json', 'energyid', 'status'], env));
   return { sb, env, deviceId };
 }
