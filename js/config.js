@@ -8,8 +8,11 @@ import { wattbridgePaths } from './paths.js';
 import { FileStore } from './stores/file.js';
 
 export const SETTINGS = {
-  'linky.gateway_url': { default: 'https://enedis.domoticz.russandol.pro', about: 'Enedis device-flow gateway' },
-  'linky.client_id': { default: 'wattbridge', about: 'client id at the gateway' },
+  'linky.gateway': { default: 'prod', about: 'device-flow gateway deployment: prod or test (sets its URL and client id together)' },
+  'linky.gateway_url': { presetBy: 'linky.gateway', about: 'device-flow gateway URL (prod https://enedis.domoticz.russandol.pro, test …/domoticzlinkyconnect)' },
+  'linky.client_id': { presetBy: 'linky.gateway', about: 'client id at the gateway (prod d198fd52-61c0-4b77-8725-06a1ef90da9f, test 9c551777-9d1b-447c-9e68-bfe6896ee002)' },
+  'linky.refresh_path': { default: '/device/token', about: 'path where the gateway renews tokens (/device/proxy for a gateway of the old scenario)' },
+  'linky.user_agent': { about: 'User-Agent sent on every gateway call (default wattbridge/<version>)' },
   'linky.conso_api_url': { default: 'https://conso.boris.sh/api', about: 'Conso API base URL' },
   'linky.conso_token': { secret: true, about: 'Conso API token' },
   'linky.meter': { about: 'meter (PRM) to use when a consent covers several' },

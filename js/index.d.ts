@@ -208,10 +208,16 @@ export const LINKY_SERIES: LinkySeries[];
 export interface LinkyOptions {
   /** Default: `conso` when `consoToken` is set, else `gateway`. */
   access?: 'gateway' | 'conso' | 'enedis';
-  /** Device-flow gateway, default `https://enedis.domoticz.russandol.pro`. */
+  /** The gateway deployment, default `prod`: sets its URL and client id together. */
+  gateway?: 'prod' | 'test';
+  /** Device-flow gateway URL, default from `gateway` (`https://enedis.domoticz.russandol.pro`; test under `/domoticzlinkyconnect`). */
   gatewayUrl?: string;
-  /** Client id at the gateway, default `wattbridge`. */
+  /** Client id at the gateway, default from `gateway` (production `d198fd52-61c0-4b77-8725-06a1ef90da9f`, test `9c551777-9d1b-447c-9e68-bfe6896ee002`). */
   clientId?: string;
+  /** Where the gateway renews tokens, default `/device/token` (`/device/proxy` for the old scenario's gateway). */
+  refreshPath?: string;
+  /** `User-Agent` sent on every gateway call, default `wattbridge/<version>`. */
+  userAgent?: string;
   /** Conso API, default `https://conso.boris.sh/api`. */
   consoApiUrl?: string;
   /** A Conso API token: enough on its own to fetch. */
@@ -260,6 +266,14 @@ export class Linky {
   oauth(): OAuthClient | null;
   /** Device-flow login at the gateway. */
   login(options: { onVerification: (v: DeviceVerification) => void; timeoutSeconds?: number }): Promise<TokenStatus>;
+  /**
+   * Keep gateway tokens obtained by another install, stored like our own: the
+   * gateway's token answer (`access_token`, `refresh_token`, `expires_in`,
+   * `usage_points_id`; the meters may also be `usage_point_id`, `meter` or
+   * `meters`), or `{ device_code }` of a login approved elsewhere. Resolves
+   * to the status, never the tokens.
+   */
+  importTokens(tokens: string | Record<string, unknown>): Promise<TokenStatus>;
   logout(): Promise<void>;
   meters(): Promise<string[]>;
   /** Fetch into the local history; by default everything Enedis keeps, up to yesterday. */

@@ -116,6 +116,11 @@ export interface FetchReport {
     points: number;
     holes: Hole[];
     skipped: Skipped[];
+    /**
+     * The `from` asked for when it lay before what Enedis keeps: the range
+     * was clamped to start at [`FetchReport::from`] instead.
+     */
+    clampedFrom: string | null;
 }
 
 /**
@@ -209,6 +214,12 @@ export interface LinkyStats {
      * Yesterday, hour by hour (from the load curve).
      */
     hourly: HourEnergy[];
+    /**
+     * The newest day with its whole energy stored: shown beside "yesterday"
+     * when Enedis has not published yesterday yet (day D comes on D+1 from
+     * about 08:00, sometimes D+2).
+     */
+    lastCompleteDay: DayEnergy | null;
 }
 
 export interface LinkyStatus {
@@ -235,7 +246,7 @@ export interface Period {
      */
     to: string;
     /**
-     * Sum of the days that have data.
+     * Sum of the days that have data (shown to the watt-hour).
      */
     kwh: number;
     daysWithData: number;
@@ -244,7 +255,7 @@ export interface Period {
      */
     days: number;
     /**
-     * `None` without a tariff, or when the tariff needs a curve we lack.
+     * `None` without a tariff, or when the tariff needs a curve we lack (shown to the cent).
      */
     cost: number | null;
 }

@@ -43,8 +43,11 @@ export function linkyClient(settings, { meter } = {}) {
   };
   return build(settings, 'linky.gateway_url', () => new Linky({
     access: settings.get('linky.access'),
-    gatewayUrl: trim(settings.get('linky.gateway_url')),
+    gateway: settings.get('linky.gateway'),
+    gatewayUrl: settings.get('linky.gateway_url') && trim(settings.get('linky.gateway_url')),
     clientId: settings.get('linky.client_id'),
+    refreshPath: settings.get('linky.refresh_path'),
+    userAgent: settings.get('linky.user_agent'),
     consoApiUrl: trim(settings.get('linky.conso_api_url')),
     consoToken: settings.get('linky.conso_token'),
     enedisApiUrl: trim(settings.get('linky.enedis_api_url')),

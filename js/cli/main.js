@@ -109,6 +109,17 @@ linky
   .command('login')
   .description('log in through the gateway: shows a code to enter at the URL it prints, then waits for your consent')
   .addOption(new Option('--timeout <seconds>', 'stop waiting after this long').argParser(parsePositive))
+  .option('--import', 'keep tokens from another install instead: reads their JSON from stdin (see below)')
+  .addHelpText(
+    'after',
+    `
+--import takes the gateway's token answer, e.g.
+  {"access_token": "…", "refresh_token": "…", "expires_in": 12600, "usage_points_id": "12345678901234"}
+(the meters may also be "usage_point_id", "meter" or "meters": [...]), or
+{"device_code": "…"} of a login approved elsewhere. The tokens are stored like
+our own (0600 state file) and never printed:
+  wattbridge linky login --import < tokens.json`,
+  )
   .action(action(async (options) => (await import('./auth-commands.js')).linkyLogin(options)));
 linky.command('logout').description('forget the Linky tokens').action(action(async () => (await import('./auth-commands.js')).logout('linky')));
 linky

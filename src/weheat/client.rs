@@ -77,6 +77,8 @@ impl WeheatConfig {
             client_credentials: false,
             login_hint: Some("run `wattbridge weheat login`".to_owned()),
             api_urls: vec![self.api_url.clone()],
+            refresh_url: None,
+            user_agent: None,
         })
     }
 }
