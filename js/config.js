@@ -37,6 +37,7 @@ export const SETTINGS = {
   'energyid.provisioning_secret': { secret: true, about: 'EnergyID provisioning secret' },
   'energyid.device_id': { about: 'device id (generated and remembered when not set)' },
   'energyid.device_name': { default: 'wattbridge', about: 'device name shown in EnergyID' },
+  'energyid.firmware_version': { about: 'firmware version the device reports to EnergyID (optional)' },
   'energyid.batch_cap': { default: '1000', about: 'readings per POST' },
   'energyid.allowed_keys': { about: 'custom metric keys to accept, comma separated' },
   'sync.sources': { default: 'linky,weheat', about: 'sources to sync, comma separated (linky, weheat)' },

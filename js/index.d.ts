@@ -122,12 +122,35 @@ export interface Reading {
   [key: string]: number | Date | string | undefined;
 }
 
+/** A metric with state, as the EnergyID notebook's sensors: made by `EnergyId.sensor(key)`. */
+export class Sensor {
+  readonly key: string;
+  /** The last value given to update(), or null. */
+  readonly value: number | null;
+  /** When that value was measured, or null. */
+  readonly lastUpdate: Date | null;
+  /** True from an update until a sync delivered it. */
+  readonly changed: boolean;
+  /** Queue a new value (measured at `ts`, default now) in the outbox; a refused value leaves the sensor as it was. */
+  update(value: number, ts?: number | Date | string): Promise<void>;
+}
+
 export class EnergyId {
   constructor(options: EnergyIdOptions);
   /** Introduce the device to EnergyID; tells claimed from unclaimed. Never returns the webhook headers. */
   hello(): Promise<HelloResult>;
+  /** The notebook's refresh_webhook(): hello again, which renews the webhook credentials. */
+  refreshWebhook(): Promise<HelloResult>;
   /** The official client's authenticate(): true when claimed. */
   authenticate(): Promise<boolean>;
+  /** After hello(), authenticate() or claimInfo(): whether the device is claimed; null before. */
+  readonly isClaimed: boolean | null;
+  /** After a claimed hello(): until when its webhook credentials are counted on (hello + 24 h); else null. */
+  readonly authValidUntil: Date | null;
+  /** The name the device introduces itself with (default "wattbridge"). */
+  readonly deviceName: string;
+  /** The firmware version the device reports, if set. */
+  readonly firmwareVersion: string | undefined;
   claimInfo(): Promise<G.ClaimInfo>;
   /** Hello every `pollSeconds` until claimed; each new claim code goes to `onClaimCode`. */
   waitForClaim(options?: { onClaimCode?: (claim: G.Claim) => void; pollSeconds?: number; timeoutSeconds?: number }): Promise<HelloResult>;
@@ -142,9 +165,13 @@ export class EnergyId {
   pending(): Promise<{ ts: number; [key: string]: number }[]>;
   /** Directives (needs the hello's apiAccessToken), as EnergyID sends them. */
   directives(id?: string): Promise<unknown>;
-  /** Queue a sensor value; every update is kept, not only the last. */
-  updateSensor(key: string, value: number, ts?: number | Date | string): Promise<number>;
+  /** The sensor of a metric key, made on first use. */
+  sensor(key: string): Sensor;
+  /** `sensor(key).update(value, ts)`: every update is queued, not only the last. */
+  updateSensor(key: string, value: number, ts?: number | Date | string): Promise<void>;
+  /** Send the changed sensors' readings the policy allows now; a sensor stays `changed` until delivered. */
   synchronizeSensors(): Promise<SendReport>;
+  /** synchronizeSensors() every `seconds` (with jitter) until close(). */
   startAutoSync(seconds: number, options?: { onError?: (err: WattbridgeError) => void }): void;
   stopAutoSync(): void;
   close(): void;
@@ -177,6 +204,10 @@ export interface OAuthOptions {
   loginHint?: string;
   /** Where `fetch` may send the access token besides the origins of the endpoints above (the provider's API). */
   apiUrls?: string[];
+  /** Where refresh requests go when not to `tokenUrl`. */
+  refreshUrl?: string;
+  /** `User-Agent` sent on every request of this client. */
+  userAgent?: string;
   store?: Store;
 }
 

@@ -142,7 +142,7 @@ export interface FillReport {
 /**
  * The result of a hello, safe to show: it never contains the webhook headers.
  */
-export type HelloSummary = { status: "needs_claiming"; deviceId: string; claimCode: string; claimUrl: string; expiresAt: number } | { status: "claimed"; deviceId: string; webhookUrl: string; policy: Policy; recordName: string | null; recordNumber: string | null };
+export type HelloSummary = { status: "needs_claiming"; deviceId: string; claimCode: string; claimUrl: string; expiresAt: number } | { status: "claimed"; deviceId: string; webhookUrl: string; policy: Policy; recordName: string | null; recordNumber: string | null; authValidUntilMs: number };
 
 /**
  * A gap in the data: a UTC interval for which Enedis sent nothing.

@@ -76,6 +76,7 @@ export async function energyIdDevice(settings) {
     provisioningSecret: secret,
     deviceId: settings.get('energyid.device_id'),
     deviceName: settings.get('energyid.device_name'),
+    firmwareVersion: settings.get('energyid.firmware_version'),
     batchCap: Number(settings.get('energyid.batch_cap')),
     allowedKeys: allowed ? allowed.split(',').map((k) => k.trim()).filter(Boolean) : [],
   });

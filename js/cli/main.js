@@ -188,6 +188,18 @@ energyid
   .option('--dry-run', 'read and check the file, send nothing')
   .action(action(async (file, options, cmd) => (await import('./energyid-commands.js')).energyIdImport(file, options, cmd.optsWithGlobals())));
 energyid
+  .command('directives')
+  .description("the record's directives (signals such as a dynamic tariff), or one by id with its values per interval")
+  .argument('[id]', 'a directive id from the list')
+  .addHelpText('after', `
+Needs a claimed device whose hello gives an apiAccessToken; a refused token
+gets one fresh hello and one retry.
+
+Examples:
+  wattbridge energyid directives
+  wattbridge energyid directives dynamic-tariff --json`)
+  .action(action(async (id) => (await import('./energyid-commands.js')).energyIdDirectives(id)));
+energyid
   .command('flush')
   .description('send the outbox, waiting between uploads as the policy asks')
   .addOption(new Option('--max-wait <seconds>', 'wait at most this long for the next allowed upload').argParser(parseNonNegative).default(900))
