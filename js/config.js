@@ -32,6 +32,8 @@ export const SETTINGS = {
   'weheat.client_id': { default: 'WeheatCommunityAPI', about: 'public client id' },
   'weheat.budget_per_hour': { default: '30', about: 'requests per hour for the account, retries included' },
   'weheat.pump': { about: 'heat pump id when the account has several (default: the first)' },
+  'weheat.gap_fill_seconds': { default: '600', about: 'seconds between two runs of `weheat watch`\'s gap filler (±10 % jitter; at least 60)' },
+  'weheat.first_load_seconds': { default: '7200', about: 'how far back a new install\'s first load reaches (seconds; 7200 = 2 h)' },
   'energyid.hello_url': { default: 'https://hooks.energyid.eu/hello', about: 'EnergyID provisioning endpoint' },
   'energyid.provisioning_key': { secret: true, about: 'EnergyID provisioning key' },
   'energyid.provisioning_secret': { secret: true, about: 'EnergyID provisioning secret' },

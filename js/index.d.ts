@@ -343,7 +343,7 @@ export interface WeheatOptions {
 
 
 
-/** Integrate the power fields of raw logs you already have (null energy when Weheat sent none). */
+/** The energy of logs you already have: raw logs by integrating their power fields, aggregated logs from average power × timeCoveredInInterval (null energy when Weheat sent no power fields). */
 export function energyFromWeheatLogs(body: string | object[]): { logs: number; energy: WeheatEnergy | null };
 
 export class Weheat {

@@ -195,9 +195,13 @@ export interface Latest {
     room: number | null;
     roomTarget: number | null;
     /**
-     * DHW tank; none on hybrids.
+     * DHW tank, top sensor (`t1`); none on hybrids.
      */
     dhwTop: number | null;
+    /**
+     * DHW tank, the second (bottom) sensor (`t2`); none on hybrids.
+     */
+    dhwBottom: number | null;
     compressorPercent: number | null;
     powerInW: number | null;
     powerOutW: number | null;

@@ -9,6 +9,8 @@ import { Weheat } from '../weheat.js';
 import { EnergyId } from '../energyid.js';
 
 const trim = (url) => url.replace(/\/+$/, '');
+/** A numeric setting, or undefined when not set. */
+const number = (settings, key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
 
 /** Build an account; a settings error names the setting and where its value came from. */
 function build(settings, key, make) {
@@ -26,8 +28,10 @@ export function weheatClient(settings, { pump } = {}) {
     authUrl: trim(settings.get('weheat.auth_url')),
     apiUrl: trim(settings.get('weheat.api_url')),
     clientId: settings.get('weheat.client_id'),
-    budgetPerHour: settings.get('weheat.budget_per_hour') === undefined ? undefined : Number(settings.get('weheat.budget_per_hour')),
+    budgetPerHour: number(settings, 'weheat.budget_per_hour'),
     pump: pump ?? settings.get('weheat.pump'),
+    gapFillSecs: number(settings, 'weheat.gap_fill_seconds'),
+    firstLoadSecs: number(settings, 'weheat.first_load_seconds'),
   }));
 }
 
@@ -37,10 +41,6 @@ export function weheatClient(settings, { pump } = {}) {
  * @param {{meter?: string}} [flags]
  */
 export function linkyClient(settings, { meter } = {}) {
-  const number = (key) => {
-    const value = settings.get(key);
-    return value === undefined ? undefined : Number(value);
-  };
   return build(settings, 'linky.gateway_url', () => new Linky({
     access: settings.get('linky.access'),
     gateway: settings.get('linky.gateway'),
@@ -55,7 +55,7 @@ export function linkyClient(settings, { meter } = {}) {
     appClientSecret: settings.get('linky.app_client_secret'),
     consentUrl: settings.get('linky.consent_url'),
     meter: meter ?? settings.get('linky.meter'),
-    correctionDays: number('linky.correction_days'),
+    correctionDays: number(settings, 'linky.correction_days'),
   }));
 }
 

@@ -77,6 +77,70 @@ pub fn energy_from_power(logs: &[Log]) -> Option<Energy> {
     })
 }
 
+/// The power states of an aggregated log: its per-state average powers
+/// (`cmMassPowerIn<State>Average`) and the state counts that say how long
+/// each lasted (`heatPumpState<…>`; legionella runs on the hot-water power).
+const POWER_STATES: [(&str, &[&str]); 6] = [
+    ("Standby", &["heatPumpStateStandby"]),
+    ("Heating", &["heatPumpStateHeating"]),
+    ("Cooling", &["heatPumpStateCooling"]),
+    ("Dhw", &["heatPumpStateDhw", "heatPumpStateLegionella"]),
+    ("HeatingDefrost", &["heatPumpStateHeatingDefrost"]),
+    ("DhwDefrost", &["heatPumpStateDhwDefrost"]),
+];
+
+/// Energy of an aggregated log interval from its averages: average power ×
+/// `timeCoveredInInterval` (seconds), either from overall averages
+/// (`cmMassPowerIn/OutAverage`) or per power state, each state's share of the
+/// covered time taken from its count. `None` when the interval carries no
+/// averages, or a state that lasted has none (nothing is guessed).
+pub fn energy_from_averages(log: &Log) -> Option<Energy> {
+    let covered = number(log, "timeCoveredInInterval").filter(|s| *s > 0.0)?;
+    let (wh_in, wh_out) = match (number(log, "cmMassPowerInAverage"), number(log, "cmMassPowerOutAverage")) {
+        (Some(p_in), Some(p_out)) => (p_in * covered / 3600.0, p_out * covered / 3600.0),
+        _ => {
+            let counts: Vec<f64> = POWER_STATES.iter().map(|(_, fields)| fields.iter().filter_map(|f| number(log, f)).sum()).collect();
+            let all: f64 = log.iter().filter(|(k, _)| k.starts_with("heatPumpState")).filter_map(|(_, v)| v.as_f64()).sum();
+            if all <= 0.0 {
+                return None;
+            }
+            let (mut wh_in, mut wh_out) = (0.0, 0.0);
+            for ((state, _), count) in POWER_STATES.iter().zip(counts) {
+                if count <= 0.0 {
+                    continue;
+                }
+                let secs = covered * count / all;
+                wh_in += number(log, &format!("cmMassPowerIn{state}Average"))? * secs / 3600.0;
+                wh_out += number(log, &format!("cmMassPowerOut{state}Average"))? * secs / 3600.0;
+            }
+            // A state with time but no power statistics (manual control, say): no answer rather than a wrong one.
+            if counts_without_power(log, all) {
+                return None;
+            }
+            (wh_in, wh_out)
+        }
+    };
+    let (electricity, heat) = (Some(wh_in / 1000.0), Some(wh_out / 1000.0));
+    Some(Energy { electricity_kwh: electricity, heat_kwh: heat, cop: cop(heat, electricity) })
+}
+
+/// Whether some of the interval's state time belongs to no power state.
+fn counts_without_power(log: &Log, all: f64) -> bool {
+    let known: f64 = POWER_STATES.iter().flat_map(|(_, fields)| fields.iter()).filter_map(|f| number(log, f)).sum();
+    known < all
+}
+
+/// Energy of logs you already have: raw logs from their power fields
+/// ([`energy_from_power`]), aggregated ones from their averages
+/// ([`energy_from_averages`], summed over the intervals).
+pub fn energy_of_logs(logs: &[Log]) -> Option<Energy> {
+    if logs.iter().any(|log| log.contains_key("timeCoveredInInterval")) {
+        let each: Option<Vec<Energy>> = logs.iter().map(energy_from_averages).collect();
+        return each.map(|e| Energy::total(&e));
+    }
+    energy_from_power(logs)
+}
+
 /// A log's `timestamp` (ISO 8601 UTC) in unix seconds.
 pub fn timestamp_secs(log: &Log) -> Option<i64> {
     parse_utc(log.get("timestamp")?.as_str()?)
