@@ -468,11 +468,15 @@ export function setDebugLogger(logger: ((line: string) => void) | null): void;
 
 // ---------------------------------------------------------------- OpenADR 2.0b VEN
 
+export type OpenAdrTargetKind = 'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name' | (string & {});
+
 /**
  * An OpenADR event as OpenLEADR's VEN hands it to its handler (snake_case,
  * the same dict). Date-times are ISO 8601 UTC strings, durations seconds.
  */
 export interface OpenAdrEvent {
+  /** The same as `event_descriptor.event_id`, at the top level as OpenLEADR's docs show it. */
+  event_id: string;
   event_descriptor: {
     event_id: string;
     modification_number: number;
@@ -489,11 +493,16 @@ export interface OpenAdrEvent {
     signal_type: string;
     signal_id: string;
     current_value: number | null;
+    /** `signal_payload`: the value of `payloadFloat`, an integer payload or any other 2.0b payload form. */
     intervals: Array<{ dtstart: string; duration: number; uid: string | null; signal_payload: number | null }>;
   }>;
-  /** Each target alone, e.g. `[{ ven_id: 'ven-1' }, { resource_id: 'meter1' }]`. */
-  targets: Array<Partial<Record<'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name', string>>>;
-  targets_by_type: Partial<Record<'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name', string[]>>;
+  /**
+   * Each target alone, e.g. `[{ ven_id: 'ven-1' }, { resource_id: 'meter1' }]`. Every kind is
+   * kept, in snake case: besides these, `end_device_asset`, `meter_asset`, `aggregated_pnode`,
+   * `service_delivery_point`, … (nested ones by their text).
+   */
+  targets: Array<Partial<Record<OpenAdrTargetKind, string>>>;
+  targets_by_type: Partial<Record<OpenAdrTargetKind, string[]>>;
   /** 'always' | 'never' */
   response_required: string;
 }

@@ -60,6 +60,7 @@ fn reads_every_vtn_message_as_openleadr_writes_it() {
     assert_eq!(
         event,
         serde_json::json!({
+            "event_id": "ev-1",
             "event_descriptor": {"event_id": "ev-1", "modification_number": 0, "priority": 1, "market_context": "http://marketcontext01",
                                  "event_status": "far", "test_event": false, "created_date_time": "2026-11-22T09:00:00.000Z"},
             "active_period": {"dtstart": "2026-11-22T10:00:00.000Z", "duration": 1200},
@@ -77,6 +78,27 @@ fn reads_every_vtn_message_as_openleadr_writes_it() {
     assert_eq!(read(&fixture("request_reregistration")), VtnMessage::RequestReregistration);
     assert_eq!(read(&fixture("canceled_party_registration")), VtnMessage::CanceledPartyRegistration { code: 200 });
     assert_eq!(read(&fixture("updated_report")), VtnMessage::UpdatedReport { code: 200 });
+}
+
+#[test]
+fn events_carry_event_id_at_the_top_every_payload_form_and_every_target_kind() {
+    let VtnMessage::DistributeEvent { events, .. } = read(&fixture("distribute_event_payloads")) else { panic!() };
+    let event = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(event["event_id"], "ev-1", "as in OpenLEADR's docs, besides event_descriptor");
+    assert_eq!(event["event_descriptor"]["event_id"], "ev-1");
+    let payloads: Vec<&serde_json::Value> = event["event_signals"][0]["intervals"].as_array().unwrap().iter().map(|i| &i["signal_payload"]).collect();
+    assert_eq!(payloads, [&serde_json::json!(1.0), &serde_json::json!(4.0)], "payloadFloat and payloadInt");
+    assert_eq!(event["event_signals"][0]["current_value"], 1.5);
+    assert_eq!(
+        event["targets_by_type"],
+        serde_json::json!({
+            "aggregated_pnode": ["pn-7"], "end_device_asset": ["heatpump-1"], "group_id": ["g1"], "group_name": ["North"],
+            "meter_asset": ["meter-9"], "party_id": ["party-3"], "resource_id": ["meter1", "meter2"],
+            "service_delivery_point": ["sdp-5"], "ven_id": ["ven-1"]
+        })
+    );
+    assert_eq!(event["targets"].as_array().unwrap().len(), 10, "none dropped");
+    assert_eq!(event["targets"][4], serde_json::json!({"group_name": "North"}));
 }
 
 #[test]

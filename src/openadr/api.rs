@@ -347,6 +347,30 @@ fn report_requests(message: &Element) -> Result<Vec<ReportRequest>> {
         .collect()
 }
 
+/// The number inside a `signalPayload` or `currentValue`: `payloadFloat`,
+/// an integer form (`payloadInt`, `payloadInteger`) or any other `payload…`
+/// element with a `value`.
+fn payload_value(holder: &Element) -> Option<f64> {
+    holder
+        .elements()
+        .filter(|e| e.local.starts_with("payload"))
+        .find_map(|e| e.text_at(&["value"])?.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+}
+
+/// `venID` → `ven_id`, `endDeviceAsset` → `end_device_asset`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 fn read_event(oadr_event: &Element) -> Result<Event> {
     let ei_event = oadr_event.child("eiEvent").ok_or_else(|| bad("oadrEvent without eiEvent"))?;
     let descriptor = ei_event.child("eventDescriptor").ok_or_else(|| bad("eiEvent without eventDescriptor"))?;
@@ -367,32 +391,29 @@ fn read_event(oadr_event: &Element) -> Result<Event> {
                 dtstart: format_utc_millis(dtstart),
                 duration,
                 uid: interval.text_at(&["uid", "text"]),
-                signal_payload: interval.text_at(&["signalPayload", "payloadFloat", "value"]).and_then(|v| v.parse().ok()),
+                signal_payload: interval.child("signalPayload").and_then(payload_value),
             });
         }
         signals.push(EventSignal {
             signal_name: signal.text_at(&["signalName"]).unwrap_or_default(),
             signal_type: signal.text_at(&["signalType"]).unwrap_or_default(),
             signal_id: signal.text_at(&["signalID"]).unwrap_or_default(),
-            current_value: signal.text_at(&["currentValue", "payloadFloat", "value"]).and_then(|v| v.parse().ok()),
+            current_value: signal.child("currentValue").and_then(payload_value),
             intervals,
         });
     }
     let mut targets = Vec::new();
     let mut targets_by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Every target kind is kept (ven, resource, group, party, and the EMIX
+    // ones: endDeviceAsset, meterAsset, pnode, serviceArea, …), named in
+    // snake case as OpenLEADR names them; nested ones by their text.
     for target in ei_event.child("eiTarget").into_iter().flat_map(Element::elements) {
-        let kind = match target.local.as_str() {
-            "venID" => "ven_id",
-            "resourceID" => "resource_id",
-            "groupID" => "group_id",
-            "partyID" => "party_id",
-            "groupName" => "group_name",
-            _ => continue,
-        };
-        targets.push(BTreeMap::from([(kind.to_owned(), target.text())]));
-        targets_by_type.entry(kind.to_owned()).or_default().push(target.text());
+        let kind = snake_case(&target.local);
+        targets.push(BTreeMap::from([(kind.clone(), target.text())]));
+        targets_by_type.entry(kind).or_default().push(target.text());
     }
     Ok(Event {
+        event_id: event_id.clone(),
         event_descriptor: EventDescriptor {
             modification_number: number(descriptor.text_at(&["modificationNumber"])).unwrap_or(0),
             priority: number(descriptor.text_at(&["priority"])),

@@ -33,6 +33,7 @@ test('registration, reports, opt in, opt out, modified and cancelled events, can
     await vtn.command({ cmd: 'event', event_id: 'ev-in', payload: 1 });
     assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-in')).opt_type, 'optIn');
     const event = seen.find((e) => e.event_descriptor.event_id === 'ev-in');
+    assert.equal(event.event_id, 'ev-in', "OpenLEADR's shape: event_id at the top level too");
     assert.equal(event.event_signals[0].signal_name, 'simple');
     assert.deepEqual(event.targets_by_type.ven_id, ['ven-wb-ven']);
     assert.equal(event.response_required, 'always');
