@@ -552,6 +552,10 @@ export interface OpenAdrReportOptions {
   reportName?: 'TELEMETRY_USAGE' | 'TELEMETRY_STATUS';
   /** Default `${resourceId}_${measurement}`. */
   rId?: string;
+  /** Power attributes of a power or energy measurement: frequency (default 50; 0 for DC), voltage (default 230), AC (default true). */
+  hertz?: number;
+  voltage?: number;
+  ac?: boolean;
 }
 
 /** An OpenADR 2.0b VEN (pull mode); its wasm module loads on first `start()`. */

@@ -69,12 +69,17 @@ export class OpenAdrVen {
   /**
    * Offer a reading: `callback()` returns its current value.
    * @param {() => number | Promise<number>} callback
-   * @param {{resourceId: string, measurement: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string}} description
+   * `measurement` is one of OpenLEADR's (voltage, current, energyReal, energyReactive,
+   * energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature,
+   * pulseCount; its enum names such as POWER_REAL work too); `hertz`, `voltage` and `ac`
+   * are the power attributes of a power or energy measurement (default 50, 230, true).
+   * @param {() => number | Promise<number>} callback
+   * @param {{resourceId: string, measurement: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string, hertz?: number, voltage?: number, ac?: boolean}} description
    */
-  addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId } = {}) {
+  addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId, hertz = 50, voltage = 230, ac = true } = {}) {
     if (this.#core) throw new WattbridgeError('add reports before start()', { code: 'invalid_input' });
     if (typeof callback !== 'function') throw new WattbridgeError('addReport needs a callback', { code: 'invalid_input' });
-    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId: rId ?? `${resourceId}_${measurement}` };
+    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId: rId ?? `${resourceId}_${measurement}`, powerAttributes: { hertz, voltage, ac } };
     this.#reports.set(offer.rId, { offer, callback });
     return this;
   }

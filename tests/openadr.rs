@@ -102,6 +102,39 @@ fn events_carry_event_id_at_the_top_every_payload_form_and_every_target_kind() {
 }
 
 #[test]
+fn measurements_as_openleadrs_enums_name_them_their_units_and_the_power_attributes() {
+    let offer = |measurement: &str, unit: Option<&str>, power: serde_json::Value| {
+        serde_json::from_value::<ReportOffer>(serde_json::json!({ "resourceId": "meter1", "measurement": measurement, "unit": unit, "powerAttributes": power })).unwrap()
+    };
+    // OpenLEADR's enum names stand for the same element (case and underscores aside).
+    for name in ["powerReal", "POWER_REAL", "real_power", "ACTIVE_POWER"] {
+        let o = offer(name, None, serde_json::json!({}));
+        o.check().unwrap();
+        assert_eq!(o.r_id(), "meter1_powerReal", "{name}");
+    }
+    for name in ["voltage", "current", "energyReal", "ENERGY_REACTIVE", "energyApparent", "powerReactive", "powerApparent", "frequency", "temperature", "PULSE_COUNT"] {
+        offer(name, None, serde_json::json!({})).check().unwrap_or_else(|e| panic!("{name}: {}", e.message));
+    }
+    offer("temperature", Some("fahrenheit"), serde_json::json!({})).check().unwrap();
+    let unknown = offer("power", None, serde_json::json!({})).check().unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::InvalidInput);
+    assert!(unknown.message.contains("voltage, current, energyReal, energyReactive, energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature, pulseCount"), "{}", unknown.message);
+    let unit = offer("voltage", Some("W"), serde_json::json!({})).check().unwrap_err();
+    assert_eq!((unit.code, unit.message.as_str()), (ErrorCode::InvalidInput, "unit 'W' does not fit voltage: use V"));
+
+    // The power attributes are options now, not fixed at AC, 50 Hz, 230 V.
+    let dc = offer("POWER_REAL", None, serde_json::json!({ "hertz": 0, "voltage": 48, "ac": false }));
+    dc.check().unwrap();
+    let message = built(&msg::register_report("r2", "ven-1", &[dc], 1_795_000_000_000), "oadrRegisterReport");
+    let attributes = message.path(&["oadrReport", "oadrReportDescription", "powerReal", "powerAttributes"]).unwrap();
+    assert_eq!([attributes.text_at(&["hertz"]), attributes.text_at(&["voltage"]), attributes.text_at(&["ac"])], [Some("0".into()), Some("48".into()), Some("false".into())]);
+    let default = built(&msg::register_report("r2", "ven-1", &[offer("powerReal", None, serde_json::json!({}))], 1_795_000_000_000), "oadrRegisterReport");
+    let attributes = default.path(&["oadrReport", "oadrReportDescription", "powerReal", "powerAttributes"]).unwrap();
+    assert_eq!([attributes.text_at(&["hertz"]), attributes.text_at(&["voltage"]), attributes.text_at(&["ac"])], [Some("50".into()), Some("230".into()), Some("true".into())]);
+    assert_eq!(offer("powerReal", None, serde_json::json!({ "voltage": -1 })).check().unwrap_err().code, ErrorCode::InvalidInput);
+}
+
+#[test]
 fn refuses_broken_vtn_messages_with_an_error_not_a_panic() {
     for (body, what) in [
         ("", "empty"),
@@ -152,7 +185,7 @@ fn writes_every_ven_message_in_schema_order() {
     assert_eq!(message.text_at(&["oadrVenName"]).as_deref(), Some("ven <&> one"));
     assert_eq!(message.text_at(&["oadrXmlSignature"]).as_deref(), Some("true"));
 
-    let offer = ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "k".into(), sampling_rate_secs: 10, r_id: None };
+    let offer = ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "k".into(), sampling_rate_secs: 10, r_id: None, power_attributes: Default::default() };
     let message = built(&msg::register_report("r2", "ven-1", &[offer], 1_795_000_000_000), "oadrRegisterReport");
     assert_eq!(names(&message), ["requestID", "oadrReport", "venID"]);
     let report = message.child("oadrReport").unwrap();
@@ -454,7 +487,7 @@ fn config(fingerprint: Option<String>) -> VenConfig {
     VenConfig {
         vtn_url: "http://127.0.0.1:8080/OpenADR2/Simple/2.0b".into(),
         ven_name: "ven one".into(),
-        reports: vec![ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "none".into(), sampling_rate_secs: 10, r_id: None }],
+        reports: vec![ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "none".into(), sampling_rate_secs: 10, r_id: None, power_attributes: Default::default() }],
         cert: None,
         key: None,
         passphrase: None,

@@ -144,6 +144,25 @@ pub struct ReportOffer {
     /// The rID; defaults to `{resource_id}_{measurement}`.
     #[serde(default)]
     pub r_id: Option<String>,
+    /// The power attributes of a power or energy measurement (default 50 Hz,
+    /// 230 V, AC: OpenLEADR's defaults).
+    #[serde(default)]
+    pub power_attributes: PowerAttributes,
+}
+
+/// `power:powerAttributes` of a report description.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PowerAttributes {
+    pub hertz: f64,
+    pub voltage: f64,
+    pub ac: bool,
+}
+
+impl Default for PowerAttributes {
+    fn default() -> Self {
+        PowerAttributes { hertz: 50.0, voltage: 230.0, ac: true }
+    }
 }
 
 fn telemetry_usage() -> String {
@@ -156,35 +175,60 @@ fn ten() -> u64 {
     10
 }
 
-/// (element prefix, element name, description, default unit) per measurement.
-fn measurement_info(name: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
-    Some(match name {
-        "voltage" => ("power", "voltage", "Voltage", "V"),
-        "current" => ("oadr", "current", "Current", "A"),
-        "energyReal" => ("power", "energyReal", "RealEnergy", "Wh"),
-        "energyReactive" => ("power", "energyReactive", "ReactiveEnergy", "VARh"),
-        "energyApparent" => ("power", "energyApparent", "ApparentEnergy", "VAh"),
-        "powerReal" => ("power", "powerReal", "RealPower", "W"),
-        "powerReactive" => ("power", "powerReactive", "ReactivePower", "VAR"),
-        "powerApparent" => ("power", "powerApparent", "ApparentPower", "VA"),
-        "frequency" => ("oadr", "frequency", "Frequency", "Hz"),
-        "temperature" => ("oadr", "temperature", "temperature", "celsius"),
-        "pulseCount" => ("oadr", "pulseCount", "pulse count", "count"),
-        _ => return None,
-    })
+/// OpenLEADR's measurements (contract: voltage V, current A, energyReal Wh,
+/// …): element prefix, element name, description, and the units it accepts
+/// (the first is the default).
+const MEASUREMENTS: [(&str, &str, &str, &[&str]); 11] = [
+    ("power", "voltage", "Voltage", &["V"]),
+    ("oadr", "current", "Current", &["A"]),
+    ("power", "energyReal", "RealEnergy", &["Wh"]),
+    ("power", "energyReactive", "ReactiveEnergy", &["VARh"]),
+    ("power", "energyApparent", "ApparentEnergy", &["VAh"]),
+    ("power", "powerReal", "RealPower", &["W"]),
+    ("power", "powerReactive", "ReactivePower", &["VAR"]),
+    ("power", "powerApparent", "ApparentPower", &["VA"]),
+    ("oadr", "frequency", "Frequency", &["Hz"]),
+    ("oadr", "temperature", "temperature", &["celsius", "fahrenheit"]),
+    ("oadr", "pulseCount", "pulse count", &["count"]),
+];
+
+/// A measurement by its element name (`powerReal`) or one of OpenLEADR's
+/// enum names for it (`POWER_REAL`, `REAL_POWER`, `ACTIVE_POWER`, …; case
+/// and underscores do not matter).
+fn measurement_info(name: &str) -> Option<(&'static str, &'static str, &'static str, &'static [&'static str])> {
+    let key: String = name.chars().filter(|c| *c != '_').map(|c| c.to_ascii_lowercase()).collect();
+    let key = match key.as_str() {
+        "realpower" | "activepower" => "powerreal",
+        "reactivepower" => "powerreactive",
+        "apparentpower" => "powerapparent",
+        "realenergy" | "activeenergy" => "energyreal",
+        "reactiveenergy" => "energyreactive",
+        "apparentenergy" => "energyapparent",
+        other => other,
+    };
+    MEASUREMENTS.into_iter().find(|m| m.1.eq_ignore_ascii_case(key))
 }
 
 const SCALES: [&str; 11] = ["p", "n", "micro", "m", "c", "d", "k", "M", "G", "T", "none"];
 
 impl ReportOffer {
     pub fn r_id(&self) -> String {
-        self.r_id.clone().unwrap_or_else(|| format!("{}_{}", self.resource_id, self.measurement))
+        let name = measurement_info(&self.measurement).map_or(self.measurement.as_str(), |m| m.1);
+        self.r_id.clone().unwrap_or_else(|| format!("{}_{name}", self.resource_id))
     }
 
     pub fn check(&self) -> Result<()> {
         let invalid = |m: String| Err(Error::invalid_input(m).provider("openadr"));
-        if measurement_info(&self.measurement).is_none() {
-            return invalid(format!("unknown measurement '{}': use voltage, current, energyReal, energyReactive, energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature or pulseCount", self.measurement));
+        let Some((_, name, _, units)) = measurement_info(&self.measurement) else {
+            let names: Vec<&str> = MEASUREMENTS.iter().map(|m| m.1).collect();
+            return invalid(format!("unknown measurement '{}': use one of {} (OpenLEADR's enum names such as POWER_REAL work too)", self.measurement, names.join(", ")));
+        };
+        if let Some(unit) = self.unit.as_deref().filter(|u| !units.contains(u)) {
+            return invalid(format!("unit '{unit}' does not fit {name}: use {}", units.join(" or ")));
+        }
+        let p = &self.power_attributes;
+        if !(p.hertz.is_finite() && p.hertz >= 0.0 && p.voltage.is_finite() && p.voltage > 0.0) {
+            return invalid(format!("power attributes {} Hz / {} V: give a frequency of 0 or more (0 for DC) and a voltage above 0", p.hertz, p.voltage));
         }
         if !SCALES.contains(&self.scale.as_str()) {
             return invalid(format!("unknown scale '{}': use one of {}", self.scale, SCALES.join(" ")));
@@ -199,8 +243,9 @@ impl ReportOffer {
     }
 
     fn description(&self) -> String {
-        let (prefix, name, description, unit) = measurement_info(&self.measurement).unwrap_or(("oadr", "customUnit", "custom", "unit"));
-        let unit = self.unit.as_deref().unwrap_or(unit);
+        let (prefix, name, description, units) = measurement_info(&self.measurement).unwrap_or(("oadr", "customUnit", "custom", &["unit"]));
+        let unit = self.unit.as_deref().unwrap_or(units[0]);
+        let p = &self.power_attributes;
         let rate = format_duration(self.sampling_rate_secs as i64);
         format!(
             r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits><scale:siScaleCode>{scale}</scale:siScaleCode>{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType><oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate></oadr:oadrReportDescription>"#,
@@ -208,8 +253,12 @@ impl ReportOffer {
             res = tag("ei:resourceID", &self.resource_id),
             unit = escape(unit),
             scale = escape(&self.scale),
-            // The XSD requires power attributes on power:* items; OpenLEADR's defaults.
-            attributes = if prefix == "power" { "<power:powerAttributes><power:hertz>50</power:hertz><power:voltage>230</power:voltage><power:ac>true</power:ac></power:powerAttributes>" } else { "" },
+            // The XSD requires power attributes on power:* items (default: OpenLEADR's 50 Hz, 230 V, AC).
+            attributes = if prefix == "power" {
+                format!("<power:powerAttributes><power:hertz>{}</power:hertz><power:voltage>{}</power:voltage><power:ac>{}</power:ac></power:powerAttributes>", p.hertz, p.voltage, p.ac)
+            } else {
+                String::new()
+            },
         )
     }
 }

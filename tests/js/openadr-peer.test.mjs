@@ -179,3 +179,16 @@ test('VTN-signed messages that were altered or replayed are refused and never re
   }
   assert.ok(!notices.some((n) => n.type === 'error' && n.code !== 'signature_invalid'), JSON.stringify(notices.filter((n) => n.type === 'error')));
 });
+
+test('measurements as OpenLEADR names them; an unknown one is a clear invalid_input naming the valid ones, before anything is sent', async () => {
+  const ven = new OpenAdrVen({ vtnUrl: 'http://127.0.0.1:9/OpenADR2/Simple/2.0b', venName: 'measurements' });
+  ven.addReport(() => 1, { resourceId: 'meter1', measurement: 'watts' });
+  await assert.rejects(ven.start(), (err) => {
+    assert.equal(err.code, 'invalid_input');
+    assert.match(err.message, /unknown measurement 'watts': use one of voltage, current, energyReal, energyReactive, energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature, pulseCount/);
+    return true;
+  });
+  const wrongUnit = new OpenAdrVen({ vtnUrl: 'http://127.0.0.1:9/OpenADR2/Simple/2.0b', venName: 'measurements' });
+  wrongUnit.addReport(() => 1, { resourceId: 'meter1', measurement: 'temperature', unit: 'K' });
+  await assert.rejects(wrongUnit.start(), /unit 'K' does not fit temperature: use celsius or fahrenheit/);
+});
