@@ -405,4 +405,4 @@ export interface TokenStatus {
 /**
  * What a watch reports, one event per task run.
  */
-export type WatchEvent = ({ event: "latest" } & Latest) | ({ event: "energy" } & FillReport) | ({ event: "gapFill" } & FillReport) | { event: "error"; code: string; message: string };
+export type WatchEvent = ({ event: "latest" } & Latest) | ({ event: "energy" } & FillReport) | { event: "powerEnergy"; from: string; to: string; readings: number; energy: Energy | null } | ({ event: "gapFill" } & FillReport) | { event: "error"; code: string; message: string };

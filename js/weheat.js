@@ -109,7 +109,8 @@ export class Weheat {
   }
 
   /**
-   * Watch a pump within the budget: `onEvent({event: 'latest'|'energy'|'gapFill'|'error', ...})`.
+   * Watch a pump within the budget: `onEvent({event: 'latest'|'energy'|'powerEnergy'|'gapFill'|'error', ...})`
+   * (`powerEnergy`: Weheat gave no energy logs, so the energy comes from the feed's power readings).
    * Runs until `durationSeconds` passes (forever when not given) or the login ends.
    */
   async watch({ pump, resolutionSeconds = 300, durationSeconds, onEvent = () => {} } = {}) {

@@ -10,7 +10,7 @@ use support::run;
 use support::weheat_fake::{rig, rig_with, PUMP, T0};
 use wattbridge::core::ErrorCode;
 use wattbridge::weheat::client::WatchEvent;
-use wattbridge::weheat::derive::format_utc;
+use wattbridge::weheat::derive::{format_utc, parse_utc};
 use wattbridge::weheat::Interval;
 
 #[test]
@@ -221,4 +221,29 @@ fn the_gap_fillers_period_and_the_first_load_are_settings() {
         assert_eq!(err.code, ErrorCode::InvalidConfig);
         assert!(err.message.contains(what), "{}", err.message);
     }
+}
+
+#[test]
+fn without_energy_logs_the_watch_computes_energy_from_the_feeds_power() {
+    let r = rig();
+    r.fake.borrow_mut().no_energy_logs = true;
+    let pump = run(r.weheat.default_pump()).unwrap();
+    let events = RefCell::new(Vec::new());
+    run(r.weheat.watch(&pump, 300, Some(Duration::from_secs(3 * 3600)), |e| events.borrow_mut().push(e))).unwrap();
+    let events = events.into_inner();
+    assert!(!events.iter().any(|e| matches!(e, WatchEvent::Error { .. })), "a missing energy log is not an error: the power stands in");
+    let computed: Vec<(i64, i64, f64, f64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::PowerEnergy { energy: Some(energy), from, to, .. } => Some((parse_utc(from)?, parse_utc(to)?, energy.electricity_kwh?, energy.heat_kwh?)),
+            _ => None,
+        })
+        .collect();
+    assert!(computed.len() >= 5, "every 30 min: {computed:?}");
+    assert!(computed.windows(2).all(|w| w[0].1 == w[1].0), "each window goes on where the last ended");
+    // The fake pump draws 1 kW and gives 4 kW all along: 1 kWh per hour covered, to a few per cent.
+    let hours = (computed.last().unwrap().1 - computed[0].0) as f64 / 3600.0;
+    let (electricity, heat) = computed.iter().fold((0.0, 0.0), |(a, b), c| (a + c.2, b + c.3));
+    assert!((electricity / hours - 1.0).abs() < 0.05, "{electricity} kWh in {hours} h at 1 kW");
+    assert!((heat / electricity - 4.0).abs() < 1e-9, "COP 4");
 }

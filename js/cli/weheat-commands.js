@@ -83,6 +83,7 @@ export async function weheatWatch(options, { json }) {
     const text = {
       latest: () => `${event.stateName}, outside ${fixed(event.outside, 1, ' °C')}, water out ${fixed(event.waterOut, 1, ' °C')}, power ${fixed(event.powerInW, 0, ' W')} → ${fixed(event.powerOutW, 0, ' W')}, COP ${fixed(event.cop, 2)}`,
       energy: () => `energy up to date (${event.buckets} hourly buckets, ${event.requests} request${event.requests === 1 ? '' : 's'})`,
+      powerEnergy: () => (event.energy ? `no energy logs from Weheat: from the power readings, ${fixed(event.energy.electricityKwh, 3)} kWh in, ${fixed(event.energy.heatKwh, 3)} kWh heat since ${event.from}` : null),
       gapFill: () => (event.requests ? `filled the feed from ${event.from} (${event.buckets} points, ${event.requests} request${event.requests === 1 ? '' : 's'})` : null),
       error: () => `problem: ${event.message} [${event.code}] (will try again)`,
     }[event.event]?.();

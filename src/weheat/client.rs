@@ -630,6 +630,8 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         let mut next = [start, start, start]; // latest, energy, gap fill
         let periods = [latest_every, 30 * 60_000, gap_fill_every];
         let since = self.first_load_since();
+        // Where the energy computed from the feed's power continues.
+        let mut power_since = start / 1000;
         loop {
             let now = self.clock.now_ms();
             if end.is_some_and(|end| now >= end) {
@@ -645,7 +647,11 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             let max_wait = Duration::from_millis(periods[task] as u64);
             let outcome = match task {
                 0 => self.poll_latest(pump, max_wait).await.map(WatchEvent::Latest),
-                1 => self.fill_energy_within(&pump.id, Interval::Hour, since, max_wait, |_, _| {}).await.map(WatchEvent::Energy),
+                1 => match self.fill_energy_within(&pump.id, Interval::Hour, since, max_wait, |_, _| {}).await {
+                    // No energy logs for this client (403) or pump (404): the feed's power readings instead.
+                    Err(err) if matches!(err.status, Some(403 | 404)) => self.energy_from_feed(&pump.id, &mut power_since).await,
+                    other => other.map(WatchEvent::Energy),
+                },
                 _ => self.fill_feed_within(&pump.id, resolution_secs, since, max_wait, |_, _| {}).await.map(WatchEvent::GapFill),
             };
             match outcome {
@@ -659,6 +665,28 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 }
 
 impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, C, K> {
+    /// Energy of `[since, now)` from the power readings of the feed
+    /// ([`derive::power_to_kwh`]), for when Weheat gives no energy logs.
+    async fn energy_from_feed(&self, pump: &str, since: &mut i64) -> Result<WatchEvent> {
+        /// A reading stands for at most this long (the feed's usual spacing): an outage is not extrapolated.
+        const HOLD_SECS: i64 = 600;
+        let now = self.clock.now_secs();
+        // The reading in effect at `since` too, so that the windows join without a gap.
+        let samples = self.feed(pump, *since - HOLD_SECS, now).await?;
+        let readings: Vec<derive::PowerReading> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let until = samples.get(i + 1).map_or(now, |next| next.ts).min(s.ts + HOLD_SECS).min(now);
+                let secs = (until - s.ts.max(*since)).max(0) as f64;
+                derive::PowerReading { ts: Some(s.ts), power_in: s.power_in, power_out: s.power_out, secs: Some(secs) }
+            })
+            .collect();
+        let from = *since;
+        *since = now;
+        Ok(WatchEvent::PowerEnergy { from: format_utc(from), to: format_utc(now), readings: readings.len() as u32, energy: derive::power_to_kwh(&readings) })
+    }
+
     /// The latest log, kept in the feed.
     async fn poll_latest(&self, pump: &Pump, max_wait: Duration) -> Result<Latest> {
         let latest = self.latest_within(pump, max_wait).await?;
@@ -676,6 +704,10 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 pub enum WatchEvent {
     Latest(Latest),
     Energy(FillReport),
+    /// Weheat gave no energy logs: the energy of `[from, to)` from the
+    /// feed's power readings (none when they carry no power either).
+    #[serde(rename_all = "camelCase")]
+    PowerEnergy { from: String, to: String, readings: u32, energy: Option<derive::Energy> },
     GapFill(FillReport),
     Error { code: &'static str, message: String },
 }

@@ -62,11 +62,36 @@ pub fn cop(heat: Option<f64>, electricity: Option<f64>) -> Option<f64> {
 /// 60 s). Weheat stopped sending these fields to third-party clients in March
 /// 2026: `None` then, and callers use the energy logs instead.
 pub fn energy_from_power(logs: &[Log]) -> Option<Energy> {
+    let readings: Vec<PowerReading> = logs
+        .iter()
+        .map(|log| PowerReading {
+            ts: timestamp_secs(log),
+            power_in: number(log, "cmMassPowerIn"),
+            power_out: number(log, "cmMassPowerOut"),
+            secs: number(log, "interval").filter(|s| *s > 0.0),
+        })
+        .collect();
+    power_to_kwh(&readings)
+}
+
+/// One power reading (W) at `ts`, held for `secs` when the source says so.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PowerReading {
+    pub ts: Option<i64>,
+    pub power_in: Option<f64>,
+    pub power_out: Option<f64>,
+    pub secs: Option<f64>,
+}
+
+/// kWh in and out from power readings: each held for its own `secs`, else
+/// until the next reading, else 60 s. Readings without both powers count for
+/// nothing; `None` when none has them.
+pub fn power_to_kwh(readings: &[PowerReading]) -> Option<Energy> {
     let (mut wh_in, mut wh_out, mut seen) = (0.0, 0.0, false);
-    for (i, log) in logs.iter().enumerate() {
-        let (Some(p_in), Some(p_out)) = (number(log, "cmMassPowerIn"), number(log, "cmMassPowerOut")) else { continue };
-        let gap = || Some(timestamp_secs(logs.get(i + 1)?)? - timestamp_secs(log)?);
-        let secs = number(log, "interval").filter(|s| *s > 0.0).or_else(|| gap().map(|g| g as f64)).unwrap_or(60.0);
+    for (i, reading) in readings.iter().enumerate() {
+        let (Some(p_in), Some(p_out)) = (reading.power_in, reading.power_out) else { continue };
+        let gap = || Some(readings.get(i + 1)?.ts? - reading.ts?);
+        let secs = reading.secs.or_else(|| gap().map(|g| g as f64)).unwrap_or(60.0);
         wh_in += p_in * secs / 3600.0;
         wh_out += p_out * secs / 3600.0;
         seen = true;

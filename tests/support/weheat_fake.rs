@@ -21,6 +21,8 @@ pub struct Fake {
     pub session_ended: bool,
     pub access_token: u32,
     pub plain_list: bool,
+    /// Energy logs answer 403, as for a client Weheat does not give them to.
+    pub no_energy_logs: bool,
 }
 
 pub struct Rig {
@@ -60,6 +62,8 @@ fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
     let in_last_hour = fake.log.iter().filter(|(at, _, status)| *at > now_ms - 3_600_000 && *status != 429).count();
     let status = if !fake.script.is_empty() {
         fake.script.remove(0)
+    } else if fake.no_energy_logs && path.starts_with("energy-logs/") {
+        403
     } else if bearer != format!("Bearer at-{}", fake.access_token) {
         401
     } else if in_last_hour >= 30 {
