@@ -532,6 +532,10 @@ export interface OpenAdrVenOptions {
   passphrase?: string;
   /** `AA:BB:…` (last 10 bytes of the SHA-256 of the VTN certificate): unsigned or badly signed VTN messages are then refused. */
   vtnFingerprint?: string;
+  /** OpenLEADR's `disable_signature`: send our messages unsigned even with `cert` and `key`. */
+  disableSignature?: boolean;
+  /** OpenLEADR's `allow_jitter`: spread polls ±10 % around the VTN's rate (default true); false polls exactly at it. */
+  allowJitter?: boolean;
   onNotice?: (notice: OpenAdrNotice) => void;
 }
 
@@ -568,6 +572,8 @@ export class OpenAdrVen {
   addReport(callback: () => number | Promise<number>, options: OpenAdrReportOptions): this;
   /** Register, register reports, request events; polling then goes on in the background. */
   start(): Promise<{ venId: string }>;
+  /** The events still to come or under way (not cancelled, completed or ended), soonest first: OpenLEADR's `show_next_events`. */
+  showNextEvents(): OpenAdrEvent[];
   /** End the loop and cancel the registration at the VTN. */
   stop(): Promise<void>;
 }

@@ -46,6 +46,8 @@ export class OpenAdrVen {
    * @param {string} [options.key] PEM private key (PKCS#8, PKCS#1 or encrypted PKCS#8)
    * @param {string} [options.passphrase] for an encrypted key
    * @param {string} [options.vtnFingerprint] refuse VTN messages not signed by this certificate
+   * @param {boolean} [options.disableSignature] send our messages unsigned even with cert and key (OpenLEADR's disable_signature)
+   * @param {boolean} [options.allowJitter] spread polls ±10 % around the VTN's rate (default true; false polls exactly at it)
    * @param {(notice: object) => void} [options.onNotice] progress: registered, event, reportSent, error, …
    */
   constructor({ onNotice, ...options } = {}) {
@@ -105,6 +107,15 @@ export class OpenAdrVen {
       this.#core = undefined;
       throw err;
     }
+  }
+
+  /**
+   * The events still to come or under way (not cancelled, completed or ended),
+   * soonest first, in OpenLEADR's shape: OpenLEADR's `show_next_events`.
+   * Empty before `start()`.
+   */
+  showNextEvents() {
+    return this.#core ? this.#core.nextEvents() : [];
   }
 
   /** End the loop and cancel the registration at the VTN. */

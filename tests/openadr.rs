@@ -492,6 +492,8 @@ fn config(fingerprint: Option<String>) -> VenConfig {
         key: None,
         passphrase: None,
         vtn_fingerprint: fingerprint,
+        disable_signature: false,
+        allow_jitter: true,
     }
 }
 
@@ -681,4 +683,51 @@ fn two_exchanges_at_once_both_check_the_vtn_signature() {
     let (first, second) = run(async { futures::join!(ven.register(), ven.register()) });
     let refused = [&first, &second].iter().filter(|r| r.as_ref().is_err_and(|e| e.code == ErrorCode::SignatureInvalid)).count();
     assert_eq!(refused, 1, "the unsigned answer is refused whichever exchange gets it: {first:?} / {second:?}");
+}
+
+/// Run a VEN on the fake VTN for `secs` virtual seconds; its log, and the VEN.
+fn run_for(config: VenConfig, at_secs: i64, polls: Vec<String>, secs: i64) -> (Vec<(i64, String, String, String)>, Ven<RoutedHttp, VirtualClock, NativeCrypto, Recorder>, VirtualClock) {
+    let clock = VirtualClock::at_secs(at_secs);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let ven = Ven::new(config, fake_vtn(clock.clone(), log.clone(), polls, None), clock.clone(), NativeCrypto, Recorder::default()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + secs * 1000, stop: || ven.stop() }) }).0.unwrap();
+    let log = log.borrow().clone();
+    (log, ven, clock)
+}
+
+#[test]
+fn allow_jitter_false_polls_exactly_at_the_vtns_rate() {
+    let (log, ..) = run_for(VenConfig { allow_jitter: false, ..config(None) }, 1_795_000_000, Vec::new(), 65);
+    let polls: Vec<i64> = sent(&log, "oadrPoll").iter().map(|(t, ..)| *t).collect();
+    assert!(polls.len() >= 5, "{polls:?}");
+    assert!(polls.windows(2).all(|w| w[1] - w[0] == 10_000), "exactly every 10 s: {polls:?}");
+    let (log, ..) = run_for(config(None), 1_795_000_000, Vec::new(), 65);
+    let polls: Vec<i64> = sent(&log, "oadrPoll").iter().map(|(t, ..)| *t).collect();
+    assert!(polls.windows(2).any(|w| w[1] - w[0] != 10_000), "jittered by default: {polls:?}");
+}
+
+#[test]
+fn disable_signature_sends_unsigned_messages_even_with_a_certificate_and_key() {
+    let keys = keys(SignatureAlgorithm::EcdsaP256Sha256);
+    let with_keys = VenConfig { cert: Some(keys.cert_pem.clone()), key: Some(Secret::new(keys.key_pem.clone())), ..config(None) };
+    let (signed, ..) = run_for(with_keys.clone(), 1_795_000_000, Vec::new(), 5);
+    assert!(signed.iter().all(|(_, _, _, body)| body.contains("<ds:Signature")), "signed when keys are given");
+    let (unsigned, ..) = run_for(VenConfig { disable_signature: true, ..with_keys }, 1_795_000_000, Vec::new(), 5);
+    assert!(!unsigned.is_empty() && unsigned.iter().all(|(_, _, _, body)| !body.contains("<ds:Signature")), "disableSignature: nothing signed");
+    // A key without its certificate is no longer an error once signing is off.
+    let half = VenConfig { disable_signature: true, key: Some(Secret::new("unused")), ..config(None) };
+    assert!(Ven::new(half, RoutedHttp::new(|_| unreachable!()), VirtualClock::at_secs(0), NativeCrypto, Recorder::default()).is_ok());
+}
+
+#[test]
+fn next_events_lists_what_is_still_to_come_soonest_first() {
+    // 2026-11-18: ev-1 (2026-11-22 10:00, 20 min) is ahead; ev-2 arrives cancelled.
+    let (_, ven, _) = run_for(config(None), 1_795_000_000, vec![fixture("distribute_event")], 15);
+    let next: Vec<String> = ven.next_events().iter().map(|e| e.event_id.clone()).collect();
+    assert_eq!(next, ["ev-1"]);
+    // After its active period ended it is not "next" any more.
+    let (_, ven, _) = run_for(config(None), 1_795_350_000, vec![fixture("distribute_event")], 15);
+    assert!(ven.next_events().is_empty(), "ended at 2026-11-22 10:20");
 }

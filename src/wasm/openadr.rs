@@ -82,6 +82,12 @@ impl JsOpenAdrVen {
         self.ven.stop();
     }
 
+    /// The events still to come or under way, soonest first (OpenLEADR's shape).
+    #[wasm_bindgen(js_name = nextEvents)]
+    pub fn next_events(&self) -> std::result::Result<JsValue, JsValue> {
+        to_value(&self.ven.next_events())
+    }
+
     #[wasm_bindgen(js_name = cancelRegistration)]
     pub fn cancel_registration(&self) -> Promise {
         let ven = self.ven.clone();

@@ -34,6 +34,7 @@ test('registration, reports, opt in, opt out, modified and cancelled events, can
     assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-in')).opt_type, 'optIn');
     const event = seen.find((e) => e.event_descriptor.event_id === 'ev-in');
     assert.equal(event.event_id, 'ev-in', "OpenLEADR's shape: event_id at the top level too");
+    assert.ok(ven.showNextEvents().some((e) => e.event_id === 'ev-in'), 'an event under way is among the next events');
     assert.equal(event.event_signals[0].signal_name, 'simple');
     assert.deepEqual(event.targets_by_type.ven_id, ['ven-wb-ven']);
     assert.equal(event.response_required, 'always');
@@ -59,6 +60,7 @@ test('registration, reports, opt in, opt out, modified and cancelled events, can
     await vtn.command({ cmd: 'cancel', event_id: 'ev-out' });
     await until(() => notices.find((n) => n.type === 'cancelled' && n.eventId === 'ev-out'), 'the cancellation');
     assert.equal(seen.filter((e) => e.event_descriptor.event_id === 'ev-out').length, 1, 'a cancellation is not a new event for onEvent');
+    assert.deepEqual(ven.showNextEvents().map((e) => e.event_id), ['ev-in'], 'a cancelled event is not among the next events');
   } finally {
     await ven.stop();
     await vtn.waitFor((r) => r.kind === 'cancel_registration' && r.ven_id === 'ven-wb-ven').finally(() => vtn.stop());
