@@ -132,6 +132,11 @@ fn measurements_as_openleadrs_enums_name_them_their_units_and_the_power_attribut
     let attributes = default.path(&["oadrReport", "oadrReportDescription", "powerReal", "powerAttributes"]).unwrap();
     assert_eq!([attributes.text_at(&["hertz"]), attributes.text_at(&["voltage"]), attributes.text_at(&["ac"])], [Some("50".into()), Some("230".into()), Some("true".into())]);
     assert_eq!(offer("powerReal", None, serde_json::json!({ "voltage": -1 })).check().unwrap_err().code, ErrorCode::InvalidInput);
+    // Only the power items take power attributes (the VTN's schema check refuses them elsewhere).
+    let voltage = built(&msg::register_report("r2", "ven-1", &[offer("voltage", None, serde_json::json!({}))], 1_795_000_000_000), "oadrRegisterReport");
+    let item = voltage.path(&["oadrReport", "oadrReportDescription", "voltage"]).unwrap();
+    assert!(item.child("powerAttributes").is_none());
+    assert_eq!(item.text_at(&["itemUnits"]).as_deref(), Some("V"));
 }
 
 #[test]
@@ -730,4 +735,25 @@ fn next_events_lists_what_is_still_to_come_soonest_first() {
     // After its active period ended it is not "next" any more.
     let (_, ven, _) = run_for(config(None), 1_795_350_000, vec![fixture("distribute_event")], 15);
     assert!(ven.next_events().is_empty(), "ended at 2026-11-22 10:20");
+}
+
+#[test]
+fn reports_at_different_sampling_rates_go_in_reports_of_their_own() {
+    let offer = |measurement: &str, rate: u64| ReportOffer { sampling_rate_secs: rate, measurement: measurement.into(), ..config(None).reports[0].clone() };
+    let offers = [offer("powerReal", 1), offer("voltage", 2), offer("current", 1)];
+    let message = built(&msg::register_report("r2", "ven-1", &offers, 1_795_000_000_000), "oadrRegisterReport");
+    let reports: Vec<(String, Vec<String>)> = message
+        .children_named("oadrReport")
+        .map(|r| (r.text_at(&["reportSpecifierID"]).unwrap(), r.children_named("oadrReportDescription").map(|d| d.text_at(&["rID"]).unwrap()).collect()))
+        .collect();
+    assert_eq!(
+        reports,
+        [
+            ("wattbridge_telemetry_usage_1s".to_owned(), vec!["meter1_powerReal".to_owned(), "meter1_current".to_owned()]),
+            ("wattbridge_telemetry_usage_2s".to_owned(), vec!["meter1_voltage".to_owned()]),
+        ]
+    );
+    // One rate: the report keeps its plain name.
+    let single = built(&msg::register_report("r2", "ven-1", &offers[..1], 1_795_000_000_000), "oadrRegisterReport");
+    assert_eq!(single.text_at(&["oadrReport", "reportSpecifierID"]).as_deref(), Some("wattbridge_telemetry_usage"));
 }

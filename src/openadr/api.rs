@@ -248,13 +248,15 @@ impl ReportOffer {
         let p = &self.power_attributes;
         let rate = format_duration(self.sampling_rate_secs as i64);
         format!(
-            r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits><scale:siScaleCode>{scale}</scale:siScaleCode>{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType><oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate></oadr:oadrReportDescription>"#,
+            r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits>{scale}{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType><oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate></oadr:oadrReportDescription>"#,
             rid = tag("ei:rID", &self.r_id()),
             res = tag("ei:resourceID", &self.resource_id),
             unit = escape(unit),
-            scale = escape(&self.scale),
-            // The XSD requires power attributes on power:* items (default: OpenLEADR's 50 Hz, 230 V, AC).
-            attributes = if prefix == "power" {
+            // As OpenLEADR renders them (its templates, checked against its VTN's schema): a pulse
+            // count has a pulse factor instead of a scale; only the power items carry power
+            // attributes (default: OpenLEADR's 50 Hz, 230 V, AC).
+            scale = if name == "pulseCount" { "<oadr:pulseFactor>1000</oadr:pulseFactor>".to_owned() } else { format!("<scale:siScaleCode>{}</scale:siScaleCode>", escape(&self.scale)) },
+            attributes = if name.starts_with("power") {
                 format!("<power:powerAttributes><power:hertz>{}</power:hertz><power:voltage>{}</power:voltage><power:ac>{}</power:ac></power:powerAttributes>", p.hertz, p.voltage, p.ac)
             } else {
                 String::new()
@@ -268,17 +270,29 @@ pub fn specifier_id(report_name: &str) -> String {
     format!("wattbridge_{}", report_name.to_ascii_lowercase())
 }
 
+/// The METADATA reports offering `offers`: one per report name and sampling
+/// rate, since OpenADR allows one sampling rate per report (OpenLEADR's VTN
+/// forces the smallest on all); a name offered at several rates gets a
+/// report per rate, `wattbridge_<name>_<rate>s`.
 pub fn register_report(request: &str, ven_id: &str, offers: &[ReportOffer], now_ms: i64) -> String {
-    let mut names: Vec<&str> = offers.iter().map(|o| o.report_name.as_str()).collect();
-    names.dedup();
+    let mut groups: Vec<(&str, u64)> = Vec::new();
+    for offer in offers {
+        if !groups.contains(&(offer.report_name.as_str(), offer.sampling_rate_secs)) {
+            groups.push((offer.report_name.as_str(), offer.sampling_rate_secs));
+        }
+    }
     let mut body = request_id(request);
-    for name in names {
+    for &(name, rate) in &groups {
+        let specifier = match groups.iter().filter(|(n, _)| *n == name).count() {
+            1 => specifier_id(name),
+            _ => format!("{}_{rate}s", specifier_id(name)),
+        };
         body += &format!(r#"<oadr:oadrReport xmlns:xcal="{NS_XCAL}" xmlns:strm="{NS_STRM}">"#);
-        for offer in offers.iter().filter(|o| o.report_name == name) {
+        for offer in offers.iter().filter(|o| o.report_name == name && o.sampling_rate_secs == rate) {
             body += &offer.description();
         }
         body += "<ei:reportRequestID>0</ei:reportRequestID>";
-        body += &tag("ei:reportSpecifierID", &specifier_id(name));
+        body += &tag("ei:reportSpecifierID", &specifier);
         body += &tag("ei:reportName", &format!("METADATA_{name}"));
         body += &tag("ei:createdDateTime", &format_utc_millis(now_ms));
         body += "</oadr:oadrReport>";
