@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { EnergyId, MemoryStore, Sensor } from 'wattbridge';
-import { sandbox, scratchDir, energyIdSettings, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './helpers.mjs';
+import { sandbox, scratchDir, energyIdEnv, energyIdSettings } from './helpers.mjs';
 
 const ROOT = new URL('../../', import.meta.url);
 const BIN = fileURLToPath(new URL('js/cli/main.js', ROOT));
@@ -164,15 +164,10 @@ test('directives in the sandbox: the list, one by id, and a refused token gets o
 });
 
 test('energyid directives on the command line, and energyid.firmware_version from the settings', async () => {
-  const home = await scratchDir();
-  const env = {
-    WATTBRIDGE_HOME: home,
-    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
-    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
-    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
+  const env = energyIdEnv(sb, await scratchDir(), {
     WATTBRIDGE_ENERGYID_DEVICE_ID: `cli-directives-${process.pid}`,
     WATTBRIDGE_ENERGYID_FIRMWARE_VERSION: '3.1.4',
-  };
+  });
   const notYet = await run(process.execPath, [BIN, '--json', 'energyid', 'directives'], env);
   assert.equal(notYet.code, 3, notYet.stdout);
   assert.equal(JSON.parse(notYet.stdout).error.code, 'not_claimed');
@@ -197,12 +192,7 @@ test('the notebook walk-through runs as written, and the README shows it as it i
   assert.ok((await readFile(new URL('README.md', ROOT), 'utf8')).includes(`\`\`\`js\n${body}\`\`\``), 'README and example differ');
   // The notebook's own EnergyID: the device is claimed on its third hello (after authenticate and claimInfo).
   const own = await sandbox({ energyid: { uploadInterval: 0.2, claimAfterHellos: 2 } });
-  const result = await run(process.execPath, [fileURLToPath(file)], {
-    WATTBRIDGE_HOME: await scratchDir(),
-    WATTBRIDGE_ENERGYID_HELLO_URL: own.urls.energyid.helloUrl,
-    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
-    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
-  });
+  const result = await run(process.execPath, [fileURLToPath(file)], energyIdEnv(own, await scratchDir()));
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stdout.trim().split('\n');
   assert.equal(lines[0], 'device Notebook demo, firmware 1.0.0');
