@@ -554,7 +554,7 @@ export interface OpenAdrReportOptions {
   samplingRate?: number;
   /** Default 'TELEMETRY_USAGE'. */
   reportName?: 'TELEMETRY_USAGE' | 'TELEMETRY_STATUS';
-  /** Default `${resourceId}_${measurement}`. */
+  /** Default `${resourceId}_${measurement}` by the measurement's element name (`meter1_powerReal` for `POWER_REAL` too). */
   rId?: string;
   /** Power attributes of a power or energy measurement: frequency (default 50; 0 for DC), voltage (default 230), AC (default true). */
   hertz?: number;

@@ -33,7 +33,7 @@ async function loadModule() {
 export class OpenAdrVen {
   #options;
   #onEvent = () => 'optIn';
-  #reports = new Map();
+  #reports = [];
   #listeners = new Set();
   #core;
   #loop;
@@ -81,20 +81,23 @@ export class OpenAdrVen {
   addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId, hertz = 50, voltage = 230, ac = true } = {}) {
     if (this.#core) throw new WattbridgeError('add reports before start()', { code: 'invalid_input' });
     if (typeof callback !== 'function') throw new WattbridgeError('addReport needs a callback', { code: 'invalid_input' });
-    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId: rId ?? `${resourceId}_${measurement}`, powerAttributes: { hertz, voltage, ac } };
-    this.#reports.set(offer.rId, { offer, callback });
+    // The rID (default `${resourceId}_${measurement}`, by the measurement's element name) is the core's to name.
+    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId, powerAttributes: { hertz, voltage, ac } };
+    this.#reports.push({ offer, callback });
     return this;
   }
 
   /** Register (and register reports, request events), then poll in the background. */
   async start() {
     if (this.#core) throw new WattbridgeError('the VEN is already started', { code: 'invalid_input' });
-    const { OpenAdrVenCore } = await loadModule();
-    const config = { ...this.#options, reports: [...this.#reports.values()].map((r) => r.offer) };
+    const { OpenAdrVenCore, reportRid } = await loadModule();
+    const config = { ...this.#options, reports: this.#reports.map((r) => r.offer) };
+    // An offer the core would refuse is reported by the constructor below, with all the others' checks.
+    const callbacks = new Map(this.#reports.map((r) => [safeRid(reportRid, r.offer), r.callback]));
     this.#core = new OpenAdrVenCore(
       config,
       async (event) => this.#onEvent(event),
-      async (rId) => Number(await this.#reports.get(rId).callback()),
+      async (rId) => Number(await callbacks.get(rId)()),
       (notice) => {
         for (const listener of this.#listeners) listener(notice);
       },
@@ -128,5 +131,13 @@ export class OpenAdrVen {
     } finally {
       this.#core = undefined;
     }
+  }
+}
+
+function safeRid(reportRid, offer) {
+  try {
+    return reportRid(offer);
+  } catch {
+    return undefined;
   }
 }

@@ -233,11 +233,18 @@ test("every measurement OpenLEADR's VTN can take passes its schema check and arr
   const expected = { voltage: 'Voltage', current: 'Current', energyReal: 'RealEnergy', ENERGY_REACTIVE: 'ReactiveEnergy', energyApparent: 'ApparentEnergy', ACTIVE_POWER: 'RealPower', powerReactive: 'ReactivePower', powerApparent: 'ApparentPower', frequency: 'Frequency', temperature: 'temperature' };
   try {
     for (const [measurement, description] of Object.entries(expected)) {
-      const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: `m-${measurement}` });
+      const notices = [];
+      const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: `m-${measurement}`, onNotice: (n) => notices.push(n) });
       ven.addReport(() => 1, { resourceId: 'meter1', measurement, samplingRate: 1 });
       await ven.start();
       const registered = await vtn.waitFor((r) => r.kind === 'register_report' && r.ven_id === `ven-m-${measurement}`);
       assert.equal(registered.measurement, description, measurement);
+      if (measurement === 'ACTIVE_POWER') {
+        // An enum name gives the same rID as the element name, and the report flows under it.
+        const value = await vtn.waitFor((r) => r.kind === 'report_value' && r.measurement === 'RealPower');
+        assert.equal(value.value, 1);
+        assert.ok(notices.some((n) => n.type === 'reportRequested' && n.rIds.includes('meter1_powerReal')), JSON.stringify(notices));
+      }
       await ven.stop();
     }
   } finally {
