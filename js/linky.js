@@ -71,9 +71,6 @@ export class Linky {
    * @param {string | object} tokens JSON text or the parsed object
    */
   async importTokens(tokens) {
-    if (this.access !== 'gateway') {
-      throw new WattbridgeError(`importing tokens is for the device-flow gateway; this Linky uses ${this.access === 'conso' ? 'a Conso API token' : 'an own Enedis app'}`, { code: 'invalid_input', provider: 'linky' });
-    }
     return this.#session.importTokens(typeof tokens === 'string' ? tokens : JSON.stringify(tokens ?? null));
   }
 

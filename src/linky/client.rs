@@ -19,8 +19,9 @@ use std::cell::Cell;
 use std::time::Duration;
 
 pub const DEFAULT_GATEWAY_URL: &str = "https://enedis.domoticz.russandol.pro";
-/// The gateway's clients (contract §1, the Domoticz plugin): production, and
-/// the test deployment under `/domoticzlinkyconnect/`.
+/// The gateway's clients as the Domoticz plugin uses them (issue 13; the
+/// contract names the host, not the ids): production, and the test
+/// deployment under `/domoticzlinkyconnect/`.
 pub const PROD_CLIENT_ID: &str = "d198fd52-61c0-4b77-8725-06a1ef90da9f";
 pub const TEST_CLIENT_ID: &str = "9c551777-9d1b-447c-9e68-bfe6896ee002";
 pub const TEST_GATEWAY_URL: &str = "https://enedis.domoticz.russandol.pro/domoticzlinkyconnect";

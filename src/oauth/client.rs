@@ -213,7 +213,12 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     /// `expires_in` and provider fields), or a `device_code` whose login was
     /// approved elsewhere, which is exchanged once. Stored like our own; the
     /// text never shows in an error.
-    pub async fn import_tokens(&self, fields: serde_json::Map<String, serde_json::Value>) -> Result<TokenStatus> {
+    pub async fn import_tokens(&self, mut fields: serde_json::Map<String, serde_json::Value>) -> Result<TokenStatus> {
+        // Only what a token answer holds and the fields this provider echoes
+        // (the gateway's meters) are kept: anything else pasted in (a
+        // password, a client secret) is dropped, never stored or shown.
+        const ANSWER: [&str; 7] = ["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token", "device_code"];
+        fields.retain(|key, _| ANSWER.contains(&key.as_str()) || self.config.refresh_echo_fields.contains(key));
         let text = |name: &str| fields.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
         if text("access_token").is_none() {
             let Some(device_code) = text("device_code").map(Secret::new) else {
@@ -227,13 +232,14 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
                 }
                 Err(failure) => return Err(self.failure(Flow::Device, failure)),
             };
-            // What the other install knew besides the code (the meters) stays.
+            // The echoed fields the other install knew (the meters) stay, unless the answer has its own.
             let mut tokens = TokenSet::from_answer(answer, &self.config.scopes, self.clock.now_ms());
-            for (key, value) in fields.into_iter().filter(|(k, _)| k != "device_code") {
+            for (key, value) in fields.into_iter().filter(|(k, _)| self.config.refresh_echo_fields.contains(k)) {
                 tokens.extra.entry(key).or_insert(value);
             }
             return self.keep(tokens).await;
         }
+        fields.remove("device_code");
         // Serde's reasons can quote values; these are secrets, so our own words only.
         let answer: TokenAnswer = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| {
             self.error(ErrorCode::InvalidInput, "the tokens to import are not a token answer: access_token and refresh_token must be strings, expires_in a number of seconds")

@@ -310,7 +310,8 @@ test('linky login --import keeps tokens from another install, like our own, and 
   const home = await scratchDir();
   const env = { WATTBRIDGE_HOME: home, WATTBRIDGE_LINKY_GATEWAY_URL: gateway };
   const { usage_points_id: meters, ...rest } = tokens;
-  const run = await wattbridge(['linky', 'login', '--import'], env, JSON.stringify({ ...rest, meter: meters.split(',')[1] }));
+  // Something pasted in by mistake besides the tokens is dropped, never stored.
+  const run = await wattbridge(['linky', 'login', '--import'], env, JSON.stringify({ ...rest, meter: meters.split(',')[1], client_secret: 'pasted-by-mistake' }));
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout.trim(), `Imported the Linky tokens. Meters in this consent: ${meters.split(',')[1]}.`);
   for (const secret of [tokens.access_token, tokens.refresh_token]) assert.ok(!(run.stdout + run.stderr).includes(secret), 'a token was printed');
@@ -323,6 +324,8 @@ test('linky login --import keeps tokens from another install, like our own, and 
   const tokenFile = files.find((f) => f.includes('tokens') && f.includes('linky'));
   assert.ok(tokenFile, files.join(', '));
   assert.equal((await stat(`${home}/state/${tokenFile}`)).mode & 0o777, 0o600, 'stored like our own: 0600');
+  const stored = await (await import('node:fs/promises')).readFile(`${home}/state/${tokenFile}`, 'utf8');
+  assert.ok(!stored.includes('pasted-by-mistake') && !JSON.stringify(status).includes('pasted-by-mistake'), 'only token fields are kept');
 
   // A device code approved elsewhere is exchanged once; the library does the same as the CLI.
   const { Linky, MemoryStore } = await import('wattbridge');
