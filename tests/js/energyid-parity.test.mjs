@@ -125,13 +125,16 @@ test('a sensor stays changed until EnergyID accepted it', async () => {
   assert.deepEqual(record(deviceId).readings, [{ ts: unix('2026-11-02T10:00:00Z'), pv: 10 }]);
 });
 
-test('startAutoSync synchronizes on its own until close(), and queued readings stay for the next run', async () => {
+test('startAutoSync synchronizes on its own until close(), and queued readings stay for the next run', async (t) => {
   const store = new MemoryStore();
   const { energyid, deviceId } = await claimed({ store });
   const errors = [];
   energyid.startAutoSync(0.1, { onError: (err) => errors.push(err) });
+  // A failed assertion must not leave the timer running (the test file would never end).
+  t.after(() => energyid.close());
   await energyid.sensor('el').update(5, '2026-11-03T10:00:00Z');
-  for (let i = 0; i < 50 && !record(deviceId).readings.length; i += 1) await sleep(50);
+  // Until the reading arrived and the sync that sent it has finished (it marks the sensor after the POST).
+  for (let i = 0; i < 100 && (!record(deviceId).readings.length || energyid.sensor('el').changed); i += 1) await sleep(50);
   assert.deepEqual(record(deviceId).readings, [{ ts: unix('2026-11-03T10:00:00Z'), el: 5 }]);
   assert.equal(energyid.sensor('el').changed, false, 'the auto-sync marked it delivered');
   energyid.close();
