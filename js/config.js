@@ -8,8 +8,11 @@ import { wattbridgePaths } from './paths.js';
 import { FileStore } from './stores/file.js';
 
 export const SETTINGS = {
-  'linky.gateway_url': { default: 'https://enedis.domoticz.russandol.pro', about: 'Enedis device-flow gateway' },
-  'linky.client_id': { default: 'wattbridge', about: 'client id at the gateway' },
+  'linky.gateway': { default: 'prod', about: 'device-flow gateway deployment: prod or test (sets its URL and client id together)' },
+  'linky.gateway_url': { presetBy: 'linky.gateway', about: 'device-flow gateway URL (prod https://enedis.domoticz.russandol.pro, test …/domoticzlinkyconnect)' },
+  'linky.client_id': { presetBy: 'linky.gateway', about: 'client id at the gateway (prod d198fd52-61c0-4b77-8725-06a1ef90da9f, test 9c551777-9d1b-447c-9e68-bfe6896ee002)' },
+  'linky.refresh_path': { default: '/device/token', about: 'path where the gateway renews tokens (/device/proxy for a gateway of the old scenario)' },
+  'linky.user_agent': { about: 'User-Agent sent on every gateway call (default wattbridge/<version>)' },
   'linky.conso_api_url': { default: 'https://conso.boris.sh/api', about: 'Conso API base URL' },
   'linky.conso_token': { secret: true, about: 'Conso API token' },
   'linky.meter': { about: 'meter (PRM) to use when a consent covers several' },
@@ -29,11 +32,14 @@ export const SETTINGS = {
   'weheat.client_id': { default: 'WeheatCommunityAPI', about: 'public client id' },
   'weheat.budget_per_hour': { default: '30', about: 'requests per hour for the account, retries included' },
   'weheat.pump': { about: 'heat pump id when the account has several (default: the first)' },
+  'weheat.gap_fill_seconds': { default: '600', about: 'seconds between two runs of `weheat watch`\'s gap filler (±10 % jitter; at least 60)' },
+  'weheat.first_load_seconds': { default: '7200', about: 'how far back a new install\'s first load reaches (seconds; 7200 = 2 h)' },
   'energyid.hello_url': { default: 'https://hooks.energyid.eu/hello', about: 'EnergyID provisioning endpoint' },
   'energyid.provisioning_key': { secret: true, about: 'EnergyID provisioning key' },
   'energyid.provisioning_secret': { secret: true, about: 'EnergyID provisioning secret' },
   'energyid.device_id': { about: 'device id (generated and remembered when not set)' },
   'energyid.device_name': { default: 'wattbridge', about: 'device name shown in EnergyID' },
+  'energyid.firmware_version': { about: 'firmware version the device reports to EnergyID (optional)' },
   'energyid.batch_cap': { default: '1000', about: 'readings per POST' },
   'energyid.allowed_keys': { about: 'custom metric keys to accept, comma separated' },
   'ha.url': { about: 'Home Assistant, e.g. http://homeassistant.local:8123 (https, or http on this machine)' },

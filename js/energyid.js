@@ -9,6 +9,11 @@ import { SESSION } from './internal.js';
 export class EnergyId {
   #device;
   #autoSync = null;
+  /** What the last hello (or claim info) said: null before any. */
+  #claimed = null;
+  #authValidUntil = null;
+  /** @type {Map<string, Sensor>} */
+  #sensors = new Map();
 
   /**
    * @param {object} options
@@ -31,9 +36,20 @@ export class EnergyId {
     return this.#device;
   }
 
-  /** Introduce the device; resolves to `{status: 'needs_claiming', claimCode, claimUrl, expiresAt}` or `{status: 'claimed', ...}`. */
+  /** Introduce the device; resolves to `{status: 'needs_claiming', claimCode, claimUrl, expiresAt}` or `{status: 'claimed', ..., authValidUntilMs}`. */
   async hello() {
-    return this.#device.hello();
+    return this.#remember(await this.#device.hello());
+  }
+
+  #remember(summary) {
+    this.#claimed = summary.status === 'claimed';
+    this.#authValidUntil = this.#claimed ? new Date(summary.authValidUntilMs) : null;
+    return summary;
+  }
+
+  /** The notebook's `refresh_webhook()`: a hello again, which renews the webhook credentials. */
+  async refreshWebhook() {
+    return this.hello();
   }
 
   /** The official client's `authenticate()`: true when the device is claimed. */
@@ -41,9 +57,31 @@ export class EnergyId {
     return (await this.hello()).status === 'claimed';
   }
 
+  /** After `hello()`: whether the device is claimed (null before any hello). */
+  get isClaimed() {
+    return this.#claimed;
+  }
+
+  /** After a claimed `hello()`: until when its webhook credentials are counted on (a Date; hello + 24 h), else null. */
+  get authValidUntil() {
+    return this.#authValidUntil;
+  }
+
+  /** The name the device introduces itself with (`deviceName`, default "wattbridge"). */
+  get deviceName() {
+    return this.#device.deviceName;
+  }
+
+  /** The firmware version the device reports (`firmwareVersion`), or undefined. */
+  get firmwareVersion() {
+    return this.#device.firmwareVersion;
+  }
+
   /** `{status: 'needs_claiming', claim_code, claim_url, valid_until} | {status: 'already_claimed', ...} | {status: 'not_authenticated'}`. */
   async claimInfo() {
-    return this.#device.claimInfo();
+    const info = await this.#device.claimInfo();
+    if (info.status !== 'not_authenticated') this.#claimed = info.status === 'already_claimed';
+    return info;
   }
 
   /**
@@ -51,7 +89,7 @@ export class EnergyId {
    * claimUrl, expiresAt})` is called for each code to show (a new one after expiry).
    */
   async waitForClaim({ onClaimCode = () => {}, pollSeconds = 5, timeoutSeconds = 600 } = {}) {
-    return (await this.#device.waitForClaim(pollSeconds, timeoutSeconds, (claim) => onClaimCode(claim)));
+    return this.#remember(await this.#device.waitForClaim(pollSeconds, timeoutSeconds, (claim) => onClaimCode(claim)));
   }
 
   /**
@@ -93,23 +131,43 @@ export class EnergyId {
     return this.#device.directives(id);
   }
 
-  /** A sensor value: every update is kept in the outbox, not only the last one. */
+  /**
+   * The sensor of a metric key (made on first use): `value`, `lastUpdate`
+   * (a Date), `changed` (not delivered yet) and `update(value, ts?)`. Every
+   * update goes to the durable outbox, so no reading between two syncs is lost.
+   * @param {string} key e.g. `el`, `pv`, `temperature.living`
+   */
+  sensor(key) {
+    const name = String(key);
+    if (!this.#sensors.has(name)) this.#sensors.set(name, new Sensor(name, (reading) => this.enqueue(reading)));
+    return this.#sensors.get(name);
+  }
+
+  /** The official client's `update_sensor(key, value, ts)`: `sensor(key).update(value, ts)`. */
   async updateSensor(key, value, ts) {
-    return this.enqueue({ ts, [key]: value });
+    return this.sensor(key).update(value, ts);
   }
 
-  /** Send the sensors' readings the policy allows now. */
+  /**
+   * Send the changed sensors' readings (what the policy allows now); a sensor
+   * stays `changed` until EnergyID accepted all its readings.
+   */
   async synchronizeSensors() {
-    return this.flush();
+    const changed = [...this.#sensors.values()].filter((sensor) => sensor.changed);
+    await Promise.all(changed.map((sensor) => sensor.queued));
+    const report = await this.flush();
+    const waiting = new Set((await this.pending()).flatMap((reading) => Object.keys(reading)));
+    for (const sensor of changed) if (!waiting.has(sensor.key)) sensor.delivered();
+    return report;
   }
 
-  /** Flush every `seconds` (with jitter) until `close()`; errors go to `onError`. */
+  /** Synchronize the sensors (and flush the outbox) every `seconds` (with jitter) until `close()`; errors go to `onError`. */
   startAutoSync(seconds, { onError = () => {} } = {}) {
     this.stopAutoSync();
     const tick = () => {
       this.#autoSync = setTimeout(async () => {
         try {
-          await this.flush();
+          await this.synchronizeSensors();
         } catch (err) {
           onError(err);
         }
@@ -127,6 +185,56 @@ export class EnergyId {
   /** Stop auto-sync; queued readings stay in the store for the next run. */
   close() {
     this.stopAutoSync();
+  }
+}
+
+/** One metric as the notebook's sensors know it; made by `EnergyId.sensor(key)`. */
+export class Sensor {
+  #enqueue;
+  #changed = false;
+  /** The last update's queuing, awaited by a sync. */
+  queued = Promise.resolve();
+
+  constructor(key, enqueue) {
+    /** The metric key. */
+    this.key = key;
+    /** The last value given to `update`, or null. */
+    this.value = null;
+    /** When that value was measured (a Date), or null. */
+    this.lastUpdate = null;
+    this.#enqueue = enqueue;
+  }
+
+  /** True from an update until a sync delivered it. */
+  get changed() {
+    return this.#changed;
+  }
+
+  /**
+   * A new value (measured at `ts`, default now): queued in the outbox at once,
+   * sent by the next `synchronizeSensors()` or auto-sync.
+   */
+  async update(value, ts) {
+    const reading = normalizeReading({ ts, [this.key]: value });
+    const before = [this.value, this.lastUpdate, this.#changed];
+    this.value = value;
+    this.lastUpdate = new Date(reading.ts * 1000);
+    this.#changed = true;
+    const queuing = this.#enqueue(reading);
+    // A sync waits for the queuing, but not for a refusal, which this call reports.
+    this.queued = queuing.catch(() => {});
+    try {
+      await queuing;
+    } catch (err) {
+      // Refused (a cumulative value going down, a wrong key): the sensor keeps what it had.
+      [this.value, this.lastUpdate, this.#changed] = before;
+      throw err;
+    }
+  }
+
+  /** @internal */
+  delivered() {
+    this.#changed = false;
   }
 }
 

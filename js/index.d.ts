@@ -137,12 +137,35 @@ export interface Reading {
   [key: string]: number | Date | string | undefined;
 }
 
+/** A metric with state, as the EnergyID notebook's sensors: made by `EnergyId.sensor(key)`. */
+export class Sensor {
+  readonly key: string;
+  /** The last value given to update(), or null. */
+  readonly value: number | null;
+  /** When that value was measured, or null. */
+  readonly lastUpdate: Date | null;
+  /** True from an update until a sync delivered it. */
+  readonly changed: boolean;
+  /** Queue a new value (measured at `ts`, default now) in the outbox; a refused value leaves the sensor as it was. */
+  update(value: number, ts?: number | Date | string): Promise<void>;
+}
+
 export class EnergyId {
   constructor(options: EnergyIdOptions);
   /** Introduce the device to EnergyID; tells claimed from unclaimed. Never returns the webhook headers. */
   hello(): Promise<HelloResult>;
+  /** The notebook's refresh_webhook(): hello again, which renews the webhook credentials. */
+  refreshWebhook(): Promise<HelloResult>;
   /** The official client's authenticate(): true when claimed. */
   authenticate(): Promise<boolean>;
+  /** After hello(), authenticate() or claimInfo(): whether the device is claimed; null before. */
+  readonly isClaimed: boolean | null;
+  /** After a claimed hello(): until when its webhook credentials are counted on (hello + 24 h); else null. */
+  readonly authValidUntil: Date | null;
+  /** The name the device introduces itself with (default "wattbridge"). */
+  readonly deviceName: string;
+  /** The firmware version the device reports, if set. */
+  readonly firmwareVersion: string | undefined;
   claimInfo(): Promise<G.ClaimInfo>;
   /** Hello every `pollSeconds` until claimed; each new claim code goes to `onClaimCode`. */
   waitForClaim(options?: { onClaimCode?: (claim: G.Claim) => void; pollSeconds?: number; timeoutSeconds?: number }): Promise<HelloResult>;
@@ -157,9 +180,13 @@ export class EnergyId {
   pending(): Promise<{ ts: number; [key: string]: number }[]>;
   /** Directives (needs the hello's apiAccessToken), as EnergyID sends them. */
   directives(id?: string): Promise<unknown>;
-  /** Queue a sensor value; every update is kept, not only the last. */
-  updateSensor(key: string, value: number, ts?: number | Date | string): Promise<number>;
+  /** The sensor of a metric key, made on first use. */
+  sensor(key: string): Sensor;
+  /** `sensor(key).update(value, ts)`: every update is queued, not only the last. */
+  updateSensor(key: string, value: number, ts?: number | Date | string): Promise<void>;
+  /** Send the changed sensors' readings the policy allows now; a sensor stays `changed` until delivered. */
   synchronizeSensors(): Promise<SendReport>;
+  /** synchronizeSensors() every `seconds` (with jitter) until close(). */
   startAutoSync(seconds: number, options?: { onError?: (err: WattbridgeError) => void }): void;
   stopAutoSync(): void;
   close(): void;
@@ -192,6 +219,10 @@ export interface OAuthOptions {
   loginHint?: string;
   /** Where `fetch` may send the access token besides the origins of the endpoints above (the provider's API). */
   apiUrls?: string[];
+  /** Where refresh requests go when not to `tokenUrl`. */
+  refreshUrl?: string;
+  /** `User-Agent` sent on every request of this client. */
+  userAgent?: string;
   store?: Store;
 }
 
@@ -223,10 +254,16 @@ export const LINKY_SERIES: LinkySeries[];
 export interface LinkyOptions {
   /** Default: `conso` when `consoToken` is set, else `gateway`. */
   access?: 'gateway' | 'conso' | 'enedis';
-  /** Device-flow gateway, default `https://enedis.domoticz.russandol.pro`. */
+  /** The gateway deployment, default `prod`: sets its URL and client id together. */
+  gateway?: 'prod' | 'test';
+  /** Device-flow gateway URL, default from `gateway` (`https://enedis.domoticz.russandol.pro`; test under `/domoticzlinkyconnect`). */
   gatewayUrl?: string;
-  /** Client id at the gateway, default `wattbridge`. */
+  /** Client id at the gateway, default from `gateway` (production `d198fd52-61c0-4b77-8725-06a1ef90da9f`, test `9c551777-9d1b-447c-9e68-bfe6896ee002`). */
   clientId?: string;
+  /** Where the gateway renews tokens, default `/device/token` (`/device/proxy` for the old scenario's gateway). */
+  refreshPath?: string;
+  /** `User-Agent` sent on every gateway call, default `wattbridge/<version>`. */
+  userAgent?: string;
   /** Conso API, default `https://conso.boris.sh/api`. */
   consoApiUrl?: string;
   /** A Conso API token: enough on its own to fetch. */
@@ -275,6 +312,14 @@ export class Linky {
   oauth(): OAuthClient | null;
   /** Device-flow login at the gateway. */
   login(options: { onVerification: (v: DeviceVerification) => void; timeoutSeconds?: number }): Promise<TokenStatus>;
+  /**
+   * Keep gateway tokens obtained by another install, stored like our own: the
+   * gateway's token answer (`access_token`, `refresh_token`, `expires_in`,
+   * `usage_points_id`; the meters may also be `usage_point_id`, `meter` or
+   * `meters`), or `{ device_code }` of a login approved elsewhere. Resolves
+   * to the status, never the tokens.
+   */
+  importTokens(tokens: string | Record<string, unknown>): Promise<TokenStatus>;
   logout(): Promise<void>;
   meters(): Promise<string[]>;
   /** Fetch into the local history; by default everything Enedis keeps, up to yesterday. */
@@ -315,10 +360,10 @@ export interface WeheatOptions {
 
 
 
-/** Integrate the power fields of raw logs you already have (null energy when Weheat sent none). */
 /** Every state name `Weheat.latest()` can give as `stateName`. */
 export function weheatStateNames(): string[];
 
+/** The energy of logs you already have: raw logs by integrating their power fields, aggregated logs from average power × timeCoveredInInterval (null energy when Weheat sent no power fields). */
 export function energyFromWeheatLogs(body: string | object[]): { logs: number; energy: WeheatEnergy | null };
 
 export class Weheat {
@@ -504,11 +549,15 @@ export function setDebugLogger(logger: ((line: string) => void) | null): void;
 
 // ---------------------------------------------------------------- OpenADR 2.0b VEN
 
+export type OpenAdrTargetKind = 'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name' | (string & {});
+
 /**
  * An OpenADR event as OpenLEADR's VEN hands it to its handler (snake_case,
  * the same dict). Date-times are ISO 8601 UTC strings, durations seconds.
  */
 export interface OpenAdrEvent {
+  /** The same as `event_descriptor.event_id`, at the top level as OpenLEADR's docs show it. */
+  event_id: string;
   event_descriptor: {
     event_id: string;
     modification_number: number;
@@ -525,11 +574,16 @@ export interface OpenAdrEvent {
     signal_type: string;
     signal_id: string;
     current_value: number | null;
+    /** `signal_payload`: the value of `payloadFloat`, an integer payload or any other 2.0b payload form. */
     intervals: Array<{ dtstart: string; duration: number; uid: string | null; signal_payload: number | null }>;
   }>;
-  /** Each target alone, e.g. `[{ ven_id: 'ven-1' }, { resource_id: 'meter1' }]`. */
-  targets: Array<Partial<Record<'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name', string>>>;
-  targets_by_type: Partial<Record<'ven_id' | 'resource_id' | 'group_id' | 'party_id' | 'group_name', string[]>>;
+  /**
+   * Each target alone, e.g. `[{ ven_id: 'ven-1' }, { resource_id: 'meter1' }]`. Every kind is
+   * kept, in snake case: besides these, `end_device_asset`, `meter_asset`, `aggregated_pnode`,
+   * `service_delivery_point`, … (nested ones by their text).
+   */
+  targets: Array<Partial<Record<OpenAdrTargetKind, string>>>;
+  targets_by_type: Partial<Record<OpenAdrTargetKind, string[]>>;
   /** 'always' | 'never' */
   response_required: string;
 }
@@ -559,6 +613,10 @@ export interface OpenAdrVenOptions {
   passphrase?: string;
   /** `AA:BB:…` (last 10 bytes of the SHA-256 of the VTN certificate): unsigned or badly signed VTN messages are then refused. */
   vtnFingerprint?: string;
+  /** OpenLEADR's `disable_signature`: send our messages unsigned even with `cert` and `key`. */
+  disableSignature?: boolean;
+  /** OpenLEADR's `allow_jitter`: spread polls ±10 % around the VTN's rate (default true); false polls exactly at it. */
+  allowJitter?: boolean;
   onNotice?: (notice: OpenAdrNotice) => void;
 }
 
@@ -577,8 +635,12 @@ export interface OpenAdrReportOptions {
   samplingRate?: number;
   /** Default 'TELEMETRY_USAGE'. */
   reportName?: 'TELEMETRY_USAGE' | 'TELEMETRY_STATUS';
-  /** Default `${resourceId}_${measurement}`. */
+  /** Default `${resourceId}_${measurement}` by the measurement's element name (`meter1_powerReal` for `POWER_REAL` too). */
   rId?: string;
+  /** Power attributes of a power or energy measurement: frequency (default 50; 0 for DC), voltage (default 230), AC (default true). */
+  hertz?: number;
+  voltage?: number;
+  ac?: boolean;
 }
 
 /** An OpenADR 2.0b VEN (pull mode); its wasm module loads on first `start()`. */
@@ -591,6 +653,8 @@ export class OpenAdrVen {
   addReport(callback: () => number | Promise<number>, options: OpenAdrReportOptions): this;
   /** Register, register reports, request events; polling then goes on in the background. */
   start(): Promise<{ venId: string }>;
+  /** The events still to come or under way (not cancelled, completed or ended), soonest first: OpenLEADR's `show_next_events`. */
+  showNextEvents(): OpenAdrEvent[];
   /** End the loop and cancel the registration at the VTN. */
   stop(): Promise<void>;
 }

@@ -17,8 +17,11 @@ export class Linky {
   /**
    * @param {object} [options]
    * @param {'gateway'|'conso'|'enedis'} [options.access] default: `conso` when `consoToken` is set, else `gateway`
-   * @param {string} [options.gatewayUrl] device-flow gateway (default https://enedis.domoticz.russandol.pro)
-   * @param {string} [options.clientId] client id at the gateway (default "wattbridge")
+   * @param {'prod'|'test'} [options.gateway] the gateway deployment (default `prod`): sets its URL and client id together
+   * @param {string} [options.gatewayUrl] device-flow gateway (default from `gateway`: https://enedis.domoticz.russandol.pro, test under /domoticzlinkyconnect)
+   * @param {string} [options.clientId] client id at the gateway (default from `gateway`: production d198fd52-61c0-4b77-8725-06a1ef90da9f, test 9c551777-9d1b-447c-9e68-bfe6896ee002)
+   * @param {string} [options.refreshPath] where the gateway renews tokens (default /device/token; /device/proxy for the old scenario's gateway)
+   * @param {string} [options.userAgent] User-Agent on every gateway call (default wattbridge/<version>)
    * @param {string} [options.consoApiUrl] Conso API (default https://conso.boris.sh/api)
    * @param {string} [options.consoToken] Conso API token: enough on its own to fetch
    * @param {string} [options.enedisApiUrl] own Enedis app: Data Connect API (default https://gw.ext.prod.api.enedis.fr)
@@ -57,6 +60,18 @@ export class Linky {
       throw new WattbridgeError(`login is for the device-flow gateway; this Linky uses ${this.access === 'conso' ? 'a Conso API token' : 'an own Enedis app'}`, { code: 'invalid_input', provider: 'linky' });
     }
     return this.oauth().loginWithDeviceCode({ onVerification, timeoutSeconds });
+  }
+
+  /**
+   * Keep gateway tokens obtained by another install, stored like our own:
+   * `{access_token, refresh_token?, expires_in?, usage_points_id}` (the
+   * gateway's token answer; the meters may also be `usage_point_id`, `meter`
+   * or `meters: [...]`), or `{device_code}` of a login approved elsewhere.
+   * Resolves to the token status, never the tokens.
+   * @param {string | object} tokens JSON text or the parsed object
+   */
+  async importTokens(tokens) {
+    return this.#session.importTokens(typeof tokens === 'string' ? tokens : JSON.stringify(tokens ?? null));
   }
 
   async logout() {

@@ -3,7 +3,7 @@ import './node-wasm.js';
 
 export { WattbridgeError } from './errors.js';
 export { setDebugLogger, disposition, exitCodeOf } from '../pkg/wattbridge.js';
-export { EnergyId } from './energyid.js';
+export { EnergyId, Sensor } from './energyid.js';
 export { OAuthClient } from './oauth.js';
 export { OpenAdrVen } from './openadr.js';
 export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';

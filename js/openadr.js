@@ -33,7 +33,7 @@ async function loadModule() {
 export class OpenAdrVen {
   #options;
   #onEvent = () => 'optIn';
-  #reports = new Map();
+  #reports = [];
   #listeners = new Set();
   #core;
   #loop;
@@ -46,6 +46,8 @@ export class OpenAdrVen {
    * @param {string} [options.key] PEM private key (PKCS#8, PKCS#1 or encrypted PKCS#8)
    * @param {string} [options.passphrase] for an encrypted key
    * @param {string} [options.vtnFingerprint] refuse VTN messages not signed by this certificate
+   * @param {boolean} [options.disableSignature] send our messages unsigned even with cert and key (OpenLEADR's disable_signature)
+   * @param {boolean} [options.allowJitter] spread polls ±10 % around the VTN's rate (default true; false polls exactly at it)
    * @param {(notice: object) => void} [options.onNotice] progress: registered, event, reportSent, error, …
    */
   constructor({ onNotice, ...options } = {}) {
@@ -69,25 +71,33 @@ export class OpenAdrVen {
   /**
    * Offer a reading: `callback()` returns its current value.
    * @param {() => number | Promise<number>} callback
-   * @param {{resourceId: string, measurement: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string}} description
+   * `measurement` is one of OpenLEADR's (voltage, current, energyReal, energyReactive,
+   * energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature,
+   * pulseCount; its enum names such as POWER_REAL work too); `hertz`, `voltage` and `ac`
+   * are the power attributes of a power or energy measurement (default 50, 230, true).
+   * @param {() => number | Promise<number>} callback
+   * @param {{resourceId: string, measurement: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string, hertz?: number, voltage?: number, ac?: boolean}} description
    */
-  addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId } = {}) {
+  addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId, hertz = 50, voltage = 230, ac = true } = {}) {
     if (this.#core) throw new WattbridgeError('add reports before start()', { code: 'invalid_input' });
     if (typeof callback !== 'function') throw new WattbridgeError('addReport needs a callback', { code: 'invalid_input' });
-    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId: rId ?? `${resourceId}_${measurement}` };
-    this.#reports.set(offer.rId, { offer, callback });
+    // The rID (default `${resourceId}_${measurement}`, by the measurement's element name) is the core's to name.
+    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId, powerAttributes: { hertz, voltage, ac } };
+    this.#reports.push({ offer, callback });
     return this;
   }
 
   /** Register (and register reports, request events), then poll in the background. */
   async start() {
     if (this.#core) throw new WattbridgeError('the VEN is already started', { code: 'invalid_input' });
-    const { OpenAdrVenCore } = await loadModule();
-    const config = { ...this.#options, reports: [...this.#reports.values()].map((r) => r.offer) };
+    const { OpenAdrVenCore, reportRid } = await loadModule();
+    const config = { ...this.#options, reports: this.#reports.map((r) => r.offer) };
+    // An offer the core would refuse is reported by the constructor below, with all the others' checks.
+    const callbacks = new Map(this.#reports.map((r) => [safeRid(reportRid, r.offer), r.callback]));
     this.#core = new OpenAdrVenCore(
       config,
       async (event) => this.#onEvent(event),
-      async (rId) => Number(await this.#reports.get(rId).callback()),
+      async (rId) => Number(await callbacks.get(rId)()),
       (notice) => {
         for (const listener of this.#listeners) listener(notice);
       },
@@ -102,6 +112,15 @@ export class OpenAdrVen {
     }
   }
 
+  /**
+   * The events still to come or under way (not cancelled, completed or ended),
+   * soonest first, in OpenLEADR's shape: OpenLEADR's `show_next_events`.
+   * Empty before `start()`.
+   */
+  showNextEvents() {
+    return this.#core ? this.#core.nextEvents() : [];
+  }
+
   /** End the loop and cancel the registration at the VTN. */
   async stop() {
     if (!this.#core) return;
@@ -112,5 +131,13 @@ export class OpenAdrVen {
     } finally {
       this.#core = undefined;
     }
+  }
+}
+
+function safeRid(reportRid, offer) {
+  try {
+    return reportRid(offer);
+  } catch {
+    return undefined;
   }
 }

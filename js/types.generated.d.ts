@@ -116,6 +116,11 @@ export interface FetchReport {
     points: number;
     holes: Hole[];
     skipped: Skipped[];
+    /**
+     * The `from` asked for when it lay before what Enedis keeps: the range
+     * was clamped to start at [`FetchReport::from`] instead.
+     */
+    clampedFrom: string | null;
 }
 
 /**
@@ -137,7 +142,7 @@ export interface FillReport {
 /**
  * The result of a hello, safe to show: it never contains the webhook headers.
  */
-export type HelloSummary = { status: "needs_claiming"; deviceId: string; claimCode: string; claimUrl: string; expiresAt: number } | { status: "claimed"; deviceId: string; webhookUrl: string; policy: Policy; recordName: string | null; recordNumber: string | null };
+export type HelloSummary = { status: "needs_claiming"; deviceId: string; claimCode: string; claimUrl: string; expiresAt: number } | { status: "claimed"; deviceId: string; webhookUrl: string; policy: Policy; recordName: string | null; recordNumber: string | null; authValidUntilMs: number };
 
 /**
  * A gap in the data: a UTC interval for which Enedis sent nothing.
@@ -190,9 +195,13 @@ export interface Latest {
     room: number | null;
     roomTarget: number | null;
     /**
-     * DHW tank; none on hybrids.
+     * DHW tank, top sensor (`t1`); none on hybrids.
      */
     dhwTop: number | null;
+    /**
+     * DHW tank, the second (bottom) sensor (`t2`); none on hybrids.
+     */
+    dhwBottom: number | null;
     compressorPercent: number | null;
     powerInW: number | null;
     powerOutW: number | null;
@@ -209,6 +218,12 @@ export interface LinkyStats {
      * Yesterday, hour by hour (from the load curve).
      */
     hourly: HourEnergy[];
+    /**
+     * The newest day with its whole energy stored: shown beside "yesterday"
+     * when Enedis has not published yesterday yet (day D comes on D+1 from
+     * about 08:00, sometimes D+2).
+     */
+    lastCompleteDay: DayEnergy | null;
 }
 
 export interface LinkyStatus {
@@ -235,7 +250,7 @@ export interface Period {
      */
     to: string;
     /**
-     * Sum of the days that have data.
+     * Sum of the days that have data (shown to the watt-hour).
      */
     kwh: number;
     daysWithData: number;
@@ -244,7 +259,7 @@ export interface Period {
      */
     days: number;
     /**
-     * `None` without a tariff, or when the tariff needs a curve we lack.
+     * `None` without a tariff, or when the tariff needs a curve we lack (shown to the cent).
      */
     cost: number | null;
 }
@@ -390,4 +405,4 @@ export interface TokenStatus {
 /**
  * What a watch reports, one event per task run.
  */
-export type WatchEvent = ({ event: "latest" } & Latest) | ({ event: "energy" } & FillReport) | ({ event: "gapFill" } & FillReport) | { event: "error"; code: string; message: string };
+export type WatchEvent = ({ event: "latest" } & Latest) | ({ event: "energy" } & FillReport) | { event: "powerEnergy"; from: string; to: string; readings: number; energy: Energy | null } | ({ event: "gapFill" } & FillReport) | { event: "error"; code: string; message: string };

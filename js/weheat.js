@@ -21,6 +21,8 @@ export class Weheat {
    * @param {string} [options.clientId] default WeheatCommunityAPI
    * @param {number} [options.budgetPerHour] requests per hour for the account, retries included (default 30)
    * @param {string} [options.pump] heat pump id when the account has several (default: the first)
+   * @param {number} [options.gapFillSecs] seconds between two runs of watch's gap filler, ±10 % jitter (default 600, at least 60)
+   * @param {number} [options.firstLoadSecs] how far back a new install's first load reaches (default 7200: 2 h)
    * @param {import('./index.js').Store} [options.store]
    */
   constructor({ store, ...config } = {}) {
@@ -94,10 +96,10 @@ export class Weheat {
     return this.#session.energySince(id, interval, fromSeconds);
   }
 
-  /** Fill the live feed since its last point, at `resolutionSeconds` (default 300). */
+  /** Fill the live feed since its last point, at `resolutionSeconds` (default 300); a new install starts `firstLoadSeconds` (2 h) back. */
   async fillFeed({ pump, resolutionSeconds = 300, since, onProgress } = {}) {
     const id = pump ?? (await this.pump()).id;
-    return (await this.#session.fillFeed(id, resolutionSeconds, seconds(since ?? new Date(Date.now() - 86_400_000), 'since'), progress(onProgress)));
+    return (await this.#session.fillFeed(id, resolutionSeconds, since === undefined || since === null ? undefined : seconds(since, 'since'), progress(onProgress)));
   }
 
   /** The stored feed of `[from, to)`. */
@@ -107,7 +109,8 @@ export class Weheat {
   }
 
   /**
-   * Watch a pump within the budget: `onEvent({event: 'latest'|'energy'|'gapFill'|'error', ...})`.
+   * Watch a pump within the budget: `onEvent({event: 'latest'|'energy'|'powerEnergy'|'gapFill'|'error', ...})`
+   * (`powerEnergy`: Weheat gave no energy logs, so the energy comes from the feed's power readings).
    * Runs until `durationSeconds` passes (forever when not given) or the login ends.
    */
   async watch({ pump, resolutionSeconds = 300, durationSeconds, onEvent = () => {} } = {}) {
@@ -121,8 +124,10 @@ export class Weheat {
 }
 
 /**
- * Integrate the power fields (`cmMassPowerIn/Out`, W) of raw logs you already
- * have: `{logs, energy: {electricityKwh, heatKwh, cop} | null}`.
+ * The energy of logs you already have: raw logs by integrating their power
+ * fields (`cmMassPowerIn/Out`, W), aggregated logs (`logs({interval})`) from
+ * their average powers × `timeCoveredInInterval`:
+ * `{logs, energy: {electricityKwh, heatKwh, cop} | null}`.
  */
 export function energyFromWeheatLogs(body) {
   return energyFromLogs(typeof body === 'string' ? body : JSON.stringify(body));

@@ -378,7 +378,8 @@ fn a_meter_outside_the_consent_is_refused_before_any_request() {
     // the token only in a (redacted) header: what the refused meter never got.
     let ok = rig_with(|request| Ok(enedis_answer(request)), serde_json::json!({ "gatewayUrl": "https://gateway.example", "meter": "22222222222222" }), logged_in_store());
     fetch(&ok, Series::DailyConsumption, Some("2026-11-10")).unwrap();
-    let expected = data_request(&Relay::Gateway("https://gateway.example".into()), Series::DailyConsumption, "22222222222222", d("2026-11-10"), d("2026-11-21"), &Secret::new("at-1"));
+    let expected = data_request(&Relay::Gateway("https://gateway.example".into()), Series::DailyConsumption, "22222222222222", d("2026-11-10"), d("2026-11-21"), &Secret::new("at-1"))
+        .header("user-agent", concat!("wattbridge/", env!("CARGO_PKG_VERSION")));
     assert_eq!(ok.http.sent(), [expected]);
     assert!(!format!("{:?}", ok.http.sent()).contains("at-1"), "the token never shows in Debug");
 }
@@ -405,4 +406,48 @@ fn the_bridge_asks_linky_from_the_paris_day_of_since_and_streams_it_back_by_wind
     assert_eq!(week.len(), 7 * 48);
     assert_eq!(week[0].start, since);
     assert!(week.iter().all(|i| (i.kwh - 1.0).abs() < 1e-9), "2000 W for half an hour is 1 kWh");
+}
+
+#[test]
+fn the_gateway_preset_sets_url_and_client_id_together_and_pieces_can_be_overridden() {
+    let config = |json: serde_json::Value| serde_json::from_value::<LinkyConfig>(json).unwrap().oauth_config().map(|c| c.unwrap());
+    let prod = config(serde_json::json!({})).unwrap();
+    assert_eq!(prod.client_id, "d198fd52-61c0-4b77-8725-06a1ef90da9f", "production is the default");
+    assert_eq!(prod.device_authorization_url.as_deref(), Some("https://enedis.domoticz.russandol.pro/device/code"));
+    assert_eq!(prod.refresh_url.as_deref(), Some("https://enedis.domoticz.russandol.pro/device/token"));
+    let test = config(serde_json::json!({ "gateway": "test" })).unwrap();
+    assert_eq!(test.client_id, "9c551777-9d1b-447c-9e68-bfe6896ee002");
+    assert_eq!(test.token_url, "https://enedis.domoticz.russandol.pro/domoticzlinkyconnect/device/token");
+    assert_eq!(test.device_authorization_url.as_deref(), Some("https://enedis.domoticz.russandol.pro/domoticzlinkyconnect/device/code"));
+    let mixed = config(serde_json::json!({ "gateway": "test", "clientId": "mine", "gatewayUrl": "https://gw.example/" })).unwrap();
+    assert_eq!((mixed.client_id.as_str(), mixed.token_url.as_str()), ("mine", "https://gw.example/device/token"));
+    let wrong = config(serde_json::json!({ "gateway": "staging" })).unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::InvalidConfig);
+    assert!(wrong.message.contains("prod, test"), "{}", wrong.message);
+    let bad_path = config(serde_json::json!({ "refreshPath": "device/proxy" })).unwrap_err();
+    assert_eq!(bad_path.code, ErrorCode::InvalidConfig);
+}
+
+#[test]
+fn every_gateway_call_names_us_and_the_refresh_goes_to_the_configured_path() {
+    let token = r#"{"access_token":"at-2","token_type":"Bearer","expires_in":12600}"#;
+    let r = rig_with(
+        move |request| Ok(if request.url.contains("/device/") { HttpResponse::new(200, token) } else { enedis_answer(request) }),
+        serde_json::json!({ "gatewayUrl": "https://gateway.example", "refreshPath": "/device/proxy", "userAgent": "my-box/1.0" }),
+        logged_in_store(),
+    );
+    // Past the stored token's expiry: the fetch renews it first.
+    r.clock.advance(std::time::Duration::from_secs(3 * 3600));
+    fetch(&r, Series::DailyConsumption, Some("2026-11-18")).unwrap();
+    let sent = r.http.sent();
+    assert_eq!(sent[0].url, "https://gateway.example/device/proxy", "the refresh goes where refreshPath says");
+    assert!(sent[0].body.as_deref().unwrap().contains("grant_type=refresh_token"));
+    assert!(sent[1].url.starts_with("https://gateway.example/data/proxy/"));
+    for request in &sent {
+        let agent = request.headers.iter().find(|(name, _)| name == "user-agent").map(|(_, v)| v.expose());
+        assert_eq!(agent, Some("my-box/1.0"), "{}", request.url);
+    }
+    // Without a setting, the User-Agent names wattbridge and its version.
+    let plain = wattbridge::linky::LinkyConfig { user_agent: None, ..serde_json::from_value(serde_json::json!({})).unwrap() };
+    assert!(plain.gateway().unwrap().user_agent.starts_with("wattbridge/"));
 }

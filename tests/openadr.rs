@@ -18,7 +18,7 @@ use wattbridge::openadr::keys::{Certificate, PrivateKey};
 use wattbridge::openadr::api::{self as msg, NS_OADR};
 use wattbridge::openadr::model::VtnMessage;
 use wattbridge::openadr::xml::{parse, Element};
-use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenHandler};
+use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/openadr/{name}.xml", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -60,6 +60,7 @@ fn reads_every_vtn_message_as_openleadr_writes_it() {
     assert_eq!(
         event,
         serde_json::json!({
+            "event_id": "ev-1",
             "event_descriptor": {"event_id": "ev-1", "modification_number": 0, "priority": 1, "market_context": "http://marketcontext01",
                                  "event_status": "far", "test_event": false, "created_date_time": "2026-11-22T09:00:00.000Z"},
             "active_period": {"dtstart": "2026-11-22T10:00:00.000Z", "duration": 1200},
@@ -77,6 +78,65 @@ fn reads_every_vtn_message_as_openleadr_writes_it() {
     assert_eq!(read(&fixture("request_reregistration")), VtnMessage::RequestReregistration);
     assert_eq!(read(&fixture("canceled_party_registration")), VtnMessage::CanceledPartyRegistration { code: 200 });
     assert_eq!(read(&fixture("updated_report")), VtnMessage::UpdatedReport { code: 200 });
+}
+
+#[test]
+fn events_carry_event_id_at_the_top_every_payload_form_and_every_target_kind() {
+    let VtnMessage::DistributeEvent { events, .. } = read(&fixture("distribute_event_payloads")) else { panic!() };
+    let event = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(event["event_id"], "ev-1", "as in OpenLEADR's docs, besides event_descriptor");
+    assert_eq!(event["event_descriptor"]["event_id"], "ev-1");
+    let payloads: Vec<&serde_json::Value> = event["event_signals"][0]["intervals"].as_array().unwrap().iter().map(|i| &i["signal_payload"]).collect();
+    assert_eq!(payloads, [&serde_json::json!(1.0), &serde_json::json!(4.0)], "payloadFloat and payloadInt");
+    assert_eq!(event["event_signals"][0]["current_value"], 1.5);
+    assert_eq!(
+        event["targets_by_type"],
+        serde_json::json!({
+            "aggregated_pnode": ["pn-7"], "end_device_asset": ["heatpump-1"], "group_id": ["g1"], "group_name": ["North"],
+            "meter_asset": ["meter-9"], "party_id": ["party-3"], "resource_id": ["meter1", "meter2"],
+            "service_delivery_point": ["sdp-5"], "ven_id": ["ven-1"]
+        })
+    );
+    assert_eq!(event["targets"].as_array().unwrap().len(), 10, "none dropped");
+    assert_eq!(event["targets"][4], serde_json::json!({"group_name": "North"}));
+}
+
+#[test]
+fn measurements_as_openleadrs_enums_name_them_their_units_and_the_power_attributes() {
+    let offer = |measurement: &str, unit: Option<&str>, power: serde_json::Value| {
+        serde_json::from_value::<ReportOffer>(serde_json::json!({ "resourceId": "meter1", "measurement": measurement, "unit": unit, "powerAttributes": power })).unwrap()
+    };
+    // OpenLEADR's enum names stand for the same element (case and underscores aside).
+    for name in ["powerReal", "POWER_REAL", "real_power", "ACTIVE_POWER"] {
+        let o = offer(name, None, serde_json::json!({}));
+        o.check().unwrap();
+        assert_eq!(o.r_id(), "meter1_powerReal", "{name}");
+    }
+    for name in ["voltage", "current", "energyReal", "ENERGY_REACTIVE", "energyApparent", "powerReactive", "powerApparent", "frequency", "temperature", "PULSE_COUNT"] {
+        offer(name, None, serde_json::json!({})).check().unwrap_or_else(|e| panic!("{name}: {}", e.message));
+    }
+    offer("temperature", Some("fahrenheit"), serde_json::json!({})).check().unwrap();
+    let unknown = offer("power", None, serde_json::json!({})).check().unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::InvalidInput);
+    assert!(unknown.message.contains("voltage, current, energyReal, energyReactive, energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature, pulseCount"), "{}", unknown.message);
+    let unit = offer("voltage", Some("W"), serde_json::json!({})).check().unwrap_err();
+    assert_eq!((unit.code, unit.message.as_str()), (ErrorCode::InvalidInput, "unit 'W' does not fit voltage: use V"));
+
+    // The power attributes are options now, not fixed at AC, 50 Hz, 230 V.
+    let dc = offer("POWER_REAL", None, serde_json::json!({ "hertz": 0, "voltage": 48, "ac": false }));
+    dc.check().unwrap();
+    let message = built(&msg::register_report("r2", "ven-1", &[dc], 1_795_000_000_000), "oadrRegisterReport");
+    let attributes = message.path(&["oadrReport", "oadrReportDescription", "powerReal", "powerAttributes"]).unwrap();
+    assert_eq!([attributes.text_at(&["hertz"]), attributes.text_at(&["voltage"]), attributes.text_at(&["ac"])], [Some("0".into()), Some("48".into()), Some("false".into())]);
+    let default = built(&msg::register_report("r2", "ven-1", &[offer("powerReal", None, serde_json::json!({}))], 1_795_000_000_000), "oadrRegisterReport");
+    let attributes = default.path(&["oadrReport", "oadrReportDescription", "powerReal", "powerAttributes"]).unwrap();
+    assert_eq!([attributes.text_at(&["hertz"]), attributes.text_at(&["voltage"]), attributes.text_at(&["ac"])], [Some("50".into()), Some("230".into()), Some("true".into())]);
+    assert_eq!(offer("powerReal", None, serde_json::json!({ "voltage": -1 })).check().unwrap_err().code, ErrorCode::InvalidInput);
+    // Only the power items take power attributes (the VTN's schema check refuses them elsewhere).
+    let voltage = built(&msg::register_report("r2", "ven-1", &[offer("voltage", None, serde_json::json!({}))], 1_795_000_000_000), "oadrRegisterReport");
+    let item = voltage.path(&["oadrReport", "oadrReportDescription", "voltage"]).unwrap();
+    assert!(item.child("powerAttributes").is_none());
+    assert_eq!(item.text_at(&["itemUnits"]).as_deref(), Some("V"));
 }
 
 #[test]
@@ -130,7 +190,7 @@ fn writes_every_ven_message_in_schema_order() {
     assert_eq!(message.text_at(&["oadrVenName"]).as_deref(), Some("ven <&> one"));
     assert_eq!(message.text_at(&["oadrXmlSignature"]).as_deref(), Some("true"));
 
-    let offer = ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "k".into(), sampling_rate_secs: 10, r_id: None };
+    let offer = ReportOffer { report_name: "TELEMETRY_USAGE".into(), resource_id: "meter1".into(), measurement: "powerReal".into(), unit: None, scale: "k".into(), sampling_rate_secs: 10, r_id: None, power_attributes: Default::default() };
     let message = built(&msg::register_report("r2", "ven-1", &[offer], 1_795_000_000_000), "oadrRegisterReport");
     assert_eq!(names(&message), ["requestID", "oadrReport", "venID"]);
     let report = message.child("oadrReport").unwrap();
@@ -615,4 +675,72 @@ fn two_exchanges_at_once_both_check_the_vtn_signature() {
     let (first, second) = run(async { futures::join!(ven.register(), ven.register()) });
     let refused = [&first, &second].iter().filter(|r| r.as_ref().is_err_and(|e| e.code == ErrorCode::SignatureInvalid)).count();
     assert_eq!(refused, 1, "the unsigned answer is refused whichever exchange gets it: {first:?} / {second:?}");
+}
+
+/// Run a VEN on the fake VTN for `secs` virtual seconds; its log, and the VEN.
+fn run_for(config: VenConfig, at_secs: i64, polls: Vec<String>, secs: i64) -> (Vec<(i64, String, String, String)>, Ven<RoutedHttp, VirtualClock, NativeCrypto, Recorder>, VirtualClock) {
+    let clock = VirtualClock::at_secs(at_secs);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let ven = Ven::new(config, fake_vtn(clock.clone(), log.clone(), polls, None), clock.clone(), NativeCrypto, Recorder::default()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + secs * 1000, stop: || ven.stop() }) }).0.unwrap();
+    let log = log.borrow().clone();
+    (log, ven, clock)
+}
+
+#[test]
+fn allow_jitter_false_polls_exactly_at_the_vtns_rate() {
+    let (log, ..) = run_for(VenConfig { allow_jitter: false, ..config(None) }, 1_795_000_000, Vec::new(), 65);
+    let polls: Vec<i64> = sent(&log, "oadrPoll").iter().map(|(t, ..)| *t).collect();
+    assert!(polls.len() >= 5, "{polls:?}");
+    assert!(polls.windows(2).all(|w| w[1] - w[0] == 10_000), "exactly every 10 s: {polls:?}");
+    let (log, ..) = run_for(config(None), 1_795_000_000, Vec::new(), 65);
+    let polls: Vec<i64> = sent(&log, "oadrPoll").iter().map(|(t, ..)| *t).collect();
+    assert!(polls.windows(2).any(|w| w[1] - w[0] != 10_000), "jittered by default: {polls:?}");
+}
+
+#[test]
+fn disable_signature_sends_unsigned_messages_even_with_a_certificate_and_key() {
+    let keys = keys(SignatureAlgorithm::EcdsaP256Sha256);
+    let with_keys = VenConfig { cert: Some(keys.cert_pem.clone()), key: Some(Secret::new(keys.key_pem.clone())), ..config(None) };
+    let (signed, ..) = run_for(with_keys.clone(), 1_795_000_000, Vec::new(), 5);
+    assert!(signed.iter().all(|(_, _, _, body)| body.contains("<ds:Signature")), "signed when keys are given");
+    let (unsigned, ..) = run_for(VenConfig { disable_signature: true, ..with_keys }, 1_795_000_000, Vec::new(), 5);
+    assert!(!unsigned.is_empty() && unsigned.iter().all(|(_, _, _, body)| !body.contains("<ds:Signature")), "disableSignature: nothing signed");
+    // A key without its certificate is no longer an error once signing is off.
+    let half = VenConfig { disable_signature: true, key: Some(Secret::new("unused")), ..config(None) };
+    assert!(Ven::new(half, RoutedHttp::new(|_| unreachable!()), VirtualClock::at_secs(0), NativeCrypto, Recorder::default()).is_ok());
+}
+
+#[test]
+fn next_events_lists_what_is_still_to_come_soonest_first() {
+    // 2026-11-18: ev-1 (2026-11-22 10:00, 20 min) is ahead; ev-2 arrives cancelled.
+    let (_, ven, _) = run_for(config(None), 1_795_000_000, vec![fixture("distribute_event")], 15);
+    let next: Vec<String> = ven.next_events().iter().map(|e| e.event_id.clone()).collect();
+    assert_eq!(next, ["ev-1"]);
+    // After its active period ended it is not "next" any more.
+    let (_, ven, _) = run_for(config(None), 1_795_350_000, vec![fixture("distribute_event")], 15);
+    assert!(ven.next_events().is_empty(), "ended at 2026-11-22 10:20");
+}
+
+#[test]
+fn reports_at_different_sampling_rates_go_in_reports_of_their_own() {
+    let offer = |measurement: &str, rate: u64| ReportOffer { sampling_rate_secs: rate, measurement: measurement.into(), ..config(None).reports[0].clone() };
+    let offers = [offer("powerReal", 1), offer("voltage", 2), offer("current", 1)];
+    let message = built(&msg::register_report("r2", "ven-1", &offers, 1_795_000_000_000), "oadrRegisterReport");
+    let reports: Vec<(String, Vec<String>)> = message
+        .children_named("oadrReport")
+        .map(|r| (r.text_at(&["reportSpecifierID"]).unwrap(), r.children_named("oadrReportDescription").map(|d| d.text_at(&["rID"]).unwrap()).collect()))
+        .collect();
+    assert_eq!(
+        reports,
+        [
+            ("wattbridge_telemetry_usage_1s".to_owned(), vec!["meter1_powerReal".to_owned(), "meter1_current".to_owned()]),
+            ("wattbridge_telemetry_usage_2s".to_owned(), vec!["meter1_voltage".to_owned()]),
+        ]
+    );
+    // One rate: the report keeps its plain name.
+    let single = built(&msg::register_report("r2", "ven-1", &offers[..1], 1_795_000_000_000), "oadrRegisterReport");
+    assert_eq!(single.text_at(&["oadrReport", "reportSpecifierID"]).as_deref(), Some("wattbridge_telemetry_usage"));
 }

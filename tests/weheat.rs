@@ -7,10 +7,10 @@ mod support;
 use std::cell::RefCell;
 use std::time::Duration;
 use support::run;
-use support::weheat_fake::{rig, PUMP, T0};
+use support::weheat_fake::{rig, rig_with, PUMP, T0};
 use wattbridge::core::ErrorCode;
 use wattbridge::weheat::client::WatchEvent;
-use wattbridge::weheat::derive::format_utc;
+use wattbridge::weheat::derive::{format_utc, parse_utc};
 use wattbridge::weheat::Interval;
 
 #[test]
@@ -194,4 +194,72 @@ fn the_default_pump_is_looked_up_once() {
     assert_eq!(first, second);
     let lookups = r.fake.borrow().log.iter().filter(|(_, path, _)| path.starts_with("heat-pumps?")).count();
     assert_eq!(lookups, 1, "each lookup costs a request of the hourly budget");
+}
+
+/// When each gap-fill run of a two-hour watch happened (virtual ms), and
+/// where the first load of energy started (the feed begins with the first poll).
+fn gap_fills(r: &support::weheat_fake::Rig) -> (Vec<i64>, Option<String>) {
+    let pump = run(r.weheat.default_pump()).unwrap();
+    let runs = RefCell::new(Vec::new());
+    let first_from = RefCell::new(None);
+    run(r.weheat.watch(&pump, 300, Some(Duration::from_secs(2 * 3600)), |e| match e {
+        WatchEvent::GapFill(_) => runs.borrow_mut().push(r.clock.now()),
+        WatchEvent::Energy(report) => {
+            first_from.borrow_mut().get_or_insert(report.from);
+        }
+        _ => {}
+    }))
+    .unwrap();
+    (runs.into_inner(), first_from.into_inner().flatten())
+}
+
+#[test]
+fn a_new_install_loads_two_hours_first_and_the_gap_filler_runs_about_every_10_minutes() {
+    let (runs, first_from) = gap_fills(&rig());
+    assert_eq!(first_from.as_deref(), Some(format_utc(T0 - 2 * 3600).as_str()), "the first load reaches 2 h back, not 24 h");
+    assert!((11..=14).contains(&runs.len()), "{} runs in 2 h", runs.len());
+    assert!(runs.windows(2).all(|w| (540_000..=660_000).contains(&(w[1] - w[0]))), "every 10 min ± 10 %: {runs:?}");
+    let gaps: std::collections::BTreeSet<i64> = runs.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.len() > 1, "jittered, not a fixed beat");
+}
+
+#[test]
+fn the_gap_fillers_period_and_the_first_load_are_settings() {
+    let (runs, first_from) = gap_fills(&rig_with(serde_json::json!({ "gapFillSecs": 300, "firstLoadSecs": 6 * 3600 })));
+    assert_eq!(first_from.as_deref(), Some(format_utc(T0 - 6 * 3600).as_str()));
+    assert!((22..=27).contains(&runs.len()), "{} runs in 2 h", runs.len());
+    assert!(runs.windows(2).all(|w| (270_000..=330_000).contains(&(w[1] - w[0]))), "every 5 min ± 10 %: {runs:?}");
+    for (settings, what) in [(serde_json::json!({ "gapFillSecs": 10 }), "at least 60 s"), (serde_json::json!({ "firstLoadSecs": 0 }), "a year")] {
+        let mut all = serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat" });
+        all.as_object_mut().unwrap().extend(settings.as_object().cloned().unwrap());
+        let config: wattbridge::weheat::WeheatConfig = serde_json::from_value(all).unwrap();
+        let err = wattbridge::weheat::Weheat::new(config, support::RoutedHttp::new(|_| unreachable!()), support::MemoryStore::default(), support::VirtualClock::at_secs(T0), support::NativeCrypto).err().unwrap();
+        assert_eq!(err.code, ErrorCode::InvalidConfig);
+        assert!(err.message.contains(what), "{}", err.message);
+    }
+}
+
+#[test]
+fn without_energy_logs_the_watch_computes_energy_from_the_feeds_power() {
+    let r = rig();
+    r.fake.borrow_mut().no_energy_logs = true;
+    let pump = run(r.weheat.default_pump()).unwrap();
+    let events = RefCell::new(Vec::new());
+    run(r.weheat.watch(&pump, 300, Some(Duration::from_secs(3 * 3600)), |e| events.borrow_mut().push(e))).unwrap();
+    let events = events.into_inner();
+    assert!(!events.iter().any(|e| matches!(e, WatchEvent::Error { .. })), "a missing energy log is not an error: the power stands in");
+    let computed: Vec<(i64, i64, f64, f64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::PowerEnergy { energy: Some(energy), from, to, .. } => Some((parse_utc(from)?, parse_utc(to)?, energy.electricity_kwh?, energy.heat_kwh?)),
+            _ => None,
+        })
+        .collect();
+    assert!(computed.len() >= 5, "every 30 min: {computed:?}");
+    assert!(computed.windows(2).all(|w| w[0].1 == w[1].0), "each window goes on where the last ended");
+    // The fake pump draws 1 kW and gives 4 kW all along: 1 kWh per hour covered, to a few per cent.
+    let hours = (computed.last().unwrap().1 - computed[0].0) as f64 / 3600.0;
+    let (electricity, heat) = computed.iter().fold((0.0, 0.0), |(a, b), c| (a + c.2, b + c.3));
+    assert!((electricity / hours - 1.0).abs() < 0.05, "{electricity} kWh in {hours} h at 1 kW");
+    assert!((heat / electricity - 4.0).abs() < 1e-9, "COP 4");
 }

@@ -10,6 +10,8 @@ import { EnergyId } from '../energyid.js';
 import { HomeAssistant, SUPERVISOR_SOCKET_URL } from '../homeassistant.js';
 
 const trim = (url) => url.replace(/\/+$/, '');
+/** A numeric setting, or undefined when not set. */
+const number = (settings, key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
 
 /** Build an account; a settings error names the setting and where its value came from. */
 function build(settings, key, make) {
@@ -27,8 +29,10 @@ export function weheatClient(settings, { pump } = {}) {
     authUrl: trim(settings.get('weheat.auth_url')),
     apiUrl: trim(settings.get('weheat.api_url')),
     clientId: settings.get('weheat.client_id'),
-    budgetPerHour: settings.get('weheat.budget_per_hour') === undefined ? undefined : Number(settings.get('weheat.budget_per_hour')),
+    budgetPerHour: number(settings, 'weheat.budget_per_hour'),
     pump: pump ?? settings.get('weheat.pump'),
+    gapFillSecs: number(settings, 'weheat.gap_fill_seconds'),
+    firstLoadSecs: number(settings, 'weheat.first_load_seconds'),
   }));
 }
 
@@ -38,14 +42,13 @@ export function weheatClient(settings, { pump } = {}) {
  * @param {{meter?: string}} [flags]
  */
 export function linkyClient(settings, { meter } = {}) {
-  const number = (key) => {
-    const value = settings.get(key);
-    return value === undefined ? undefined : Number(value);
-  };
   return build(settings, 'linky.gateway_url', () => new Linky({
     access: settings.get('linky.access'),
-    gatewayUrl: trim(settings.get('linky.gateway_url')),
+    gateway: settings.get('linky.gateway'),
+    gatewayUrl: settings.get('linky.gateway_url') && trim(settings.get('linky.gateway_url')),
     clientId: settings.get('linky.client_id'),
+    refreshPath: settings.get('linky.refresh_path'),
+    userAgent: settings.get('linky.user_agent'),
     consoApiUrl: trim(settings.get('linky.conso_api_url')),
     consoToken: settings.get('linky.conso_token'),
     enedisApiUrl: trim(settings.get('linky.enedis_api_url')),
@@ -53,7 +56,7 @@ export function linkyClient(settings, { meter } = {}) {
     appClientSecret: settings.get('linky.app_client_secret'),
     consentUrl: settings.get('linky.consent_url'),
     meter: meter ?? settings.get('linky.meter'),
-    correctionDays: number('linky.correction_days'),
+    correctionDays: number(settings, 'linky.correction_days'),
   }));
 }
 
@@ -130,6 +133,7 @@ export async function energyIdDevice(settings) {
     provisioningSecret: secret,
     deviceId: settings.get('energyid.device_id'),
     deviceName: settings.get('energyid.device_name'),
+    firmwareVersion: settings.get('energyid.firmware_version'),
     batchCap: Number(settings.get('energyid.batch_cap')),
     allowedKeys: allowed ? allowed.split(',').map((k) => k.trim()).filter(Boolean) : [],
   });

@@ -7,18 +7,22 @@ import { browserLogin, deviceLogin } from './login.js';
 
 const expiry = (status) => (status.expiresAtMs ? new Date(status.expiresAtMs).toISOString() : 'no expiry given');
 
-export async function linkyLogin({ timeout, meter }) {
+export async function linkyLogin({ timeout, meter, import: fromStdin }) {
   const linky = linkyClient(await loadSettings(), { meter });
   if (linky.access !== 'gateway') {
     const how = linky.access === 'conso' ? 'a Conso API token (linky.conso_token): no login needed' : 'an own Enedis app: run `wattbridge linky consent`';
     throw new WattbridgeError(`Linky is set up with ${how}`, { code: 'invalid_input', provider: 'linky' });
   }
-  const status = await deviceLogin(linky.oauth(), { timeoutSeconds: timeout });
+  if (fromStdin && process.stdin.isTTY) {
+    throw new WattbridgeError('--import reads the tokens JSON from stdin: pipe it in, e.g. `wattbridge linky login --import < tokens.json`', { code: 'invalid_input', provider: 'linky' });
+  }
+  // Imported tokens are read once from stdin (never an argument: ps and shell history would show them) and never echoed.
+  const status = fromStdin ? await linky.importTokens(await text(process.stdin)) : await deviceLogin(linky.oauth(), { timeoutSeconds: timeout });
   await resumeSync('linky');
   const meters = String(status.extra.usage_points_id ?? '').split(',').filter(Boolean);
   return {
     result: { provider: 'linky', meters, expiresAt: expiry(status) },
-    text: `Logged in to Linky. Meters in this consent: ${meters.join(', ') || 'none listed'}.`,
+    text: `${fromStdin ? 'Imported the Linky tokens' : 'Logged in to Linky'}. Meters in this consent: ${meters.join(', ') || 'none listed'}.`,
   };
 }
 

@@ -31,8 +31,11 @@ export async function energyIdLogin({ timeout, poll }, { json }) {
 }
 
 export async function energyIdStatus() {
-  const status = await (await energyIdDevice(await loadSettings())).status();
-  const lines = [`Device ${status.deviceId}: ${status.claimed ? `claimed by "${status.recordName}" (${status.recordNumber})` : 'not claimed yet (run `wattbridge energyid login`)'}`];
+  const energyid = await energyIdDevice(await loadSettings());
+  const status = { ...(await energyid.status()), deviceName: energyid.deviceName, firmwareVersion: energyid.firmwareVersion ?? null };
+  const lines = [
+    `Device ${status.deviceId} ("${status.deviceName}"${status.firmwareVersion ? `, firmware ${status.firmwareVersion}` : ''}): ${status.claimed ? `claimed by "${status.recordName}" (${status.recordNumber})` : 'not claimed yet (run `wattbridge energyid login`)'}`,
+  ];
   if (status.policy) lines.push(`Policy: at most one upload every ${status.policy.uploadInterval} s`);
   lines.push(`Outbox: ${status.outbox} value${status.outbox === 1 ? '' : 's'} waiting${status.quarantined ? `, ${status.quarantined} refused by EnergyID (kept aside)` : ''}`);
   if (status.nextUploadAtMs && status.outbox) lines.push(`Next upload allowed: ${when(status.nextUploadAtMs)}`);
@@ -159,4 +162,16 @@ export async function energyIdFlush({ maxWait }, { json }) {
   const energyid = await energyIdDevice(await loadSettings());
   const report = await flushWithBar(energyid, { maxWaitSeconds: maxWait, json });
   return { result: report, text: render(report, 'Flushed:') };
+}
+
+/** The record's directives (a list), or one by id with its signal per interval. */
+export async function energyIdDirectives(id) {
+  const directives = await (await energyIdDevice(await loadSettings())).directives(id);
+  if (id) {
+    const rows = (directives.data ?? []).map((d) => `  ${d.timestamp}  ${String(d.signal ?? '').padEnd(8)} ${d.rawValue ?? ''}`);
+    return { result: directives, text: [`${directives.title ?? id} (every ${directives.interval ?? '?'})`, ...rows].join('\n') };
+  }
+  const list = Array.isArray(directives) ? directives : (directives?.items ?? []);
+  const lines = list.map((d) => `${d.id}  ${d.title}${d.signalProvider?.displayName ? ` (${d.signalProvider.displayName})` : ''}${d.description ? `: ${d.description}` : ''}`);
+  return { result: directives, text: lines.length ? lines.join('\n') : 'No directives for this record.' };
 }

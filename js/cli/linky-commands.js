@@ -36,6 +36,10 @@ export async function linkyFetch(series, options, { json }) {
   } finally {
     bar.stop();
   }
+  if (report.clampedFrom) {
+    // On stderr, so that --json and --format csv stay clean on stdout.
+    process.stderr.write(`wattbridge: note: Enedis serves the ${LABELS[series]} from ${report.from} on: fetched from ${report.from}, not ${report.clampedFrom}\n`);
+  }
   const format = options.format ?? (json ? 'json' : 'table');
   const range = { from: report.from, to: report.to };
   if (format === 'csv') return { result: report, text: (await linky.export(series, { ...range, format: 'csv' })).trimEnd() };
@@ -55,6 +59,8 @@ function table(rows) {
 }
 
 const formatNumber = (n) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+/** kWh to the watt-hour, what Enedis measures. */
+const formatKwh = (kwh) => kwh.toFixed(3);
 
 function summary(report) {
   const parts = [
@@ -122,9 +128,15 @@ export async function linkyStats(options, { json }) {
   const lines = [`Meter ${stats.meter}, today ${stats.today} (Europe/Paris)`];
   for (const [key, label] of Object.entries(names)) {
     const p = stats.periods[key];
+    if (key === 'yesterday' && p.daysWithData === 0) {
+      // Never a silent 0: Enedis publishes day D on D+1 from about 08:00, sometimes D+2.
+      const last = stats.lastCompleteDay;
+      lines.push(`  ${label.padEnd(11)} not published by Enedis yet${last ? `; last complete day ${last.date}: ${formatKwh(last.wh / 1000)} kWh` : ''}`);
+      continue;
+    }
     const partial = p.daysWithData < p.days ? `  (${p.daysWithData} of ${p.days} days have data)` : '';
     const cost = p.cost === null || p.cost === undefined ? '' : `  ${p.cost.toFixed(2)} EUR`;
-    lines.push(`  ${label.padEnd(11)} ${p.kwh.toFixed(1).padStart(8)} kWh${cost}${partial}`);
+    lines.push(`  ${label.padEnd(11)} ${formatKwh(p.kwh).padStart(10)} kWh${cost}${partial}`);
   }
   const requests = fetched.reduce((sum, r) => sum + r.requests, 0);
   lines.push(`(${requests} request${requests === 1 ? '' : 's'} to Enedis to bring the history up to date)`);

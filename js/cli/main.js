@@ -149,6 +149,17 @@ linky
   .command('login')
   .description('log in through the gateway: shows a code to enter at the URL it prints, then waits for your consent')
   .addOption(new Option('--timeout <seconds>', 'stop waiting after this long').argParser(parsePositive))
+  .option('--import', 'keep tokens from another install instead: reads their JSON from stdin (see below)')
+  .addHelpText(
+    'after',
+    `
+--import takes the gateway's token answer, e.g.
+  {"access_token": "…", "refresh_token": "…", "expires_in": 12600, "usage_points_id": "12345678901234"}
+(the meters may also be "usage_point_id", "meter" or "meters": [...]), or
+{"device_code": "…"} of a login approved elsewhere. The tokens are stored like
+our own (0600 state file) and never printed:
+  wattbridge linky login --import < tokens.json`,
+  )
   .action(action(async (options) => (await import('./auth-commands.js')).linkyLogin(options)));
 linky.command('logout').description('forget the Linky tokens').action(action(async () => (await import('./auth-commands.js')).logout('linky')));
 linky
@@ -216,6 +227,18 @@ energyid
   .argument('<file>', 'a .csv or .json file')
   .option('--dry-run', 'read and check the file, send nothing')
   .action(action(async (file, options, cmd) => (await import('./energyid-commands.js')).energyIdImport(file, options, cmd.optsWithGlobals())));
+energyid
+  .command('directives')
+  .description("the record's directives (signals such as a dynamic tariff), or one by id with its values per interval")
+  .argument('[id]', 'a directive id from the list')
+  .addHelpText('after', `
+Needs a claimed device whose hello gives an apiAccessToken; a refused token
+gets one fresh hello and one retry.
+
+Examples:
+  wattbridge energyid directives
+  wattbridge energyid directives dynamic-tariff --json`)
+  .action(action(async (id) => (await import('./energyid-commands.js')).energyIdDirectives(id)));
 energyid
   .command('flush')
   .description('send the outbox, waiting between uploads as the policy asks')

@@ -115,7 +115,9 @@ export async function configShow() {
     const value = settings.get(key);
     const shown = value === undefined ? null : meta.secret ? '[redacted]' : value;
     result[key] = { value: shown, source: settings.source(key) };
-    lines.push(`${key.padEnd(36)} ${String(shown ?? '(not set)').padEnd(40)} ${settings.source(key)}`);
+    // A setting a preset fills in (linky.gateway_url from linky.gateway) is not "not set".
+    const unset = meta.presetBy && settings.source(key) === 'default' ? `(from ${meta.presetBy})` : '(not set)';
+    lines.push(`${key.padEnd(36)} ${String(shown ?? unset).padEnd(40)} ${settings.source(key)}`);
   }
   return { result, text: lines.join('\n') };
 }

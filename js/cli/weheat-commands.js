@@ -1,6 +1,6 @@
 // `wattbridge weheat pumps|latest|logs|energy|totals|watch`: the heat pump
 // from the command line, every request within the account's budget.
-import { WattbridgeError } from '../node.js';
+import { WattbridgeError, energyFromWeheatLogs } from '../node.js';
 import { loadSettings } from '../config.js';
 import { weheatClient } from './accounts.js';
 import { progressBar } from './progress.js';
@@ -23,7 +23,7 @@ export async function weheatLatest(options) {
   const lines = [
     `Heat pump ${l.pump} at ${l.timestamp ?? 'unknown time'}: ${l.stateName}${l.online === false ? ' (offline)' : ''}`,
     `  outside ${fixed(l.outside, 1, ' °C')}, water in ${fixed(l.waterIn, 1, ' °C')}, out ${fixed(l.waterOut, 1, ' °C')}`,
-    `  room ${l.room === null ? 'no sensor' : fixed(l.room, 1, ' °C')}${l.roomTarget === null ? '' : ` (target ${fixed(l.roomTarget, 1, ' °C')})`}, hot-water tank ${l.dhwTop === null ? 'none' : fixed(l.dhwTop, 1, ' °C')}`,
+    `  room ${l.room === null ? 'no sensor' : fixed(l.room, 1, ' °C')}${l.roomTarget === null ? '' : ` (target ${fixed(l.roomTarget, 1, ' °C')})`}, hot-water tank ${l.dhwTop === null && l.dhwBottom === null ? 'none' : `top ${fixed(l.dhwTop, 1, ' °C')}, bottom ${fixed(l.dhwBottom, 1, ' °C')}`}`,
     `  compressor ${fixed(l.compressorPercent, 0, ' %')}, power in ${fixed(l.powerInW, 0, ' W')}, heat out ${fixed(l.powerOutW, 0, ' W')}, COP ${fixed(l.cop, 2)}`,
   ];
   return { result: l, text: lines.join('\n') };
@@ -48,7 +48,12 @@ export async function weheatLogs(options, { json }) {
   const pump = options.pump ?? (await weheat.pump()).id;
   const logs = await withBar('Weheat logs', json, (onProgress) => weheat.logs({ pump, ...range(options), interval: options.interval, onProgress }));
   const avg = (log, name) => log[name] ?? log[`${name}Average`] ?? null;
-  const lines = logs.map((log) => `${log.timestamp ?? log.timeBucket}  ${String(log.state ?? '').padStart(3)}  outside ${fixed(avg(log, 'tAirIn'), 1)}  water out ${fixed(avg(log, 'tWaterOut'), 1)}  rpm ${fixed(avg(log, 'rpm'), 0)}`);
+  // An aggregated interval's energy: its average powers × the time it covers.
+  const energy = (log) => {
+    const e = log.timeCoveredInInterval === undefined ? null : energyFromWeheatLogs([log]).energy;
+    return e ? `  ${fixed(e.electricityKwh, 3)} kWh in, ${fixed(e.heatKwh, 3)} kWh heat` : '';
+  };
+  const lines = logs.map((log) => `${log.timestamp ?? log.timeBucket}  ${String(log.state ?? '').padStart(3)}  outside ${fixed(avg(log, 'tAirIn'), 1)}  water out ${fixed(avg(log, 'tWaterOut'), 1)}  rpm ${fixed(avg(log, 'rpm'), 0)}${energy(log)}`);
   return { result: logs, text: lines.join('\n') || 'No logs in this range.' };
 }
 
@@ -78,6 +83,7 @@ export async function weheatWatch(options, { json }) {
     const text = {
       latest: () => `${event.stateName}, outside ${fixed(event.outside, 1, ' °C')}, water out ${fixed(event.waterOut, 1, ' °C')}, power ${fixed(event.powerInW, 0, ' W')} → ${fixed(event.powerOutW, 0, ' W')}, COP ${fixed(event.cop, 2)}`,
       energy: () => `energy up to date (${event.buckets} hourly buckets, ${event.requests} request${event.requests === 1 ? '' : 's'})`,
+      powerEnergy: () => (event.energy ? `no energy logs from Weheat: from the power readings, ${fixed(event.energy.electricityKwh, 3)} kWh in, ${fixed(event.energy.heatKwh, 3)} kWh heat since ${event.from}` : null),
       gapFill: () => (event.requests ? `filled the feed from ${event.from} (${event.buckets} points, ${event.requests} request${event.requests === 1 ? '' : 's'})` : null),
       error: () => `problem: ${event.message} [${event.code}] (will try again)`,
     }[event.event]?.();

@@ -10,6 +10,9 @@
 //   moved), 429 + Retry-After (closer than `uploadInterval` to the last accepted
 //   POST), 400 with `{error, problem, index?, key?}` for a malformed payload, and
 //   204 once the readings are stored (a value per key and ts: a resend overwrites).
+// - `GET /directives` and `/directives/{id}` with `Authorization: device
+//   <apiAccessToken>` (the claimed hello hands one out; expireCredentials
+//   expires it too): two directives of four quarter-hours each.
 // - Read-back and switches for tests and the demo: `GET /_sandbox/records`,
 //   `/_sandbox/posts`, `/_sandbox/requests`, `/_sandbox/faults`;
 //   `POST /_sandbox/faults`, `POST /_sandbox/reset`.
@@ -76,6 +79,7 @@ export function createEnergyIdService({
   let devices = new Map(); // deviceId -> { deviceId, deviceName, info, twinId, hellos, code, record }
   let codes = new Map(); // claim code -> { code, deviceId, url, expiresAt (unix ms), used }
   let credentials = new Map(); // authorization value -> { deviceId, expiresAt (unix ms) }
+  let apiTokens = new Map(); // apiAccessToken -> { deviceId, expiresAt (unix ms) }, for the directives
   let posts = []; // every accepted POST, in arrival order
   let log = []; // every request outside /_sandbox/
   let queue = []; // faults for the next requests
@@ -156,8 +160,10 @@ export function createEnergyIdService({
     /** The webhook credentials issued so far (of one device, or all) answer 401; the next hello issues new ones. */
     expireCredentials(deviceId) {
       const only = forDevice(deviceId, 'expireCredentials');
-      for (const [authorization, credential] of credentials) {
-        if (only === null || credential.deviceId === only) credentials.delete(authorization);
+      for (const issued of [credentials, apiTokens]) {
+        for (const [token, credential] of issued) {
+          if (only === null || credential.deviceId === only) issued.delete(token);
+        }
       }
     },
     /** The webhook answers 403 for this device's record (or every record) until enableWebhook. */
@@ -288,12 +294,15 @@ export function createEnergyIdService({
     if (device.record) {
       const authorization = `Bearer sbx-${randomBytes(24).toString('hex')}`;
       credentials.set(authorization, { deviceId: device.deviceId, expiresAt: now() + credentialTtlSecs * 1000 });
+      const apiAccessToken = `sbx-api-${randomBytes(24).toString('hex')}`;
+      apiTokens.set(apiAccessToken, { deviceId: device.deviceId, expiresAt: now() + credentialTtlSecs * 1000 });
       return sendJson(res, 200, {
         webhookUrl: `${base}${webhookPath()}`,
         headers: { authorization, 'x-twin-id': device.twinId },
         webhookPolicy: { ...policy, uploadInterval },
         recordName: device.record.recordName,
         recordNumber: device.record.recordNumber,
+        apiAccessToken,
       });
     }
     if (!device.code || device.code.expiresAt <= now()) device.code = newCode(device, base);
@@ -437,6 +446,7 @@ export function createEnergyIdService({
       devices = new Map();
       codes = new Map();
       credentials = new Map();
+      apiTokens = new Map();
       recordCount = 0;
       webhookMoves = 0;
     }
@@ -513,9 +523,38 @@ export function createEnergyIdService({
     if (req.method === 'POST' && path === '/hello') return hello(req, res, base, entry);
     if (req.method === 'GET' && (path === '/claim' || path === '/integrations/webhook-in/new')) return visitClaim(res, url, entry);
     if (req.method === 'POST' && isWebhookPath(path)) return webhook(req, res, path, entry);
+    if (req.method === 'GET' && (path === '/directives' || path.startsWith('/directives/'))) return directives(req, res, path, entry);
     return sendJson(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
   }
+
+  // ---- directives (contract §4) ----------------------------------------------
+
+  // `Authorization: device <apiAccessToken>`; 401 once the token expired, until the next hello.
+  function directives(req, res, path, entry) {
+    const token = /^device (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const issued = token && apiTokens.get(token);
+    if (!issued || issued.expiresAt <= now()) return sendJson(res, 401, { error: 'apiAccessToken expired or invalid; call hello again' });
+    entry.deviceId = issued.deviceId;
+    const id = path === '/directives' ? null : decodeURIComponent(path.slice('/directives/'.length));
+    if (id === null) return sendJson(res, 200, DIRECTIVES.map(({ id: key, title, description }) => ({ id: key, title, description, properties: ['signal', 'color'], signalProvider: SIGNAL_PROVIDER })));
+    const directive = DIRECTIVES.find((d) => d.id === id);
+    if (!directive) return sendJson(res, 404, { error: `no directive ${id}` });
+    // Four quarter-hours from the current one, a signal per step.
+    const start = Math.floor(now() / 900_000) * 900_000;
+    const data = [0, 1, 2, 3].map((i) => {
+      const rawValue = directive.values[i];
+      const signal = rawValue < 0.15 ? 'low' : rawValue < 0.3 ? 'normal' : 'high';
+      return { timestamp: new Date(start + i * 900_000).toISOString().replace('.000Z', 'Z'), signal, color: { low: 'green', normal: 'orange', high: 'red' }[signal], rawValue };
+    });
+    return sendJson(res, 200, { title: directive.title, interval: 'PT15M', data });
+  }
 }
+
+const SIGNAL_PROVIDER = { id: 'sandbox-grid', displayName: 'Sandbox grid operator', logoUrl: 'https://example.invalid/logo.png' };
+const DIRECTIVES = [
+  { id: 'dynamic-tariff', title: 'Dynamic tariff', description: 'Use electricity when it is cheap', values: [0.12, 0.21, 0.34, 0.09] },
+  { id: 'grid-congestion', title: 'Grid congestion', description: 'Shift load away from busy hours', values: [0.31, 0.28, 0.1, 0.05] },
+];
 
 function badRequest(message) {
   return Object.assign(new Error(message), { status: 400 });

@@ -15,8 +15,10 @@ export const SANDBOX_WEHEAT_PUMPS: Readonly<{
   /** BlackBird P60 (model 1); logs from 2025-01-06 until 2025-09-14T07:11:00Z, then none (status 1, isOnline false) */
   offline: string;
 }>;
-/** The client id the sandbox Enedis gateway accepts. */
+/** The gateway's production client id (wattbridge's default), which the sandbox gateway accepts. */
 export const LINKY_CLIENT_ID: string;
+/** The gateway's test client id, which the sandbox gateway accepts too. */
+export const LINKY_TEST_CLIENT_ID: string;
 /** The meters (PRM) a sandbox consent grants, household first. */
 export const SANDBOX_METERS: string[];
 /** The sandbox meters by situation (PRM values); see js/sandbox/linky-data.js. */
@@ -35,6 +37,8 @@ export const SANDBOX_LINKY_METERS: Readonly<{
   nocollection: string;
   /** 429 on two calls out of three (first with Retry-After: 1, then without) */
   storm: string;
+  /** yesterday not published yet: data end the day before yesterday; a window of only newer days 404 no_data_found */
+  late: string;
 }>;
 /** The Conso API token of the sandbox consent (JWT-shaped; `sub` lists the meters). */
 export const SANDBOX_CONSO_TOKEN: string;

@@ -25,6 +25,7 @@ export const SANDBOX_LINKY_METERS = Object.freeze({
   noconsent: '55555555555555',
   nocollection: '66666666666666',
   storm: '77777777777777',
+  late: '88888888888888',
 });
 
 /** Every sandbox meter, household first: what a sandbox consent grants. */
@@ -188,6 +189,9 @@ const METERS = {
   [M.nocollection]: { ...ordinary, activation: '2020-03-01', noCollection: true },
   // Throttled: two 429s out of every three calls (linky.js).
   [M.storm]: { ...ordinary, storm: true },
+  // Enedis has not published yesterday yet (day D usually comes on D+1 from
+  // about 08:00, sometimes D+2): data end the day before yesterday (linky.js).
+  [M.late]: { ...ordinary, lagDays: 2 },
 };
 
 /** The meter behind a PRM; a PRM a test adds to the consent behaves like an ordinary household. */

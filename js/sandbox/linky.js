@@ -16,7 +16,9 @@ import { FaultQueue, readBody, sendHtml, sendJson, answerControls } from './http
 import { SANDBOX_LINKY_METERS, SANDBOX_METERS, meterOf, intervalReadings, parisDate, isDate, addDays, addMonths, daysBetween } from './linky-data.js';
 
 export { SANDBOX_LINKY_METERS, SANDBOX_METERS };
-export const LINKY_CLIENT_ID = 'wattbridge';
+/** The gateway's production client id (wattbridge's default); the test deployment's id is accepted too. */
+export const LINKY_CLIENT_ID = 'd198fd52-61c0-4b77-8725-06a1ef90da9f';
+export const LINKY_TEST_CLIENT_ID = '9c551777-9d1b-447c-9e68-bfe6896ee002';
 export const ENEDIS_APP_CLIENT_ID = 'sandbox-app';
 export const ENEDIS_APP_CLIENT_SECRET = 'sandbox-app-secret';
 
@@ -90,7 +92,7 @@ export function createLinkyService({
   clock = () => performance.now(),
 } = {}) {
   const auth = createAuthServer({
-    clients: [LINKY_CLIENT_ID],
+    clients: [LINKY_CLIENT_ID, LINKY_TEST_CLIENT_ID],
     accessTokenTtl: TOKEN_TTL,
     rotateRefreshTokens: false,
     expiredDeviceCodeError: 'invalid_grant',
@@ -153,13 +155,16 @@ export function createLinkyService({
     if (series.direction === 'production' && !meter.production) return refuse(400, 'ADAM-ERR0069', 'This usage point does not produce.');
     if (series.kind === 'curve' && meter.noCollection) return refuse(404, 'no_data_found', 'No measure found for this usage point: is the hourly collection enabled?');
 
+    // A meter whose newest days are not published yet: only the older days come, or nothing.
+    const published = meter.lagDays ? addDays(today, 1 - meter.lagDays) : end;
+    if (start >= published) return refuse(404, 'no_data_found', 'No measure found for this usage point over this period.');
     const reading = {
       usage_point_id: prm,
       start,
       end,
       quality: 'BRUT',
       reading_type: READING_TYPES[series.kind],
-      interval_reading: intervalReadings(meter, series.kind, series.direction, start, end),
+      interval_reading: intervalReadings(meter, series.kind, series.direction, start, end < published ? end : published),
     };
     // The Conso API hands out what Enedis wraps in `meter_reading`.
     return { status: 200, body: access === 'conso' ? reading : { meter_reading: reading } };

@@ -81,6 +81,9 @@ pub enum HelloSummary {
         policy: super::model::Policy,
         record_name: Option<String>,
         record_number: Option<String>,
+        /// Until when the webhook credentials of this hello are counted on
+        /// (unix ms): the official client's `auth_valid_until`, hello + 24 h.
+        auth_valid_until_ms: i64,
     },
 }
 
@@ -208,7 +211,12 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
     pub async fn hello(&self) -> Result<HelloSummary> {
         let mut state = self.state().await?;
         let outcome = self.hello_into(&mut state).await?;
-        Ok(summary(&state.device_id, outcome))
+        Ok(summary(&state, outcome))
+    }
+
+    /// The settings the device introduces itself with (name, firmware).
+    pub fn config(&self) -> &EnergyIdConfig {
+        &self.config
     }
 
     async fn hello_into(&self, state: &mut DeviceState) -> Result<HelloOutcome> {
@@ -440,7 +448,7 @@ impl<H: HttpClient, S: Store, C: Clock> EnergyIdDevice<H, S, C> {
         let mut shown: Option<String> = None;
         loop {
             match self.hello_into(&mut state).await? {
-                HelloOutcome::Claimed(webhook) => return Ok(summary(&state.device_id, HelloOutcome::Claimed(webhook))),
+                HelloOutcome::Claimed(webhook) => return Ok(summary(&state, HelloOutcome::Claimed(webhook))),
                 HelloOutcome::Unclaimed(claim) => {
                     if shown.as_deref() != Some(claim.claim_code.as_str()) {
                         on_code(&claim);
@@ -530,7 +538,10 @@ fn interval_ms(policy: &super::model::Policy) -> i64 {
 const MAX_TRIES: u32 = 3;
 /// 429s in a row that each said when to come back (`Retry-After`).
 const MAX_TOLD_TRIES: u32 = 10;
-const HELLO_REFRESH_MS: i64 = 18 * 3_600_000;
+/// The documentation gives the webhook credentials 48 h; like the official
+/// client we count on 24 h and hello again when 6 h of them remain.
+const AUTH_VALID_MS: i64 = 24 * 3_600_000;
+const HELLO_REFRESH_MS: i64 = AUTH_VALID_MS - 6 * 3_600_000;
 
 /// Say that nothing is lost: the readings wait in the outbox.
 fn still_queued(mut error: Error) -> Error {
@@ -557,8 +568,8 @@ fn claimed_webhook(state: &DeviceState) -> Result<&Webhook> {
     .provider(PROVIDER))
 }
 
-fn summary(device_id: &str, outcome: HelloOutcome) -> HelloSummary {
-    let device_id = device_id.to_owned();
+fn summary(state: &DeviceState, outcome: HelloOutcome) -> HelloSummary {
+    let device_id = state.device_id.clone();
     match outcome {
         HelloOutcome::Claimed(webhook) => HelloSummary::Claimed {
             device_id,
@@ -566,6 +577,7 @@ fn summary(device_id: &str, outcome: HelloOutcome) -> HelloSummary {
             policy: webhook.policy,
             record_name: webhook.record_name,
             record_number: webhook.record_number,
+            auth_valid_until_ms: state.hello_at_ms.unwrap_or_default().saturating_add(AUTH_VALID_MS),
         },
         HelloOutcome::Unclaimed(claim) => HelloSummary::NeedsClaiming {
             device_id,

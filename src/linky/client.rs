@@ -19,6 +19,15 @@ use std::cell::Cell;
 use std::time::Duration;
 
 pub const DEFAULT_GATEWAY_URL: &str = "https://enedis.domoticz.russandol.pro";
+/// The gateway's clients as the Domoticz plugin uses them (issue 13; the
+/// contract names the host, not the ids): production, and the test
+/// deployment under `/domoticzlinkyconnect/`.
+pub const PROD_CLIENT_ID: &str = "d198fd52-61c0-4b77-8725-06a1ef90da9f";
+pub const TEST_CLIENT_ID: &str = "9c551777-9d1b-447c-9e68-bfe6896ee002";
+pub const TEST_GATEWAY_URL: &str = "https://enedis.domoticz.russandol.pro/domoticzlinkyconnect";
+/// Where the gateway renews tokens (contract §1 step 5); the old scenario's
+/// gateway answered on `/device/proxy`, hence `refreshPath`.
+pub const DEFAULT_REFRESH_PATH: &str = "/device/token";
 pub const DEFAULT_CONSO_API_URL: &str = "https://conso.boris.sh/api";
 pub const DEFAULT_ENEDIS_API_URL: &str = "https://gw.ext.prod.api.enedis.fr";
 pub const DEFAULT_CONSENT_URL: &str = "https://mon-compte-particulier.enedis.fr/dataconnect/v1/oauth2/authorize";
@@ -38,10 +47,20 @@ pub struct LinkyConfig {
     /// (own Enedis app). Default: `conso` when a Conso token is set, else `gateway`.
     #[serde(default)]
     pub access: Option<String>,
-    #[serde(default = "default_gateway_url")]
-    pub gateway_url: String,
-    #[serde(default = "default_client_id")]
-    pub client_id: String,
+    /// `prod` (default) or `test`: the gateway deployment, which sets its
+    /// URL and client id together; `gatewayUrl` / `clientId` override one.
+    #[serde(default)]
+    pub gateway: Option<String>,
+    #[serde(default)]
+    pub gateway_url: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Path of the refresh request at the gateway (default `/device/token`).
+    #[serde(default)]
+    pub refresh_path: Option<String>,
+    /// `User-Agent` sent on every gateway call (default `wattbridge/<version>`).
+    #[serde(default)]
+    pub user_agent: Option<String>,
     #[serde(default = "default_conso_api_url")]
     pub conso_api_url: String,
     #[serde(default)]
@@ -65,12 +84,6 @@ pub struct LinkyConfig {
     pub max_requests_per_second: f64,
 }
 
-fn default_gateway_url() -> String {
-    DEFAULT_GATEWAY_URL.to_owned()
-}
-fn default_client_id() -> String {
-    "wattbridge".to_owned()
-}
 fn default_conso_api_url() -> String {
     DEFAULT_CONSO_API_URL.to_owned()
 }
@@ -87,11 +100,43 @@ fn default_rate() -> f64 {
     5.0
 }
 
+/// The device-flow gateway once its preset and overrides are resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gateway {
+    pub url: String,
+    pub client_id: String,
+    pub refresh_url: String,
+    pub user_agent: String,
+}
+
 impl LinkyConfig {
+    /// The gateway to use: the `gateway` preset (`prod` or `test`) gives URL
+    /// and client id together; `gatewayUrl`, `clientId`, `refreshPath` and
+    /// `userAgent` override one piece each.
+    pub fn gateway(&self) -> Result<Gateway> {
+        let (url, client_id) = match self.gateway.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+            None | Some("prod") => (DEFAULT_GATEWAY_URL, PROD_CLIENT_ID),
+            Some("test") => (TEST_GATEWAY_URL, TEST_CLIENT_ID),
+            Some(other) => {
+                return Err(Error::invalid_config(format!("linky gateway '{other}' is not one of prod, test")).provider(PROVIDER));
+            }
+        };
+        let url = self.gateway_url.as_deref().filter(|u| !u.is_empty()).unwrap_or(url).trim_end_matches('/').to_owned();
+        let path = self.refresh_path.as_deref().filter(|p| !p.is_empty()).unwrap_or(DEFAULT_REFRESH_PATH);
+        if !path.starts_with('/') || path.contains(['?', '#']) {
+            return Err(Error::invalid_config(format!("linky refresh path '{path}' must be a path starting with / (e.g. {DEFAULT_REFRESH_PATH})")).provider(PROVIDER));
+        }
+        Ok(Gateway {
+            refresh_url: format!("{url}{path}"),
+            url,
+            client_id: self.client_id.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| client_id.to_owned()),
+            user_agent: self.user_agent.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| format!("wattbridge/{}", env!("CARGO_PKG_VERSION"))),
+        })
+    }
+
     /// The OAuth settings of the device-flow gateway (refresh 20 min ahead,
     /// meters echoed on refresh) or of an own Enedis app (client credentials).
     pub fn oauth_config(&self) -> Result<Option<OAuthConfig>> {
-        let gateway = self.gateway_url.trim_end_matches('/');
         let enedis = self.enedis_api_url.trim_end_matches('/');
         // Struct literals, not `json!` + `from_value` (see WASM-SIZE.md).
         let base = |client_id: &str, token_url: String, store_key: &str, hint: &str, margin_secs: i64| OAuthConfig {
@@ -109,15 +154,22 @@ impl LinkyConfig {
             refresh_echo_fields: Vec::new(),
             client_credentials: false,
             login_hint: Some(hint.to_owned()),
+            refresh_url: None,
+            user_agent: None,
             // The gateway's data proxy shares its origin; an own app's API does not.
             api_urls: vec![enedis.to_owned()],
         };
         match self.access_mode()? {
-            "gateway" => Ok(Some(OAuthConfig {
-                device_authorization_url: Some(format!("{gateway}/device/code")),
-                refresh_echo_fields: vec!["usage_points_id".to_owned()],
-                ..base(&self.client_id, format!("{gateway}/device/token"), "tokens/linky", "run `wattbridge linky login`", 20 * 60)
-            })),
+            "gateway" => {
+                let gateway = self.gateway()?;
+                Ok(Some(OAuthConfig {
+                    device_authorization_url: Some(format!("{}/device/code", gateway.url)),
+                    refresh_echo_fields: vec!["usage_points_id".to_owned()],
+                    refresh_url: Some(gateway.refresh_url),
+                    user_agent: Some(gateway.user_agent),
+                    ..base(&gateway.client_id, format!("{}/device/token", gateway.url), "tokens/linky", "run `wattbridge linky login`", 20 * 60)
+                }))
+            }
             "enedis" => {
                 let (Some(id), Some(secret)) = (&self.app_client_id, &self.app_client_secret) else {
                     return Err(Error::invalid_config("an own Enedis app needs appClientId and appClientSecret").provider(PROVIDER));
@@ -187,6 +239,10 @@ pub struct FetchReport {
     pub points: u32,
     pub holes: Vec<Hole>,
     pub skipped: Vec<Skipped>,
+    /// The `from` asked for when it lay before what Enedis keeps: the range
+    /// was clamped to start at [`FetchReport::from`] instead.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | null"))]
+    pub clamped_from: Option<Date>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -236,6 +292,10 @@ pub struct LinkyStats {
     pub daily: Vec<DayEnergy>,
     /// Yesterday, hour by hour (from the load curve).
     pub hourly: Vec<HourEnergy>,
+    /// The newest day with its whole energy stored: shown beside "yesterday"
+    /// when Enedis has not published yesterday yet (day D comes on D+1 from
+    /// about 08:00, sometimes D+2).
+    pub last_complete_day: Option<DayEnergy>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -273,8 +333,10 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
                 Relay::Enedis(config.enedis_api_url.clone())
             }
             _ => {
-                check("linky.gateway_url", &config.gateway_url)?;
-                Relay::Gateway(config.gateway_url.clone())
+                let gateway = config.gateway()?;
+                check("linky.gateway_url", &gateway.url)?;
+                check("linky.refresh_path", &gateway.refresh_url)?;
+                Relay::Gateway(gateway.url)
             }
         };
         if let Some(meter) = config.meter.as_deref().filter(|m| !api::is_meter_id(m)) {
@@ -308,6 +370,43 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             Auth::OAuth(client) => Some(client),
             Auth::Token(_) => None,
         }
+    }
+
+    /// Keep gateway tokens obtained by another install (a token answer, or a
+    /// device code approved there). The meters may come as `usage_points_id`
+    /// (the gateway's name), `usage_point_id`, `meter` or a `meters` list;
+    /// they are stored as the gateway sends them, so refreshes echo them.
+    pub async fn import_tokens(&self, text: &Secret) -> Result<crate::oauth::TokenStatus> {
+        let Auth::OAuth(client) = &self.auth else {
+            return Err(Error::invalid_input("importing tokens is for the device-flow gateway; this Linky uses a Conso API token").provider(PROVIDER));
+        };
+        if self.access() != "gateway" {
+            return Err(Error::invalid_input("importing tokens is for the device-flow gateway; an own Enedis app gets its own").provider(PROVIDER));
+        }
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str::<serde_json::Value>(text.expose()) else {
+            // Never serde's reason: it can quote the text, which holds tokens.
+            return Err(Error::invalid_input("the tokens to import are not a JSON object").provider(PROVIDER));
+        };
+        let meters: Vec<String> = ["usage_points_id", "usage_point_id", "meter", "meters"]
+            .iter()
+            .filter_map(|key| fields.remove(*key))
+            .flat_map(|value| match value {
+                serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                serde_json::Value::String(list) => list.split([',', ';']).map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        if let Some(bad) = meters.iter().find(|m| !api::is_meter_id(m)) {
+            return Err(Error::invalid_input(format!("'{bad}' is not a meter (PRM, 14 digits)")).provider(PROVIDER));
+        }
+        // A device code brings the meters with its tokens; tokens alone must name them.
+        if meters.is_empty() && !fields.contains_key("device_code") {
+            return Err(Error::invalid_input("the tokens to import name no meter: add \"usage_points_id\": \"<PRM>,<PRM>\" (the gateway gives it with the tokens)").provider(PROVIDER));
+        }
+        if !meters.is_empty() {
+            fields.insert("usage_points_id".to_owned(), serde_json::Value::String(meters.join(",")));
+        }
+        client.import_tokens(fields).await
     }
 
     /// The meters the consent covers.
@@ -350,7 +449,9 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
     pub async fn consent_url(&self, redirect_uri: Option<&str>) -> Result<String> {
         let state = random_token(16)?;
         save(&self.store, CONSENT_PENDING_KEY, &PendingConsent { state: state.clone() }).await?;
-        let client_id = self.config.app_client_id.as_deref().unwrap_or(&self.config.client_id);
+        let Some(client_id) = self.config.app_client_id.as_deref() else {
+            return Err(Error::invalid_config("the consent page is for an own Enedis app: set linky.app_client_id").provider(PROVIDER));
+        };
         let mut pairs = vec![("client_id", client_id), ("response_type", "code"), ("state", state.as_str()), ("duration", "P3Y")];
         if let Some(uri) = redirect_uri {
             pairs.push(("redirect_uri", uri));
@@ -404,11 +505,22 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         let meter = meter.to_owned();
         let today = self.today();
         let history = History::new(&self.store, &meter, series);
-        let index = history.index().await?;
+        let mut index = history.index().await?;
+        let asked_from = from;
         let from = from.unwrap_or(Date(i32::MIN / 2));
         let to = to.unwrap_or(today);
         if from >= to {
             return Err(Error::invalid_input(format!("--from {from} must be before --to {to}")).provider(PROVIDER));
+        }
+        // A range wholly before what Enedis serves would otherwise end as "0
+        // values" and success: say why, and from which day one can ask.
+        let (earliest, code, why) = match index.earliest.filter(|e| *e > series.history_start(today)) {
+            Some(activation) => (activation, ErrorCode::BeforeActivation, "Enedis has nothing before the meter's activation".to_owned()),
+            None => (series.history_start(today), ErrorCode::BeforeHistoryLimit, format!("Enedis keeps the {} for {}", series.label(), series.history_span())),
+        };
+        if to <= earliest {
+            return Err(Error::new(code, format!("{why}: the earliest date that can be asked is {earliest}, and {from} to {to} lies entirely before it"))
+                .provider(PROVIDER));
         }
         let planned = plan(series, from, to, today, &index.coverage, self.config.correction_days, index.earliest);
         let total = planned.windows.len() as u32;
@@ -424,6 +536,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             points: 0,
             holes: Vec::new(),
             skipped: Vec::new(),
+            clamped_from: asked_from.filter(|asked| *asked < planned.from),
         };
         on_progress(Progress { done: 0, total });
         for (done, window) in planned.windows.iter().enumerate() {
@@ -622,12 +735,14 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             .filter(|p| p.start >= yesterday.paris_midnight_ms() && p.start < today.paris_midnight_ms())
             .copied()
             .collect();
+        let last_complete_day = daily.iter().rev().find(|d| d.date < today).copied();
         Ok(LinkyStats {
             meter,
             today,
             periods,
             daily: daily.into_iter().filter(|d| d.date >= from && d.date < to).collect(),
             hourly: stats::hourly_energy(&yesterday_curve, Series::ConsumptionLoadCurve),
+            last_complete_day,
         })
     }
 

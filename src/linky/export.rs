@@ -2,6 +2,7 @@
 //! times in Paris wall time plus offset (unambiguous on DST days).
 
 use super::model::{Point, Series};
+use crate::core::energy::{round_to, rounded};
 use crate::core::time::format_paris;
 use serde::Serialize;
 
@@ -11,7 +12,8 @@ struct Row {
     end: String,
     value: f64,
     unit: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// To the watt-hour; `value` keeps Enedis' exact figure.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "rounded::opt_wh")]
     wh: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     peak_at: Option<String>,
@@ -39,7 +41,7 @@ pub fn to_csv(series: Series, points: &[Point]) -> String {
     for point in points {
         let r = row(series, point);
         // f64's `Display`: whole numbers without `.0`, others in their shortest form.
-        let wh = r.wh.map(|wh| wh.to_string()).unwrap_or_default();
+        let wh = r.wh.map(|wh| round_to(wh, 0).to_string()).unwrap_or_default();
         let peak = r.peak_at.unwrap_or_default();
         out.push_str(&format!("{},{},{},{},{wh},{peak}\n", r.start, r.end, r.value, r.unit));
     }
@@ -54,8 +56,9 @@ mod tests {
     fn csv_has_paris_times_energy_and_no_trailing_zeros() {
         let point = Point { start: 1_680_300_000_000, end: 1_680_301_800_000, value: 753.0, at: None };
         let csv = to_csv(Series::ConsumptionLoadCurve, &[point]);
-        assert_eq!(csv, "start,end,value,unit,wh,peak_at\n2023-04-01T00:00:00+02:00,2023-04-01T00:30:00+02:00,753,W,376.5,\n");
+        // Energy to the watt-hour (376.5 Wh); the exact W stays in `value`.
+        assert_eq!(csv, "start,end,value,unit,wh,peak_at\n2023-04-01T00:00:00+02:00,2023-04-01T00:30:00+02:00,753,W,377,\n");
         let json = to_json(Series::ConsumptionLoadCurve, &[point]);
-        assert!(json.contains(r#""wh":376.5"#), "{json}");
+        assert!(json.contains(r#""wh":377.0"#) || json.contains(r#""wh":377"#), "{json}");
     }
 }

@@ -84,6 +84,27 @@ impl Series {
         }
     }
 
+    /// What the series is, for a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            Series::DailyConsumption => "daily consumption",
+            Series::ConsumptionLoadCurve => "consumption load curve",
+            Series::MaxPower => "daily max power",
+            Series::DailyProduction => "daily production",
+            Series::ProductionLoadCurve => "production load curve",
+        }
+    }
+
+    /// How far back Enedis serves the series, as [`Series::history_start`] counts it.
+    pub fn history_span(self) -> &'static str {
+        match self {
+            Series::DailyConsumption => "36 months and 15 days",
+            Series::ConsumptionLoadCurve => "24 months and 15 days",
+            Series::MaxPower | Series::DailyProduction => "36 months",
+            Series::ProductionLoadCurve => "24 months",
+        }
+    }
+
     /// Unit of the stored value.
     pub fn unit(self) -> &'static str {
         match self {

@@ -7,6 +7,7 @@
 
 use super::model::{Point, Series};
 use crate::core::time::{paris_date, paris_local, Date};
+use crate::core::energy::rounded;
 use crate::core::{Error, Result};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -20,6 +21,7 @@ const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 pub struct DayEnergy {
     #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub date: Date,
+    #[serde(serialize_with = "rounded::wh")]
     pub wh: f64,
 }
 
@@ -31,6 +33,7 @@ pub struct DayEnergy {
 pub struct HourEnergy {
     /// UTC ms of the hour's start.
     pub start: i64,
+    #[serde(serialize_with = "rounded::wh")]
     pub wh: f64,
     /// The curve covers the whole hour; otherwise `wh` is a partial sum.
     pub complete: bool,
@@ -46,12 +49,14 @@ pub struct Period {
     /// Exclusive.
     #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub to: Date,
-    /// Sum of the days that have data.
+    /// Sum of the days that have data (shown to the watt-hour).
+    #[serde(serialize_with = "rounded::kwh")]
     pub kwh: f64,
     pub days_with_data: u32,
     /// Days in the period (all before today).
     pub days: u32,
-    /// `None` without a tariff, or when the tariff needs a curve we lack.
+    /// `None` without a tariff, or when the tariff needs a curve we lack (shown to the cent).
+    #[serde(serialize_with = "rounded::opt_money")]
     pub cost: Option<f64>,
 }
 

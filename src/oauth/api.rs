@@ -73,7 +73,7 @@ pub fn refresh_request(config: &OAuthConfig, tokens: &TokenSet, refresh_token: &
         .collect();
     let mut pairs = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
     pairs.extend(echoed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    form_post(&config.token_url, &with_client(config, pairs))
+    form_post(config.refresh_url.as_deref().unwrap_or(&config.token_url), &with_client(config, pairs))
 }
 
 pub fn code_request(config: &OAuthConfig, code: &Secret, redirect_uri: &str, verifier: &Secret) -> HttpRequest {

@@ -1,7 +1,7 @@
 //! The flows, generic over the seams: log in, keep tokens fresh, log out.
 
 use super::api::{self, oauth_error, Flow, TokenFailure};
-use super::model::{DeviceVerification, OAuthConfig, TokenSet, TokenStatus};
+use super::model::{DeviceVerification, OAuthConfig, TokenAnswer, TokenSet, TokenStatus};
 use crate::core::crypto::random_token;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -64,6 +64,7 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         check("authorizationUrl", &config.authorization_url)?;
         check("logoutUrl", &config.logout_url)?;
         check("revocationUrl", &config.revocation_url)?;
+        check("refreshUrl", &config.refresh_url)?;
         if config.client_id.is_empty() {
             return Err(Error::invalid_config("the OAuth client id must not be empty").provider(provider));
         }
@@ -113,6 +114,10 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let request = match &self.config.user_agent {
+            Some(agent) => request.header("user-agent", agent.as_str()),
+            None => request,
+        };
         self.http.send(request).await.map_err(|e| e.provider(self.config.provider.clone()))
     }
 
@@ -196,6 +201,47 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
                 Err(failure) => return Err(self.failure(Flow::Device, failure)),
             }
         }
+    }
+
+    // ---- tokens obtained elsewhere ----
+
+    /// Keep tokens obtained by another install: a token answer as the
+    /// service gave it (`access_token`, optional `refresh_token`,
+    /// `expires_in` and provider fields), or a `device_code` whose login was
+    /// approved elsewhere, which is exchanged once. Stored like our own; the
+    /// text never shows in an error.
+    pub async fn import_tokens(&self, mut fields: serde_json::Map<String, serde_json::Value>) -> Result<TokenStatus> {
+        // Only what a token answer holds and the fields this provider echoes
+        // (the gateway's meters) are kept: anything else pasted in (a
+        // password, a client secret) is dropped, never stored or shown.
+        const ANSWER: [&str; 7] = ["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token", "device_code"];
+        fields.retain(|key, _| ANSWER.contains(&key.as_str()) || self.config.refresh_echo_fields.contains(key));
+        let text = |name: &str| fields.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        if text("access_token").is_none() {
+            let Some(device_code) = text("device_code").map(Secret::new) else {
+                return Err(self.error(ErrorCode::InvalidInput, "the tokens to import need an access_token (with refresh_token and expires_in when there are), or a device_code approved elsewhere"));
+            };
+            let response = self.send(api::device_token_request(&self.config, &device_code)).await?;
+            let answer = match api::read_token_answer(&self.config, &response) {
+                Ok(answer) => answer,
+                Err(TokenFailure::OAuth { error, .. }) if error == "authorization_pending" || error == "slow_down" => {
+                    return Err(self.error(ErrorCode::AuthRequired, "that device code has not been approved yet: approve it first, then import again"));
+                }
+                Err(failure) => return Err(self.failure(Flow::Device, failure)),
+            };
+            // The echoed fields the other install knew (the meters) stay, unless the answer has its own.
+            let mut tokens = TokenSet::from_answer(answer, &self.config.scopes, self.clock.now_ms());
+            for (key, value) in fields.into_iter().filter(|(k, _)| self.config.refresh_echo_fields.contains(k)) {
+                tokens.extra.entry(key).or_insert(value);
+            }
+            return self.keep(tokens).await;
+        }
+        fields.remove("device_code");
+        // Serde's reasons can quote values; these are secrets, so our own words only.
+        let answer: TokenAnswer = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| {
+            self.error(ErrorCode::InvalidInput, "the tokens to import are not a token answer: access_token and refresh_token must be strings, expires_in a number of seconds")
+        })?;
+        self.keep(TokenSet::from_answer(answer, &self.config.scopes, self.clock.now_ms())).await
     }
 
     // ---- resource owner password grant (Keycloak legacy) ----

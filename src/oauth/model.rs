@@ -48,6 +48,14 @@ pub struct OAuthConfig {
     /// OAuth endpoints above: the provider's API.
     #[serde(default)]
     pub api_urls: Vec<String>,
+    /// Where refresh requests go when not to `token_url` (an Enedis gateway
+    /// that renews on another path).
+    #[serde(default)]
+    pub refresh_url: Option<String>,
+    /// `User-Agent` sent on every request this client makes (the Enedis
+    /// gateway asks its clients to name themselves).
+    #[serde(default)]
+    pub user_agent: Option<String>,
 }
 
 fn default_refresh_margin() -> i64 {

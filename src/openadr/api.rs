@@ -144,6 +144,25 @@ pub struct ReportOffer {
     /// The rID; defaults to `{resource_id}_{measurement}`.
     #[serde(default)]
     pub r_id: Option<String>,
+    /// The power attributes of a power or energy measurement (default 50 Hz,
+    /// 230 V, AC: OpenLEADR's defaults).
+    #[serde(default)]
+    pub power_attributes: PowerAttributes,
+}
+
+/// `power:powerAttributes` of a report description.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PowerAttributes {
+    pub hertz: f64,
+    pub voltage: f64,
+    pub ac: bool,
+}
+
+impl Default for PowerAttributes {
+    fn default() -> Self {
+        PowerAttributes { hertz: 50.0, voltage: 230.0, ac: true }
+    }
 }
 
 fn telemetry_usage() -> String {
@@ -156,35 +175,60 @@ fn ten() -> u64 {
     10
 }
 
-/// (element prefix, element name, description, default unit) per measurement.
-fn measurement_info(name: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
-    Some(match name {
-        "voltage" => ("power", "voltage", "Voltage", "V"),
-        "current" => ("oadr", "current", "Current", "A"),
-        "energyReal" => ("power", "energyReal", "RealEnergy", "Wh"),
-        "energyReactive" => ("power", "energyReactive", "ReactiveEnergy", "VARh"),
-        "energyApparent" => ("power", "energyApparent", "ApparentEnergy", "VAh"),
-        "powerReal" => ("power", "powerReal", "RealPower", "W"),
-        "powerReactive" => ("power", "powerReactive", "ReactivePower", "VAR"),
-        "powerApparent" => ("power", "powerApparent", "ApparentPower", "VA"),
-        "frequency" => ("oadr", "frequency", "Frequency", "Hz"),
-        "temperature" => ("oadr", "temperature", "temperature", "celsius"),
-        "pulseCount" => ("oadr", "pulseCount", "pulse count", "count"),
-        _ => return None,
-    })
+/// OpenLEADR's measurements (contract: voltage V, current A, energyReal Wh,
+/// …): element prefix, element name, description, and the units it accepts
+/// (the first is the default).
+const MEASUREMENTS: [(&str, &str, &str, &[&str]); 11] = [
+    ("power", "voltage", "Voltage", &["V"]),
+    ("oadr", "current", "Current", &["A"]),
+    ("power", "energyReal", "RealEnergy", &["Wh"]),
+    ("power", "energyReactive", "ReactiveEnergy", &["VARh"]),
+    ("power", "energyApparent", "ApparentEnergy", &["VAh"]),
+    ("power", "powerReal", "RealPower", &["W"]),
+    ("power", "powerReactive", "ReactivePower", &["VAR"]),
+    ("power", "powerApparent", "ApparentPower", &["VA"]),
+    ("oadr", "frequency", "Frequency", &["Hz"]),
+    ("oadr", "temperature", "temperature", &["celsius", "fahrenheit"]),
+    ("oadr", "pulseCount", "pulse count", &["count"]),
+];
+
+/// A measurement by its element name (`powerReal`) or one of OpenLEADR's
+/// enum names for it (`POWER_REAL`, `REAL_POWER`, `ACTIVE_POWER`, …; case
+/// and underscores do not matter).
+fn measurement_info(name: &str) -> Option<(&'static str, &'static str, &'static str, &'static [&'static str])> {
+    let key: String = name.chars().filter(|c| *c != '_').map(|c| c.to_ascii_lowercase()).collect();
+    let key = match key.as_str() {
+        "realpower" | "activepower" => "powerreal",
+        "reactivepower" => "powerreactive",
+        "apparentpower" => "powerapparent",
+        "realenergy" | "activeenergy" => "energyreal",
+        "reactiveenergy" => "energyreactive",
+        "apparentenergy" => "energyapparent",
+        other => other,
+    };
+    MEASUREMENTS.into_iter().find(|m| m.1.eq_ignore_ascii_case(key))
 }
 
 const SCALES: [&str; 11] = ["p", "n", "micro", "m", "c", "d", "k", "M", "G", "T", "none"];
 
 impl ReportOffer {
     pub fn r_id(&self) -> String {
-        self.r_id.clone().unwrap_or_else(|| format!("{}_{}", self.resource_id, self.measurement))
+        let name = measurement_info(&self.measurement).map_or(self.measurement.as_str(), |m| m.1);
+        self.r_id.clone().unwrap_or_else(|| format!("{}_{name}", self.resource_id))
     }
 
     pub fn check(&self) -> Result<()> {
         let invalid = |m: String| Err(Error::invalid_input(m).provider("openadr"));
-        if measurement_info(&self.measurement).is_none() {
-            return invalid(format!("unknown measurement '{}': use voltage, current, energyReal, energyReactive, energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature or pulseCount", self.measurement));
+        let Some((_, name, _, units)) = measurement_info(&self.measurement) else {
+            let names: Vec<&str> = MEASUREMENTS.iter().map(|m| m.1).collect();
+            return invalid(format!("unknown measurement '{}': use one of {} (OpenLEADR's enum names such as POWER_REAL work too)", self.measurement, names.join(", ")));
+        };
+        if let Some(unit) = self.unit.as_deref().filter(|u| !units.contains(u)) {
+            return invalid(format!("unit '{unit}' does not fit {name}: use {}", units.join(" or ")));
+        }
+        let p = &self.power_attributes;
+        if !(p.hertz.is_finite() && p.hertz >= 0.0 && p.voltage.is_finite() && p.voltage > 0.0) {
+            return invalid(format!("power attributes {} Hz / {} V: give a frequency of 0 or more (0 for DC) and a voltage above 0", p.hertz, p.voltage));
         }
         if !SCALES.contains(&self.scale.as_str()) {
             return invalid(format!("unknown scale '{}': use one of {}", self.scale, SCALES.join(" ")));
@@ -199,17 +243,24 @@ impl ReportOffer {
     }
 
     fn description(&self) -> String {
-        let (prefix, name, description, unit) = measurement_info(&self.measurement).unwrap_or(("oadr", "customUnit", "custom", "unit"));
-        let unit = self.unit.as_deref().unwrap_or(unit);
+        let (prefix, name, description, units) = measurement_info(&self.measurement).unwrap_or(("oadr", "customUnit", "custom", &["unit"]));
+        let unit = self.unit.as_deref().unwrap_or(units[0]);
+        let p = &self.power_attributes;
         let rate = format_duration(self.sampling_rate_secs as i64);
         format!(
-            r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits><scale:siScaleCode>{scale}</scale:siScaleCode>{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType><oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate></oadr:oadrReportDescription>"#,
+            r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits>{scale}{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType><oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate></oadr:oadrReportDescription>"#,
             rid = tag("ei:rID", &self.r_id()),
             res = tag("ei:resourceID", &self.resource_id),
             unit = escape(unit),
-            scale = escape(&self.scale),
-            // The XSD requires power attributes on power:* items; OpenLEADR's defaults.
-            attributes = if prefix == "power" { "<power:powerAttributes><power:hertz>50</power:hertz><power:voltage>230</power:voltage><power:ac>true</power:ac></power:powerAttributes>" } else { "" },
+            // As OpenLEADR renders them (its templates, checked against its VTN's schema): a pulse
+            // count has a pulse factor instead of a scale; only the power items carry power
+            // attributes (default: OpenLEADR's 50 Hz, 230 V, AC).
+            scale = if name == "pulseCount" { "<oadr:pulseFactor>1000</oadr:pulseFactor>".to_owned() } else { format!("<scale:siScaleCode>{}</scale:siScaleCode>", escape(&self.scale)) },
+            attributes = if name.starts_with("power") {
+                format!("<power:powerAttributes><power:hertz>{}</power:hertz><power:voltage>{}</power:voltage><power:ac>{}</power:ac></power:powerAttributes>", p.hertz, p.voltage, p.ac)
+            } else {
+                String::new()
+            },
         )
     }
 }
@@ -219,17 +270,29 @@ pub fn specifier_id(report_name: &str) -> String {
     format!("wattbridge_{}", report_name.to_ascii_lowercase())
 }
 
+/// The METADATA reports offering `offers`: one per report name and sampling
+/// rate, since OpenADR allows one sampling rate per report (OpenLEADR's VTN
+/// forces the smallest on all); a name offered at several rates gets a
+/// report per rate, `wattbridge_<name>_<rate>s`.
 pub fn register_report(request: &str, ven_id: &str, offers: &[ReportOffer], now_ms: i64) -> String {
-    let mut names: Vec<&str> = offers.iter().map(|o| o.report_name.as_str()).collect();
-    names.dedup();
+    let mut groups: Vec<(&str, u64)> = Vec::new();
+    for offer in offers {
+        if !groups.contains(&(offer.report_name.as_str(), offer.sampling_rate_secs)) {
+            groups.push((offer.report_name.as_str(), offer.sampling_rate_secs));
+        }
+    }
     let mut body = request_id(request);
-    for name in names {
+    for &(name, rate) in &groups {
+        let specifier = match groups.iter().filter(|(n, _)| *n == name).count() {
+            1 => specifier_id(name),
+            _ => format!("{}_{rate}s", specifier_id(name)),
+        };
         body += &format!(r#"<oadr:oadrReport xmlns:xcal="{NS_XCAL}" xmlns:strm="{NS_STRM}">"#);
-        for offer in offers.iter().filter(|o| o.report_name == name) {
+        for offer in offers.iter().filter(|o| o.report_name == name && o.sampling_rate_secs == rate) {
             body += &offer.description();
         }
         body += "<ei:reportRequestID>0</ei:reportRequestID>";
-        body += &tag("ei:reportSpecifierID", &specifier_id(name));
+        body += &tag("ei:reportSpecifierID", &specifier);
         body += &tag("ei:reportName", &format!("METADATA_{name}"));
         body += &tag("ei:createdDateTime", &format_utc_millis(now_ms));
         body += "</oadr:oadrReport>";
@@ -347,6 +410,30 @@ fn report_requests(message: &Element) -> Result<Vec<ReportRequest>> {
         .collect()
 }
 
+/// The number inside a `signalPayload` or `currentValue`: `payloadFloat`,
+/// an integer form (`payloadInt`, `payloadInteger`) or any other `payload…`
+/// element with a `value`.
+fn payload_value(holder: &Element) -> Option<f64> {
+    holder
+        .elements()
+        .filter(|e| e.local.starts_with("payload"))
+        .find_map(|e| e.text_at(&["value"])?.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+}
+
+/// `venID` → `ven_id`, `endDeviceAsset` → `end_device_asset`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 fn read_event(oadr_event: &Element) -> Result<Event> {
     let ei_event = oadr_event.child("eiEvent").ok_or_else(|| bad("oadrEvent without eiEvent"))?;
     let descriptor = ei_event.child("eventDescriptor").ok_or_else(|| bad("eiEvent without eventDescriptor"))?;
@@ -367,32 +454,29 @@ fn read_event(oadr_event: &Element) -> Result<Event> {
                 dtstart: format_utc_millis(dtstart),
                 duration,
                 uid: interval.text_at(&["uid", "text"]),
-                signal_payload: interval.text_at(&["signalPayload", "payloadFloat", "value"]).and_then(|v| v.parse().ok()),
+                signal_payload: interval.child("signalPayload").and_then(payload_value),
             });
         }
         signals.push(EventSignal {
             signal_name: signal.text_at(&["signalName"]).unwrap_or_default(),
             signal_type: signal.text_at(&["signalType"]).unwrap_or_default(),
             signal_id: signal.text_at(&["signalID"]).unwrap_or_default(),
-            current_value: signal.text_at(&["currentValue", "payloadFloat", "value"]).and_then(|v| v.parse().ok()),
+            current_value: signal.child("currentValue").and_then(payload_value),
             intervals,
         });
     }
     let mut targets = Vec::new();
     let mut targets_by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Every target kind is kept (ven, resource, group, party, and the EMIX
+    // ones: endDeviceAsset, meterAsset, pnode, serviceArea, …), named in
+    // snake case as OpenLEADR names them; nested ones by their text.
     for target in ei_event.child("eiTarget").into_iter().flat_map(Element::elements) {
-        let kind = match target.local.as_str() {
-            "venID" => "ven_id",
-            "resourceID" => "resource_id",
-            "groupID" => "group_id",
-            "partyID" => "party_id",
-            "groupName" => "group_name",
-            _ => continue,
-        };
-        targets.push(BTreeMap::from([(kind.to_owned(), target.text())]));
-        targets_by_type.entry(kind.to_owned()).or_default().push(target.text());
+        let kind = snake_case(&target.local);
+        targets.push(BTreeMap::from([(kind.clone(), target.text())]));
+        targets_by_type.entry(kind).or_default().push(target.text());
     }
     Ok(Event {
+        event_id: event_id.clone(),
         event_descriptor: EventDescriptor {
             modification_number: number(descriptor.text_at(&["modificationNumber"])).unwrap_or(0),
             priority: number(descriptor.text_at(&["priority"])),

@@ -8,6 +8,7 @@ use super::api::{self as msg, EventResponse, ReportOffer, ReportUpdate};
 use super::model::{Event, Opt, ReportRequest, ReportValue, VtnMessage};
 use crate::core::crypto::random_bytes;
 use crate::core::http::check_service_url;
+use crate::core::time::parse_utc;
 use crate::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, Method, PublicKeyCrypto, Result, Secret};
 use serde::{Deserialize, Serialize};
 use futures_util::lock::Mutex;
@@ -41,6 +42,18 @@ pub struct VenConfig {
     /// The VTN certificate's fingerprint: when set, unsigned or badly signed VTN messages are refused.
     #[serde(default)]
     pub vtn_fingerprint: Option<String>,
+    /// OpenLEADR's `disable_signature`: send our messages unsigned even with
+    /// a certificate and key (a VTN that checks no signatures, a test bench).
+    #[serde(default)]
+    pub disable_signature: bool,
+    /// OpenLEADR's `allow_jitter`: polls are spread ±10 % around the VTN's
+    /// rate (default); `false` polls exactly at it.
+    #[serde(default = "yes")]
+    pub allow_jitter: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the VEN reports as it goes (the CLI prints these; a page may show them).
@@ -84,6 +97,8 @@ struct State {
     next_poll_ms: i64,
     /// Event id → (modification number, opt given).
     events: BTreeMap<String, (u32, Option<Opt>)>,
+    /// The events as last received, for `next_events`.
+    received: BTreeMap<String, Event>,
     reports: Vec<ActiveReport>,
 }
 
@@ -135,7 +150,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         if config.ven_name.trim().is_empty() {
             return Err(Error::invalid_config("the VEN needs a name").provider(PROVIDER));
         }
-        if config.cert.is_some() != config.key.is_some() {
+        if !config.disable_signature && config.cert.is_some() != config.key.is_some() {
             return Err(Error::invalid_config("signing needs both a certificate and a key").provider(PROVIDER));
         }
         for offer in &config.reports {
@@ -149,8 +164,38 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         self.state.borrow().ven_id.clone()
     }
 
+    /// Until the next poll: the VTN's rate, ±10 % unless `allow_jitter` is off.
+    fn poll_gap(&self) -> i64 {
+        let poll_ms = self.state.borrow().poll_ms;
+        if self.config.allow_jitter {
+            crate::core::clock::jittered(poll_ms, &self.clock)
+        } else {
+            poll_ms
+        }
+    }
+
+    /// The events still to come or under way (not cancelled, not completed,
+    /// not ended), soonest first: OpenLEADR's `show_next_events`.
+    pub fn next_events(&self) -> Vec<Event> {
+        let now = self.clock.now_ms();
+        let state = self.state.borrow();
+        let mut events: Vec<(i64, Event)> = state
+            .received
+            .values()
+            .filter(|e| !matches!(e.event_descriptor.event_status.as_str(), "cancelled" | "completed"))
+            .filter_map(|e| {
+                let start = parse_utc(&e.active_period.dtstart)?;
+                // A duration of 0 is an event without end (OpenADR: unbounded).
+                let ended = e.active_period.duration > 0 && start.saturating_add(e.active_period.duration.saturating_mul(1000)) <= now;
+                (!ended).then(|| (start, e.clone()))
+            })
+            .collect();
+        events.sort_by_key(|(start, _)| *start);
+        events.into_iter().map(|(_, e)| e).collect()
+    }
+
     async fn load_keys(&self) -> Result<()> {
-        if self.signing.borrow().is_some() {
+        if self.signing.borrow().is_some() || self.config.disable_signature {
             return Ok(());
         }
         if let (Some(cert), Some(key)) = (&self.config.cert, &self.config.key) {
@@ -237,8 +282,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         let answer = self.exchange("EiEvent", msg::request_event(&new_id()?, &ven_id), "oadrRequestEvent").await?;
         self.handle(answer).await?;
         let now = self.clock.now_ms();
-        let mut state = self.state.borrow_mut();
-        state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms, &self.clock);
+        let next = self.poll_gap();
+        self.state.borrow_mut().next_poll_ms = now + next;
         Ok(())
     }
 
@@ -317,7 +362,11 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 self.handler.notice(Notice::Event { event: Box::new(event.clone()), opt: Some(opt), modified: known.is_some() });
                 Some(opt)
             };
-            self.state.borrow_mut().events.insert(descriptor.event_id.clone(), (descriptor.modification_number, opt));
+            {
+                let mut state = self.state.borrow_mut();
+                state.events.insert(descriptor.event_id.clone(), (descriptor.modification_number, opt));
+                state.received.insert(descriptor.event_id.clone(), event.clone());
+            }
             if let (Some(opt), "always") = (opt, event.response_required.as_str()) {
                 responses.push((descriptor.event_id.clone(), descriptor.modification_number, opt));
             }
@@ -327,7 +376,10 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             state.events.keys().filter(|id| !events.iter().any(|e| &e.event_descriptor.event_id == *id)).cloned().collect()
         };
         for id in gone {
-            self.state.borrow_mut().events.remove(&id);
+            let mut state = self.state.borrow_mut();
+            state.events.remove(&id);
+            state.received.remove(&id);
+            drop(state);
             self.handler.notice(Notice::Cancelled { event_id: id, implied: true });
         }
         if responses.is_empty() {
@@ -410,8 +462,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         let ven_id = self.ids()?;
         {
             let now = self.clock.now_ms();
-            let mut state = self.state.borrow_mut();
-            state.next_poll_ms = now + crate::core::clock::jittered(state.poll_ms, &self.clock);
+            let next = self.poll_gap();
+            self.state.borrow_mut().next_poll_ms = now + next;
         }
         let answer = self.exchange("OadrPoll", msg::poll(&ven_id), "oadrPoll").await?;
         self.handle(answer).await

@@ -84,9 +84,11 @@ pub struct ReportRequest {
     pub r_ids: Vec<String>,
 }
 
-/// An event in OpenLEADR's shape, as JS handlers receive it.
+/// An event in OpenLEADR's shape, as JS handlers receive it. `event_id`
+/// stands at the top level too, as in OpenLEADR's documentation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
+    pub event_id: String,
     pub event_descriptor: EventDescriptor,
     pub active_period: ActivePeriod,
     pub event_signals: Vec<EventSignal>,
@@ -128,5 +130,7 @@ pub struct Interval {
     /// Seconds.
     pub duration: i64,
     pub uid: Option<String>,
+    /// The payload's value, whichever form 2.0b allows carries it
+    /// (`payloadFloat`, an integer form, any other `payload…` with a `value`).
     pub signal_payload: Option<f64>,
 }

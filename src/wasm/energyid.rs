@@ -56,6 +56,18 @@ impl JsEnergyIdDevice {
         promise(async move { settle(device.hello().await) })
     }
 
+    /// The name the device introduces itself with.
+    #[wasm_bindgen(getter, js_name = deviceName)]
+    pub fn device_name(&self) -> String {
+        self.device.config().device_name.clone()
+    }
+
+    /// The firmware version the device reports, if one is set.
+    #[wasm_bindgen(getter, js_name = firmwareVersion)]
+    pub fn firmware_version(&self) -> Option<String> {
+        self.device.config().firmware_version.clone().filter(|v| !v.is_empty())
+    }
+
     /// Queue readings (`[{ts, el, ...}]`, ts in unix seconds) and send what the policy allows now.
     pub fn send(&self, readings_value: JsValue) -> Promise {
         let (device, readings) = (self.device.clone(), readings(readings_value));

@@ -113,6 +113,15 @@ impl JsLinkySession {
         promise(async move { settle(client.energy_since(series(&series_name)?, from_secs.map(|s| s as i64)).await) })
     }
 
+    /// Keep gateway tokens obtained by another install (JSON text); resolves
+    /// to the token status, never the tokens.
+    #[wasm_bindgen(js_name = importTokens)]
+    pub fn import_tokens(&self, json: String) -> Promise {
+        let client = self.client.clone();
+        let json = crate::core::Secret::new(json);
+        promise(async move { settle(client.import_tokens(&json).await) })
+    }
+
     pub fn status(&self) -> Promise {
         let client = self.client.clone();
         promise(async move { settle(client.status().await) })

@@ -6,7 +6,7 @@ use super::crypto::WebCrypto;
 use super::error::{from_js, from_js_value, promise, settle, to_js, to_value};
 use super::http::FetchHttp;
 use crate::core::{Error, ErrorCode, Result};
-use crate::openadr::{Event, Notice, Opt, Ven, VenConfig, VenHandler, PROVIDER};
+use crate::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler, PROVIDER};
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -82,9 +82,24 @@ impl JsOpenAdrVen {
         self.ven.stop();
     }
 
+    /// The events still to come or under way, soonest first (OpenLEADR's shape).
+    #[wasm_bindgen(js_name = nextEvents)]
+    pub fn next_events(&self) -> std::result::Result<JsValue, JsValue> {
+        to_value(&self.ven.next_events())
+    }
+
     #[wasm_bindgen(js_name = cancelRegistration)]
     pub fn cancel_registration(&self) -> Promise {
         let ven = self.ven.clone();
         promise(async move { settle(ven.cancel_registration().await) })
     }
+}
+
+/// The rID a report offer goes by (its `rId`, else `{resourceId}_{measurement}`
+/// with the measurement's element name), so that JS finds the callback the
+/// VEN asks for.
+#[wasm_bindgen(js_name = reportRid)]
+pub fn report_r_id(offer: JsValue) -> std::result::Result<String, JsValue> {
+    let offer: ReportOffer = from_js_value(offer, "a report", ErrorCode::InvalidInput, PROVIDER)?;
+    Ok(offer.r_id())
 }

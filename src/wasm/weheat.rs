@@ -122,9 +122,11 @@ impl JsWeheatSession {
 
     /// Fill the live feed since its last point at `resolution_secs`.
     #[wasm_bindgen(js_name = fillFeed)]
-    pub fn fill_feed(&self, pump_id: String, resolution_secs: f64, since: f64, on_progress: Option<Function>) -> Promise {
+    pub fn fill_feed(&self, pump_id: String, resolution_secs: f64, since: Option<f64>, on_progress: Option<Function>) -> Promise {
         let client = self.client.clone();
-        promise(async move { settle(client.fill_feed(&pump_id, resolution_secs as i64, since as i64, progress(on_progress)).await) })
+        // No `since`: a new install's first load (`firstLoadSecs`, 2 h).
+        let since = since.map_or_else(|| client.first_load_since(), |s| s as i64);
+        promise(async move { settle(client.fill_feed(&pump_id, resolution_secs as i64, since, progress(on_progress)).await) })
     }
 
     pub fn feed(&self, pump_id: String, from: f64, to: f64) -> Promise {
@@ -173,14 +175,15 @@ struct EnergySince {
     heat: Vec<crate::core::IntervalEnergy>,
 }
 
-/// Read raw logs you already have (the JSON of `/logs/raw`) and integrate
-/// their power fields: JSON of `{logs, energy: {electricityKwh, heatKwh, cop}}`
-/// (`energy` null when Weheat sent no power fields).
+/// Read logs you already have and find their energy: raw logs (`/logs/raw`)
+/// by integrating their power fields, aggregated logs (`/logs`) from their
+/// average powers × `timeCoveredInInterval`. JSON of `{logs, energy:
+/// {electricityKwh, heatKwh, cop}}` (`energy` null when Weheat sent no power fields).
 #[wasm_bindgen(js_name = energyFromWeheatLogs)]
 pub fn energy_from_weheat_logs(body: String) -> Result<JsValue, JsValue> {
     let response = crate::core::HttpResponse::new(200, body);
     let logs = weheat::api::parse_logs(&response, "Weheat logs").map_err(to_js)?;
-    let energy = weheat::derive::energy_from_power(&logs);
+    let energy = weheat::derive::energy_of_logs(&logs);
     to_value(&LogsEnergy { logs: logs.len(), energy })
 }
 

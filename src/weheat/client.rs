@@ -40,6 +40,26 @@ pub struct WeheatConfig {
     /// The heat pump to use when the account has several (default: the first).
     #[serde(default)]
     pub pump: Option<String>,
+    /// Seconds between two runs of the watch's gap filler, each with ±10 %
+    /// jitter (default 600: about every 10 minutes).
+    #[serde(default = "default_gap_fill_secs")]
+    pub gap_fill_secs: u64,
+    /// How far back the first load of a new install reaches, in seconds
+    /// (default 7200: two hours, as the Weheat thread's tool does).
+    #[serde(default = "default_first_load_secs")]
+    pub first_load_secs: i64,
+}
+
+/// The gap filler spends budget: never more often than once a minute.
+const MIN_GAP_FILL_SECS: u64 = 60;
+/// A first load past a year would spend a day's budget before the first poll.
+const MAX_FIRST_LOAD_SECS: i64 = 366 * 86_400;
+
+fn default_gap_fill_secs() -> u64 {
+    600
+}
+fn default_first_load_secs() -> i64 {
+    2 * 3600
 }
 
 fn default_auth_url() -> String {
@@ -77,6 +97,8 @@ impl WeheatConfig {
             client_credentials: false,
             login_hint: Some("run `wattbridge weheat login`".to_owned()),
             api_urls: vec![self.api_url.clone()],
+            refresh_url: None,
+            user_agent: None,
         })
     }
 }
@@ -103,8 +125,10 @@ pub struct Latest {
     /// None when the pump has no room sensor (-1).
     pub room: Option<f64>,
     pub room_target: Option<f64>,
-    /// DHW tank; none on hybrids.
+    /// DHW tank, top sensor (`t1`); none on hybrids.
     pub dhw_top: Option<f64>,
+    /// DHW tank, the second (bottom) sensor (`t2`); none on hybrids.
+    pub dhw_bottom: Option<f64>,
     pub compressor_percent: Option<f64>,
     pub power_in_w: Option<f64>,
     pub power_out_w: Option<f64>,
@@ -218,6 +242,12 @@ pub struct Weheat<H, S, C, K> {
 impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, C, K> {
     pub fn new(config: WeheatConfig, http: H, store: S, clock: C, crypto: K) -> Result<Self> {
         crate::core::http::check_service_url("weheat.api_url", &config.api_url).map_err(|e| e.provider(PROVIDER))?;
+        if config.gap_fill_secs < MIN_GAP_FILL_SECS {
+            return Err(Error::invalid_config(format!("the gap filler's period is {} s: at least {MIN_GAP_FILL_SECS} s, to spare the request budget", config.gap_fill_secs)).provider(PROVIDER));
+        }
+        if !(1..=MAX_FIRST_LOAD_SECS).contains(&config.first_load_secs) {
+            return Err(Error::invalid_config(format!("the first load reaches {} s back: give 1 s to {MAX_FIRST_LOAD_SECS} s (a year)", config.first_load_secs)).provider(PROVIDER));
+        }
         let oauth = OAuthClient::new(config.oauth_config()?, http, store.clone(), clock.clone(), crypto)?;
         Ok(Weheat { config, store, clock, oauth, default_pump: Default::default() })
     }
@@ -228,6 +258,11 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     pub fn budget_per_hour(&self) -> u32 {
         self.config.budget_per_hour.max(1)
+    }
+
+    /// Where a new install's first load starts (unix seconds): `first_load_secs` ago.
+    pub fn first_load_since(&self) -> i64 {
+        self.clock.now_secs() - self.config.first_load_secs
     }
 
     // ---- the budget and the one way out ----
@@ -371,6 +406,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             room: room_value(&log, "tRoom"),
             room_target: room_value(&log, "tRoomTarget"),
             dhw_top: number(&log, "t1"),
+            dhw_bottom: number(&log, "t2"),
             compressor_percent: derive::compressor_percent(&log, pump.nominal_rpm()),
             power_in_w: power_in,
             power_out_w: power_out,
@@ -596,17 +632,22 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     /// Poll the latest log, refresh energy and fill gaps, forever or until
     /// `duration` passes, within the budget: the latest log no faster than
     /// every 120 s (slower when the budget needs it), energy every 30 min,
-    /// gap filling every ~10 min, each with ±10 % jitter. A failed task is
-    /// reported and retried at its next turn; only `auth_required` ends the watch.
+    /// gap filling every `gap_fill_secs` (~10 min), each with ±10 % jitter.
+    /// A new install loads `first_load_secs` (2 h) back first. A failed task
+    /// is reported and retried at its next turn; only `auth_required` ends the watch.
     pub async fn watch(&self, pump: &Pump, resolution_secs: i64, duration: Option<Duration>, on_event: impl Fn(WatchEvent)) -> Result<()> {
         let start = self.clock.now_ms();
         let end = duration.map(|d| start + d.as_millis() as i64);
-        // Reserve 2/h for energy, 6/h for gap filling, 2/h for retries; the rest polls.
-        let polls_per_hour = self.budget_per_hour().saturating_sub(10).max(1) as i64;
+        let gap_fill_every = self.config.gap_fill_secs.saturating_mul(1000).min(i64::MAX as u64) as i64;
+        // Reserve 2/h for energy, the gap filler's runs, 2/h for retries; the rest polls.
+        let fills_per_hour = (HOUR_MS + gap_fill_every - 1) / gap_fill_every;
+        let polls_per_hour = (self.budget_per_hour() as i64 - 4 - fills_per_hour).max(1);
         let latest_every = (HOUR_MS / polls_per_hour).max(120_000);
         let mut next = [start, start, start]; // latest, energy, gap fill
-        let periods = [latest_every, 30 * 60_000, 10 * 60_000];
-        let since = self.clock.now_secs() - 86_400;
+        let periods = [latest_every, 30 * 60_000, gap_fill_every];
+        let since = self.first_load_since();
+        // Where the energy computed from the feed's power continues.
+        let mut power_since = start / 1000;
         loop {
             let now = self.clock.now_ms();
             if end.is_some_and(|end| now >= end) {
@@ -622,7 +663,11 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             let max_wait = Duration::from_millis(periods[task] as u64);
             let outcome = match task {
                 0 => self.poll_latest(pump, max_wait).await.map(WatchEvent::Latest),
-                1 => self.fill_energy_within(&pump.id, Interval::Hour, since, max_wait, |_, _| {}).await.map(WatchEvent::Energy),
+                1 => match self.fill_energy_within(&pump.id, Interval::Hour, since, max_wait, |_, _| {}).await {
+                    // No energy logs for this client (403) or pump (404): the feed's power readings instead.
+                    Err(err) if matches!(err.status, Some(403 | 404)) => self.energy_from_feed(&pump.id, &mut power_since).await,
+                    other => other.map(WatchEvent::Energy),
+                },
                 _ => self.fill_feed_within(&pump.id, resolution_secs, since, max_wait, |_, _| {}).await.map(WatchEvent::GapFill),
             };
             match outcome {
@@ -636,6 +681,28 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 }
 
 impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, C, K> {
+    /// Energy of `[since, now)` from the power readings of the feed
+    /// ([`derive::power_to_kwh`]), for when Weheat gives no energy logs.
+    async fn energy_from_feed(&self, pump: &str, since: &mut i64) -> Result<WatchEvent> {
+        /// A reading stands for at most this long (the feed's usual spacing): an outage is not extrapolated.
+        const HOLD_SECS: i64 = 600;
+        let now = self.clock.now_secs();
+        // The reading in effect at `since` too, so that the windows join without a gap.
+        let samples = self.feed(pump, *since - HOLD_SECS, now).await?;
+        let readings: Vec<derive::PowerReading> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let until = samples.get(i + 1).map_or(now, |next| next.ts).min(s.ts + HOLD_SECS).min(now);
+                let secs = (until - s.ts.max(*since)).max(0) as f64;
+                derive::PowerReading { ts: Some(s.ts), power_in: s.power_in, power_out: s.power_out, secs: Some(secs) }
+            })
+            .collect();
+        let from = *since;
+        *since = now;
+        Ok(WatchEvent::PowerEnergy { from: format_utc(from), to: format_utc(now), readings: readings.len() as u32, energy: derive::power_to_kwh(&readings) })
+    }
+
     /// The latest log, kept in the feed.
     async fn poll_latest(&self, pump: &Pump, max_wait: Duration) -> Result<Latest> {
         let latest = self.latest_within(pump, max_wait).await?;
@@ -653,6 +720,10 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 pub enum WatchEvent {
     Latest(Latest),
     Energy(FillReport),
+    /// Weheat gave no energy logs: the energy of `[from, to)` from the
+    /// feed's power readings (none when they carry no power either).
+    #[serde(rename_all = "camelCase")]
+    PowerEnergy { from: String, to: String, readings: u32, energy: Option<derive::Energy> },
     GapFill(FillReport),
     Error { code: &'static str, message: String },
 }

@@ -62,11 +62,36 @@ pub fn cop(heat: Option<f64>, electricity: Option<f64>) -> Option<f64> {
 /// 60 s). Weheat stopped sending these fields to third-party clients in March
 /// 2026: `None` then, and callers use the energy logs instead.
 pub fn energy_from_power(logs: &[Log]) -> Option<Energy> {
+    let readings: Vec<PowerReading> = logs
+        .iter()
+        .map(|log| PowerReading {
+            ts: timestamp_secs(log),
+            power_in: number(log, "cmMassPowerIn"),
+            power_out: number(log, "cmMassPowerOut"),
+            secs: number(log, "interval").filter(|s| *s > 0.0),
+        })
+        .collect();
+    power_to_kwh(&readings)
+}
+
+/// One power reading (W) at `ts`, held for `secs` when the source says so.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PowerReading {
+    pub ts: Option<i64>,
+    pub power_in: Option<f64>,
+    pub power_out: Option<f64>,
+    pub secs: Option<f64>,
+}
+
+/// kWh in and out from power readings: each held for its own `secs`, else
+/// until the next reading, else 60 s. Readings without both powers count for
+/// nothing; `None` when none has them.
+pub fn power_to_kwh(readings: &[PowerReading]) -> Option<Energy> {
     let (mut wh_in, mut wh_out, mut seen) = (0.0, 0.0, false);
-    for (i, log) in logs.iter().enumerate() {
-        let (Some(p_in), Some(p_out)) = (number(log, "cmMassPowerIn"), number(log, "cmMassPowerOut")) else { continue };
-        let gap = || Some(timestamp_secs(logs.get(i + 1)?)? - timestamp_secs(log)?);
-        let secs = number(log, "interval").filter(|s| *s > 0.0).or_else(|| gap().map(|g| g as f64)).unwrap_or(60.0);
+    for (i, reading) in readings.iter().enumerate() {
+        let (Some(p_in), Some(p_out)) = (reading.power_in, reading.power_out) else { continue };
+        let gap = || Some(readings.get(i + 1)?.ts? - reading.ts?);
+        let secs = reading.secs.or_else(|| gap().map(|g| g as f64)).unwrap_or(60.0);
         wh_in += p_in * secs / 3600.0;
         wh_out += p_out * secs / 3600.0;
         seen = true;
@@ -75,6 +100,70 @@ pub fn energy_from_power(logs: &[Log]) -> Option<Energy> {
         let (electricity, heat) = (Some(wh_in / 1000.0), Some(wh_out / 1000.0));
         Energy { electricity_kwh: electricity, heat_kwh: heat, cop: cop(heat, electricity) }
     })
+}
+
+/// The power states of an aggregated log: its per-state average powers
+/// (`cmMassPowerIn<State>Average`) and the state counts that say how long
+/// each lasted (`heatPumpState<…>`; legionella runs on the hot-water power).
+const POWER_STATES: [(&str, &[&str]); 6] = [
+    ("Standby", &["heatPumpStateStandby"]),
+    ("Heating", &["heatPumpStateHeating"]),
+    ("Cooling", &["heatPumpStateCooling"]),
+    ("Dhw", &["heatPumpStateDhw", "heatPumpStateLegionella"]),
+    ("HeatingDefrost", &["heatPumpStateHeatingDefrost"]),
+    ("DhwDefrost", &["heatPumpStateDhwDefrost"]),
+];
+
+/// Energy of an aggregated log interval from its averages: average power ×
+/// `timeCoveredInInterval` (seconds), either from overall averages
+/// (`cmMassPowerIn/OutAverage`) or per power state, each state's share of the
+/// covered time taken from its count. `None` when the interval carries no
+/// averages, or a state that lasted has none (nothing is guessed).
+pub fn energy_from_averages(log: &Log) -> Option<Energy> {
+    let covered = number(log, "timeCoveredInInterval").filter(|s| *s > 0.0)?;
+    let (wh_in, wh_out) = match (number(log, "cmMassPowerInAverage"), number(log, "cmMassPowerOutAverage")) {
+        (Some(p_in), Some(p_out)) => (p_in * covered / 3600.0, p_out * covered / 3600.0),
+        _ => {
+            let counts: Vec<f64> = POWER_STATES.iter().map(|(_, fields)| fields.iter().filter_map(|f| number(log, f)).sum()).collect();
+            let all: f64 = log.iter().filter(|(k, _)| k.starts_with("heatPumpState")).filter_map(|(_, v)| v.as_f64()).sum();
+            if all <= 0.0 {
+                return None;
+            }
+            let (mut wh_in, mut wh_out) = (0.0, 0.0);
+            for ((state, _), count) in POWER_STATES.iter().zip(counts) {
+                if count <= 0.0 {
+                    continue;
+                }
+                let secs = covered * count / all;
+                wh_in += number(log, &format!("cmMassPowerIn{state}Average"))? * secs / 3600.0;
+                wh_out += number(log, &format!("cmMassPowerOut{state}Average"))? * secs / 3600.0;
+            }
+            // A state with time but no power statistics (manual control, say): no answer rather than a wrong one.
+            if counts_without_power(log, all) {
+                return None;
+            }
+            (wh_in, wh_out)
+        }
+    };
+    let (electricity, heat) = (Some(wh_in / 1000.0), Some(wh_out / 1000.0));
+    Some(Energy { electricity_kwh: electricity, heat_kwh: heat, cop: cop(heat, electricity) })
+}
+
+/// Whether some of the interval's state time belongs to no power state.
+fn counts_without_power(log: &Log, all: f64) -> bool {
+    let known: f64 = POWER_STATES.iter().flat_map(|(_, fields)| fields.iter()).filter_map(|f| number(log, f)).sum();
+    known < all
+}
+
+/// Energy of logs you already have: raw logs from their power fields
+/// ([`energy_from_power`]), aggregated ones from their averages
+/// ([`energy_from_averages`], summed over the intervals).
+pub fn energy_of_logs(logs: &[Log]) -> Option<Energy> {
+    if logs.iter().any(|log| log.contains_key("timeCoveredInInterval")) {
+        let each: Option<Vec<Energy>> = logs.iter().map(energy_from_averages).collect();
+        return each.map(|e| Energy::total(&e));
+    }
+    energy_from_power(logs)
 }
 
 /// A log's `timestamp` (ISO 8601 UTC) in unix seconds.

@@ -23,6 +23,17 @@ export async function scratchDir(prefix = 'wattbridge-test-') {
   return dir;
 }
 
+/** The environment of a CLI run (or a script) against the sandbox's EnergyID, in its own home. */
+export function energyIdEnv(sb, home, extra = {}) {
+  return {
+    WATTBRIDGE_HOME: home,
+    WATTBRIDGE_ENERGYID_HELLO_URL: sb.urls.energyid.helloUrl,
+    WATTBRIDGE_ENERGYID_PROVISIONING_KEY: SANDBOX_PROVISIONING_KEY,
+    WATTBRIDGE_ENERGYID_PROVISIONING_SECRET: SANDBOX_PROVISIONING_SECRET,
+    ...extra,
+  };
+}
+
 export function energyIdSettings(sb, extra = {}) {
   return {
     helloUrl: sb.urls.energyid.helloUrl,

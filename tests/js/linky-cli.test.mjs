@@ -4,15 +4,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, ENEDIS_APP_CLIENT_ID, ENEDIS_APP_CLIENT_SECRET } from 'wattbridge/sandbox';
+import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, ENEDIS_APP_CLIENT_ID, ENEDIS_APP_CLIENT_SECRET, LINKY_CLIENT_ID } from 'wattbridge/sandbox';
 import { sandbox, scratchDir } from './helpers.mjs';
 
 const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const sb = await sandbox();
 
-function wattbridge(args, env) {
+function wattbridge(args, env, input) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -215,4 +216,129 @@ test('a Date given to the library is the day it is in Paris, not its UTC day, ac
   // and the next Paris midnight (23:00 UTC) the 28th, so this is the 27th's row.
   const rows = await linky.history('daily', { from: new Date('2024-10-27T22:30:00Z'), to: new Date('2024-10-27T23:00:00Z') });
   assert.deepEqual(rows.map((r) => r.start), ['2024-10-27T00:00:00+02:00']);
+});
+
+test('a range wholly before what Enedis keeps is refused with the earliest date (exit 2); one partly before is clamped with a note', async () => {
+  const env = await consoHome();
+  // The load curve goes back 24 months and 15 days (contract §2).
+  const { addDays, addMonths } = await import('../../js/sandbox/linky-data.js');
+  const earliest = addDays(addMonths(daysAgo(0), -24), -15);
+  await reset();
+  const outside = await wattbridge(['linky', 'fetch', 'load-curve', '--from', '2023-04-01', '--to', '2023-04-02'], env);
+  assert.equal(outside.code, 2, outside.stderr);
+  assert.match(outside.stderr, /before_history_limit/);
+  assert.ok(outside.stderr.includes(`earliest date that can be asked is ${earliest}`), outside.stderr);
+  assert.doesNotMatch(outside.stdout, /0 values/);
+  const asJson = await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--from', '2023-04-01', '--to', '2023-04-02'], env);
+  assert.equal(asJson.code, 2);
+  assert.equal(JSON.parse(asJson.stdout).error.code, 'before_history_limit');
+  assert.equal((await log()).total, 0, 'nothing is asked of Enedis that it is known to refuse');
+
+  const partly = await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--from', addDays(earliest, -10), '--to', addDays(earliest, 2)], env);
+  const report = json(partly);
+  assert.equal(report.from, earliest);
+  assert.equal(report.clampedFrom, addDays(earliest, -10));
+  assert.ok(partly.stderr.includes(`note: Enedis serves the consumption load curve from ${earliest} on`), partly.stderr);
+  assert.equal(report.rows[0].start.slice(0, 10), earliest);
+});
+
+test('"yesterday" that Enedis has not published yet is said so, beside the last complete day: never a silent 0', async () => {
+  const env = await consoHome({ WATTBRIDGE_LINKY_METER: M.late });
+  const run = await wattbridge(['linky', 'stats'], env);
+  assert.equal(run.code, 0, run.stderr);
+  const stats = json(await wattbridge(['--json', 'linky', 'stats'], env));
+  const last = stats.lastCompleteDay;
+  assert.equal(last.date, daysAgo(2), 'the day before yesterday is the last complete one');
+  assert.equal(stats.periods.yesterday.daysWithData, 0);
+  const line = run.stdout.split('\n').find((l) => l.trim().startsWith('Yesterday'));
+  assert.equal(line.trim(), `Yesterday   not published by Enedis yet; last complete day ${daysAgo(2)}: ${(last.wh / 1000).toFixed(3)} kWh`);
+  assert.doesNotMatch(line, /\b0\.0+ kWh/);
+  // An ordinary meter shows yesterday's figure itself.
+  const usual = await wattbridge(['linky', 'stats'], await consoHome());
+  assert.match(usual.stdout, /Yesterday\s+\d+\.\d{3} kWh/);
+});
+
+test('printed and exported energy is to the watt-hour and money to the cent', async () => {
+  const env = await consoHome({ WATTBRIDGE_LINKY_TARIFF: 'hphc', WATTBRIDGE_LINKY_PRICE_HP: '0.2516', WATTBRIDGE_LINKY_PRICE_HC: '0.1828' });
+  const run = await wattbridge(['--json', 'linky', 'stats'], env);
+  const stats = json(run);
+  const decimals = (n) => (String(n).split('.')[1] ?? '').length;
+  for (const [name, p] of Object.entries(stats.periods)) {
+    assert.ok(decimals(p.kwh) <= 3, `${name}: ${p.kwh} kWh`);
+    if (p.cost !== null) assert.ok(decimals(p.cost) <= 2, `${name}: ${p.cost} EUR`);
+  }
+  assert.ok(stats.periods.thisMonth.cost !== null || stats.periods.yesterday.cost !== null, 'some cost is shown');
+  assert.ok([...stats.daily, ...stats.hourly].every((d) => Number.isInteger(d.wh)), 'Wh whole');
+  assert.doesNotMatch(run.stdout, /\d\.\d*0000000\d|\d\.\d*9999999\d/, 'no floating-point noise anywhere');
+  // The text output: kWh to 3 decimals, EUR to 2.
+  const text = await wattbridge(['linky', 'stats'], env);
+  assert.match(text.stdout, /This month\s+\d+\.\d{3} kWh\s+\d+\.\d{2} EUR/);
+  // Exports (load-curve rows) round the same way: src/linky/export.rs tests an odd W over half an hour.
+});
+
+test('gateway defaults: the production client id, a prod|test preset, and the settings listed by config show', async () => {
+  const env = { WATTBRIDGE_HOME: await scratchDir() };
+  const shown = json(await wattbridge(['--json', 'config', 'show'], env));
+  assert.equal(shown['linky.gateway'].value, 'prod');
+  assert.equal(shown['linky.refresh_path'].value, '/device/token');
+  assert.ok('linky.user_agent' in shown && 'linky.client_id' in shown);
+  const text = await wattbridge(['config', 'show'], env);
+  assert.match(text.stdout, /linky\.gateway_url\s+\(from linky\.gateway\)/);
+  // The sandbox gateway accepts the gateway's real client ids only: the default logs in.
+  const home = await scratchDir();
+  const { Linky, FileStore } = await import('wattbridge');
+  const linky = new Linky({ gatewayUrl: sb.urls.linky.gatewayUrl, store: new FileStore(`${home}/state`) });
+  await linky.login({ onVerification: (v) => void fetch(v.verification_uri_complete) });
+  assert.deepEqual(await linky.meters(), Object.values(M));
+  const unknown = await wattbridge(['--json', 'linky', 'status'], { ...env, WATTBRIDGE_LINKY_GATEWAY: 'staging' });
+  assert.equal(unknown.code, 2);
+  assert.match(JSON.parse(unknown.stdout).error.message, /prod, test/);
+});
+
+test('linky login --import keeps tokens from another install, like our own, and never prints them', async () => {
+  // Another install logged in at the gateway: its token answer, as the gateway gave it.
+  const gateway = sb.urls.linky.gatewayUrl;
+  const form = (fields) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  const start = async () => {
+    const code = await (await fetch(`${gateway}/device/code`, form({ client_id: LINKY_CLIENT_ID }))).json();
+    await fetch(code.verification_uri_complete);
+    return code.device_code;
+  };
+  const tokens = await (await fetch(`${gateway}/device/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: LINKY_CLIENT_ID, device_code: await start() }))).json();
+  assert.ok(tokens.access_token && tokens.refresh_token);
+
+  const home = await scratchDir();
+  const env = { WATTBRIDGE_HOME: home, WATTBRIDGE_LINKY_GATEWAY_URL: gateway };
+  const { usage_points_id: meters, ...rest } = tokens;
+  // Something pasted in by mistake besides the tokens is dropped, never stored.
+  const run = await wattbridge(['linky', 'login', '--import'], env, JSON.stringify({ ...rest, meter: meters.split(',')[1], client_secret: 'pasted-by-mistake' }));
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), `Imported the Linky tokens. Meters in this consent: ${meters.split(',')[1]}.`);
+  for (const secret of [tokens.access_token, tokens.refresh_token]) assert.ok(!(run.stdout + run.stderr).includes(secret), 'a token was printed');
+  const fetched = json(await wattbridge(['--json', 'linky', 'fetch', 'daily', '--from', daysAgo(3)], env));
+  assert.equal(fetched.meter, meters.split(',')[1]);
+  const status = json(await wattbridge(['--json', 'linky', 'status'], env));
+  assert.equal(status.loggedIn, true);
+  const { stat } = await import('node:fs/promises');
+  const files = await (await import('node:fs/promises')).readdir(`${home}/state`, { recursive: true });
+  const tokenFile = files.find((f) => f.includes('tokens') && f.includes('linky'));
+  assert.ok(tokenFile, files.join(', '));
+  assert.equal((await stat(`${home}/state/${tokenFile}`)).mode & 0o777, 0o600, 'stored like our own: 0600');
+  const stored = await (await import('node:fs/promises')).readFile(`${home}/state/${tokenFile}`, 'utf8');
+  assert.ok(!stored.includes('pasted-by-mistake') && !JSON.stringify(status).includes('pasted-by-mistake'), 'only token fields are kept');
+
+  // A device code approved elsewhere is exchanged once; the library does the same as the CLI.
+  const { Linky, MemoryStore } = await import('wattbridge');
+  const library = new Linky({ gatewayUrl: gateway, store: new MemoryStore() });
+  const imported = await library.importTokens({ device_code: await start() });
+  assert.equal(imported.loggedIn, true);
+  assert.deepEqual(await library.meters(), Object.values(M));
+
+  // Bad input is refused without quoting it.
+  const bad = await wattbridge(['--json', 'linky', 'login', '--import'], env, '{"access_token": 42, "refresh_token": "rt-secret-value", "meter": "11111111111111"}');
+  assert.equal(bad.code, 2);
+  assert.equal(JSON.parse(bad.stdout).error.code, 'invalid_input');
+  assert.ok(!bad.stdout.includes('rt-secret-value'));
+  const noMeter = await wattbridge(['--json', 'linky', 'login', '--import'], env, JSON.stringify(rest));
+  assert.match(JSON.parse(noMeter.stdout).error.message, /usage_points_id/);
 });

@@ -58,7 +58,7 @@ const nextDay = (date) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000)
 test('the gateway token lists every sandbox meter, household first', () => {
   assert.equal(login.usage_points_id, SANDBOX_METERS.join(','));
   assert.equal(SANDBOX_METERS[0], METER.household);
-  assert.equal(SANDBOX_METERS.length, 7);
+  assert.equal(SANDBOX_METERS.length, 8);
 });
 
 test('household: the recorded days come back exactly as recorded', async () => {

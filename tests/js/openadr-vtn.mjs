@@ -11,11 +11,13 @@ export const available = existsSync(PYTHON);
 /** Skip the peer tests only when asked (WATTBRIDGE_SKIP_PEERS=1). */
 export const skip = skipPeers;
 
-export async function startVtn({ cert, key } = {}) {
+/** @param {{cert?: string, key?: string, sampling?: 'offered'}} [options] `sampling: 'offered'`: request each report at the rate it offers (else every second) */
+export async function startVtn({ cert, key, sampling } = {}) {
   if (!available) throw new Error(`the OpenLEADR VTN is not installed (${PYTHON}): run \`sh scripts/setup.sh test\``);
   const port = await freePort();
   const args = [new URL('tests/openadr/vtn.py', root).pathname, String(port)];
   if (cert) args.push('--cert', cert, '--key', key);
+  if (sampling) args.push('--sampling', sampling);
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = [];
   const waiters = new Set();

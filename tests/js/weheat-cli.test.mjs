@@ -129,3 +129,40 @@ test('watch prints JSON events within the budget', async () => {
   assert.ok(events.some((e) => e.event === 'energy'));
   assert.ok(events.every((e) => e.event !== 'error'), run.stdout);
 });
+
+test('t2, the second hot-water sensor: a field of latest, null on a hybrid', async () => {
+  const env = await loggedIn({ newer: true });
+  const blackbird = json(await wattbridge(['--json', 'weheat', 'latest', '--pump', P.blackbird], env));
+  const logged = rawLog(pumpById(P.blackbird), Date.parse(blackbird.timestamp));
+  assert.equal(typeof logged.t2, 'number');
+  assert.equal(blackbird.dhwBottom, logged.t2);
+  assert.equal(blackbird.dhwTop, logged.t1);
+  const hybrid = json(await wattbridge(['--json', 'weheat', 'latest', '--pump', P.hybrid], env));
+  assert.ok('dhwBottom' in hybrid);
+  assert.equal(hybrid.dhwBottom, null);
+  const text = await wattbridge(['weheat', 'latest', '--pump', P.blackbird], env);
+  assert.match(text.stdout, new RegExp(`hot-water tank top ${logged.t1.toFixed(1)} °C, bottom ${logged.t2.toFixed(1)} °C`));
+});
+
+test('energy from interval averages (average power × timeCoveredInInterval) matches the integral of the raw logs', async () => {
+  const { energyFromWeheatLogs } = await import('wattbridge');
+  const env = await loggedIn({ newer: true });
+  const to = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
+  const from = new Date(to.getTime() - 4 * 3_600_000);
+  const args = ['--json', 'weheat', 'logs', '--pump', P.blackbird, '--from', from.toISOString(), '--to', to.toISOString()];
+  const raw = json(await wattbridge(args, env));
+  const hourly = json(await wattbridge([...args, '--interval', 'Hour'], env));
+  assert.equal(raw.length, 4 * 60);
+  assert.equal(hourly.length, 4);
+  assert.ok(hourly.every((h) => h.timeCoveredInInterval === 3600));
+  const integral = energyFromWeheatLogs(raw).energy;
+  const averaged = energyFromWeheatLogs(hourly).energy;
+  assert.ok(integral.electricityKwh > 0 && integral.heatKwh > 0, JSON.stringify(integral));
+  // Averages come rounded to the hundredth of a watt: the two agree to a watt-hour.
+  assert.ok(Math.abs(averaged.electricityKwh - integral.electricityKwh) < 0.001, `${averaged.electricityKwh} vs ${integral.electricityKwh}`);
+  assert.ok(Math.abs(averaged.heatKwh - integral.heatKwh) < 0.001, `${averaged.heatKwh} vs ${integral.heatKwh}`);
+  // And the command line shows each interval's energy.
+  const text = await wattbridge(args.slice(1).concat(['--interval', 'Hour']), env);
+  const first = energyFromWeheatLogs([hourly[0]]).energy;
+  assert.match(text.stdout.split('\n')[0], new RegExp(`${first.electricityKwh.toFixed(3)} kWh in, ${first.heatKwh.toFixed(3)} kWh heat$`));
+});

@@ -13,7 +13,10 @@ takes commands as JSON lines on stdin:
   {"cmd": "verify", "xml": "..."}                            check one of OUR messages with
                                                              openleadr.messaging.validate_xml_signature
 
-Usage: vtn.py PORT [--cert CERT --key KEY] [--ven-fingerprint FP]
+Usage: vtn.py PORT [--cert CERT --key KEY] [--ven-fingerprint FP] [--sampling offered]
+
+Reports are requested every second, or with `--sampling offered` at the rate
+each report description offers.
 """
 import asyncio
 import json
@@ -49,8 +52,10 @@ async def main():
 
         async def on_data(data):
             for when, value in data:
-                emit("report_value", resource_id=resource_id, measurement=measurement, value=value)
-        return on_data, timedelta(seconds=1)
+                emit("report_value", resource_id=resource_id, measurement=measurement, value=value,
+                     at=when.timestamp())
+        rate = min_sampling_interval if opts.get("--sampling") == "offered" else timedelta(seconds=1)
+        return on_data, rate
 
     async def on_cancel_party_registration(payload):
         # OpenLEADR hands over the whole message payload here.

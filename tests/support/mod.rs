@@ -302,10 +302,13 @@ pub fn ven_config(fingerprint: Option<String>) -> wattbridge::openadr::VenConfig
             scale: "none".into(),
             sampling_rate_secs: 10,
             r_id: None,
+            power_attributes: Default::default(),
         }],
         cert: None,
         key: None,
         passphrase: None,
         vtn_fingerprint: fingerprint,
+        disable_signature: false,
+        allow_jitter: true,
     }
 }

@@ -21,6 +21,8 @@ pub struct Fake {
     pub session_ended: bool,
     pub access_token: u32,
     pub plain_list: bool,
+    /// Energy logs answer 403, as for a client Weheat does not give them to.
+    pub no_energy_logs: bool,
 }
 
 pub struct Rig {
@@ -61,6 +63,8 @@ fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
     let in_last_hour = fake.log.iter().filter(|(at, _, status)| *at > now_ms - 3_600_000 && *status != 429).count();
     let status = if !fake.script.is_empty() {
         fake.script.remove(0)
+    } else if fake.no_energy_logs && path.starts_with("energy-logs/") {
+        403
     } else if bearer != format!("Bearer at-{}", fake.access_token) {
         401
     } else if in_last_hour >= 30 {
@@ -86,6 +90,11 @@ fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
 }
 
 pub fn rig() -> Rig {
+    rig_with(serde_json::json!({}))
+}
+
+/// A rig whose Weheat settings add `extra` (camelCase) to the defaults.
+pub fn rig_with(extra: serde_json::Value) -> Rig {
     let clock = VirtualClock::at_secs(T0);
     let fake: Rc<RefCell<Fake>> = Rc::default();
     let (f, c) = (fake.clone(), clock.clone());
@@ -93,7 +102,9 @@ pub fn rig() -> Rig {
     let store = MemoryStore::default();
     // Logged in: an expired access token, so the first call refreshes.
     store.set_doc("tokens/weheat", r#"{"accessToken":"at-0","tokenType":"Bearer","refreshToken":"rt-0","expiresAtMs":0,"scopes":["openid","offline_access"],"obtainedAtMs":0}"#);
-    let config: WeheatConfig = serde_json::from_value(serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat", "apiUrl": "https://api.weheat.example/third_party" })).unwrap();
+    let mut settings = serde_json::json!({ "authUrl": "https://auth.weheat.example/realms/Weheat", "apiUrl": "https://api.weheat.example/third_party" });
+    settings.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+    let config: WeheatConfig = serde_json::from_value(settings).unwrap();
     let weheat = Weheat::new(config, http.clone(), store.clone(), clock.clone(), NativeCrypto).unwrap();
     Rig { weheat, fake, clock, store, http }
 }
