@@ -2,3 +2,4 @@
 
 pub mod energyid;
 pub mod homeassistant;
+pub mod jeedom;
