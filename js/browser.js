@@ -17,5 +17,6 @@ export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
 export { Weheat, WEHEAT_INTERVALS, energyFromWeheatLogs } from './weheat.js';
 export { sync, DEFAULT_MAPPING } from './sync.js';
 export { HomeAssistant, importStatistics } from './homeassistant.js';
+export { Jeedom, pushToJeedom } from './jeedom.js';
 export { MemoryStore } from './stores/memory.js';
 export { LocalStorageStore, ChromeStorageStore, defaultBrowserStore } from './stores/browser.js';

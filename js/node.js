@@ -10,6 +10,7 @@ export { Linky, LINKY_SERIES, parseEnedisAnswer } from './linky.js';
 export { Weheat, WEHEAT_INTERVALS, energyFromWeheatLogs } from './weheat.js';
 export { sync, DEFAULT_MAPPING } from './sync.js';
 export { HomeAssistant, importStatistics } from './homeassistant.js';
+export { Jeedom, pushToJeedom } from './jeedom.js';
 export { startLoopbackReceiver } from './loopback.js';
 export { MemoryStore } from './stores/memory.js';
 export { FileStore } from './stores/file.js';

@@ -24,6 +24,7 @@ export const DEFAULT_MAPPING = {
  * @param {import('./weheat.js').Weheat | null} [options.weheat]
  * @param {import('./energyid.js').EnergyId | null} [options.energyid]
  * @param {import('./homeassistant.js').HomeAssistant | null} [options.homeassistant] also (or only) import into HA's statistics
+ * @param {import('./jeedom.js').Jeedom | null} [options.jeedom] also (or only) write into Jeedom's commands
  * @param {{tariff?: 'base'|'hphc', priceBase?: number, priceHp?: number, priceHc?: number, offpeakHours?: string}} [options.tariff] prices for HA's cost statistic (as linky.stats takes them)
  * @param {Partial<typeof DEFAULT_MAPPING>} [options.mapping]
  * @param {Record<string, number>} [options.startIndex] kWh meter reading per EnergyID key at the first data
@@ -40,6 +41,7 @@ export async function sync({
   weheat = null,
   energyid = null,
   homeassistant = null,
+  jeedom = null,
   tariff,
   mapping = {},
   startIndex = {},
@@ -51,11 +53,13 @@ export async function sync({
   onProgress = () => {},
   store = defaults.store(),
 } = {}) {
-  if (!energyid && !homeassistant) throw new WattbridgeError('sync needs a target: an EnergyID device or a Home Assistant', { code: 'invalid_config' });
+  if (!energyid && !homeassistant && !jeedom) throw new WattbridgeError('sync needs a target: an EnergyID device, a Home Assistant or a Jeedom', { code: 'invalid_config' });
   const job = new SyncJob(store);
   if (linky) job.addLinky(linky[SESSION]);
   if (weheat) job.addWeheat(weheat[SESSION]);
   if (energyid) job.addEnergyId(energyid[SESSION]);
+  // Jeedom also takes values that are not interval energy, gathered when it delivers.
+  const jeedomSession = jeedom ? jeedom[SESSION](job, { linky, weheat, tariff, since }) : null;
   let ha = null;
   const options = {
     since: sinceSeconds(since),
@@ -75,11 +79,12 @@ export async function sync({
       } catch (err) {
         // Alone, HA unreachable fails the run before anything is fetched; next
         // to EnergyID, EnergyID goes on and the report says what HA needs.
-        if (!energyid) throw err;
+        if (!energyid && !jeedom) throw err;
         unreachable = err;
       }
     }
     const report = await job.run(options, (stage, done, total) => onProgress({ stage, done, total }));
+    if (jeedomSession?.skipped.length && report.jeedom) report.jeedom.skipped = jeedomSession.skipped;
     if (unreachable) {
       report.ha = { status: 'error', queued: 0, retry: true, error: { ...unreachable.toJSON(), disposition: 'retry_later' } };
       report.ok = false;

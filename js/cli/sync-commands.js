@@ -2,7 +2,7 @@
 // the main job from cron, a systemd timer or a terminal.
 import { FileStore, WattbridgeError, sync } from '../node.js';
 import { loadSettings, readConfigFile, writeConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
-import { linkyClient, weheatClient, energyIdDevice, syncSources, syncTargets, homeAssistantClient, linkyTariff } from './accounts.js';
+import { linkyClient, weheatClient, energyIdDevice, syncSources, syncTargets, homeAssistantClient, jeedomClient, linkyTariff } from './accounts.js';
 import { takeLock } from './lock.js';
 import { progressBar } from './progress.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -29,6 +29,7 @@ export async function syncOptions(settings) {
     weheat: sources.has('weheat') ? weheatClient(settings) : null,
     energyid: targets.has('energyid') ? await energyIdDevice(settings) : null,
     homeassistant: targets.has('ha') ? homeAssistantClient(settings) : null,
+    jeedom: targets.has('jeedom') ? jeedomClient(settings) : null,
     tariff: linkyTariff(settings),
     mapping,
     startIndex,
@@ -54,7 +55,7 @@ export async function syncCommand(options, { json }) {
       },
     });
     for (const bar of bars.values()) bar.stop();
-    const failures = [...Object.values(report.sources), report.energyid, report.ha].filter((s) => s?.status === 'error');
+    const failures = [...Object.values(report.sources), report.energyid, report.ha, report.jeedom].filter((s) => s?.status === 'error');
     if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));
     return { result: report, text: renderSync(report) };
   } finally {
@@ -84,6 +85,7 @@ function renderSync(report) {
     lines.push(`  energyid queued ${e.queued} values; sent ${e.readings} readings in ${e.requests} POSTs; ${e.remaining} values wait${e.nextUploadAtMs ? ` (next upload allowed ${new Date(e.nextUploadAtMs).toISOString()})` : ''}`);
   }
   if (report.ha) lines.push(renderHa(report.ha, report.dryRun));
+  if (report.jeedom) lines.push(renderJeedom(report.jeedom, report.dryRun));
   lines.push(`done in ${report.seconds.toFixed(1)} s`);
   return lines.join('\n');
 }
@@ -94,6 +96,15 @@ export function renderHa(ha, dryRun) {
   if (dryRun) return `  ha       would import from ${ha.values} readings (${ha.wouldQueue} instants); nothing sent`;
   const ids = Object.keys(ha.statistics ?? {});
   return `  ha       imported ${ha.imported} hourly rows (${ha.unchanged} already there) into ${ids.length} statistic${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}; Home Assistant ${ha.haVersion}`;
+}
+
+/** One line for Jeedom's part of a report (sync and `jeedom push`). */
+export function renderJeedom(jeedom, dryRun) {
+  if (jeedom.status === 'error') return `  jeedom   failed: ${jeedom.error.message} [${jeedom.error.code}]`;
+  if (dryRun) return `  jeedom   would write from ${jeedom.values} readings; nothing sent`;
+  const names = Object.values(jeedom.equipments ?? {}).map((e) => `${e.name}${e.created ? ' (created)' : ''}`);
+  const skipped = (jeedom.skipped ?? []).map((s) => `\n  jeedom   left out ${s.source}'s current values: ${s.message} [${s.code}]`).join('');
+  return `  jeedom   wrote ${jeedom.written} values (${jeedom.unchanged} already there) into ${names.length ? names.join(', ') : 'no equipment'}; time zone ${jeedom.timezone}${skipped}`;
 }
 
 /** All settings with their value and where it came from; secrets redacted. */
