@@ -163,6 +163,9 @@ export async function configInit() {
   set('energyid.provisioning_key', await password({ message: 'EnergyID provisioning key', mask: '*' }));
   set('energyid.provisioning_secret', await password({ message: 'EnergyID provisioning secret', mask: '*' }));
   set('energyid.device_name', await ask('energyid.device_name', 'Device name shown in EnergyID'));
+  const jeedomUrl = await ask('jeedom.url', 'Jeedom URL, to also write the values into Jeedom (empty: no Jeedom)');
+  set('jeedom.url', jeedomUrl);
+  if (jeedomUrl) set('jeedom.api_key', await password({ message: 'Jeedom API key (Jeedom: Settings → System → Configuration → API)', mask: '*' }));
   await writeConfigFile(settings.file, config);
   await store.put(SECRETS_KEY, JSON.stringify(secrets));
   const next = ['Saved. Next:', ...(sources.includes('linky') && config.linky?.access === 'gateway' ? ['  wattbridge linky login'] : []), ...(sources.includes('weheat') ? ['  wattbridge weheat login'] : []), '  wattbridge energyid login', '  wattbridge sync'];
