@@ -38,17 +38,17 @@ export async function syncOptions(settings) {
   };
 }
 
-export async function syncCommand(options, { json }) {
-  const settings = await loadSettings();
+/**
+ * One sync under the state lock (sources' history is shared), with progress
+ * bars; sets the exit code from what failed. `args()` gives sync's options,
+ * inside the lock. Resolves to the report.
+ */
+export async function runLocked(settings, args, { json }) {
   const release = await takeLock(settings.stateDir);
   const bars = new Map();
   try {
     const report = await sync({
-      ...(await syncOptions(settings)),
-      since: options.since,
-      dryRun: options.dryRun,
-      retryBlocked: options.retryBlocked,
-      ...(options.maxWait === undefined ? {} : { maxWaitSeconds: options.maxWait }),
+      ...(await args()),
       onProgress: ({ stage, done, total }) => {
         if (!bars.has(stage)) bars.set(stage, progressBar(stage, { quiet: json }));
         bars.get(stage).onProgress({ done, total });
@@ -57,11 +57,52 @@ export async function syncCommand(options, { json }) {
     for (const bar of bars.values()) bar.stop();
     const failures = [...Object.values(report.sources), report.energyid, report.ha, report.jeedom].filter((s) => s?.status === 'error');
     if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));
-    return { result: report, text: renderSync(report) };
+    return report;
   } finally {
     for (const bar of bars.values()) bar.stop();
     await release();
   }
+}
+
+export async function syncCommand(options, { json }) {
+  const settings = await loadSettings();
+  const report = await runLocked(settings, async () => ({
+    ...(await syncOptions(settings)),
+    since: options.since,
+    dryRun: options.dryRun,
+    retryBlocked: options.retryBlocked,
+    ...(options.maxWait === undefined ? {} : { maxWaitSeconds: options.maxWait }),
+  }), { json });
+  return { result: report, text: renderSync(report) };
+}
+
+/**
+ * A command that feeds one target (`ha statistics`, `jeedom push`): the
+ * configured sources into `target.make(settings)` given as `target.option`;
+ * the report's part `target.field` rendered by `target.render`.
+ */
+export async function runTarget(options, { json }, target) {
+  const settings = await loadSettings();
+  const client = target.make(settings);
+  const sources = syncSources(settings);
+  const report = await runLocked(settings, async () => ({
+    linky: sources.has('linky') ? linkyClient(settings) : null,
+    weheat: sources.has('weheat') ? weheatClient(settings) : null,
+    [target.option]: client,
+    tariff: linkyTariff(settings),
+    resolution: settings.get('sync.resolution'),
+    since: options.since,
+    dryRun: options.dryRun,
+  }), { json });
+  const part = report[target.field];
+  const lines = [report.dryRun ? target.dryRun : target.title];
+  for (const [name, s] of Object.entries(report.sources)) {
+    if (s.status === 'ok') lines.push(`  ${name.padEnd(8)} ${name === 'linky' ? `meter ${s.meter}` : `pump ${s.pump}`}: ${s.requests} requests${s.holes ? `, ${s.holes} gaps left as gaps` : ''}`);
+    else lines.push(`  ${name.padEnd(8)} ${s.status === 'skipped' ? 'skipped' : 'failed'}: ${s.error.message} [${s.error.code}]`);
+  }
+  lines.push(target.render(part, report.dryRun));
+  if (!report.dryRun && part.status === 'ok') lines.push(target.hint);
+  return { result: report, text: lines.join('\n') };
 }
 
 function renderSync(report) {

@@ -29,6 +29,13 @@ impl Row {
     }
 }
 
+/// `<source>_<channel>` for the four energy channels (Linky's consumption and
+/// production, the pump's heat and electricity): the channels sinks that
+/// name a meter or pump in their keys (Home Assistant, Jeedom) take.
+pub fn energy_key(source: &str, channel: &str) -> Option<String> {
+    matches!((source, channel), ("linky", "consumption" | "production") | ("weheat", "heat" | "electricity")).then(|| format!("{source}_{channel}"))
+}
+
 pub trait Sink {
     /// `energyid`, `ha`, `mqtt`, `jeedom`: the name in reports and cursor keys.
     fn name(&self) -> &'static str;

@@ -12,7 +12,7 @@
 //! once HA acknowledged it.
 
 use crate::bridge::index::Cursor;
-use crate::bridge::sink::{Row, Sink};
+use crate::bridge::sink::{energy_key, Row, Sink};
 use crate::bridge::source::Pending;
 use crate::core::time::paris_date;
 use crate::core::{Clock, Result, WebSocket};
@@ -193,7 +193,7 @@ impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
     /// Which channels it takes; the statistic's id names the meter or pump
     /// and comes from [`Sink::subject_key`].
     fn key(&self, source: &str, channel: &str) -> Option<String> {
-        matches!((source, channel), ("linky", "consumption" | "production") | ("weheat", "heat" | "electricity")).then(|| format!("{source}_{channel}"))
+        energy_key(source, channel)
     }
 
     fn subject_key(&self, source: &str, subject: Option<&str>, channel: &str) -> Option<String> {

@@ -25,7 +25,7 @@
 //! passes); the day's energy is unaffected (daily totals sum UTC intervals).
 
 use crate::bridge::index::Cursor;
-use crate::bridge::sink::{Row, Sink};
+use crate::bridge::sink::{energy_key, Row, Sink};
 use crate::bridge::source::Pending;
 use crate::core::store::{load, save};
 use crate::core::time::{paris_date, Date, Zone};
@@ -468,7 +468,7 @@ impl<'a, H: HttpClient, S: Store, C: Clock> Sink for JeedomSink<'a, H, S, C> {
     }
 
     fn key(&self, source: &str, channel: &str) -> Option<String> {
-        matches!((source, channel), ("linky", "consumption" | "production") | ("weheat", "heat" | "electricity")).then(|| format!("{source}_{channel}"))
+        energy_key(source, channel)
     }
 
     fn subject_key(&self, source: &str, subject: Option<&str>, channel: &str) -> Option<String> {
