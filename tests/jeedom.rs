@@ -188,3 +188,22 @@ fn a_wrong_key_or_a_jeedom_that_is_down_stops_before_anything_is_sent() {
     assert!(state.borrow().events.is_empty());
     assert_eq!(store.dump(), "{}", "nothing kept as sent");
 }
+
+#[test]
+fn the_spring_day_has_46_half_hours_and_its_total() {
+    let state = Rc::new(RefCell::new(Box_::default()));
+    let http = jeedom(state.clone());
+    let store = MemoryStore::default();
+    let clock = VirtualClock::at_secs(ms("2024-04-02T09:00:00Z") / 1000);
+    // 2024-03-31 in Brussels/Paris: 23 hours, from 23:00 UTC the day before; then the 1st of April.
+    let from = ms("2024-03-30T23:00:00Z") / 1000;
+    push(&http, &store, &clock, None, &intervals(from, 46 + 48, |_| 0.25)).unwrap();
+    let s = state.borrow();
+    let id = |logical: &str| s.cmds.iter().find(|c| c["logicalId"] == logical).unwrap()["id"].as_str().unwrap().to_owned();
+    let load = curve(&s, &id("consumption_load_curve"));
+    let day31: Vec<&String> = load.iter().map(|(at, _)| at).filter(|at| at.starts_with("2024-03-31")).collect();
+    assert_eq!(day31.len(), 46);
+    assert!(!day31.iter().any(|at| at.starts_with("2024-03-31 02:")), "02:00–03:00 does not exist that day");
+    assert!(load.iter().all(|(_, w)| *w == 500.0));
+    assert_eq!(curve(&s, &id("daily_consumption")), [("2024-03-31 00:00:00".to_owned(), 11.5), ("2024-04-01 00:00:00".to_owned(), 12.0)]);
+}

@@ -81,6 +81,10 @@ function expectedLinky(rows) {
   return { curve: new Map([...curve].map(([label, ws]) => [label, ws.reduce((a, b) => a + b, 0) / ws.length])), daily };
 }
 
+/** A JSON-RPC call to a sandbox's Jeedom, as a person's script would make it. */
+const rpc = (box, method, params) =>
+  fetch(`${box.urls.jeedom.url}/core/api/jeeApi.php`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: '1', method, params: { apikey: KEY, ...params } }) }).then((r) => r.json());
+
 function assertSame(actual, expected, what, tolerance = 1e-3) {
   assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort(), `${what}: the same datetimes`);
   for (const [at, value] of expected) assert.ok(Math.abs(actual.get(at) - value) <= tolerance, `${what} at ${at}: ${actual.get(at)} vs ${value}`);
@@ -243,8 +247,7 @@ test('errors: a wrong key exits 3 (auth_required), Jeedom down exits 4 and nothi
 
   // A call Jeedom rejects: someone already made a "Linky <PRM>" equipment by hand (names are unique per room).
   const taken = await sandbox();
-  const rpc = (method, params) => fetch(`${taken.urls.jeedom.url}/core/api/jeeApi.php`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: '1', method, params: { apikey: KEY, ...params } }) }).then((r) => r.json());
-  assert.equal((await rpc('eqLogic::save', { eqType_name: 'virtual', name: `Linky ${M.household}` })).result.name, `Linky ${M.household}`);
+  assert.equal((await rpc(taken, 'eqLogic::save', { eqType_name: 'virtual', name: `Linky ${M.household}` })).result.name, `Linky ${M.household}`);
   const rejected = await wattbridge(['--json', 'jeedom', 'push', '--since', SINCE], { ...env, WATTBRIDGE_JEEDOM_URL: taken.urls.jeedom.url, WATTBRIDGE_JEEDOM_API_KEY: KEY });
   assert.equal(rejected.code, 2, rejected.stdout);
   assert.equal(json(rejected).jeedom.error.code, 'rejected');
@@ -261,8 +264,13 @@ test('errors: a wrong key exits 3 (auth_required), Jeedom down exits 4 and nothi
   assert.ok(!flag.stderr.includes(KEY));
 });
 
-test('sync pushes to Jeedom when jeedom.url is set, into the room jeedom.object names', async () => {
-  const { jeedom, env } = await home({ sources: 'linky', WATTBRIDGE_JEEDOM_OBJECT: 'Garage', WATTBRIDGE_SYNC_TARGETS: 'jeedom' });
+test('a dry run writes nothing; sync pushes to Jeedom when jeedom.url is set, into the room jeedom.object names', async () => {
+  const box = await sandbox();
+  const { jeedom, env } = await home({ sources: 'linky', jeedom: box, WATTBRIDGE_JEEDOM_OBJECT: 'Garage', WATTBRIDGE_SYNC_TARGETS: 'jeedom' });
+  const dry = await wattbridge(['--json', 'jeedom', 'push', '--dry-run', '--since', SINCE], env);
+  assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+  assert.ok(json(dry).jeedom.values > 0);
+  assert.deepEqual([jeedom.eqLogics().length, jeedom.events()], [0, 0], 'a dry run creates and writes nothing');
   const run = await wattbridge(['--json', 'sync', '--since', SINCE], env);
   assert.equal(run.code, 0, run.stderr + run.stdout);
   assert.equal(json(run).jeedom.status, 'ok');
@@ -271,4 +279,14 @@ test('sync pushes to Jeedom when jeedom.url is set, into the room jeedom.object 
   assert.equal(eq.object_id, '2');
   const text = await wattbridge(['sync', '--since', SINCE], env);
   assert.match(text.stdout, /jeedom {3}wrote 0 values/);
+
+  // Someone disables the equipment and adds a command of their own: the next run
+  // enables it again (events on a disabled one are dropped) and leaves their command.
+  assert.equal((await rpc(box, 'eqLogic::save', { eqType_name: 'virtual', id: eq.id, isEnable: 0 })).result.isEnable, '0');
+  assert.ok((await rpc(box, 'cmd::save', { eqType_name: 'virtual', eqLogic_id: eq.id, name: 'Mine', type: 'info', subType: 'numeric' })).result.id);
+  const commands = jeedom.cmds(eq.id).length;
+  assert.equal((await wattbridge(['sync', '--since', SINCE], env)).code, 0);
+  assert.equal(jeedom.eqLogics()[0].isEnable, '1');
+  assert.equal(jeedom.cmds(eq.id).length, commands);
+  assert.ok(jeedom.cmds(eq.id).some((c) => c.name === 'Mine'));
 });
