@@ -66,10 +66,12 @@ const WEHEAT = [
 export async function currentValues({ linky, weheat, tariff, since } = {}, skipped = []) {
   const values = [];
   const skip = (source, err) => skipped.push({ source, code: err.code ?? 'bad_response', message: err.message });
+  // Linky takes Paris days: a `since` that is not one is read as an instant.
+  const from = since === undefined || since === null || since === '' || /^\d{4}-\d{2}-\d{2}$/.test(since) ? since || undefined : new Date(since);
   if (linky) {
     try {
       // Max power is a series of its own: fetched like the others (what is missing, and the correction window).
-      await linky.fetch('max-power', { from: since });
+      await linky.fetch('max-power', { from });
       const stats = await linky.stats({ tariff });
       const subject = stats.meter;
       for (const period of PERIODS) {
@@ -77,7 +79,7 @@ export async function currentValues({ linky, weheat, tariff, since } = {}, skipp
         values.push({ source: 'linky', subject, cmd: snake(period), value: Math.round(kwh * 1000) / 1000 });
         if (cost !== null && cost !== undefined) values.push({ source: 'linky', subject, cmd: `${snake(period)}_cost`, value: Math.round(cost * 100) / 100 });
       }
-      for (const row of await linky.history('max-power', { from: since })) {
+      for (const row of await linky.history('max-power', { from })) {
         const atMs = Date.parse(row.peak_at ?? row.start);
         values.push({ source: 'linky', subject, cmd: 'daily_consumption_max_power', value: row.value, atMs });
       }
