@@ -169,6 +169,15 @@ struct Equipment {
     ledger: Ledger,
 }
 
+/// One day of a lane: its midnight and the next (unix s, in its zone), the
+/// seconds its intervals cover and their kWh.
+struct Day {
+    midnight: i64,
+    next: i64,
+    covered: i64,
+    kwh: f64,
+}
+
 /// A key of the bridge: whose it is, and what is pending of it.
 struct Lane {
     source: String,
@@ -177,8 +186,8 @@ struct Lane {
     last_index: Option<f64>,
     /// The latest interval start seen: days closing before it are complete.
     latest: i64,
-    /// Per day (its zone's midnight, next midnight): seconds covered and kWh.
-    days: BTreeMap<i64, (i64, i64, f64)>,
+    /// The days being summed, in time order.
+    days: Vec<Day>,
     /// Load-curve points not yet sent.
     curve: Vec<Point>,
 }
@@ -415,14 +424,12 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
                 let curve: Vec<Point> = lane.curve.iter().filter(|p| ready(p.closes_at)).cloned().collect();
                 lane.curve.retain(|p| !ready(p.closes_at));
                 let mut totals = Vec::new();
-                let days: Vec<i64> = lane.days.keys().copied().filter(|midnight| ready(lane.days[midnight].0)).collect();
-                for midnight in days {
-                    let Some((next, covered, kwh)) = lane.days.remove(&midnight) else { continue };
-                    if covered != next - midnight {
-                        continue; // a hole: no total for that day
-                    }
-                    let date = if lane.source == "linky" { paris_date(midnight * 1000) } else { zone.local(midnight * 1000).0 };
-                    totals.push(Point { at_ms: midnight * 1000, label: format!("{date} 00:00:00"), value: rounded(kwh, 3), closes_at: next });
+                let (done, open): (Vec<Day>, Vec<Day>) = std::mem::take(&mut lane.days).into_iter().partition(|day| ready(day.next));
+                lane.days = open;
+                // A day with a hole gets no total.
+                for day in done.into_iter().filter(|day| day.covered == day.next - day.midnight) {
+                    let date = if lane.source == "linky" { paris_date(day.midnight * 1000) } else { zone.local(day.midnight * 1000).0 };
+                    totals.push(Point { at_ms: day.midnight * 1000, label: format!("{date} 00:00:00"), value: rounded(day.kwh, 3), closes_at: day.next });
                 }
                 let daily = match (lane.source.as_str(), lane.channel.as_str()) {
                     ("linky", "production") => "daily_production",
@@ -449,9 +456,13 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
         let day_zone = if paris { Zone::PARIS } else { zone };
         let date: Date = day_zone.local(start * 1000).0;
         let (midnight, next) = (day_zone.midnight_ms(date) / 1000, day_zone.midnight_ms(date.add_days(1)) / 1000);
-        let day = lane.days.entry(midnight).or_insert((next, 0, 0.0));
-        day.1 += ts - start;
-        day.2 += kwh;
+        match lane.days.iter_mut().rev().find(|day| day.midnight == midnight) {
+            Some(day) => {
+                day.covered += ts - start;
+                day.kwh += kwh;
+            }
+            None => lane.days.push(Day { midnight, next, covered: ts - start, kwh }),
+        }
         if paris && lane.channel == "consumption" && ts - start < DAY / 2 {
             let label = zone.format_naive(start * 1000);
             let (local_date, _) = zone.local(start * 1000);
@@ -475,7 +486,7 @@ impl<'a, H: HttpClient, S: Store, C: Clock> Sink for JeedomSink<'a, H, S, C> {
         self.key(source, channel)?;
         let subject = subject?;
         let key = format!("{source}_{subject}_{channel}");
-        let lane = Lane { source: source.into(), subject: subject.into(), channel: channel.into(), last_index: None, latest: i64::MIN, days: BTreeMap::new(), curve: Vec::new() };
+        let lane = Lane { source: source.into(), subject: subject.into(), channel: channel.into(), last_index: None, latest: i64::MIN, days: Vec::new(), curve: Vec::new() };
         self.lanes.borrow_mut().entry(key.clone()).or_insert(lane);
         Some(key)
     }
@@ -534,23 +545,24 @@ impl<'a, H: HttpClient, S: Store, C: Clock> Sink for JeedomSink<'a, H, S, C> {
             let zone = self.zone().await?;
             let total = current.len() as u32;
             // Dated values, per command, oldest first; then the others.
-            let mut dated: BTreeMap<(String, String, String), Vec<Point>> = BTreeMap::new();
+            let mut dated: Vec<(String, String, String, Vec<Point>)> = Vec::new();
             for (done, value) in current.into_iter().enumerate() {
                 if spec(&value.source, &value.cmd, &self.options.currency).is_none() || value.value.is_null() {
                     continue;
                 }
                 match value.at_ms {
-                    Some(at_ms) => dated.entry((value.source, value.subject, value.cmd)).or_default().push(Point {
-                        at_ms,
-                        label: zone.format_naive(at_ms),
-                        value: value.value,
-                        closes_at: 0,
-                    }),
+                    Some(at_ms) => {
+                        let point = Point { at_ms, label: zone.format_naive(at_ms), value: value.value, closes_at: 0 };
+                        match dated.iter_mut().find(|(source, subject, cmd, _)| (source, subject, cmd) == (&value.source, &value.subject, &value.cmd)) {
+                            Some((.., points)) => points.push(point),
+                            None => dated.push((value.source, value.subject, value.cmd, vec![point])),
+                        }
+                    }
                     None => self.send_now(&value.source, &value.subject, &value.cmd, value.value).await?,
                 }
                 progress(done as u32 + 1, total);
             }
-            for ((source, subject, cmd), points) in dated {
+            for (source, subject, cmd, points) in dated {
                 self.send(&source, &subject, &cmd, points).await?;
             }
             let mut equipments = Map::new();
