@@ -16,6 +16,8 @@ const MAX_ANSWER_BYTES: usize = 4 << 20;
 /// `{base}/core/api/jeeApi.php`; the base may end in `/jeedom` (contract §1).
 pub fn endpoint(base: &str) -> Result<String> {
     let base = base.trim().trim_end_matches('/');
+    // The API's own URL, pasted from Jeedom's page, names the same box.
+    let base = base.strip_suffix("/core/api/jeeApi.php").unwrap_or(base);
     check_service_url("jeedom.url", base).map_err(|e| e.provider(PROVIDER))?;
     Ok(format!("{base}/core/api/jeeApi.php"))
 }
@@ -72,6 +74,7 @@ mod tests {
         let body: Value = serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
         assert_eq!(body, json!({"jsonrpc": "2.0", "id": "7", "method": "ping", "params": {"apikey": "k3y"}}));
         assert!(endpoint("http://jeedom.lan").is_err(), "plain http only on loopback");
+        assert_eq!(endpoint("https://jeedom.lan/core/api/jeeApi.php").unwrap(), "https://jeedom.lan/core/api/jeeApi.php");
 
         let refused = HttpResponse::new(200, r#"{"jsonrpc":"2.0","id":"7","error":{"code":-32002,"message":"Vous n'êtes pas autorisé"}}"#);
         assert_eq!(read_answer("ping", &refused).unwrap_err().code, ErrorCode::AuthRequired);
