@@ -1,6 +1,7 @@
 // The main job as one call: Linky and Weheat interval data become the
 // cumulative meter readings EnergyID expects, queued in its durable outbox and
-// uploaded within its policy, and/or Home Assistant's hourly statistics. The bridge itself (cursors, index, block policy,
+// uploaded within its policy, and/or Home Assistant's hourly statistics,
+// and/or Jeedom's commands and their history. The bridge itself (cursors, index, block policy,
 // fallbacks, merge) is Rust (src/bridge/); this only hands it the sessions.
 
 import { SyncJob } from '../pkg/wattbridge.js';
@@ -58,8 +59,6 @@ export async function sync({
   if (linky) job.addLinky(linky[SESSION]);
   if (weheat) job.addWeheat(weheat[SESSION]);
   if (energyid) job.addEnergyId(energyid[SESSION]);
-  // Jeedom also takes values that are not interval energy, gathered when it delivers.
-  const jeedomSession = jeedom ? jeedom[SESSION](job, { linky, weheat, tariff, since }) : null;
   let ha = null;
   const options = {
     since: sinceSeconds(since),
@@ -71,6 +70,8 @@ export async function sync({
     startIndex: Object.fromEntries(Object.entries(startIndex).map(([k, v]) => [k, Number(v)])),
   };
   try {
+    // Jeedom also takes values that are not interval energy, gathered when it delivers.
+    const jeedomSession = jeedom ? jeedom[SESSION](job, { linky, weheat, tariff, since }) : null;
     let unreachable = null;
     if (homeassistant) {
       try {
@@ -78,7 +79,7 @@ export async function sync({
         ha.add(job);
       } catch (err) {
         // Alone, HA unreachable fails the run before anything is fetched; next
-        // to EnergyID, EnergyID goes on and the report says what HA needs.
+        // to EnergyID or Jeedom, they go on and the report says what HA needs.
         if (!energyid && !jeedom) throw err;
         unreachable = err;
       }
