@@ -70,6 +70,12 @@ fn jeedom(state: Rc<RefCell<Box_>>) -> RoutedHttp {
     })
 }
 
+/// An empty Jeedom, an empty store, and the clock at `now`.
+fn world(now: &str) -> (Rc<RefCell<Box_>>, RoutedHttp, MemoryStore, VirtualClock) {
+    let state = Rc::new(RefCell::new(Box_::default()));
+    (state.clone(), jeedom(state), MemoryStore::default(), VirtualClock::at_secs(ms(now) / 1000))
+}
+
 fn ms(text: &str) -> i64 {
     parse_utc(text).unwrap()
 }
@@ -112,10 +118,7 @@ fn curve(state: &Box_, cmd: &str) -> Vec<(String, f64)> {
 
 #[test]
 fn the_fall_back_day_is_written_in_local_time_once_per_wall_time_and_a_rerun_writes_nothing() {
-    let state = Rc::new(RefCell::new(Box_::default()));
-    let http = jeedom(state.clone());
-    let store = MemoryStore::default();
-    let clock = VirtualClock::at_secs(ms("2024-10-30T09:00:00Z") / 1000);
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
     // 2024-10-27 in Brussels/Paris: 25 hours, from 22:00 UTC the day before; then the 28th.
     let from = ms("2024-10-26T22:00:00Z") / 1000;
     let kwh = |start: i64| 0.1 + (start / 1800 % 7) as f64 * 0.05;
@@ -167,10 +170,7 @@ fn the_fall_back_day_is_written_in_local_time_once_per_wall_time_and_a_rerun_wri
 
 #[test]
 fn a_wrong_key_or_a_jeedom_that_is_down_stops_before_anything_is_sent() {
-    let state = Rc::new(RefCell::new(Box_::default()));
-    let http = jeedom(state.clone());
-    let store = MemoryStore::default();
-    let clock = VirtualClock::at_secs(ms("2024-10-30T09:00:00Z") / 1000);
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
     let err = run(async {
         let client = Jeedom::new("http://127.0.0.1:9", Secret::new("wrong"), http.clone())?;
         let sink = JeedomSink::new(&client, &store, &clock, Options::default(), none());
@@ -191,10 +191,7 @@ fn a_wrong_key_or_a_jeedom_that_is_down_stops_before_anything_is_sent() {
 
 #[test]
 fn the_spring_day_has_46_half_hours_and_its_total() {
-    let state = Rc::new(RefCell::new(Box_::default()));
-    let http = jeedom(state.clone());
-    let store = MemoryStore::default();
-    let clock = VirtualClock::at_secs(ms("2024-04-02T09:00:00Z") / 1000);
+    let (state, http, store, clock) = world("2024-04-02T09:00:00Z");
     // 2024-03-31 in Brussels/Paris: 23 hours, from 23:00 UTC the day before; then the 1st of April.
     let from = ms("2024-03-30T23:00:00Z") / 1000;
     push(&http, &store, &clock, None, &intervals(from, 46 + 48, |_| 0.25)).unwrap();

@@ -262,16 +262,13 @@ impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
                 for row in rows {
                     for (key, value) in &row.values {
                         let Some(lane) = lanes.get_mut(key) else { continue };
-                        let start = row.starts.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
-                        if let (Some(start), Some(before)) = (start, lane.last_index) {
-                            let kwh = (value - before).max(0.0);
+                        if let Some((start, kwh)) = row.closed(key, *value, &mut lane.last_index) {
                             lane.stats[0].push(start, row.ts, kwh);
                             if lane.priced {
                                 let price = self.options.tariff.as_ref().map_or(0.0, |t| t.price_at(start * 1000));
                                 lane.stats[1].push(start, row.ts, kwh * price);
                             }
                         }
-                        lane.last_index = Some(*value);
                     }
                 }
             }

@@ -524,12 +524,10 @@ impl<'a, H: HttpClient, S: Store, C: Clock> Sink for JeedomSink<'a, H, S, C> {
                 for row in rows {
                     for (key, value) in &row.values {
                         let Some(lane) = lanes.get_mut(key) else { continue };
-                        let start = row.starts.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
-                        if let (Some(start), Some(before)) = (start, lane.last_index) {
-                            self.take(lane, zone, start, row.ts, (value - before).max(0.0));
+                        if let Some((start, kwh)) = row.closed(key, *value, &mut lane.last_index) {
+                            self.take(lane, zone, start, row.ts, kwh);
                             taken += 1;
                         }
-                        lane.last_index = Some(*value);
                     }
                 }
             }
