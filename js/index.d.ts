@@ -419,9 +419,10 @@ export const DEFAULT_MAPPING: SyncMapping;
 export interface SyncOptions {
   linky?: Linky | null;
   weheat?: Weheat | null;
-  /** At least one target: EnergyID, Home Assistant, MQTT, or several. */
+  /** At least one target: EnergyID, Home Assistant, Jeedom, MQTT, or several. */
   energyid?: EnergyId | null;
   homeassistant?: HomeAssistant | null;
+  jeedom?: Jeedom | null;
   /** Also keep each series' newest meter index for an MQTT publisher (the report's `mqtt.energy`). */
   mqtt?: boolean;
   /** Prices for Home Assistant's Linky cost statistic (as `Linky.stats` takes them). */
@@ -484,7 +485,42 @@ export interface SyncReport {
   mqtt?: { status: 'ok'; queued: number; energy: Record<string, { ts: number; kwh: number }> };
   /** Home Assistant's statistics, when it was a target. */
   ha?: HomeAssistantReport;
+  /** Jeedom's commands, when it was a target. */
+  jeedom?: JeedomReport;
 }
+
+export type JeedomReport =
+  | {
+      status: 'ok';
+      /** `cmd::event` calls: history rows and current values written. */
+      written: number;
+      /** Values already in Jeedom as they should be (the correction window, a rerun). */
+      unchanged: number;
+      /** By logicalId (`wattbridge_linky_<prm>`, `wattbridge_weheat_<pump>`). */
+      equipments: Record<string, { id: string | null; name: string; created: boolean; commands: string[] }>;
+      /** The zone Jeedom's datetimes were written in. */
+      timezone: string;
+      /** JSON-RPC calls made. */
+      calls: number;
+      queued: number;
+      /** Current values a source could not give this run. */
+      skipped?: { source: string; code: string; message: string }[];
+    }
+  | { status: 'error'; queued: number; error: SyncError; retry: boolean }
+  | { wouldQueue: number; values: number; first: Reading[]; last: Reading[] };
+
+/**
+ * A Jeedom box to write Linky and Weheat values into, with their history,
+ * over its JSON-RPC API: `url` (https, or http to this machine; may end in
+ * `/jeedom`) and its API key (Settings → System → Configuration → API).
+ */
+export class Jeedom {
+  constructor(options: { url: string; apiKey: string; object?: string; timezone?: string; currency?: string; correctionDays?: number });
+  readonly url: string;
+}
+
+/** `sync` with Jeedom as the only target (what `wattbridge jeedom push` runs). */
+export function pushToJeedom(options: Omit<SyncOptions, 'energyid' | 'homeassistant'> & { jeedom: Jeedom }): Promise<SyncReport>;
 
 /** One statistic of an import: rows HA acknowledged, rows it already held, the final sum. */
 export interface HomeAssistantStatistic {

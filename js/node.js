@@ -11,6 +11,7 @@ export { Weheat, WEHEAT_INTERVALS, energyFromWeheatLogs } from './weheat.js';
 export { weheatStateNames } from '../pkg/wattbridge.js';
 export { sync, DEFAULT_MAPPING } from './sync.js';
 export { HomeAssistant, importStatistics } from './homeassistant.js';
+export { Jeedom, pushToJeedom } from './jeedom.js';
 export { startLoopbackReceiver } from './loopback.js';
 export { MemoryStore } from './stores/memory.js';
 export { FileStore } from './stores/file.js';

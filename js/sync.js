@@ -1,6 +1,7 @@
 // The main job as one call: Linky and Weheat interval data become the
 // cumulative meter readings EnergyID expects, queued in its durable outbox and
-// uploaded within its policy, and/or Home Assistant's hourly statistics. The bridge itself (cursors, index, block policy,
+// uploaded within its policy, and/or Home Assistant's hourly statistics,
+// and/or Jeedom's commands and their history. The bridge itself (cursors, index, block policy,
 // fallbacks, merge) is Rust (src/bridge/); this only hands it the sessions.
 
 import { SyncJob } from '../pkg/wattbridge.js';
@@ -25,6 +26,7 @@ export const DEFAULT_MAPPING = {
  * @param {import('./energyid.js').EnergyId | null} [options.energyid] the EnergyID target
  * @param {import('./homeassistant.js').HomeAssistant | null} [options.homeassistant] also (or only) import into HA's statistics
  * @param {boolean} [options.mqtt] also keep each series' newest index for the MQTT publisher (report.mqtt.energy)
+ * @param {import('./jeedom.js').Jeedom | null} [options.jeedom] also (or only) write into Jeedom's commands
  * @param {{tariff?: 'base'|'hphc', priceBase?: number, priceHp?: number, priceHc?: number, offpeakHours?: string}} [options.tariff] prices for HA's cost statistic (as linky.stats takes them)
  * @param {Partial<typeof DEFAULT_MAPPING>} [options.mapping]
  * @param {Record<string, number>} [options.startIndex] kWh meter reading per EnergyID key at the first data
@@ -42,6 +44,7 @@ export async function sync({
   energyid = null,
   mqtt = false,
   homeassistant = null,
+  jeedom = null,
   tariff,
   mapping = {},
   startIndex = {},
@@ -53,7 +56,7 @@ export async function sync({
   onProgress = () => {},
   store = defaults.store(),
 } = {}) {
-  if (!energyid && !homeassistant && !mqtt) throw new WattbridgeError('sync needs a target: an EnergyID device, a Home Assistant or mqtt', { code: 'invalid_config' });
+  if (!energyid && !homeassistant && !jeedom && !mqtt) throw new WattbridgeError('sync needs a target: an EnergyID device, a Home Assistant, a Jeedom or mqtt', { code: 'invalid_config' });
   const job = new SyncJob(store);
   if (linky) job.addLinky(linky[SESSION]);
   if (weheat) job.addWeheat(weheat[SESSION]);
@@ -70,6 +73,8 @@ export async function sync({
     startIndex: Object.fromEntries(Object.entries(startIndex).map(([k, v]) => [k, Number(v)])),
   };
   try {
+    // Jeedom also takes values that are not interval energy, gathered when it delivers.
+    const jeedomSession = jeedom ? jeedom[SESSION](job, { linky, weheat, tariff, since }) : null;
     let unreachable = null;
     if (homeassistant) {
       try {
@@ -77,12 +82,13 @@ export async function sync({
         ha.add(job);
       } catch (err) {
         // Alone, HA unreachable fails the run before anything is fetched; next
-        // to EnergyID, EnergyID goes on and the report says what HA needs.
-        if (!energyid) throw err;
+        // to EnergyID or Jeedom, they go on and the report says what HA needs.
+        if (!energyid && !jeedom) throw err;
         unreachable = err;
       }
     }
     const report = await job.run(options, (stage, done, total) => onProgress({ stage, done, total }));
+    if (jeedomSession?.skipped.length && report.jeedom) report.jeedom.skipped = jeedomSession.skipped;
     if (unreachable) {
       report.ha = { status: 'error', queued: 0, retry: true, error: { ...unreachable.toJSON(), disposition: 'retry_later' } };
       report.ok = false;

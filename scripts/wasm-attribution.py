@@ -54,7 +54,7 @@ def cat(n):
     l=n.lower()
     if 'sync' in l and 'wattbridge' in l and ('::sync' in l): return 'sync'
     if 'syncsession' in l or 'jssync' in l: return 'sync'
-    for p in ['linky','weheat','energyid','oauth']:
+    for p in ['jeedom','homeassistant','linky','weheat','energyid','oauth']:
         if p in l: return p
     if 'wattbridge::core' in l: return 'core'
     if 'wattbridge::wasm' in l or 'wattbridge::' in l: return 'wasm-glue'

@@ -12,6 +12,8 @@ pub mod energyid;
 #[cfg(feature = "providers")]
 pub mod homeassistant;
 #[cfg(feature = "providers")]
+pub mod jeedom;
+#[cfg(feature = "providers")]
 pub mod linky;
 #[cfg(feature = "providers")]
 pub mod oauth;

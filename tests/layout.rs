@@ -9,9 +9,9 @@ use std::path::Path;
 
 /// The providers: each is `api.rs` (pure request builders and answer
 /// readers), `model.rs`, `client.rs` (the flows over the seams), plus extras.
-const PROVIDERS: [&str; 6] = ["energyid", "homeassistant", "linky", "oauth", "openadr", "weheat"];
+const PROVIDERS: [&str; 7] = ["energyid", "homeassistant", "jeedom", "linky", "oauth", "openadr", "weheat"];
 /// Modules a provider may never name: the others, the bridge that uses them, the JS edge.
-const OFF_LIMITS: [&str; 8] = ["energyid", "homeassistant", "linky", "weheat", "openadr", "bridge", "wasm", "sync"];
+const OFF_LIMITS: [&str; 9] = ["energyid", "homeassistant", "jeedom", "linky", "weheat", "openadr", "bridge", "wasm", "sync"];
 
 fn sources(dir: &Path) -> Vec<(String, String)> {
     let mut files = Vec::new();

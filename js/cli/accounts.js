@@ -8,6 +8,7 @@ import { Linky } from '../linky.js';
 import { Weheat } from '../weheat.js';
 import { EnergyId } from '../energyid.js';
 import { HomeAssistant, SUPERVISOR_SOCKET_URL } from '../homeassistant.js';
+import { Jeedom } from '../jeedom.js';
 
 const trim = (url) => url.replace(/\/+$/, '');
 /** A numeric setting, or undefined when not set. */
@@ -93,11 +94,25 @@ export function homeAssistantClient(settings, env = process.env) {
   return build(settings, 'ha.url', () => new HomeAssistant({ url, token, ...options }));
 }
 
+/** Jeedom from the settings: jeedom.url and the jeedom.api_key secret. */
+export function jeedomClient(settings) {
+  const url = settings.get('jeedom.url');
+  if (!url) throw new WattbridgeError('Jeedom has no URL: set jeedom.url (e.g. -c jeedom.url=https://jeedom.local, or WATTBRIDGE_JEEDOM_URL)', { code: 'invalid_config', provider: 'jeedom' });
+  return build(settings, 'jeedom.url', () => new Jeedom({
+    url: trim(url),
+    apiKey: settings.get('jeedom.api_key'),
+    object: settings.get('jeedom.object'),
+    timezone: settings.get('jeedom.timezone'),
+    correctionDays: settings.get('linky.correction_days') === undefined ? undefined : Number(settings.get('linky.correction_days')),
+  }));
+}
+
 const TARGETS = ['energyid', 'ha', 'mqtt', 'jeedom'];
 
 /**
  * The targets `sync` feeds: `sync.targets` (comma list of energyid, ha, mqtt,
- * jeedom), by default every one that is configured (EnergyID when nothing is).
+ * jeedom), by default every one that is configured (EnergyID when nothing is;
+ * Jeedom when jeedom.url is set).
  */
 export function syncTargets(settings, env = process.env) {
   const given = settings.get('sync.targets');
@@ -106,12 +121,12 @@ export function syncTargets(settings, env = process.env) {
     if (settings.get('energyid.provisioning_key')) targets.add('energyid');
     if (homeAssistantConfigured(settings, env)) targets.add('ha');
     if (settings.get('mqtt.url')) targets.add('mqtt');
+    if (settings.get('jeedom.url')) targets.add('jeedom');
     return targets.size ? targets : new Set(['energyid']);
   }
   const targets = new Set(given.split(',').map((t) => t.trim()).filter(Boolean));
   for (const target of targets) {
     if (!TARGETS.includes(target)) throw new WattbridgeError(`sync.targets: "${target}" is not one of ${TARGETS.join(', ')}`, { code: 'invalid_config' });
-    if (target === 'jeedom') throw new WattbridgeError(`sync.targets: wattbridge cannot feed ${target} yet; leave it out`, { code: 'invalid_config' });
   }
   return targets;
 }

@@ -1,47 +1,15 @@
 // `wattbridge ha statistics`: Linky and Weheat into Home Assistant's long-term
 // statistics (the Energy dashboard), over HA's WebSocket API.
-import { sync } from '../node.js';
-import { loadSettings } from '../config.js';
-import { linkyClient, weheatClient, syncSources, homeAssistantClient, linkyTariff } from './accounts.js';
-import { takeLock } from '../lock.js';
-import { progressBar } from './progress.js';
-import { exitCodeOf } from './exit-codes.js';
-import { renderHa } from './sync-commands.js';
+import { homeAssistantClient } from './accounts.js';
+import { renderHa, runTarget } from './sync-commands.js';
 
-export async function haStatistics(options, { json }) {
-  const settings = await loadSettings();
-  const homeassistant = homeAssistantClient(settings);
-  const sources = syncSources(settings);
-  // The same lock as sync: both read and write the sources' local history.
-  const release = await takeLock(settings.stateDir);
-  const bars = new Map();
-  try {
-    const report = await sync({
-      linky: sources.has('linky') ? linkyClient(settings) : null,
-      weheat: sources.has('weheat') ? weheatClient(settings) : null,
-      homeassistant,
-      tariff: linkyTariff(settings),
-      resolution: settings.get('sync.resolution'),
-      since: options.since,
-      dryRun: options.dryRun,
-      onProgress: ({ stage, done, total }) => {
-        if (!bars.has(stage)) bars.set(stage, progressBar(stage, { quiet: json }));
-        bars.get(stage).onProgress({ done, total });
-      },
-    });
-    for (const bar of bars.values()) bar.stop();
-    const failures = [...Object.values(report.sources), report.ha].filter((s) => s?.status === 'error');
-    if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));
-    const lines = [report.dryRun ? 'Dry run: nothing was imported.' : 'Home Assistant statistics:'];
-    for (const [name, s] of Object.entries(report.sources)) {
-      if (s.status === 'ok') lines.push(`  ${name.padEnd(8)} ${name === 'linky' ? `meter ${s.meter}` : `pump ${s.pump}`}: ${s.requests} requests${s.holes ? `, ${s.holes} gaps left as gaps` : ''}`);
-      else lines.push(`  ${name.padEnd(8)} ${s.status === 'skipped' ? 'skipped' : 'failed'}: ${s.error.message} [${s.error.code}]`);
-    }
-    lines.push(renderHa(report.ha, report.dryRun));
-    if (!report.dryRun && report.ha.status === 'ok') lines.push('In Home Assistant: Settings → Dashboards → Energy → add consumption → pick a wattbridge:… statistic.');
-    return { result: report, text: lines.join('\n') };
-  } finally {
-    for (const bar of bars.values()) bar.stop();
-    await release();
-  }
-}
+export const haStatistics = (options, flags) =>
+  runTarget(options, flags, {
+    option: 'homeassistant',
+    field: 'ha',
+    make: homeAssistantClient,
+    title: 'Home Assistant statistics:',
+    dryRun: 'Dry run: nothing was imported.',
+    render: renderHa,
+    hint: 'In Home Assistant: Settings → Dashboards → Energy → add consumption → pick a wattbridge:… statistic.',
+  });

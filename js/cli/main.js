@@ -39,6 +39,7 @@ Examples:
   wattbridge config init          set up sources, accounts and EnergyID keys
   wattbridge sync                 move new Linky and Weheat data into EnergyID (and Home Assistant)
   wattbridge ha statistics        import Linky and Weheat into Home Assistant's Energy dashboard
+  wattbridge jeedom push          write Linky and Weheat values and history into Jeedom commands
   wattbridge demo                 the whole job against the built-in sandbox (no account needed)
   wattbridge sandbox --port 8787  serve the sandbox services until Ctrl-C
   wattbridge linky login          log in to Linky (device code, like gh auth login)
@@ -67,7 +68,7 @@ program
 
 program
   .command('sync')
-  .description('move new Linky and Weheat data into EnergyID and/or Home Assistant (sync.targets): fetch from each cursor, queue, upload within the policy')
+  .description('move new Linky and Weheat data into EnergyID, Home Assistant and/or Jeedom (sync.targets): fetch from each cursor, queue, upload within the policy')
   .option('--since <date>', 'limit the first backfill (default: as far back as each source allows; Weheat one year)')
   .option('--dry-run', 'fetch and show what would be sent; queue and send nothing')
   .option('--retry-blocked', 'also try sources paused by an error a person had to fix (consent, login)')
@@ -126,6 +127,45 @@ Exit codes: 0 done, 2 bad settings or a row HA rejected, 3 the token was refused
 or its user is not an admin, 4 HA unreachable or busy (nothing was lost: run again).`,
   )
   .action(action(async (options, cmd) => (await import('./ha-commands.js')).haStatistics(options, cmd.optsWithGlobals())));
+
+const jeedom = program
+  .command('jeedom')
+  .description('Jeedom: Linky and Weheat values, with their history, in the commands of virtual equipments')
+  .addHelpText(
+    'after',
+    `
+Needs jeedom.url (e.g. https://jeedom.local; https, or http on this machine)
+and Jeedom's API key (Jeedom: Settings → System → Configuration → API) in
+WATTBRIDGE_JEEDOM_API_KEY or the state file (\`wattbridge config init\`), never
+on the command line. jeedom.object puts new equipments in a room; Jeedom's time
+zone is read from Jeedom unless jeedom.timezone is set.
+
+Examples:
+  WATTBRIDGE_JEEDOM_API_KEY=… wattbridge -c jeedom.url=https://jeedom.local jeedom push
+  wattbridge jeedom push --since 2025-01-01 --json
+  wattbridge sync          (also pushes to Jeedom when jeedom.url is set; see sync.targets)`,
+  );
+jeedom
+  .command('push')
+  .description('fetch what is new from Linky and Weheat, then write it into Jeedom (history at its own dates)')
+  .addOption(new Option('--since <date>', 'limit the first backfill (default: as far back as each source allows; Weheat one year)').argParser(parseDate))
+  .option('--dry-run', 'fetch and find the equipments; create and write nothing')
+  .addHelpText(
+    'after',
+    `
+Equipments (virtual, enabled, visible), found again by logicalId:
+  Linky <PRM>    wattbridge_linky_<PRM>: daily consumption (kWh), average power
+                 every half-hour (W), daily max power (VA), daily production
+                 (kWh, when the meter produces), yesterday … this year (kWh)
+                 and their cost (with linky.price_*)
+  Weheat <pump>  wattbridge_weheat_<pump>: state, temperatures (°C), COP,
+                 daily electricity and heat (kWh)
+Past values are written at their own date, in Jeedom's local time; a rerun
+writes nothing new, and a day Enedis corrected is written again.
+Exit codes: 0 done, 2 bad settings or a call Jeedom rejected, 3 the API key was
+refused, 4 Jeedom unreachable (nothing was marked as written: run again).`,
+  )
+  .action(action(async (options, cmd) => (await import('./jeedom-commands.js')).jeedomPush(options, cmd.optsWithGlobals())));
 
 const linky = program
   .command('linky')

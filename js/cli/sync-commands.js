@@ -2,7 +2,7 @@
 // the main job from cron, a systemd timer or a terminal.
 import { FileStore, WattbridgeError, sync } from '../node.js';
 import { loadSettings, readConfigFile, writeConfigFile, SETTINGS, SECRETS_KEY } from '../config.js';
-import { linkyClient, weheatClient, energyIdDevice, syncSources, syncTargets, homeAssistantClient, linkyTariff } from './accounts.js';
+import { linkyClient, weheatClient, energyIdDevice, syncSources, syncTargets, homeAssistantClient, jeedomClient, linkyTariff } from './accounts.js';
 import { takeLock } from '../lock.js';
 import { progressBar } from './progress.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -29,6 +29,7 @@ export async function syncOptions(settings) {
     weheat: sources.has('weheat') ? weheatClient(settings) : null,
     energyid: targets.has('energyid') ? await energyIdDevice(settings) : null,
     homeassistant: targets.has('ha') ? homeAssistantClient(settings) : null,
+    jeedom: targets.has('jeedom') ? jeedomClient(settings) : null,
     tariff: linkyTariff(settings),
     mqtt: targets.has('mqtt'),
     mapping,
@@ -38,17 +39,17 @@ export async function syncOptions(settings) {
   };
 }
 
-export async function syncCommand(options, { json }) {
-  const settings = await loadSettings();
+/**
+ * One sync under the state lock (sources' history is shared), with progress
+ * bars; sets the exit code from what failed. `args()` gives sync's options,
+ * inside the lock. Resolves to the report.
+ */
+export async function runLocked(settings, args, { json }) {
   const release = await takeLock(settings.stateDir);
   const bars = new Map();
   try {
     const report = await sync({
-      ...(await syncOptions(settings)),
-      since: options.since,
-      dryRun: options.dryRun,
-      retryBlocked: options.retryBlocked,
-      ...(options.maxWait === undefined ? {} : { maxWaitSeconds: options.maxWait }),
+      ...(await args()),
       onProgress: ({ stage, done, total }) => {
         if (!bars.has(stage)) bars.set(stage, progressBar(stage, { quiet: json }));
         bars.get(stage).onProgress({ done, total });
@@ -60,13 +61,54 @@ export async function syncCommand(options, { json }) {
       const { publishAfterSync } = await import('./mqtt-commands.js');
       report.mqtt = { ...report.mqtt, ...(await publishAfterSync(settings, { energy: report.mqtt.energy, energyidError: report.energyid?.error })) };
     }
-    const failures = [...Object.values(report.sources), report.energyid, report.ha, report.mqtt].filter((s) => s?.status === 'error');
+    const failures = [...Object.values(report.sources), report.energyid, report.ha, report.jeedom, report.mqtt].filter((s) => s?.status === 'error');
     if (failures.length) process.exitCode = Math.max(...(await Promise.all(failures.map((f) => exitCodeOf(f.error)))));
-    return { result: report, text: renderSync(report) };
+    return report;
   } finally {
     for (const bar of bars.values()) bar.stop();
     await release();
   }
+}
+
+export async function syncCommand(options, { json }) {
+  const settings = await loadSettings();
+  const report = await runLocked(settings, async () => ({
+    ...(await syncOptions(settings)),
+    since: options.since,
+    dryRun: options.dryRun,
+    retryBlocked: options.retryBlocked,
+    ...(options.maxWait === undefined ? {} : { maxWaitSeconds: options.maxWait }),
+  }), { json });
+  return { result: report, text: renderSync(report) };
+}
+
+/**
+ * A command that feeds one target (`ha statistics`, `jeedom push`): the
+ * configured sources into `target.make(settings)` given as `target.option`;
+ * the report's part `target.field` rendered by `target.render`.
+ */
+export async function runTarget(options, { json }, target) {
+  const settings = await loadSettings();
+  const client = target.make(settings);
+  const sources = syncSources(settings);
+  const report = await runLocked(settings, async () => ({
+    linky: sources.has('linky') ? linkyClient(settings) : null,
+    weheat: sources.has('weheat') ? weheatClient(settings) : null,
+    [target.option]: client,
+    tariff: linkyTariff(settings),
+    resolution: settings.get('sync.resolution'),
+    since: options.since,
+    dryRun: options.dryRun,
+  }), { json });
+  const part = report[target.field];
+  const lines = [report.dryRun ? target.dryRun : target.title];
+  for (const [name, s] of Object.entries(report.sources)) {
+    if (s.status === 'ok') lines.push(`  ${name.padEnd(8)} ${name === 'linky' ? `meter ${s.meter}` : `pump ${s.pump}`}: ${s.requests} requests${s.holes ? `, ${s.holes} gaps left as gaps` : ''}`);
+    else lines.push(`  ${name.padEnd(8)} ${s.status === 'skipped' ? 'skipped' : 'failed'}: ${s.error.message} [${s.error.code}]`);
+  }
+  lines.push(target.render(part, report.dryRun));
+  if (!report.dryRun && part.status === 'ok') lines.push(target.hint);
+  return { result: report, text: lines.join('\n') };
 }
 
 function renderSync(report) {
@@ -94,6 +136,7 @@ function renderSync(report) {
     lines.push(`  energyid queued ${e.queued} values; sent ${e.readings} readings in ${e.requests} POSTs; ${e.remaining} values wait${e.nextUploadAtMs ? ` (next upload allowed ${new Date(e.nextUploadAtMs).toISOString()})` : ''}`);
   }
   if (report.ha) lines.push(renderHa(report.ha, report.dryRun));
+  if (report.jeedom) lines.push(renderJeedom(report.jeedom, report.dryRun));
   lines.push(`done in ${report.seconds.toFixed(1)} s`);
   return lines.join('\n');
 }
@@ -104,6 +147,15 @@ export function renderHa(ha, dryRun) {
   if (dryRun) return `  ha       would import from ${ha.values} readings (${ha.wouldQueue} instants); nothing sent`;
   const ids = Object.keys(ha.statistics ?? {});
   return `  ha       imported ${ha.imported} hourly rows (${ha.unchanged} already there) into ${ids.length} statistic${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}; Home Assistant ${ha.haVersion}`;
+}
+
+/** One line for Jeedom's part of a report (sync and `jeedom push`). */
+export function renderJeedom(jeedom, dryRun) {
+  if (jeedom.status === 'error') return `  jeedom   failed: ${jeedom.error.message} [${jeedom.error.code}]`;
+  if (dryRun) return `  jeedom   would write from ${jeedom.values} readings; nothing sent`;
+  const names = Object.values(jeedom.equipments ?? {}).map((e) => `${e.name}${e.created ? ' (created)' : ''}`);
+  const skipped = (jeedom.skipped ?? []).map((s) => `\n  jeedom   left out ${s.source}'s current values: ${s.message} [${s.code}]`).join('');
+  return `  jeedom   wrote ${jeedom.written} values (${jeedom.unchanged} already there) into ${names.length ? names.join(', ') : 'no equipment'}; time zone ${jeedom.timezone}${skipped}`;
 }
 
 /** All settings with their value and where it came from; secrets redacted. */
@@ -164,6 +216,9 @@ export async function configInit() {
   set('energyid.provisioning_key', await password({ message: 'EnergyID provisioning key', mask: '*' }));
   set('energyid.provisioning_secret', await password({ message: 'EnergyID provisioning secret', mask: '*' }));
   set('energyid.device_name', await ask('energyid.device_name', 'Device name shown in EnergyID'));
+  const jeedomUrl = await ask('jeedom.url', 'Jeedom URL, to also write the values into Jeedom (empty: no Jeedom)');
+  set('jeedom.url', jeedomUrl);
+  if (jeedomUrl) set('jeedom.api_key', await password({ message: 'Jeedom API key (Jeedom: Settings → System → Configuration → API)', mask: '*' }));
   const broker = await ask('mqtt.url', 'MQTT broker for Home Assistant / jMQTT, e.g. mqtt://homeassistant.local:1883 (empty: none)');
   if (broker) {
     set('mqtt.url', broker);

@@ -15,6 +15,8 @@ export const SANDBOX_WEHEAT_PUMPS: Readonly<{
   /** BlackBird P60 (model 1); logs from 2025-01-06 until 2025-09-14T07:11:00Z, then none (status 1, isOnline false) */
   offline: string;
 }>;
+/** The core API key of the sandbox Jeedom box. */
+export const SANDBOX_JEEDOM_API_KEY: string;
 /** The gateway's production client id (wattbridge's default), which the sandbox gateway accepts. */
 export const LINKY_CLIENT_ID: string;
 /** The gateway's test client id, which the sandbox gateway accepts too. */
@@ -214,11 +216,28 @@ export interface Sandbox {
       newApiUrl: string;
     };
     linky: { gatewayUrl: string; consoApiUrl: string; enedisApiUrl: string };
+    /** jeedom.url: the API is at `${url}/core/api/jeeApi.php` */
+    jeedom: { url: string };
   };
   energyid: EnergyIdSandbox;
   weheat: WeheatSandbox;
   linky: LinkySandbox;
+  jeedom: JeedomSandbox;
   close(): Promise<void>;
+}
+
+/** The Jeedom JSON-RPC stand-in, as tests read it. */
+export interface JeedomSandbox {
+  apiKey: string;
+  config: { timezone: string } & Record<string, string>;
+  /** Every call, its params without the key. */
+  calls: { method: string; params: Record<string, unknown> }[];
+  eqLogics(): Record<string, any>[];
+  cmds(eqLogicId?: string): Record<string, any>[];
+  /** `[[datetime, value], …]` of a command, by datetime (naive local time). */
+  history(cmdId: string): [string, string][];
+  /** `cmd::event` calls so far. */
+  events(): number;
 }
 
 export function startSandbox(options?: {
@@ -238,6 +257,13 @@ export function startSandbox(options?: {
     powerFields?: boolean;
     /** heat-pump list shape: `auto` (default: plain at apiUrl, paged at newApiUrl), `paged` or `plain` everywhere */
     pumpList?: 'auto' | 'paged' | 'plain';
+  };
+  jeedom?: {
+    apiKey?: string;
+    /** config `timezone` (default Europe/Brussels, Jeedom's own default) */
+    timezone?: string;
+    objects?: { id: string; name: string }[];
+    now?: () => number;
   };
   linky?: {
     deviceApproveAfterMs?: number | null;

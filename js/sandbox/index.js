@@ -7,8 +7,9 @@ import { CORS_HEADERS, sendJson } from './http.js';
 import { createEnergyIdService, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from './energyid.js';
 import { createWeheatService, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER, SANDBOX_WEHEAT_PUMPS } from './weheat.js';
 import { createLinkyService } from './linky.js';
+import { createJeedomService, SANDBOX_JEEDOM_API_KEY } from './jeedom.js';
 
-export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER, SANDBOX_WEHEAT_PUMPS };
+export { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET, WEHEAT_CLIENT_ID, SANDBOX_WEHEAT_USER, SANDBOX_WEHEAT_PUMPS, SANDBOX_JEEDOM_API_KEY };
 export {
   LINKY_CLIENT_ID,
   LINKY_TEST_CLIENT_ID,
@@ -26,12 +27,14 @@ export {
  * @param {object} [options.energyid] options of the EnergyID service
  * @param {object} [options.weheat] options of the Weheat service
  * @param {object} [options.linky] options of the Enedis services (gateway, own app, Conso API)
+ * @param {object} [options.jeedom] options of the Jeedom JSON-RPC stand-in
  */
-export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}, weheat = {}, linky = {} } = {}) {
+export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}, weheat = {}, linky = {}, jeedom = {} } = {}) {
   const services = {
     energyid: createEnergyIdService(energyid),
     weheat: createWeheatService(weheat),
     linky: createLinkyService(linky),
+    jeedom: createJeedomService(jeedom),
   };
   let origin;
 
@@ -77,10 +80,13 @@ export async function startSandbox({ port = 0, host = '127.0.0.1', energyid = {}
       },
       // One origin plays the gateway, the Enedis API host (and its consent page) and the Conso API.
       linky: { gatewayUrl: `${origin}/linky`, consoApiUrl: `${origin}/linky/conso/api`, enedisApiUrl: `${origin}/linky` },
+      // jeedom.url: the box's base; the API is at `${url}/core/api/jeeApi.php`.
+      jeedom: { url: `${origin}/jeedom` },
     },
     energyid: services.energyid,
     weheat: services.weheat,
     linky: services.linky,
+    jeedom: services.jeedom,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();

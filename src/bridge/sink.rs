@@ -18,6 +18,17 @@ pub struct Row {
 }
 
 impl Row {
+    /// The interval `[start, ts)` this row's reading of `key` closes, and its
+    /// energy: the rise of the index since `before` (the key's previous
+    /// reading, never negative). `before` becomes this reading. None for a
+    /// reading that opens a series.
+    pub fn closed(&self, key: &str, value: f64, before: &mut Option<f64>) -> Option<(i64, f64)> {
+        let start = self.starts.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
+        let closed = start.zip(*before).map(|(start, before)| (start, (value - before).max(0.0)));
+        *before = Some(value);
+        closed
+    }
+
     /// `{ts, key: value, …}`, as reports show rows.
     pub fn to_json(&self) -> Value {
         let mut object = Map::new();
@@ -27,6 +38,13 @@ impl Row {
         }
         Value::Object(object)
     }
+}
+
+/// `<source>_<channel>` for the four energy channels (Linky's consumption and
+/// production, the pump's heat and electricity): the channels sinks that
+/// name a meter or pump in their keys (Home Assistant, Jeedom) take.
+pub fn energy_key(source: &str, channel: &str) -> Option<String> {
+    matches!((source, channel), ("linky", "consumption" | "production") | ("weheat", "heat" | "electricity")).then(|| format!("{source}_{channel}"))
 }
 
 pub trait Sink {

@@ -2,7 +2,8 @@
 //! and one formatter for Linky, Weheat and OpenADR), and Europe/Paris wall
 //! time, which is how Enedis speaks.
 //!
-//! Linky is the only provider that needs a time zone, and only this one. France
+//! Linky needs Europe/Paris; Jeedom boxes speak their own configured zone,
+//! which in practice is one of the EU-rule zones ([`Zone`]). France
 //! follows the EU rule since 1996: summer time (UTC+2) from the last Sunday of
 //! March 01:00 UTC to the last Sunday of October 01:00 UTC, UTC+1 otherwise.
 //! Thirty lines of that rule replace a tz database in the wasm (DESIGN.md, size).
@@ -78,9 +79,7 @@ impl Date {
     /// Midnight at the start of this day in Paris, as a UTC instant. Midnight
     /// always exists in Paris (the clocks change at 02:00 and 03:00).
     pub fn paris_midnight_ms(self) -> i64 {
-        let local = self.0 as i64 * DAY_MS;
-        // The offset at local midnight equals the one just before the UTC instant.
-        local - paris_offset_ms(local - 2 * HOUR_MS)
+        Zone::PARIS.midnight_ms(self)
     }
 }
 
@@ -126,8 +125,81 @@ fn last_sunday(year: i32, month: u32) -> Date {
 
 /// Paris' offset from UTC at a UTC instant, in ms (1 h or 2 h).
 pub fn paris_offset_ms(utc_ms: i64) -> i64 {
-    let summer = summer_time_utc(Date(utc_ms.div_euclid(DAY_MS) as i32).ymd().0);
-    if summer.contains(&utc_ms) { 2 * HOUR_MS } else { HOUR_MS }
+    Zone::PARIS.offset_ms(utc_ms)
+}
+
+/// A time zone that follows the EU rule (summer time from the last Sunday of
+/// March 01:00 UTC to the last Sunday of October 01:00 UTC, one hour ahead of
+/// its standard offset), or none (UTC). Jeedom boxes speak their configured
+/// zone; every zone of the EU, the UK, Portugal, Switzerland and Norway keeps
+/// this rule, so a table of names and standard offsets stands in for a tz
+/// database here too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Zone {
+    pub name: &'static str,
+    standard_hours: i64,
+    summer: bool,
+}
+
+/// `(standard offset in hours, zone names)` of the zones [`Zone::named`] knows.
+const EU_ZONES: [(i64, &[&str]); 3] = [
+    (0, &["Europe/London", "Europe/Dublin", "Europe/Lisbon", "Atlantic/Canary", "Atlantic/Madeira", "Atlantic/Faroe", "Europe/Guernsey", "Europe/Jersey", "Europe/Isle_of_Man"]),
+    (
+        1,
+        &[
+            "Europe/Paris", "Europe/Brussels", "Europe/Amsterdam", "Europe/Luxembourg", "Europe/Berlin", "Europe/Zurich", "Europe/Vienna",
+            "Europe/Rome", "Europe/Madrid", "Europe/Monaco", "Europe/Andorra", "Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm",
+            "Europe/Prague", "Europe/Bratislava", "Europe/Warsaw", "Europe/Budapest", "Europe/Ljubljana", "Europe/Zagreb",
+            "Europe/Belgrade", "Europe/Malta", "Europe/Vaduz", "Europe/San_Marino", "Europe/Vatican", "Europe/Gibraltar",
+            "Europe/Busingen", "Europe/Sarajevo", "Europe/Skopje", "Europe/Podgorica", "Europe/Tirane", "Africa/Ceuta", "Arctic/Longyearbyen",
+        ],
+    ),
+    (2, &["Europe/Helsinki", "Europe/Athens", "Europe/Bucharest", "Europe/Sofia", "Europe/Riga", "Europe/Tallinn", "Europe/Vilnius", "Europe/Kyiv", "Europe/Kiev", "Europe/Mariehamn", "Asia/Nicosia", "Europe/Chisinau"]),
+];
+
+impl Zone {
+    pub const PARIS: Zone = Zone { name: "Europe/Paris", standard_hours: 1, summer: true };
+    pub const UTC: Zone = Zone { name: "UTC", standard_hours: 0, summer: false };
+
+    /// The zone of an IANA name, when it is one of the EU-rule zones or UTC.
+    pub fn named(name: &str) -> Option<Zone> {
+        let name = name.trim();
+        if ["UTC", "Etc/UTC", "GMT", "Etc/GMT", "Universal", "Zulu"].contains(&name) {
+            return Some(Zone::UTC);
+        }
+        EU_ZONES
+            .iter()
+            .find_map(|(hours, names)| names.iter().find(|n| **n == name).map(|n| Zone { name: n, standard_hours: *hours, summer: true }))
+    }
+
+    /// The offset from UTC at a UTC instant, in ms.
+    pub fn offset_ms(self, utc_ms: i64) -> i64 {
+        let standard = self.standard_hours * HOUR_MS;
+        let summer = self.summer && summer_time_utc(Date(utc_ms.div_euclid(DAY_MS) as i32).ymd().0).contains(&utc_ms);
+        if summer { standard + HOUR_MS } else { standard }
+    }
+
+    /// Wall time of a UTC instant: the date and ms since local midnight.
+    pub fn local(self, utc_ms: i64) -> (Date, i64) {
+        let local = utc_ms + self.offset_ms(utc_ms);
+        (Date(local.div_euclid(DAY_MS) as i32), local.rem_euclid(DAY_MS))
+    }
+
+    /// Midnight at the start of `date`, as a UTC instant. The EU rule changes
+    /// clocks at 01:00 UTC, never at a local midnight.
+    pub fn midnight_ms(self, date: Date) -> i64 {
+        let local = date.0 as i64 * DAY_MS;
+        // The offset at local midnight equals the one just before the UTC instant.
+        local - self.offset_ms(local - self.standard_hours * HOUR_MS - HOUR_MS)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` wall time, without an offset (Jeedom's naive
+    /// datetimes): the autumn's repeated hour writes the same text twice.
+    pub fn format_naive(self, utc_ms: i64) -> String {
+        let (date, ms) = self.local(utc_ms);
+        let secs = ms / 1000;
+        format!("{date} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    }
 }
 
 /// The UTC instants summer time starts and ends in `year`.
@@ -142,8 +214,7 @@ pub fn paris_date(utc_ms: i64) -> Date {
 
 /// Paris wall time of a UTC instant: the date and ms since local midnight.
 pub fn paris_local(utc_ms: i64) -> (Date, i64) {
-    let local = utc_ms + paris_offset_ms(utc_ms);
-    (Date(local.div_euclid(DAY_MS) as i32), local.rem_euclid(DAY_MS))
+    Zone::PARIS.local(utc_ms)
 }
 
 /// The UTC instants a Paris wall time can mean, earliest first: one normally,
@@ -263,6 +334,28 @@ pub fn format_paris(utc_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eu_zones_change_clocks_at_the_same_instant() {
+        let london = Zone::named("Europe/London").unwrap();
+        let helsinki = Zone::named("Europe/Helsinki").unwrap();
+        // 2024-10-27 00:30 UTC: still summer time; 01:30 UTC: winter time.
+        let before = parse_utc("2024-10-27T00:30:00Z").unwrap();
+        let after = parse_utc("2024-10-27T01:30:00Z").unwrap();
+        assert_eq!(Zone::PARIS.format_naive(before), "2024-10-27 02:30:00");
+        assert_eq!(Zone::PARIS.format_naive(after), "2024-10-27 02:30:00", "the repeated hour");
+        assert_eq!(london.format_naive(before), "2024-10-27 01:30:00");
+        assert_eq!(london.format_naive(after), "2024-10-27 01:30:00");
+        assert_eq!(helsinki.format_naive(after), "2024-10-27 03:30:00");
+        assert_eq!(Zone::named("Etc/UTC").unwrap().format_naive(after), "2024-10-27 01:30:00");
+        assert_eq!(Zone::named("America/New_York"), None, "not an EU-rule zone");
+        for date in ["2024-03-31", "2024-10-27", "2025-01-01"] {
+            let day = Date::parse(date).unwrap();
+            assert_eq!(Zone::PARIS.midnight_ms(day), day.paris_midnight_ms());
+            assert_eq!(london.format_naive(london.midnight_ms(day)), format!("{date} 00:00:00"));
+            assert_eq!(helsinki.format_naive(helsinki.midnight_ms(day)), format!("{date} 00:00:00"));
+        }
+    }
 
     #[test]
     fn one_utc_parser_reads_every_provider_s_instants() {

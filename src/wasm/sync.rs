@@ -9,6 +9,11 @@ use super::{energyid, linky, weheat};
 use crate::bridge::sinks::energyid::{EnergyIdSink, Mapping};
 use crate::bridge::sinks::mqtt::MqttSink;
 use crate::bridge::sinks::homeassistant::{self as ha_sink, HomeAssistantSink};
+use crate::bridge::sinks::jeedom::{self as jeedom_sink, Current, JeedomSink};
+use crate::jeedom::Jeedom;
+use super::http::FetchHttp;
+use super::error::from_js;
+use wasm_bindgen_futures::JsFuture;
 use crate::homeassistant::Connection;
 use crate::bridge::sources::{linky::LinkySource, weheat::WeheatSource};
 use crate::bridge::{Bridge, Resolution, SyncOptions};
@@ -29,6 +34,26 @@ pub struct JsSyncJob {
     /// Keep the newest index of each series for the MQTT publisher.
     mqtt: bool,
     homeassistant: Option<HomeAssistant>,
+    jeedom: Option<JeedomTarget>,
+}
+
+/// The Jeedom target: its URL, API key, options, and the function that
+/// gathers the current values when delivering.
+struct JeedomTarget {
+    url: String,
+    key: Secret,
+    options: jeedom_sink::Options,
+    current: Function,
+}
+
+/// `addJeedom`'s options, camelCase.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct JeedomOptions {
+    correction_days: Option<i32>,
+    object: Option<String>,
+    timezone: Option<String>,
+    currency: Option<String>,
 }
 
 /// The Home Assistant target: an open WebSocket, the token and the options.
@@ -70,7 +95,7 @@ impl JsSyncJob {
     /// `store`: where cursors and blocks live, `{ get, put, delete }`.
     #[wasm_bindgen(constructor)]
     pub fn new(store: JsValue) -> Result<JsSyncJob, JsValue> {
-        Ok(JsSyncJob { store: JsStore::new(store).map_err(to_js)?, linky: None, weheat: None, energyid: None, mqtt: false, homeassistant: None })
+        Ok(JsSyncJob { store: JsStore::new(store).map_err(to_js)?, linky: None, weheat: None, energyid: None, mqtt: false, homeassistant: None, jeedom: None })
     }
 
     #[wasm_bindgen(js_name = addLinky)]
@@ -115,6 +140,27 @@ impl JsSyncJob {
         Ok(())
     }
 
+    /// Also write into Jeedom's commands over its JSON-RPC API. `url`:
+    /// `jeedom.url`; `api_key`: sent in request bodies only; `options`:
+    /// `{correctionDays?, object?, timezone?, currency?}`; `current()`: a
+    /// Promise of the values that are not interval energy,
+    /// `[{source, subject, cmd, value, atMs?}]`, called when delivering.
+    #[wasm_bindgen(js_name = addJeedom)]
+    pub fn add_jeedom(&mut self, url: String, api_key: String, options: JsValue, current: Function) -> Result<(), JsValue> {
+        let given: JeedomOptions = if options.is_undefined() || options.is_null() { JeedomOptions::default() } else { from_js_value(options, "Jeedom options", ErrorCode::InvalidConfig, crate::jeedom::PROVIDER)? };
+        let mut options = jeedom_sink::Options { object: given.object, timezone: given.timezone, ..jeedom_sink::Options::default() };
+        if let Some(days) = given.correction_days {
+            options.correction_days = days.clamp(0, 30);
+        }
+        if let Some(currency) = given.currency.filter(|c| !c.trim().is_empty()) {
+            options.currency = currency.trim().to_owned();
+        }
+        // Checked now, so a wrong URL fails before anything is fetched.
+        Jeedom::new(&url, Secret::new(api_key.clone()), FetchHttp).map_err(to_js)?;
+        self.jeedom = Some(JeedomTarget { url, key: Secret::new(api_key), options, current });
+        Ok(())
+    }
+
     /// `options`: `{since?, resolution?, dryRun?, retryBlocked?,
     /// maxWaitSeconds?, mapping?, startIndex?}`; `on_progress(stage, done,
     /// total)`. Resolves to the report.
@@ -122,6 +168,7 @@ impl JsSyncJob {
         let options: Result<RunOptions, JsValue> = from_js_value(options, "sync options", ErrorCode::InvalidInput, "sync");
         let (store, linky, weheat, energyid, mqtt) = (self.store.clone(), self.linky.clone(), self.weheat.clone(), self.energyid.clone(), self.mqtt);
         let homeassistant = self.homeassistant.as_ref().map(|ha| (ha.socket.clone(), ha.token.clone(), ha.options.clone()));
+        let jeedom = self.jeedom.as_ref().map(|j| (j.url.clone(), j.key.clone(), j.options.clone(), j.current.clone()));
         promise(async move {
             let options = options?;
             let resolution = match options.resolution.as_deref() {
@@ -137,6 +184,21 @@ impl JsSyncJob {
                 None => None,
             };
             let ha = connection.as_ref().map(|(connection, ha_options)| HomeAssistantSink::new(connection, &JsClock, ha_options.clone()));
+            let jeedom_client = match &jeedom {
+                Some((url, key, _, _)) => Some(Jeedom::new(url, key.clone(), FetchHttp).map_err(to_js)?),
+                None => None,
+            };
+            let jeedom_sink = match (&jeedom, &jeedom_client) {
+                (Some((_, _, jeedom_options, current)), Some(client)) => {
+                    let current = current.clone();
+                    let gather: jeedom_sink::CurrentValues = Box::new(move || {
+                        let current = current.clone();
+                        Box::pin(async move { current_values(&current).await })
+                    });
+                    Some(JeedomSink::new(client, &store, &JsClock, jeedom_sink::Options { dry_run: options.dry_run, ..jeedom_options.clone() }, gather))
+                }
+                _ => None,
+            };
             let linky_source = linky.as_deref().map(LinkySource::new);
             let weheat_source = weheat.as_deref().map(|client| WeheatSource::new(client, JsClock));
             let mut bridge = Bridge::new(&store, &JsClock);
@@ -147,6 +209,9 @@ impl JsSyncJob {
                 bridge = bridge.sink(sink);
             }
             if let Some(sink) = &ha {
+                bridge = bridge.sink(sink);
+            }
+            if let Some(sink) = &jeedom_sink {
                 bridge = bridge.sink(sink);
             }
             if let Some(source) = &linky_source {
@@ -166,6 +231,18 @@ impl JsSyncJob {
             to_value(&report)
         })
     }
+}
+
+/// The platform's current values for Jeedom: `current()` resolves to an array
+/// of `{source, subject, cmd, value, atMs?}`.
+async fn current_values(current: &Function) -> crate::core::Result<Vec<Current>> {
+    let fail = |e: JsValue| from_js(&e, ErrorCode::InvalidInput, "gathering the current values for Jeedom");
+    let promise = Promise::resolve(&current.call0(&JsValue::NULL).map_err(fail)?);
+    let values = JsFuture::from(promise).await.map_err(fail)?;
+    if values.is_undefined() || values.is_null() {
+        return Ok(Vec::new());
+    }
+    serde_wasm_bindgen::from_value(values).map_err(|e| Error::invalid_input(format!("the current values for Jeedom: {e}")))
 }
 
 /// What an error code asks for: `person`, `retry_later` or `bad_input`

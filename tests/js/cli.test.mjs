@@ -158,6 +158,8 @@ test('config init asks its questions in a terminal and keeps the secrets out of 
     ['provisioning key', 'pk-test\r'],
     ['provisioning secret', 'ps-test\r'],
     ['Device name', 'My home\r'],
+    ['Jeedom URL', 'https://jeedom.local\r'],
+    ['Jeedom API key', 'jeedom-key-test\r'],
     ['MQTT broker', 'mqtt://192.0.2.1:1883\r'],
     ['MQTT user name', 'home\r'],
     ['MQTT password', 'mqtt-pw-never-in-config\r'],
@@ -170,13 +172,15 @@ test('config init asks its questions in a terminal and keeps the secrets out of 
   assert.deepEqual(JSON.parse(config).linky, { access: 'conso' });
   assert.equal(JSON.parse(config).sync.linky_production_key, 'pv');
   assert.equal(JSON.parse(config).sync.linky_start_index, '12000');
-  for (const secret of [token, 'pk-test', 'ps-test', 'mqtt-pw-never-in-config']) assert.ok(!config.includes(secret), 'a secret in config.json');
+  for (const secret of [token, 'pk-test', 'ps-test', 'mqtt-pw-never-in-config', 'jeedom-key-test']) assert.ok(!config.includes(secret), 'a secret in config.json');
   assert.deepEqual(JSON.parse(config).mqtt, { url: 'mqtt://192.0.2.1:1883', username: 'home' });
+  assert.equal(JSON.parse(config).jeedom.url, 'https://jeedom.local');
   assert.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600, 'config.json is its owner\'s only');
   const secrets = join(dir, 'state', 'settings%2Fsecrets.json');
   assert.equal(statSync(secrets).mode & 0o777, 0o600);
   assert.equal(JSON.parse(readFileSync(secrets, 'utf8'))['linky.conso_token'], token);
   assert.equal(JSON.parse(readFileSync(secrets, 'utf8'))['mqtt.password'], 'mqtt-pw-never-in-config');
+  assert.equal(JSON.parse(readFileSync(secrets, 'utf8'))['jeedom.api_key'], 'jeedom-key-test');
   const shown = JSON.parse(spawnSync(process.execPath, [BIN, '--json', 'config', 'show'], { encoding: 'utf8', env: { ...env, WATTBRIDGE_HOME: dir } }).stdout);
   assert.deepEqual(shown['linky.conso_token'], { value: '[redacted]', source: 'state file (secret)' });
   assert.equal(shown['energyid.device_name'].value, 'My home');

@@ -1,7 +1,7 @@
 // Type-checked in CI (scripts/test.sh, `tsc -p tests/types`): the package's
 // declarations compile against the types generated from Rust, and a user's
 // code reads the results as the README shows. Never run, only compiled.
-import { EnergyId, Linky, Weheat, HomeAssistant, importStatistics, sync, disposition, exitCodeOf, WattbridgeError } from 'wattbridge';
+import { EnergyId, Linky, Weheat, HomeAssistant, Jeedom, importStatistics, pushToJeedom, sync, disposition, exitCodeOf, WattbridgeError } from 'wattbridge';
 import type { FetchReport, SendReport, HelloSummary, LinkyStatus, SyncReport, WatchEvent, Disposition } from 'wattbridge';
 
 export async function example(): Promise<void> {
@@ -39,6 +39,10 @@ export async function example(): Promise<void> {
   const imported = await importStatistics({ linky, weheat, homeassistant, tariff: { tariff: 'base', priceBase: 0.2 } });
   const rows: number = imported.ha && 'status' in imported.ha && imported.ha.status === 'ok' ? imported.ha.imported : 0;
   void rows;
+  const jeedom = new Jeedom({ url: 'http://127.0.0.1/jeedom', apiKey: 'k', object: 'Maison' });
+  const pushed = await pushToJeedom({ linky, weheat, jeedom, since: '2026-01-01' });
+  const written: number = pushed.jeedom && 'status' in pushed.jeedom && pushed.jeedom.status === 'ok' ? pushed.jeedom.written : 0;
+  void written;
   const what: Disposition | undefined = disposition('consent_required');
   const exit: number = exitCodeOf('busy');
   const err = new WattbridgeError('x', { code: 'busy' });

@@ -12,7 +12,7 @@
 //! once HA acknowledged it.
 
 use crate::bridge::index::Cursor;
-use crate::bridge::sink::{Row, Sink};
+use crate::bridge::sink::{energy_key, Row, Sink};
 use crate::bridge::source::Pending;
 use crate::core::time::paris_date;
 use crate::core::{Clock, Result, WebSocket};
@@ -193,7 +193,7 @@ impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
     /// Which channels it takes; the statistic's id names the meter or pump
     /// and comes from [`Sink::subject_key`].
     fn key(&self, source: &str, channel: &str) -> Option<String> {
-        matches!((source, channel), ("linky", "consumption" | "production") | ("weheat", "heat" | "electricity")).then(|| format!("{source}_{channel}"))
+        energy_key(source, channel)
     }
 
     fn subject_key(&self, source: &str, subject: Option<&str>, channel: &str) -> Option<String> {
@@ -262,16 +262,13 @@ impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
                 for row in rows {
                     for (key, value) in &row.values {
                         let Some(lane) = lanes.get_mut(key) else { continue };
-                        let start = row.starts.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
-                        if let (Some(start), Some(before)) = (start, lane.last_index) {
-                            let kwh = (value - before).max(0.0);
+                        if let Some((start, kwh)) = row.closed(key, *value, &mut lane.last_index) {
                             lane.stats[0].push(start, row.ts, kwh);
                             if lane.priced {
                                 let price = self.options.tariff.as_ref().map_or(0.0, |t| t.price_at(start * 1000));
                                 lane.stats[1].push(start, row.ts, kwh * price);
                             }
                         }
-                        lane.last_index = Some(*value);
                     }
                 }
             }

@@ -3,3 +3,4 @@
 pub mod energyid;
 pub mod mqtt;
 pub mod homeassistant;
+pub mod jeedom;
