@@ -1,108 +1,440 @@
-// The page: renders what the library reports; all provider logic is in the package.
-import { EnergyId, Linky, Weheat, sync } from '../js/browser.js';
+// The page (also the extension's popup and options page): connect the
+// services, sync, and draw what is stored. All provider logic is in the
+// package; this file only asks it and renders the answers.
+import { EnergyId, Linky, Weheat, sync, disposition, defaultBrowserStore } from '../js/browser.js';
 import { safeHref } from './links.js';
+import { dailyChart, curveChart, monthsChart, weheatChart, followColorScheme, round } from './charts.js';
 
-const connectForm = document.querySelector('#energyid');
-const readingForm = document.querySelector('#reading');
-const syncForm = document.querySelector('#sync');
-const syncReport = document.querySelector('#sync-report');
-const status = document.querySelector('#status');
-let energyid;
+const $ = (selector) => document.querySelector(selector);
+const store = defaultBrowserStore();
+const DAY_MS = 86_400_000;
 
-function show(kind, ...parts) {
+const DEFAULT_SETTINGS = {
+  helloUrl: 'https://hooks.energyid.eu/hello',
+  gatewayUrl: 'https://enedis.domoticz.russandol.pro',
+  consoApiUrl: 'https://conso.boris.sh/api',
+  weheatAuthUrl: 'https://auth.weheat.nl/auth/realms/Weheat',
+  weheatApiUrl: 'https://api.weheat.nl',
+  priceBase: 0.2016,
+};
+
+// The page's own documents in the store, next to the library's. `secrets`
+// holds what the services need again (never put back into the page).
+async function load(key, fallback) {
+  const text = await store.get(`www/${key}`);
+  return text ? { ...fallback, ...JSON.parse(text) } : { ...fallback };
+}
+const save = (key, value) => store.put(`www/${key}`, JSON.stringify(value));
+
+let settings = await load('settings', DEFAULT_SETTINGS);
+let secrets = await load('secrets', {});
+let accounts = await load('accounts', {});
+
+const tariff = () => ({ tariff: 'base', priceBase: Number(settings.priceBase) || undefined });
+const linkyClient = () => secrets.consoToken
+  ? new Linky({ access: 'conso', consoApiUrl: settings.consoApiUrl, consoToken: secrets.consoToken, store })
+  : new Linky({ access: 'gateway', gatewayUrl: settings.gatewayUrl, store });
+const weheatClient = () => new Weheat({ authUrl: settings.weheatAuthUrl, apiUrl: settings.weheatApiUrl, store });
+const energyidClient = () => secrets.provisioningKey
+  ? new EnergyId({ helloUrl: settings.helloUrl, provisioningKey: secrets.provisioningKey, provisioningSecret: secrets.provisioningSecret, deviceName: 'wattbridge (browser)', store })
+  : null;
+
+// ------------------------------------------------------------ plain words
+
+const SERVICE = { linky: 'Linky', weheat: 'Weheat', energyid: 'EnergyID' };
+
+/** What a person should do about an error, in plain words. */
+function actionFor(code, service, retryAfter) {
+  switch (code) {
+    case 'auth_required':
+    case 'invalid_credentials':
+      return `Sign in again in the ${SERVICE[service] ?? service} card.`;
+    case 'consent_required':
+      return 'Give your consent again: press "Sign in with Enedis" in the Linky card.';
+    case 'not_claimed':
+      return 'Claim this browser in EnergyID: see the EnergyID card.';
+    case 'webhook_disabled':
+      return 'The record does not accept data: turn its webhook on again in EnergyID.';
+    case 'rate_limited':
+      return `The service asks to slow down: sync again${retryAfter ? ` in ${retryAfter} s` : ' later'}.`;
+    case 'network':
+    case 'unavailable':
+      return 'The service could not be reached: check the connection, then sync again.';
+    case 'invalid_config':
+    case 'invalid_input':
+      return 'Check the service addresses and tariff at the bottom of the page.';
+    default:
+      return disposition(code) === 'retry_later' ? 'Sync again later; nothing is lost.' : 'Check the settings, then sync again.';
+  }
+}
+
+function problem(service, err) {
+  return { service, code: err.code ?? 'unknown', message: err.message, action: actionFor(err.code, service, err.retryAfter) };
+}
+
+function say(text, kind = 'info') {
+  const status = $('#status');
   status.dataset.kind = kind;
-  status.replaceChildren(...parts);
+  status.textContent = text;
 }
 
-/** A link to `href` when it is https (or http to this machine); otherwise the URL as plain text. */
-function link(href, text) {
+function setCard(service, state, text) {
+  $(`#card-${service}`).dataset.state = state;
+  $(`#${service}-state`).textContent = text;
+}
+
+function countdown(el, expiresAtMs, done) {
+  clearInterval(el.timer);
+  const tick = () => {
+    const left = Math.max(0, Math.round((expiresAtMs - Date.now()) / 1000));
+    el.textContent = left ? `Waiting… the code is valid for ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}.` : 'The code has expired.';
+    if (!left) { clearInterval(el.timer); done?.(); }
+  };
+  tick();
+  el.timer = setInterval(tick, 1000);
+}
+
+function setLink(a, href) {
   const safe = safeHref(href);
-  if (!safe) return document.createTextNode(`${text} (${href})`);
-  const a = document.createElement('a');
-  a.href = safe;
-  a.target = '_blank';
-  a.rel = 'noopener';
-  a.textContent = text;
-  return a;
+  if (safe) a.href = safe; else a.removeAttribute('href');
+  a.textContent = safe ? a.textContent : `${a.textContent} (${href})`;
 }
 
-function showError(err) {
-  show('error', `${err.message}${err.code ? ` [${err.code}]` : ''}`);
+// ------------------------------------------------------------ connect: Linky
+
+async function linkyState() {
+  const linky = linkyClient();
+  if (!secrets.consoToken && !(await linky.oauth().status()).loggedIn) return { connected: false };
+  const how = secrets.consoToken ? 'a Conso API token' : 'Enedis';
+  try {
+    const status = await linky.status();
+    if (status.problem) return { connected: true, attention: `${status.problem.message} ${actionFor(status.problem.code, 'linky')}` };
+    return { connected: true, text: `Connected with ${how}${status.meter ? `, meter ${status.meter}` : ''}.` };
+  } catch (err) {
+    return { connected: true, attention: `${err.message} ${actionFor(err.code, 'linky')}` };
+  }
 }
 
-connectForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const settings = Object.fromEntries(new FormData(connectForm));
+async function showLinky() {
+  const s = await linkyState();
+  if (!s.connected) setCard('linky', 'none', 'Not connected.');
+  else if (s.attention) setCard('linky', 'attention', `Needs attention: ${s.attention}`);
+  else setCard('linky', 'ok', s.text);
+  $('#linky-actions').hidden = s.connected && !s.attention;
+  $('#linky-disconnect').hidden = !s.connected;
+  return s.connected;
+}
+
+$('#linky-device').addEventListener('click', async () => {
+  const box = $('#linky-verification');
+  const button = $('#linky-device');
+  button.disabled = true;
   try {
-    energyid = new EnergyId({ ...settings, deviceName: 'wattbridge (browser)' });
-    const hello = await energyid.hello();
-    if (hello.status === 'needs_claiming') {
-      const until = new Date(hello.expiresAt * 1000).toLocaleTimeString();
-      show('claim', 'Not claimed yet: open ', link(hello.claimUrl, 'the claim page'),
-        ` or enter code `, Object.assign(document.createElement('code'), { id: 'claim-code', textContent: hello.claimCode }),
-        ` in the EnergyID app before ${until}, then press Connect again.`);
-      readingForm.hidden = true;
-    } else {
-      show('claimed', `Connected to record "${hello.recordName}" (${hello.recordNumber}).`);
-      readingForm.hidden = false;
-      syncForm.hidden = false;
-    }
+    if (secrets.consoToken) { delete secrets.consoToken; await save('secrets', secrets); }
+    setCard('linky', 'waiting', 'Waiting for your consent at Enedis…');
+    await linkyClient().login({
+      onVerification: (v) => {
+        $('#linky-code').textContent = v.user_code;
+        const link = $('#linky-link');
+        link.textContent = 'Open the consent page';
+        setLink(link, v.verification_uri_complete ?? v.verification_uri);
+        box.hidden = false;
+        countdown($('#linky-countdown'), Date.now() + v.expires_in * 1000);
+        link.focus();
+      },
+    });
+    say('Linky is connected.');
   } catch (err) {
-    showError(err);
+    setCard('linky', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'linky')}`);
+    say(`Linky: ${err.message}`, 'error');
+  } finally {
+    clearInterval($('#linky-countdown').timer);
+    box.hidden = true;
+    button.disabled = false;
   }
+  await refresh();
 });
 
-readingForm.addEventListener('submit', async (event) => {
+$('#linky-token-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const values = Object.fromEntries(
-    [...new FormData(readingForm)].filter(([, v]) => v !== '').map(([k, v]) => [k, Number(v)]),
-  );
-  try {
-    const sent = await energyid.send({ ts: new Date(), ...values });
-    const waiting = sent.remaining
-      ? ` ${sent.remaining} value(s) wait in the outbox: the record allows the next upload at ${new Date(sent.nextUploadAtMs).toLocaleTimeString()}.`
-      : '';
-    show('sent', `Sent ${sent.readings} reading(s) in ${sent.requests} request(s).${waiting}`);
-  } catch (err) {
-    showError(err);
-  }
+  const input = $('#linky-token');
+  secrets.consoToken = input.value.trim();
+  input.value = '';
+  await save('secrets', secrets);
+  say('The Conso API token is saved in this browser.');
+  await refresh();
 });
 
-syncForm.since.valueAsDate ??= new Date(Date.now() - 30 * 86_400_000);
+$('#linky-disconnect').addEventListener('click', async () => {
+  await linkyClient().logout().catch(() => {});
+  delete secrets.consoToken;
+  await save('secrets', secrets);
+  await refresh();
+});
 
-syncForm.addEventListener('submit', async (event) => {
+// ------------------------------------------------------------ connect: Weheat
+
+async function showWeheat() {
+  const status = await weheatClient().oauth().status();
+  if (status.loggedIn) setCard('weheat', 'ok', `Connected as ${accounts.weheatUser ?? 'your Weheat account'}.`);
+  else if (accounts.weheatUser) setCard('weheat', 'attention', `Needs attention: the sign-in of ${accounts.weheatUser} has ended. Sign in again.`);
+  else setCard('weheat', 'none', 'Not connected.');
+  $('#weheat-form').hidden = status.loggedIn;
+  $('#weheat-disconnect').hidden = !status.loggedIn;
+  return status.loggedIn;
+}
+
+$('#weheat-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const form = Object.fromEntries(new FormData(syncForm));
-  const lines = [];
-  const say = (line) => {
-    lines.push(line);
-    syncReport.textContent = lines.join('\n');
+  const form = event.target;
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  form.password.value = ''; // used for this one request, never kept
+  setCard('weheat', 'waiting', 'Signing in…');
+  try {
+    await weheatClient().oauth().loginWithPassword({ username, password });
+    accounts.weheatUser = username;
+    await save('accounts', accounts);
+    say('Weheat is connected.');
+  } catch (err) {
+    setCard('weheat', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'weheat')}`);
+    say(`Weheat: ${err.message}`, 'error');
+    return;
+  }
+  await refresh();
+});
+
+$('#weheat-disconnect').addEventListener('click', async () => {
+  await weheatClient().oauth().logout().catch(() => {});
+  delete accounts.weheatUser;
+  await save('accounts', accounts);
+  await refresh();
+});
+
+// ------------------------------------------------------------ connect: EnergyID
+
+let claiming = null;
+
+function showClaim(claim) {
+  $('#claim-code').textContent = claim.claimCode;
+  const link = $('#claim-link');
+  link.textContent = 'Open the claim page';
+  setLink(link, claim.claimUrl);
+  $('#energyid-claim').hidden = false;
+  countdown($('#claim-countdown'), claim.expiresAt * 1000);
+}
+
+/** Wait until a person claims this browser in EnergyID, showing each new claim code. */
+function waitForClaim(energyid) {
+  claiming ??= energyid.waitForClaim({ onClaimCode: showClaim, pollSeconds: 3 })
+    .then((hello) => say(`EnergyID: connected to record "${hello.recordName}".`))
+    .catch((err) => setCard('energyid', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'energyid')}`))
+    .finally(() => { claiming = null; clearInterval($('#claim-countdown').timer); $('#energyid-claim').hidden = true; refresh(); });
+  setCard('energyid', 'waiting', 'Waiting until this browser is claimed in EnergyID…');
+}
+
+async function showEnergyId() {
+  const energyid = energyidClient();
+  $('#energyid-form').hidden = !!energyid;
+  if (!energyid) { setCard('energyid', 'none', 'Not connected.'); return null; }
+  const status = await energyid.status();
+  if (status.claimed) {
+    setCard('energyid', 'ok', `Connected to record "${status.recordName}" (${status.recordNumber}).`);
+    return status;
+  }
+  if (!claiming) waitForClaim(energyid);
+  return null;
+}
+
+$('#energyid-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  secrets.provisioningKey = form.provisioningKey.value.trim();
+  secrets.provisioningSecret = form.provisioningSecret.value;
+  form.reset();
+  await save('secrets', secrets);
+  await refresh();
+});
+
+// ------------------------------------------------------------ look
+
+const daysAgo = (n) => new Date(Date.now() - n * DAY_MS);
+/** YYYY-MM-DD `n` days before the Paris day `date`. */
+const dayBefore = (date, n) => new Date(Date.parse(`${date}T12:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
+
+const PERIODS = [['yesterday', 'Yesterday'], ['thisWeek', 'This week'], ['lastWeek', 'Last week'], ['thisMonth', 'This month'], ['lastMonth', 'Last month'], ['thisYear', 'This year']];
+const kwh = (n) => n.toLocaleString('en', { maximumFractionDigits: 1 });
+const eur = (n) => n == null ? '–' : `${n.toFixed(2)} €`;
+
+/** Cumulated kWh of each day of `month` (YYYY-MM) before `today`; null after the last day with data. */
+function cumulated(byDate, month, today) {
+  const values = [];
+  let sum = 0;
+  for (let d = 1; d <= 31; d += 1) {
+    const date = `${month}-${String(d).padStart(2, '0')}`;
+    if (date >= today || dayBefore(date, 0) !== date) break;
+    const wh = byDate.get(date);
+    if (wh === undefined) { values.push(null); continue; }
+    sum += wh;
+    values.push(round(sum / 1000, 2));
+  }
+  return values;
+}
+
+async function drawLinky() {
+  const linky = linkyClient();
+  const stats = await linky.stats({ tariff: tariff(), from: daysAgo(62) });
+  const { periods, today } = stats;
+  const byDate = new Map(stats.daily.map((d) => [d.date, d.wh]));
+  const first = dayBefore(today, 30);
+  const last30 = stats.daily.filter((d) => d.date >= first && d.date < today);
+  $('#linky').hidden = false;
+  $('#linky-meter').textContent = `meter ${stats.meter}`;
+  dailyChart($('#chart-daily'), last30, Number(settings.priceBase) || 0);
+  const total = last30.reduce((s, d) => s + d.wh, 0) / 1000;
+  $('#daily-cost').textContent = `${kwh(total)} kWh${settings.priceBase ? `, ${eur(total * settings.priceBase)}` : ''} in all`;
+  const curve = await linky.history('load-curve', { from: periods.yesterday.from, to: periods.yesterday.to });
+  curveChart($('#chart-curve'), curve);
+  monthsChart($('#chart-months'), cumulated(byDate, periods.thisMonth.from.slice(0, 7), today), cumulated(byDate, periods.lastMonth.from.slice(0, 7), today));
+  $('#linky-stats tbody').replaceChildren(...PERIODS.map(([key, label]) => {
+    const p = periods[key];
+    const tr = document.createElement('tr');
+    tr.dataset.period = key;
+    const th = Object.assign(document.createElement('th'), { scope: 'row', textContent: label });
+    tr.append(th, ...[kwh(p.kwh), eur(p.cost), `${p.daysWithData} / ${p.days}`].map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+    return tr;
+  }));
+  return linky.status();
+}
+
+const TEMPERATURES = [['outside', 'Outside'], ['room', 'Room'], ['roomTarget', 'Room target'], ['waterIn', 'Water in'], ['waterOut', 'Water out'], ['dhwTop', 'Hot water tank']];
+
+function facts(dl, entries) {
+  dl.replaceChildren(...entries.flatMap(([term, value]) => [
+    Object.assign(document.createElement('dt'), { textContent: term }),
+    Object.assign(document.createElement('dd'), { textContent: value }),
+  ]));
+}
+
+async function drawWeheat() {
+  const buckets = await weheatClient().storedEnergy({ interval: 'Day', from: daysAgo(30) });
+  const latest = (await load('weheat-latest', {})).latest;
+  $('#weheat').hidden = false;
+  weheatChart($('#chart-weheat'), buckets);
+  if (latest) {
+    facts($('#weheat-now'), [
+      ['State', `${latest.stateName}${latest.online === false ? ' (offline)' : ''}`],
+      ...TEMPERATURES.filter(([key]) => latest[key] != null).map(([key, label]) => [label, `${latest[key].toFixed(1)} °C`]),
+      ...(latest.cop != null ? [['COP now', latest.cop.toFixed(2)]] : []),
+      ['As of', latest.timestamp ? new Date(latest.timestamp).toLocaleString() : '–'],
+    ]);
+  }
+  return buckets;
+}
+
+async function drawSync({ linkyStatus, weheatBuckets, energyidStatus }) {
+  const last = await load('last-sync', {});
+  const when = (ms) => ms ? new Date(ms).toLocaleString() : 'never';
+  const entries = [];
+  if (linkyStatus) entries.push(['Linky data up to', linkyStatus.series.find((s) => s.series === 'daily')?.lastDay ?? 'none yet']);
+  if (weheatBuckets) entries.push(['Weheat data up to', weheatBuckets.filter((b) => b.heatKwh != null).at(-1)?.timeBucket?.slice(0, 10) ?? 'none yet']);
+  if (energyidStatus) {
+    entries.push(['EnergyID outbox', `${energyidStatus.outbox} value(s) waiting`]);
+    entries.push(['Last upload', when(energyidStatus.lastPostMs)]);
+  }
+  entries.push(['Last sync', when(last.atMs)]);
+  entries.push(['Next sync', nextSyncAt ? new Date(nextSyncAt).toLocaleTimeString() : 'when you press Sync now']);
+  facts($('#sync-facts'), entries);
+  $('#problems').replaceChildren(...(last.problems ?? []).map((p) => {
+    const li = document.createElement('li');
+    li.dataset.code = p.code;
+    li.append(Object.assign(document.createElement('strong'), { textContent: `${SERVICE[p.service] ?? p.service}: ` }), `${p.message} `, Object.assign(document.createElement('span'), { className: 'action', textContent: p.action }));
+    return li;
+  }));
+  if (last.atMs) $('#sync-state').textContent = last.problems?.length ? 'The last sync had problems (below); nothing is lost.' : `Synced at ${when(last.atMs)}.`;
+}
+
+// ------------------------------------------------------------ sync
+
+const HOUR_MS = 3_600_000;
+let nextSyncAt = null;
+let syncing = false;
+
+async function runSync() {
+  if (syncing) return;
+  syncing = true;
+  const button = $('#run-sync');
+  button.disabled = true;
+  const state = $('#sync-state');
+  const problems = [];
+  const step = async (service, what, fn) => {
+    state.textContent = what;
+    try { return await fn(); } catch (err) { problems.push(problem(service, err)); return null; }
   };
   try {
-    const linky = form.consoToken ? new Linky({ consoApiUrl: form.consoApiUrl, consoToken: form.consoToken }) : null;
-    let weheat = null;
-    if (form.weheatUser) {
-      weheat = new Weheat({ authUrl: form.weheatAuthUrl, apiUrl: form.weheatApiUrl });
-      await weheat.oauth().loginWithPassword({ username: form.weheatUser, password: form.weheatPassword });
-      syncForm.weheatPassword.value = '';
+    const linky = (await linkyState()).connected ? linkyClient() : null;
+    const weheat = (await weheatClient().oauth().status()).loggedIn ? weheatClient() : null;
+    const energyid = energyidClient();
+    if (linky) {
+      await step('linky', 'Linky: fetching daily values…', async () => {
+        await linky.fetchForStats({ tariff: tariff() });
+        await linky.fetch('daily', { from: daysAgo(62) });
+      });
+      await step('linky', 'Linky: fetching the load curve…', () => linky.fetch('load-curve', { from: daysAgo(3) }));
     }
-    if (!linky && !weheat) throw Object.assign(new Error('give a Linky token or a Weheat login (or both)'), { code: 'invalid_input' });
-    say('Syncing…');
-    const report = await sync({
-      linky,
-      weheat,
-      energyid,
-      since: form.since || undefined,
-      maxWaitSeconds: 120,
-      onProgress: ({ stage, done, total }) => done === total && say(`  ${stage}: ${done}/${total}`),
-    });
-    for (const [name, source] of Object.entries(report.sources)) {
-      say(source.status === 'ok' ? `${name}: ${source.readings} new readings (${source.requests} requests)` : `${name}: ${source.error.message} [${source.error.code}]`);
+    if (weheat) {
+      await step('weheat', 'Weheat: fetching energy per day…', () => weheat.fillEnergy({ interval: 'Day', since: daysAgo(30) }));
+      const latest = await step('weheat', 'Weheat: reading the current state…', () => weheat.latest());
+      if (latest) await save('weheat-latest', { latest });
     }
-    const e = report.energyid;
-    say(e.status === 'error' ? `EnergyID: ${e.error.message} [${e.error.code}]` : `EnergyID: sent ${e.readings} readings in ${e.requests} request(s); ${e.remaining} value(s) wait.`);
-    say(report.ok ? 'Sync finished.' : 'Sync finished with problems (see above); nothing is lost, run it again later.');
-  } catch (err) {
-    say(`${err.message}${err.code ? ` [${err.code}]` : ''}`);
+    if (energyid && (linky || weheat) && (await energyid.status()).claimed) {
+      const report = await step('energyid', 'Sending to EnergyID…', () => sync({ linky, weheat, energyid, since: daysAgo(30), maxWaitSeconds: 120 }));
+      if (report) {
+        for (const [service, source] of Object.entries(report.sources)) if (source.status === 'error') problems.push(problem(service, source.error));
+        if (report.energyid?.status === 'error') problems.push(problem('energyid', report.energyid.error));
+      }
+    }
+    await save('last-sync', { atMs: Date.now(), problems });
+  } finally {
+    syncing = false;
+    button.disabled = false;
+    nextSyncAt = Date.now() + HOUR_MS;
   }
+  await refresh();
+}
+
+$('#run-sync').addEventListener('click', runSync);
+// A plain page syncs while it is open, every hour.
+setInterval(() => { if (nextSyncAt && Date.now() >= nextSyncAt) runSync(); }, 60_000);
+
+// ------------------------------------------------------------ settings
+
+const settingsForm = $('#settings-form');
+for (const [name, value] of Object.entries(settings)) if (settingsForm[name]) settingsForm[name].value = value;
+settingsForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  settings = { ...settings, ...Object.fromEntries(new FormData(settingsForm)) };
+  await save('settings', settings);
+  say('Settings saved.');
+  await refresh();
 });
+
+// ------------------------------------------------------------ everything from the store
+
+async function refresh() {
+  const drawn = {};
+  const guard = async (service, fn) => {
+    try { return await fn(); } catch (err) { say(`${SERVICE[service]}: ${err.message} ${actionFor(err.code, service)}`, 'error'); return null; }
+  };
+  const [linkyOn, weheatOn] = await Promise.all([guard('linky', showLinky), guard('weheat', showWeheat)]);
+  drawn.energyidStatus = await guard('energyid', showEnergyId);
+  if (linkyOn) drawn.linkyStatus = await guard('linky', drawLinky); else $('#linky').hidden = true;
+  if (weheatOn) drawn.weheatBuckets = await guard('weheat', drawWeheat); else $('#weheat').hidden = true;
+  $('#run-sync').disabled = syncing || !(linkyOn || weheatOn);
+  if ((linkyOn || weheatOn) && !nextSyncAt) nextSyncAt = Date.now() + HOUR_MS;
+  await drawSync(drawn);
+  document.body.dataset.ready = 'true';
+}
+
+followColorScheme(refresh);
+await refresh();
