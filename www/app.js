@@ -310,10 +310,11 @@ async function drawLinky() {
 const TEMPERATURES = [['outside', 'Outside'], ['room', 'Room'], ['roomTarget', 'Room target'], ['waterIn', 'Water in'], ['waterOut', 'Water out'], ['dhwTop', 'Hot water tank']];
 
 function facts(dl, entries) {
-  dl.replaceChildren(...entries.flatMap(([term, value]) => [
-    Object.assign(document.createElement('dt'), { textContent: term }),
-    Object.assign(document.createElement('dd'), { textContent: value }),
-  ]));
+  dl.replaceChildren(...entries.map(([term, value]) => {
+    const pair = document.createElement('div');
+    pair.append(Object.assign(document.createElement('dt'), { textContent: term }), Object.assign(document.createElement('dd'), { textContent: value }));
+    return pair;
+  }));
 }
 
 async function drawWeheat() {
@@ -394,7 +395,9 @@ async function runSync() {
         if (report.energyid?.status === 'error') problems.push(problem('energyid', report.energyid.error));
       }
     }
-    await save('last-sync', { atMs: Date.now(), problems });
+    // One line per service and cause: a fetch and sync() may meet the same one.
+    const unique = [...new Map(problems.map((p) => [`${p.service}:${p.code}`, p])).values()];
+    await save('last-sync', { atMs: Date.now(), problems: unique });
   } finally {
     syncing = false;
     button.disabled = false;

@@ -12,18 +12,22 @@ function palette() {
   return { fg: v('--fg'), muted: v('--muted'), grid: v('--grid'), a: v('--accent'), b: v('--accent-2'), c: v('--accent-3') };
 }
 
-function axes(p, { y2 } = {}) {
+/** The x and y axes, and a second y axis on the right for the scale `y2.scale` when given. */
+function axes(p, y2) {
   const axis = { stroke: p.muted, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid } };
   const list = [{ ...axis }, { ...axis, size: 48 }];
-  if (y2) list.push({ ...axis, scale: y2.scale, side: 1, grid: { show: false }, size: 48, values: y2.values });
+  if (y2) list.push({ ...axis, scale: y2.scale, side: 1, grid: { show: false }, size: 56, ...(y2.values && { values: y2.values }) });
   return list;
 }
+
+/** Bars grow from zero. */
+const fromZero = { range: (_, min, max) => [0, max > 0 ? max * 1.08 : 1] };
 
 /** Draw (or redraw) `data` in `el`: one uPlot, resized with its box. */
 function draw(el, opts, data) {
   el.uplot?.destroy();
   const width = Math.max(240, el.clientWidth || el.parentElement.clientWidth);
-  const u = new uPlot({ width, height: HEIGHT, legend: { live: false }, cursor: { points: { show: false } }, ...opts }, data, el);
+  const u = new uPlot({ width, height: HEIGHT, cursor: { points: { show: false } }, ...opts }, data, el);
   el.uplot = u;
   if (!el.resizer) {
     el.resizer = new ResizeObserver(() => el.uplot?.setSize({ width: Math.max(240, el.clientWidth), height: HEIGHT }));
@@ -43,18 +47,23 @@ export function dailyChart(el, days, price) {
   const series = [{}, { label: 'kWh', stroke: p.a, fill: p.a, width: 0, paths: bars(0.7), value: (_, v) => v == null ? '–' : `${v} kWh` }];
   const data = [x, kwh];
   if (price) {
-    series.push({ label: '€', scale: 'eur', stroke: p.c, width: 2, value: (_, v) => v == null ? '–' : `${v.toFixed(2)} €` });
+    // The cost is kWh × price: no second shape to draw, but the legend shows it for the day under the cursor.
+    series.push({ label: 'cost', scale: 'y', stroke: p.c, width: 0, paths: () => null, points: { show: false }, value: (_, v) => v == null ? '–' : `${v.toFixed(2)} €` });
     data.push(kwh.map((k) => round(k * price, 2)));
   }
-  return draw(el, { series, axes: axes(p, price && { scale: 'eur', values: (_, ticks) => ticks.map((t) => `${t} €`) }), scales: { x: { time: true } } }, data);
+  return draw(el, { series, axes: axes(p), scales: { x: { time: true }, y: fromZero } }, data);
 }
 
-/** A load curve: average W per step, times in unix ms. */
+/** A load curve: average W per step (Linky rows, Paris times with offset). */
 export function curveChart(el, rows) {
   const p = palette();
   const x = rows.map((r) => Date.parse(r.start) / 1000);
   const w = rows.map((r) => r.value);
-  return draw(el, { series: [{}, { label: 'W', stroke: p.a, fill: `${p.a}33`, width: 2, paths: uPlot.paths.stepped({ align: 1 }) }], axes: axes(p) }, [x, w]);
+  return draw(el, {
+    scales: { y: fromZero },
+    series: [{}, { label: 'W', stroke: p.a, fill: `${p.a}33`, width: 2, paths: uPlot.paths.stepped({ align: 1 }) }],
+    axes: axes(p),
+  }, [x, w]);
 }
 
 /** Two months, cumulated kWh by day of the month. */
@@ -82,7 +91,8 @@ export function weheatChart(el, buckets) {
       { label: 'heat kWh', stroke: p.c, fill: p.c, width: 0, paths: bars(0.8) },
       { label: 'electricity kWh', stroke: p.a, fill: p.a, width: 0, paths: bars(0.4) },
       { label: 'COP', scale: 'cop', stroke: p.b, width: 2 }],
-    axes: axes(p, { scale: 'cop' }),
+    scales: { y: fromZero, cop: fromZero },
+    axes: axes(p, { scale: 'cop', values: (_, ticks) => ticks.map((t) => `COP ${t}`) }),
   }, [x, heat, elec, cop]);
 }
 

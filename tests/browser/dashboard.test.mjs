@@ -133,5 +133,6 @@ test('a revoked Linky consent shows what to do', async () => {
   await item.waitFor({ timeout: 30_000 });
   assert.equal(await item.getAttribute('data-code'), 'consent_required');
   assert.match(await item.textContent(), /Linky: .*Give your consent again/);
+  assert.equal(await page.locator('#problems li').count(), 1, 'one line per cause');
   assert.deepEqual(problems.filter((p) => !/status of 403/.test(p)), []);
 });

@@ -12,6 +12,13 @@ const TYPES = { '.svg': 'image/svg+xml', '.html': 'text/html', '.js': 'text/java
 
 /** @param {Record<string, string>} [pages] extra HTML pages by path */
 export async function serveRepo(pages = {}) {
+  const { url, close } = await startRepoServer(pages);
+  after(close);
+  return url;
+}
+
+/** The same server outside a test (scripts/screenshots.mjs): `{url, close}`. */
+export async function startRepoServer(pages = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (pages[path] !== undefined) return res.writeHead(200, { 'content-type': 'text/html' }).end(pages[path]);
@@ -24,8 +31,8 @@ export async function serveRepo(pages = {}) {
     }
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
-  return `http://127.0.0.1:${server.address().port}`;
+  const close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); });
+  return { url: `http://127.0.0.1:${server.address().port}`, close };
 }
 
 /**
