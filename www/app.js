@@ -31,9 +31,12 @@ let secrets = await load('secrets', {});
 let accounts = await load('accounts', {});
 
 const tariff = () => ({ tariff: 'base', priceBase: Number(settings.priceBase) || undefined });
-const linkyClient = () => secrets.consoToken
-  ? new Linky({ access: 'conso', consoApiUrl: settings.consoApiUrl, consoToken: secrets.consoToken, store })
-  : new Linky({ access: 'gateway', gatewayUrl: settings.gatewayUrl, store });
+const linkyClient = () => {
+  const meter = settings.meter || undefined; // picked in the card when the consent covers several
+  return secrets.consoToken
+    ? new Linky({ access: 'conso', consoApiUrl: settings.consoApiUrl, consoToken: secrets.consoToken, meter, store })
+    : new Linky({ access: 'gateway', gatewayUrl: settings.gatewayUrl, meter, store });
+};
 const weheatClient = () => new Weheat({ authUrl: settings.weheatAuthUrl, apiUrl: settings.weheatApiUrl, store });
 const energyidClient = () => secrets.provisioningKey
   ? new EnergyId({ helloUrl: settings.helloUrl, provisioningKey: secrets.provisioningKey, provisioningSecret: secrets.provisioningSecret, deviceName: 'wattbridge (browser)', store })
@@ -108,8 +111,9 @@ async function linkyState() {
   const how = secrets.consoToken ? 'a Conso API token' : 'Enedis';
   try {
     const status = await linky.status();
-    if (status.problem) return { connected: true, attention: `${status.problem.message} ${actionFor(status.problem.code, 'linky')}` };
-    return { connected: true, text: `Connected with ${how}${status.meter ? `, meter ${status.meter}` : ''}.` };
+    const meters = { meters: status.meters, meter: status.meter };
+    if (status.problem) return { connected: true, ...meters, attention: `${status.problem.message} ${actionFor(status.problem.code, 'linky')}` };
+    return { connected: true, ...meters, text: `Connected with ${how}${status.meter ? `, meter ${status.meter}` : ''}.` };
   } catch (err) {
     return { connected: true, attention: `${err.message} ${actionFor(err.code, 'linky')}` };
   }
@@ -122,6 +126,11 @@ async function showLinky() {
   else setCard('linky', 'ok', s.text);
   $('#linky-actions').hidden = s.connected && !s.attention;
   $('#linky-disconnect').hidden = !s.connected;
+  const picker = $('#linky-meter-select');
+  $('#linky-meter-pick').hidden = !(s.meters?.length > 1);
+  if (s.meters?.length > 1) {
+    picker.replaceChildren(...s.meters.map((m) => new Option(m, m, false, m === s.meter)));
+  }
   return s.connected;
 }
 
@@ -162,6 +171,13 @@ $('#linky-token-form').addEventListener('submit', async (event) => {
   input.value = '';
   await save('secrets', secrets);
   say('The Conso API token is saved in this browser.');
+  await refresh();
+});
+
+$('#linky-meter-select').addEventListener('change', async (event) => {
+  settings = { ...settings, meter: event.target.value };
+  await save('settings', settings);
+  say(`Linky: meter ${settings.meter} picked.`);
   await refresh();
 });
 
@@ -388,7 +404,9 @@ async function runSync() {
       const latest = await step('weheat', 'Weheat: reading the current state…', () => weheat.latest());
       if (latest) await save('weheat-latest', { latest });
     }
-    if (energyid && (linky || weheat) && (await energyid.status()).claimed) {
+    const claimed = energyid && (await energyid.status()).claimed;
+    if (energyid && !claimed) problems.push(problem('energyid', { code: 'not_claimed', message: 'This browser is not claimed in EnergyID yet, so nothing was sent.' }));
+    if (claimed && (linky || weheat)) {
       const report = await step('energyid', 'Sending to EnergyID…', () => sync({ linky, weheat, energyid, since: daysAgo(30), maxWaitSeconds: 120 }));
       if (report) {
         for (const [service, source] of Object.entries(report.sources)) if (source.status === 'error') problems.push(problem(service, source.error));
