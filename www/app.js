@@ -192,10 +192,11 @@ $('#linky-disconnect').addEventListener('click', async () => {
 
 async function showWeheat() {
   const status = await weheatClient().oauth().status();
-  if (status.loggedIn) setCard('weheat', 'ok', `Connected as ${accounts.weheatUser ?? 'your Weheat account'}.`);
-  else if (accounts.weheatUser) setCard('weheat', 'attention', `Needs attention: the sign-in of ${accounts.weheatUser} has ended. Sign in again.`);
+  const who = accounts.weheatUser ? `as ${accounts.weheatUser}` : 'through the Weheat sign-in page';
+  if (status.loggedIn) setCard('weheat', 'ok', `Connected ${who}.`);
+  else if (accounts.weheatUser || accounts.weheatVia) setCard('weheat', 'attention', `Needs attention: the sign-in ${who} has ended. Sign in again.`);
   else setCard('weheat', 'none', 'Not connected.');
-  $('#weheat-form').hidden = status.loggedIn;
+  $('#weheat-actions').hidden = status.loggedIn;
   $('#weheat-disconnect').hidden = !status.loggedIn;
   return status.loggedIn;
 }
@@ -209,7 +210,8 @@ $('#weheat-form').addEventListener('submit', async (event) => {
   setCard('weheat', 'waiting', 'Signing in…');
   try {
     await weheatClient().oauth().loginWithPassword({ username, password });
-    accounts.weheatUser = username;
+    accounts = { ...accounts, weheatUser: username };
+    delete accounts.weheatVia;
     await save('accounts', accounts);
     say('Weheat is connected.');
   } catch (err) {
@@ -220,9 +222,50 @@ $('#weheat-form').addEventListener('submit', async (event) => {
   await refresh();
 });
 
+// Code + PKCE: chrome.identity in the extension; on a plain page, away to
+// Weheat's sign-in page and back here, where finishWeheatRedirect() ends it.
+$('#weheat-redirect').addEventListener('click', async () => {
+  const oauth = weheatClient().oauth();
+  try {
+    if (globalThis.chrome?.identity) {
+      setCard('weheat', 'waiting', 'Signing in on the Weheat page…');
+      await oauth.loginWithRedirect();
+      await signedInByPage();
+      await refresh();
+    } else {
+      const { url } = await oauth.authorizationUrl({ redirectUri: location.origin + location.pathname });
+      location.assign(url);
+    }
+  } catch (err) {
+    setCard('weheat', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'weheat')}`);
+  }
+});
+
+async function signedInByPage() {
+  accounts = { ...accounts, weheatVia: 'page' };
+  delete accounts.weheatUser;
+  await save('accounts', accounts);
+}
+
+/** Back from Weheat's sign-in page: finish the login, then take the code out of the address bar. */
+async function finishWeheatRedirect() {
+  const params = new URLSearchParams(location.search);
+  if (!params.has('state') || !(params.has('code') || params.has('error'))) return;
+  const callback = location.href;
+  history.replaceState(null, '', location.pathname);
+  try {
+    await weheatClient().oauth().completeAuthorization(callback);
+    await signedInByPage();
+    say('Weheat is connected.');
+  } catch (err) {
+    say(`Weheat: ${err.message} ${actionFor(err.code, 'weheat')}`, 'error');
+  }
+}
+
 $('#weheat-disconnect').addEventListener('click', async () => {
   await weheatClient().oauth().logout().catch(() => {});
   delete accounts.weheatUser;
+  delete accounts.weheatVia;
   await save('accounts', accounts);
   await refresh();
 });
@@ -459,4 +502,5 @@ async function refresh() {
 }
 
 followColorScheme(refresh);
+await finishWeheatRedirect();
 await refresh();

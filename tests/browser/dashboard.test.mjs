@@ -163,3 +163,22 @@ test('an unclaimed EnergyID record shows what to do', async () => {
   assert.deepEqual(problems, []);
   assert.deepEqual(problems.filter((p) => !/status of 403/.test(p)), []);
 });
+
+test('Weheat by code + PKCE from a plain page: away to the sign-in page and back, the code leaves the address bar', async () => {
+  const { sb, page, problems } = await wwwPage({ weheat: { budgetPerHour: 0 } });
+  await useSandbox(page, sb);
+  const home = page.url();
+  await page.click('#weheat-redirect');
+  await page.waitForURL((url) => url.href.startsWith(home) && !url.search, { timeout: 15_000 });
+  await page.locator('#card-weheat[data-state=ok]').waitFor({ timeout: 15_000 });
+  assert.equal(await page.textContent('#weheat-state'), 'Connected through the Weheat sign-in page.');
+  assert.equal(page.url(), home, 'no code or state left in the URL');
+  const kept = await page.evaluate(() => Object.keys(localStorage));
+  assert.ok(kept.includes('wattbridge:tokens/weheat') && !kept.some((k) => k.endsWith('/pending')), kept.join(', '));
+  await page.click('#run-sync');
+  await page.locator('#sync-state', { hasText: 'Synced at' }).waitFor({ timeout: 30_000 });
+  assert.ok((await plotted(page, '#chart-weheat'))[1].some((kwh) => kwh > 0));
+  await page.reload();
+  await page.locator('#card-weheat[data-state=ok]').waitFor({ timeout: 10_000 });
+  assert.deepEqual(problems, []);
+});
