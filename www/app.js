@@ -6,6 +6,8 @@ import { safeHref } from './links.js';
 import { dailyChart, curveChart, monthsChart, weheatChart, followColorScheme, round } from './charts.js';
 
 const $ = (selector) => document.querySelector(selector);
+// The extension's action popup (manifest: index.html?view=popup) sizes itself to the page: give it the popup's width.
+if (new URLSearchParams(location.search).get('view') === 'popup') document.documentElement.classList.add('popup');
 const store = defaultBrowserStore();
 const DAY_MS = 86_400_000;
 

@@ -17,8 +17,13 @@ test('the www page runs as an extension page: wasm under the extension CSP, stat
   const page = await context.newPage();
   await page.setViewportSize({ width: 360, height: 600 }); // the popup's width
   const problems = watchProblems(page);
+  // The page as the action popup opens it.
   await page.goto(`chrome-extension://${id}/www/index.html`);
+  const popup = await page.evaluate(() => chrome.runtime.getManifest().action.default_popup);
+  assert.equal(popup, 'www/index.html?view=popup');
+  await page.goto(`chrome-extension://${id}/${popup}`);
   await useSandbox(page, sb);
+  assert.equal(await page.evaluate(() => document.body.getBoundingClientRect().width), 360, 'the popup is 360 px wide');
 
   await provision(page);
   await page.locator('#claim-code').waitFor({ state: 'visible', timeout: 10_000 });
