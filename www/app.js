@@ -1,81 +1,25 @@
 // The page (also the extension's popup and options page): connect the
 // services, sync, and draw what is stored. All provider logic is in the
 // package; this file only asks it and renders the answers.
-import { EnergyId, Linky, Weheat, sync, disposition, defaultBrowserStore } from '../js/browser.js';
+import * as lib from '../js/browser.js';
 import { safeHref } from './links.js';
 import { dailyChart, curveChart, monthsChart, weheatChart, followColorScheme, round } from './charts.js';
+import { makeJobs, DEFAULT_SETTINGS, SERVICE, DAY_MS, daysAgo } from './jobs.js';
 
 const $ = (selector) => document.querySelector(selector);
 // The extension's action popup (manifest: index.html?view=popup) sizes itself to the page: give it the popup's width.
 if (new URLSearchParams(location.search).get('view') === 'popup') document.documentElement.classList.add('popup');
-const store = defaultBrowserStore();
-const DAY_MS = 86_400_000;
-
-const DEFAULT_SETTINGS = {
-  helloUrl: 'https://hooks.energyid.eu/hello',
-  gatewayUrl: 'https://enedis.domoticz.russandol.pro',
-  consoApiUrl: 'https://conso.boris.sh/api',
-  weheatAuthUrl: 'https://auth.weheat.nl/auth/realms/Weheat',
-  weheatApiUrl: 'https://api.weheat.nl',
-  priceBase: 0.2016,
-};
-
-// The page's own documents in the store, next to the library's. `secrets`
-// holds what the services need again (never put back into the page).
-async function load(key, fallback) {
-  const text = await store.get(`www/${key}`);
-  return text ? { ...fallback, ...JSON.parse(text) } : { ...fallback };
-}
-const save = (key, value) => store.put(`www/${key}`, JSON.stringify(value));
+const store = lib.defaultBrowserStore();
+const { load, save, clients, actionFor, syncAll } = makeJobs(lib, store);
 
 let settings = await load('settings', DEFAULT_SETTINGS);
-let secrets = await load('secrets', {});
+const secrets = await load('secrets', {});
 let accounts = await load('accounts', {});
 
-const tariff = () => ({ tariff: 'base', priceBase: Number(settings.priceBase) || undefined });
-const linkyClient = () => {
-  const meter = settings.meter || undefined; // picked in the card when the consent covers several
-  return secrets.consoToken
-    ? new Linky({ access: 'conso', consoApiUrl: settings.consoApiUrl, consoToken: secrets.consoToken, meter, store })
-    : new Linky({ access: 'gateway', gatewayUrl: settings.gatewayUrl, meter, store });
-};
-const weheatClient = () => new Weheat({ authUrl: settings.weheatAuthUrl, apiUrl: settings.weheatApiUrl, store });
-const energyidClient = () => secrets.provisioningKey
-  ? new EnergyId({ helloUrl: settings.helloUrl, provisioningKey: secrets.provisioningKey, provisioningSecret: secrets.provisioningSecret, deviceName: 'wattbridge (browser)', store })
-  : null;
-
-// ------------------------------------------------------------ plain words
-
-const SERVICE = { linky: 'Linky', weheat: 'Weheat', energyid: 'EnergyID' };
-
-/** What a person should do about an error, in plain words. */
-function actionFor(code, service, retryAfter) {
-  switch (code) {
-    case 'auth_required':
-    case 'invalid_credentials':
-      return `Sign in again in the ${SERVICE[service] ?? service} card.`;
-    case 'consent_required':
-      return 'Give your consent again: press "Sign in with Enedis" in the Linky card.';
-    case 'not_claimed':
-      return 'Claim this browser in EnergyID: see the EnergyID card.';
-    case 'webhook_disabled':
-      return 'The record does not accept data: turn its webhook on again in EnergyID.';
-    case 'rate_limited':
-      return `The service asks to slow down: sync again${retryAfter ? ` in ${retryAfter} s` : ' later'}.`;
-    case 'network':
-    case 'unavailable':
-      return 'The service could not be reached: check the connection, then sync again.';
-    case 'invalid_config':
-    case 'invalid_input':
-      return 'Check the service addresses and tariff at the bottom of the page.';
-    default:
-      return disposition(code) === 'retry_later' ? 'Sync again later; nothing is lost.' : 'Check the settings, then sync again.';
-  }
-}
-
-function problem(service, err) {
-  return { service, code: err.code ?? 'unknown', message: err.message, action: actionFor(err.code, service, err.retryAfter) };
-}
+const tariff = () => clients({ settings, secrets }).tariff();
+const linkyClient = () => clients({ settings, secrets }).linky();
+const weheatClient = () => clients({ settings, secrets }).weheat();
+const energyidClient = () => clients({ settings, secrets }).energyid();
 
 function say(text, kind = 'info') {
   const status = $('#status');
@@ -319,7 +263,6 @@ $('#energyid-form').addEventListener('submit', async (event) => {
 
 // ------------------------------------------------------------ look
 
-const daysAgo = (n) => new Date(Date.now() - n * DAY_MS);
 /** YYYY-MM-DD `n` days before the Paris day `date`. */
 const dayBefore = (date, n) => new Date(Date.parse(`${date}T12:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
 
@@ -427,40 +370,8 @@ async function runSync() {
   syncing = true;
   const button = $('#run-sync');
   button.disabled = true;
-  const state = $('#sync-state');
-  const problems = [];
-  const step = async (service, what, fn) => {
-    state.textContent = what;
-    try { return await fn(); } catch (err) { problems.push(problem(service, err)); return null; }
-  };
   try {
-    const linky = (await linkyState()).connected ? linkyClient() : null;
-    const weheat = (await weheatClient().oauth().status()).loggedIn ? weheatClient() : null;
-    const energyid = energyidClient();
-    if (linky) {
-      await step('linky', 'Linky: fetching daily values…', async () => {
-        await linky.fetchForStats({ tariff: tariff() });
-        await linky.fetch('daily', { from: daysAgo(62) });
-      });
-      await step('linky', 'Linky: fetching the load curve…', () => linky.fetch('load-curve', { from: daysAgo(3) }));
-    }
-    if (weheat) {
-      await step('weheat', 'Weheat: fetching energy per day…', () => weheat.fillEnergy({ interval: 'Day', since: daysAgo(30) }));
-      const latest = await step('weheat', 'Weheat: reading the current state…', () => weheat.latest());
-      if (latest) await save('weheat-latest', { latest });
-    }
-    const claimed = energyid && (await energyid.status()).claimed;
-    if (energyid && !claimed) problems.push(problem('energyid', { code: 'not_claimed', message: 'This browser is not claimed in EnergyID yet, so nothing was sent.' }));
-    if (claimed && (linky || weheat)) {
-      const report = await step('energyid', 'Sending to EnergyID…', () => sync({ linky, weheat, energyid, since: daysAgo(30), maxWaitSeconds: 120 }));
-      if (report) {
-        for (const [service, source] of Object.entries(report.sources)) if (source.status === 'error') problems.push(problem(service, source.error));
-        if (report.energyid?.status === 'error') problems.push(problem('energyid', report.energyid.error));
-      }
-    }
-    // One line per service and cause: a fetch and sync() may meet the same one.
-    const unique = [...new Map(problems.map((p) => [`${p.service}:${p.code}`, p])).values()];
-    await save('last-sync', { atMs: Date.now(), problems: unique });
+    await syncAll({ onStep: (text) => { $('#sync-state').textContent = text; } });
   } finally {
     syncing = false;
     button.disabled = false;
