@@ -4,7 +4,7 @@
 import * as lib from '../js/browser.js';
 import { safeHref } from './links.js';
 import { dailyChart, curveChart, monthsChart, weheatChart, followColorScheme, round } from './charts.js';
-import { makeJobs, DEFAULT_SETTINGS, SERVICE, DAY_MS, daysAgo } from './jobs.js';
+import { makeJobs, scheduleSync, SYNC_ALARM, DEFAULT_SETTINGS, SERVICE, DAY_MS, daysAgo } from './jobs.js';
 
 const $ = (selector) => document.querySelector(selector);
 // The extension's action popup (manifest: index.html?view=popup) sizes itself to the page: give it the popup's width.
@@ -348,7 +348,10 @@ async function drawSync({ linkyStatus, weheatBuckets, energyidStatus }) {
     entries.push(['Last upload', when(energyidStatus.lastPostMs)]);
   }
   entries.push(['Last sync', when(last.atMs)]);
-  entries.push(['Next sync', nextSyncAt ? new Date(nextSyncAt).toLocaleTimeString() : 'when you press Sync now']);
+  // In the extension the background worker syncs on its alarm; a plain page syncs while it is open.
+  const alarm = globalThis.chrome?.alarms && (await chrome.alarms.get(SYNC_ALARM));
+  const next = alarm ? alarm.scheduledTime : nextSyncAt;
+  entries.push(['Next sync', next ? `${new Date(next).toLocaleTimeString()}${alarm ? ' (in the background)' : ' (while this page is open)'}` : 'when you press Sync now']);
   facts($('#sync-facts'), entries);
   $('#problems').replaceChildren(...(last.problems ?? []).map((p) => {
     const li = document.createElement('li');
@@ -361,7 +364,7 @@ async function drawSync({ linkyStatus, weheatBuckets, energyidStatus }) {
 
 // ------------------------------------------------------------ sync
 
-const HOUR_MS = 3_600_000;
+const periodMs = () => (Number(settings.syncMinutes) || DEFAULT_SETTINGS.syncMinutes) * 60_000;
 let nextSyncAt = null;
 let syncing = false;
 
@@ -375,14 +378,14 @@ async function runSync() {
   } finally {
     syncing = false;
     button.disabled = false;
-    nextSyncAt = Date.now() + HOUR_MS;
+    nextSyncAt = Date.now() + periodMs();
   }
   await refresh();
 }
 
 $('#run-sync').addEventListener('click', runSync);
 // A plain page syncs while it is open, every hour.
-setInterval(() => { if (nextSyncAt && Date.now() >= nextSyncAt) runSync(); }, 60_000);
+if (!globalThis.chrome?.alarms) setInterval(() => { if (nextSyncAt && Date.now() >= nextSyncAt) runSync(); }, 60_000);
 
 // ------------------------------------------------------------ settings
 
@@ -392,6 +395,7 @@ settingsForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   settings = { ...settings, ...Object.fromEntries(new FormData(settingsForm)) };
   await save('settings', settings);
+  await scheduleSync(settings);
   say('Settings saved.');
   await refresh();
 });
@@ -408,7 +412,7 @@ async function refresh() {
   if (linkyOn) drawn.linkyStatus = await guard('linky', drawLinky); else $('#linky').hidden = true;
   if (weheatOn) drawn.weheatBuckets = await guard('weheat', drawWeheat); else $('#weheat').hidden = true;
   $('#run-sync').disabled = syncing || !(linkyOn || weheatOn);
-  if ((linkyOn || weheatOn) && !nextSyncAt) nextSyncAt = Date.now() + HOUR_MS;
+  if ((linkyOn || weheatOn) && !nextSyncAt) nextSyncAt = Date.now() + periodMs();
   await drawSync(drawn);
   if (!document.body.dataset.ready) performance.mark('wattbridge:drawn'); // the first paint with data (bench/page.mjs)
   document.body.dataset.ready = 'true';

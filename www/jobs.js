@@ -13,7 +13,18 @@ export const DEFAULT_SETTINGS = {
   weheatAuthUrl: 'https://auth.weheat.nl/auth/realms/Weheat',
   weheatApiUrl: 'https://api.weheat.nl',
   priceBase: 0.2016,
+  syncMinutes: 60,
 };
+
+export const SYNC_ALARM = 'sync';
+
+/** In the extension: (re)start the background worker's alarm at the settings' period. */
+export async function scheduleSync(settings) {
+  if (!globalThis.chrome?.alarms) return null;
+  const minutes = Math.max(1, Number(settings.syncMinutes) || DEFAULT_SETTINGS.syncMinutes);
+  await chrome.alarms.create(SYNC_ALARM, { delayInMinutes: minutes, periodInMinutes: minutes });
+  return chrome.alarms.get(SYNC_ALARM);
+}
 
 export const SERVICE = { linky: 'Linky', weheat: 'Weheat', energyid: 'EnergyID' };
 export const daysAgo = (n) => new Date(Date.now() - n * DAY_MS);
@@ -104,7 +115,7 @@ export function makeJobs(lib, store) {
     const claimed = energyid && (await energyid.status()).claimed;
     if (energyid && !claimed) problems.push(problem('energyid', { code: 'not_claimed', message: 'This browser is not claimed in EnergyID yet, so nothing was sent.' }));
     if (claimed && (linky || weheat)) {
-      const report = await step('energyid', 'Sending to EnergyID…', () => lib.sync({ linky, weheat, energyid, since: daysAgo(30), maxWaitSeconds: 120 }));
+      const report = await step('energyid', 'Sending to EnergyID…', () => lib.sync({ linky, weheat, energyid, since: daysAgo(30), maxWaitSeconds: 120, store }));
       if (report) {
         for (const [service, source] of Object.entries(report.sources)) if (source.status === 'error') problems.push(problem(service, source.error));
         if (report.energyid?.status === 'error') problems.push(problem('energyid', report.energyid.error));
