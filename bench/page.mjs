@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { gzipSync, constants } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startSandbox, SANDBOX_CONSO_TOKEN, SANDBOX_WEHEAT_USER } from 'wattbridge/sandbox';
-import { startRepoServer, useSandbox, provision } from '../tests/browser/static.mjs';
+import { startSandbox, SANDBOX_WEHEAT_USER } from 'wattbridge/sandbox';
+import { startRepoServer, useSandbox, provision, useConsoToken } from '../tests/browser/static.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -24,9 +24,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 360, height: 640 } });
   await page.goto(`${site.url}/www/index.html`);
   await useSandbox(page, sb);
-  await page.click('#card-linky details summary');
-  await page.fill('#linky-token', SANDBOX_CONSO_TOKEN);
-  await page.click('#linky-token-form button[type=submit]');
+  await useConsoToken(page);
   await page.fill('#weheat-user', SANDBOX_WEHEAT_USER.username);
   await page.fill('#weheat-password', SANDBOX_WEHEAT_USER.password);
   await page.click('#weheat-form button[type=submit]');

@@ -5,9 +5,9 @@
 // consent).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS } from 'wattbridge/sandbox';
+import { SANDBOX_LINKY_METERS } from 'wattbridge/sandbox';
 import { sandbox } from '../js/helpers.mjs';
-import { loadExtension, useSandbox, provision, watchProblems } from './static.mjs';
+import { loadExtension, useSandbox, provision, watchProblems, useConsoToken } from './static.mjs';
 
 test('the background worker syncs on its alarm and counts problems on the badge', async () => {
   const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.2 } });
@@ -25,9 +25,7 @@ test('the background worker syncs on its alarm and counts problems on the badge'
   const problems = watchProblems(page);
   await page.goto(`chrome-extension://${id}/www/index.html?view=popup`);
   await useSandbox(page, sb);
-  await page.click('#card-linky details summary');
-  await page.fill('#linky-token', SANDBOX_CONSO_TOKEN);
-  await page.click('#linky-token-form button[type=submit]');
+  await useConsoToken(page);
   await provision(page);
   await page.locator('#card-energyid[data-state=ok]').waitFor({ timeout: 10_000 });
   assert.match(await page.textContent('#sync-facts'), /Next sync.*\(in the background\)/);

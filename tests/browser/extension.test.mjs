@@ -6,9 +6,8 @@
 // permissions and draws its charts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SANDBOX_CONSO_TOKEN } from 'wattbridge/sandbox';
 import { sandbox } from '../js/helpers.mjs';
-import { loadExtension, useSandbox, provision, watchProblems } from './static.mjs';
+import { loadExtension, useSandbox, provision, watchProblems, useConsoToken } from './static.mjs';
 
 test('the www page runs as an extension page: wasm under the extension CSP, state in chrome.storage, charts', async () => {
   const sb = await sandbox({ energyid: { uploadInterval: 0.2 } });
@@ -31,10 +30,7 @@ test('the www page runs as an extension page: wasm under the extension CSP, stat
   assert.equal((await fetch(claimUrl)).status, 200);
   await page.locator('#energyid-state', { hasText: 'Connected to record' }).waitFor({ timeout: 15_000 });
 
-  await page.click('#card-linky details summary');
-  await page.fill('#linky-token', SANDBOX_CONSO_TOKEN);
-  await page.click('#linky-token-form button[type=submit]');
-  await page.locator('#card-linky[data-state=ok]').waitFor({ timeout: 10_000 });
+  await useConsoToken(page);
   await page.click('#run-sync');
   await page.locator('#sync-state', { hasText: 'Synced at' }).waitFor({ timeout: 60_000 });
   assert.ok(sb.energyid.records()[0].readings.some((r) => r.el !== undefined));

@@ -71,6 +71,15 @@ export async function useSandbox(page, sb) {
   await page.locator('#status', { hasText: 'Settings saved.' }).waitFor({ timeout: 10_000 });
 }
 
+/** Connect the Linky card with the sandbox's Conso API token; resolves when the card says connected. */
+export async function useConsoToken(page) {
+  const { SANDBOX_CONSO_TOKEN } = await import('wattbridge/sandbox');
+  await page.click('#card-linky details summary');
+  await page.fill('#linky-token', SANDBOX_CONSO_TOKEN);
+  await page.click('#linky-token-form button[type=submit]');
+  await page.locator('#card-linky[data-state=ok]').waitFor({ timeout: 10_000 });
+}
+
 /** Connect the EnergyID card with the sandbox's provisioning pair; resolves when the claim code shows. */
 export async function provision(page) {
   const { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } = await import('../js/helpers.mjs');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_WEHEAT_USER } from 'wattbridge/sandbox';
-import { wwwPage, useSandbox, provision } from './static.mjs';
+import { wwwPage, useSandbox, provision, useConsoToken } from './static.mjs';
 
 test('the www page syncs Linky and Weheat into EnergyID', async () => {
   const { sb, page, problems } = await wwwPage({ energyid: { claimAfterHellos: 0, uploadInterval: 0.2 } });
@@ -11,10 +11,7 @@ test('the www page syncs Linky and Weheat into EnergyID', async () => {
   await provision(page);
   await page.locator('#energyid-state', { hasText: 'Connected to record' }).waitFor({ timeout: 10_000 });
 
-  await page.click('#card-linky details summary');
-  await page.fill('#linky-token', SANDBOX_CONSO_TOKEN);
-  await page.click('#linky-token-form button[type=submit]');
-  await page.locator('#card-linky[data-state=ok]').waitFor({ timeout: 10_000 });
+  await useConsoToken(page);
   await page.fill('#weheat-user', SANDBOX_WEHEAT_USER.username);
   await page.fill('#weheat-password', SANDBOX_WEHEAT_USER.password);
   await page.click('#weheat-form button[type=submit]');
