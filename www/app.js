@@ -408,9 +408,13 @@ async function refresh() {
     try { return await fn(); } catch (err) { say(`${SERVICE[service]}: ${err.message} ${actionFor(err.code, service)}`, 'error'); return null; }
   };
   const [linkyOn, weheatOn] = await Promise.all([guard('linky', showLinky), guard('weheat', showWeheat)]);
-  drawn.energyidStatus = await guard('energyid', showEnergyId);
-  if (linkyOn) drawn.linkyStatus = await guard('linky', drawLinky); else $('#linky').hidden = true;
-  if (weheatOn) drawn.weheatBuckets = await guard('weheat', drawWeheat); else $('#weheat').hidden = true;
+  if (!linkyOn) $('#linky').hidden = true;
+  if (!weheatOn) $('#weheat').hidden = true;
+  [drawn.energyidStatus, drawn.linkyStatus, drawn.weheatBuckets] = await Promise.all([
+    guard('energyid', showEnergyId),
+    linkyOn && guard('linky', drawLinky),
+    weheatOn && guard('weheat', drawWeheat),
+  ]);
   $('#run-sync').disabled = syncing || !(linkyOn || weheatOn);
   if ((linkyOn || weheatOn) && !nextSyncAt) nextSyncAt = Date.now() + periodMs();
   await drawSync(drawn);
