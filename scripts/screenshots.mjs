@@ -26,7 +26,7 @@ try {
   };
   await page.goto(`${site.url}/www/index.html`);
   await useSandbox(page, sb);
-  await page.evaluate(() => document.querySelector('#settings').removeAttribute('open'));
+  await page.evaluate(() => { document.querySelector('#settings').removeAttribute('open'); document.activeElement?.blur(); scrollTo(0, 0); });
   await shot('popup-new', { full: false });
 
   await page.click('#linky-device');

@@ -408,6 +408,7 @@ async function refresh() {
     try { return await fn(); } catch (err) { say(`${SERVICE[service]}: ${err.message} ${actionFor(err.code, service)}`, 'error'); return null; }
   };
   const [linkyOn, weheatOn] = await Promise.all([guard('linky', showLinky), guard('weheat', showWeheat)]);
+  document.body.dataset.connected = String(Boolean(linkyOn || weheatOn)); // nothing yet: the accounts come first
   if (!linkyOn) $('#linky').hidden = true;
   if (!weheatOn) $('#weheat').hidden = true;
   [drawn.energyidStatus, drawn.linkyStatus, drawn.weheatBuckets] = await Promise.all([
