@@ -39,3 +39,9 @@ build pkg-openadr wattbridge_openadr --no-default-features --features openadr
 mkdir -p www/vendor
 cp node_modules/mqtt/dist/mqtt.esm.js www/vendor/mqtt.esm.js
 cp node_modules/mqtt/LICENSE.md www/vendor/mqtt.LICENSE.md
+
+# uPlot (MIT, ~40 KB gzipped), the page's charts: an extension may not load
+# remote code, so its ESM build, CSS and licence ship in www/vendor too.
+cp node_modules/uplot/dist/uPlot.esm.js www/vendor/uPlot.esm.js
+cp node_modules/uplot/dist/uPlot.min.css www/vendor/uPlot.min.css
+cp node_modules/uplot/LICENSE www/vendor/uPlot.LICENSE

@@ -1,28 +1,35 @@
 // The slice in headless Chromium: the www page loads the package (wasm via
-// fetch), provisions against the sandbox across origins (CORS), gets claimed
-// and sends a reading.
+// fetch), provisions against the sandbox across origins (CORS) from its
+// EnergyID card, gets claimed through the claim link and sends a reading.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from '../js/helpers.mjs';
-import { wwwPage } from './static.mjs';
+import { wwwPage, useSandbox, provision } from './static.mjs';
 
 test('the www page runs the EnergyID slice in Chromium', async () => {
   const { sb, page, problems } = await wwwPage();
-  await page.fill('input[name=helloUrl]', sb.urls.energyid.helloUrl);
-  await page.fill('input[name=provisioningKey]', SANDBOX_PROVISIONING_KEY);
-  await page.fill('input[name=provisioningSecret]', SANDBOX_PROVISIONING_SECRET);
-  await page.click('#connect');
-  const code = await page.locator('#claim-code').textContent({ timeout: 10_000 });
-  assert.match(code, /^[0-9A-F]{6}$/);
+  await useSandbox(page, sb);
+  await provision(page);
+  await page.locator('#claim-code').waitFor({ state: 'visible', timeout: 10_000 });
+  assert.match(await page.textContent('#claim-code'), /^[0-9A-F]{6}$/);
+  assert.match(await page.textContent('#energyid-state'), /Waiting until this browser is claimed/);
 
-  // The person opens the claim page.
-  const claimUrl = await page.locator('#status a').getAttribute('href');
+  // The person opens the claim page; the page notices by itself.
+  const claimUrl = await page.getAttribute('#claim-link', 'href');
   assert.equal((await fetch(claimUrl)).status, 200);
+  await page.locator('#energyid-state', { hasText: 'Connected to record "Sandbox home 1"' }).waitFor({ timeout: 15_000 });
+  assert.ok(await page.isHidden('#energyid-claim'));
 
-  await page.click('#connect');
-  await page.locator('#status', { hasText: 'Connected to record "Sandbox home 1"' }).waitFor({ timeout: 10_000 });
-  await page.click('#send');
-  await page.locator('#status', { hasText: 'Sent 1 reading(s) in 1 request(s).' }).waitFor({ timeout: 10_000 });
+  // A reading, sent with the device the page connected (the same store).
+  const send = () => page.evaluate(async () => {
+    const { EnergyId } = await import('/js/browser.js');
+    const settings = JSON.parse(localStorage.getItem('wattbridge:www/settings'));
+    const secrets = JSON.parse(localStorage.getItem('wattbridge:www/secrets'));
+    const energyid = new EnergyId({ helloUrl: settings.helloUrl, ...secrets });
+    return energyid.send({ ts: new Date(), el: 1250.5, pv: 3560.2 });
+  });
+  const sent = await send();
+  assert.equal(sent.readings, 1);
+  assert.equal(sent.requests, 1);
 
   const [record] = sb.energyid.records();
   assert.equal(record.readings.length, 1);
@@ -32,10 +39,14 @@ test('the www page runs the EnergyID slice in Chromium', async () => {
   // The device state persisted in localStorage, so a reload is still the same device.
   const stored = await page.evaluate(() => localStorage.getItem('wattbridge:energyid'));
   assert.equal(JSON.parse(stored).deviceId, record.deviceId);
+  await page.reload();
+  await page.locator('#card-energyid[data-state=ok]').waitFor({ timeout: 10_000 });
 
-  // A second send inside the upload policy waits in the outbox (no 429 provoked), and nothing crashed the page.
-  await page.click('#send');
-  await page.locator('#status', { hasText: 'wait in the outbox' }).waitFor({ timeout: 10_000 });
+  // A second send inside the upload policy waits in the outbox (no 429 provoked), and the page says so.
+  const second = await send();
+  assert.ok(second.remaining > 0, JSON.stringify(second));
   assert.equal(sb.energyid.records()[0].readings.length, 1);
+  await page.reload();
+  await page.locator('#sync-facts', { hasText: `EnergyID outbox${second.remaining} value(s) waiting` }).waitFor({ timeout: 10_000 });
   assert.deepEqual(problems, []);
 });

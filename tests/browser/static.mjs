@@ -8,10 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+const TYPES = { '.svg': 'image/svg+xml', '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
 
 /** @param {Record<string, string>} [pages] extra HTML pages by path */
 export async function serveRepo(pages = {}) {
+  const { url, close } = await startRepoServer(pages);
+  after(close);
+  return url;
+}
+
+/** The same server outside a test (scripts/screenshots.mjs): `{url, close}`. */
+export async function startRepoServer(pages = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (pages[path] !== undefined) return res.writeHead(200, { 'content-type': 'text/html' }).end(pages[path]);
@@ -24,8 +31,8 @@ export async function serveRepo(pages = {}) {
     }
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
-  return `http://127.0.0.1:${server.address().port}`;
+  const close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); });
+  return { url: `http://127.0.0.1:${server.address().port}`, close };
 }
 
 /**
@@ -38,10 +45,47 @@ export async function wwwPage(sandboxOptions) {
   const site = await serveRepo();
   const browser = await launchChromium();
   const page = await browser.newPage();
+  const problems = watchProblems(page);
+  await page.goto(`${site}/www/index.html`);
+  return { sb, page, problems, site };
+}
+
+/** The page's uncaught errors and console errors, collected for a test to assert none. */
+export function watchProblems(page) {
   const problems = [];
   page.on('pageerror', (err) => problems.push(err.message));
-  await page.goto(`${site}/www/index.html`);
-  return { sb, page, problems };
+  page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()} ${message.location().url ?? ''}`));
+  return problems;
+}
+
+/** Point the page at the sandbox: its service addresses in the settings form, saved in the page's store. */
+export async function useSandbox(page, sb) {
+  await page.locator('body[data-ready]').waitFor({ timeout: 15_000 });
+  await page.click('#settings summary');
+  await page.fill('#s-hello', sb.urls.energyid.helloUrl);
+  await page.fill('#s-gateway', sb.urls.linky.gatewayUrl);
+  await page.fill('#s-conso', sb.urls.linky.consoApiUrl);
+  await page.fill('#s-weheat-auth', sb.urls.weheat.newAuthUrl);
+  await page.fill('#s-weheat-api', sb.urls.weheat.newApiUrl);
+  await page.click('#settings-form button[type=submit]');
+  await page.locator('#status', { hasText: 'Settings saved.' }).waitFor({ timeout: 10_000 });
+}
+
+/** Connect the Linky card with the sandbox's Conso API token; resolves when the card says connected. */
+export async function useConsoToken(page) {
+  const { SANDBOX_CONSO_TOKEN } = await import('wattbridge/sandbox');
+  await page.click('#card-linky details summary');
+  await page.fill('#linky-token', SANDBOX_CONSO_TOKEN);
+  await page.click('#linky-token-form button[type=submit]');
+  await page.locator('#card-linky[data-state=ok]').waitFor({ timeout: 10_000 });
+}
+
+/** Connect the EnergyID card with the sandbox's provisioning pair; resolves when the claim code shows. */
+export async function provision(page) {
+  const { SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } = await import('../js/helpers.mjs');
+  await page.fill('#energyid-key', SANDBOX_PROVISIONING_KEY);
+  await page.fill('#energyid-secret', SANDBOX_PROVISIONING_SECRET);
+  await page.click('#energyid-form button[type=submit]');
 }
 
 /**

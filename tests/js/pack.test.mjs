@@ -14,7 +14,7 @@ test('npm pack -> npm install -> import works in a fresh project', async () => {
   const project = await scratchDir('wattbridge-user-');
   const [{ filename, files }] = JSON.parse(npm(['pack', '--json', '--pack-destination', project], ROOT));
   const paths = files.map((f) => f.path);
-  for (const needed of ['pkg/wattbridge_bg.wasm', 'pkg/wattbridge.js', 'js/node.js', 'js/browser.js', 'js/index.d.ts', 'js/cli/main.js', 'www/index.html']) {
+  for (const needed of ['pkg/wattbridge_bg.wasm', 'pkg/wattbridge.js', 'js/node.js', 'js/browser.js', 'js/index.d.ts', 'js/cli/main.js', 'www/index.html', 'www/app.js', 'www/charts.js', 'www/jobs.js', 'www/worker.js', 'www/vendor/uPlot.esm.js', 'www/vendor/uPlot.min.css', 'www/vendor/uPlot.LICENSE']) {
     assert.ok(paths.includes(needed), `${needed} is missing from the tarball`);
   }
   assert.ok(!paths.some((p) => /^(src|tests|target|node_modules)\//.test(p)), `sources leaked into the tarball: ${paths}`);
