@@ -505,7 +505,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         let meter = meter.to_owned();
         let today = self.today();
         let history = History::new(&self.store, &meter, series);
-        let mut index = history.index().await?;
+        let index = history.index().await?;
         let asked_from = from;
         let from = from.unwrap_or(Date(i32::MIN / 2));
         let to = to.unwrap_or(today);
