@@ -98,9 +98,13 @@ async function announced(settings) {
 /** Publish configs and states, and remember which devices now exist in HA. */
 async function announce(settings, client, devices, naming, options) {
   const messages = await publishDevices(client, devices, naming, options);
-  const known = new Map((await announced(settings)).map((d) => [d.id, d]));
+  const before = await announced(settings);
+  const known = new Map(before.map((d) => [d.id, d]));
   for (const { kind, id, name, manufacturer, model, omit } of devices) known.set(id, { kind, id, name, manufacturer, model, omit, values: {} });
-  await new FileStore(settings.stateDir).put(ANNOUNCED, JSON.stringify([...known.values()]));
+  // Written only when a device is new or changed: `mqtt run` announces on every
+  // change of a value, and the record is a durable (fsynced, locked) write.
+  const after = JSON.stringify([...known.values()]);
+  if (after !== JSON.stringify(before)) await new FileStore(settings.stateDir).put(ANNOUNCED, after);
   return messages;
 }
 
@@ -226,13 +230,14 @@ export function livePublisher(settings, client, naming) {
   const send = async (list, configs) => {
     if (!list.length) return 0;
     const count = await announce(settings, client, list, naming, { configs });
-    for (const device of list) published.set(device.id, stateMessages([device], naming)[0].payload);
+    for (const device of list) published.set(device.id, stateOf(device));
     return count;
   };
+  const stateOf = (device) => stateMessages([device], naming)[0].payload;
   return {
     update(next, { configs = false } = {}) {
       devices = next;
-      return send(configs ? devices : devices.filter((d) => stateMessages([d], naming)[0].payload !== published.get(d.id)), configs);
+      return send(configs ? devices : devices.filter((d) => stateOf(d) !== published.get(d.id)), configs);
     },
     announce: () => send(devices, true),
   };
