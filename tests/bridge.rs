@@ -120,7 +120,7 @@ impl Source for FakeSource {
             if let Some(code) = self.fail.borrow().get(&(channel.name, resolution)) {
                 return Err(Error::new(*code, format!("{} says no", self.name)).provider(self.name));
             }
-            Ok(Fetched { series: format!("{}-{:?}", channel.name, resolution), requests: 2, minimum_requests: 2, holes: 0 })
+            Ok(Fetched { series: format!("{}-{:?}", channel.name, resolution), requests: 2, minimum_requests: 2, ..Fetched::default() })
         })
     }
     fn span<'a>(&'a self, channel: &'a Channel, resolution: Resolution) -> Pending<'a, Option<(i64, i64)>> {

@@ -29,13 +29,16 @@ const METER: &[Channel] = &[Channel { name: "consumption", resolutions: &[Resolu
 /// A meter whose half-hours the test edits between runs.
 struct Meter {
     data: RefCell<Vec<IntervalEnergy>>,
+    /// What the next fetch says it added, and the holes each refill asked for.
+    fresh: std::cell::Cell<u32>,
+    asked: RefCell<Vec<Vec<(i64, i64)>>>,
 }
 
 impl Meter {
     /// Half-hours of `[from, to)`, `wh(start)` Wh each, except those `hole` says.
     fn new(from: i64, to: i64, wh: impl Fn(i64) -> f64, hole: impl Fn(i64) -> bool) -> Self {
         let data = (from..to).step_by(1800).filter(|s| !hole(*s)).map(|start| IntervalEnergy { start, end: start + 1800, kwh: wh(start) / 1000.0 }).collect();
-        Meter { data: RefCell::new(data) }
+        Meter { data: RefCell::new(data), fresh: Default::default(), asked: RefCell::default() }
     }
     fn fill(&self, start: i64, wh: f64) {
         let mut data = self.data.borrow_mut();
@@ -58,7 +61,11 @@ impl Source for Meter {
         Box::pin(async { Ok(false) })
     }
     fn fetch<'a>(&'a self, _: &'a Channel, _: Resolution, _: Option<i64>, _: &'a dyn Fn(&str, u32, u32)) -> Pending<'a, Fetched> {
-        Box::pin(async { Ok(Fetched::default()) })
+        Box::pin(async { Ok(Fetched { fresh: self.fresh.take(), ..Fetched::default() }) })
+    }
+    fn refill<'a>(&'a self, _: &'a Channel, _: Resolution, holes: &'a [(i64, i64)]) -> Pending<'a, (u32, u32)> {
+        self.asked.borrow_mut().push(holes.to_vec());
+        Box::pin(async { Ok((1, 0)) })
     }
     fn span<'a>(&'a self, _: &'a Channel, _: Resolution) -> Pending<'a, Option<(i64, i64)>> {
         Box::pin(async move {
@@ -170,11 +177,12 @@ impl WebSocket for FakeHa {
             "recorder/list_statistic_ids" => Ok(Value::Array(self.db.borrow().keys().map(|id| json!({"statistic_id": id, "source": "wattbridge"})).collect())),
             "recorder/statistics_during_period" => {
                 let from = wattbridge::core::time::parse_utc(message["start_time"].as_str().unwrap()).unwrap() / 1000;
+                let to = message["end_time"].as_str().map_or(i64::MAX, |t| wattbridge::core::time::parse_utc(t).unwrap() / 1000);
                 let mut result = serde_json::Map::new();
                 for id in message["statistic_ids"].as_array().unwrap() {
                     let id = id.as_str().unwrap();
                     if let Some(rows) = self.db.borrow().get(id) {
-                        let list: Vec<Value> = rows.range(from..).map(|(s, (state, sum))| json!({"start": (s * 1000) as f64, "end": ((s + HOUR) * 1000) as f64, "state": state, "sum": sum})).collect();
+                        let list: Vec<Value> = rows.range(from..to).map(|(s, (state, sum))| json!({"start": (s * 1000) as f64, "end": ((s + HOUR) * 1000) as f64, "state": state, "sum": sum})).collect();
                         result.insert(id.to_owned(), list.into());
                     }
                 }
@@ -205,7 +213,7 @@ fn import(meter: &Meter, db: &Db, store: &MemoryStore, now: i64, version: &'stat
     let ha = FakeHa::new(version, db);
     let clock = VirtualClock::at_secs(now);
     let connection = Connection::new(ha.clone(), Secret::new(TOKEN));
-    let sink = HomeAssistantSink::new(&connection, &clock, options);
+    let sink = HomeAssistantSink::new(&connection, store, &clock, options);
     let report = run(Bridge::new(store, &clock).source(meter).sink(&sink).run(&SyncOptions::default(), &|_, _, _| {}))?;
     Ok(Run { report, ha })
 }
@@ -356,7 +364,7 @@ fn errors_say_what_to_do_and_nothing_counts_as_imported() {
     let attempt = |ha: FakeHa, token: &str| {
         let store = MemoryStore::default();
         let connection = Connection::new(ha, Secret::new(token));
-        let sink = HomeAssistantSink::new(&connection, &clock, Options::default());
+        let sink = HomeAssistantSink::new(&connection, &store, &clock, Options::default());
         let report = run(Bridge::new(&store, &clock).source(&meter).sink(&sink).run(&SyncOptions::default(), &|_, _, _| {}));
         (report, store)
     };
@@ -387,24 +395,75 @@ fn errors_say_what_to_do_and_nothing_counts_as_imported() {
 }
 
 #[test]
-fn a_hole_of_the_last_month_is_refilled_beyond_the_correction_window_and_an_older_one_is_settled() {
+fn a_hole_of_any_age_is_refilled_once_the_source_has_it_and_a_rerun_reads_little() {
     let db = Db::default();
     let store = MemoryStore::default();
-    let now = SPRING_DAY + 100 * DAY;
+    let now = SPRING_DAY + 200 * DAY;
     let recent = now - 10 * DAY + 6 * HOUR; // outside the 3-day correction window
-    let old = now - 40 * DAY + 6 * HOUR; // older than REFILL_DAYS
-    let meter = Meter::new(now - 60 * DAY, now - DAY, wh, |s| s == recent || s == old);
-    import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
-    assert!(rows(&db, CONSUMPTION, recent, recent + 1800).is_empty());
+    let old = now - 90 * DAY + 6 * HOUR; // three months back
+    let meter = Meter::new(now - 120 * DAY, now - DAY, wh, |s| s == recent || s == old);
+    let first = import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
+    assert!(rows(&db, CONSUMPTION, old, old + 1800).is_empty());
+    assert_eq!(first.report["ha"]["holes"], 2, "{}", first.report);
     let again = import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
-    assert_eq!(again.ha.rows_imported(), 0, "a hole the source still has costs a re-read, not an import");
+    assert_eq!(again.ha.rows_imported(), 0, "a hole the source still has costs no import");
+    let read: usize = again.ha.sent.borrow().iter().filter(|t| t.contains("statistics_during_period")).count();
+    assert!(read <= 3, "a rerun reads HA's last days, not its months: {read} reads");
+    assert!(meter.asked.borrow().is_empty(), "nothing new at the source: its service is not asked for the holes");
+    // The source got a new day: the holes older than the correction window are asked for again.
+    meter.fresh.set(48);
+    let asked = import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
+    let hour = |s: i64| s - s % HOUR;
+    assert_eq!(*meter.asked.borrow(), [vec![(hour(old), hour(old) + HOUR), (hour(recent), hour(recent) + HOUR)]]);
+    assert_eq!(asked.report["ha"]["refillRequests"], 1);
 
-    meter.fill(recent, wh(recent));
     meter.fill(old, wh(old));
     let refill = import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
-    assert_eq!(rows(&db, CONSUMPTION, recent, recent + 1800).len(), 1, "the recent hole is filled");
-    assert_eq!(refill.ha.rows_imported() as i64, (now - DAY - recent) / HOUR, "it and every later row");
-    assert!(rows(&db, CONSUMPTION, old, old + 1800).is_empty(), "a hole older than REFILL_DAYS stays as HA has it");
+    assert_eq!(rows(&db, CONSUMPTION, old - old % HOUR, old + 1800).len(), 1, "the old hole is filled");
+    assert_eq!(refill.ha.rows_imported() as i64, (now - DAY - (old - old % HOUR)) / HOUR - 1, "it and every later row, but the recent hole");
+    assert_eq!(refill.report["ha"]["holes"], 1, "the recent hole is still recorded");
     let all = rows(&db, CONSUMPTION, 0, i64::MAX);
-    assert!(all.windows(2).all(|p| (p[1].2 - p[0].2 - p[1].1).abs() < 1e-6), "sums stay continuous");
+    assert!(all.windows(2).all(|p| (p[1].2 - p[0].2 - p[1].1).abs() < 1e-6 || p[1].0 - p[0].0 > HOUR), "sums stay continuous");
+    let recent_hour = recent - recent % HOUR;
+    let without_recent = meter.wh(0, i64::MAX) - meter.wh(recent_hour, recent_hour + HOUR);
+    assert!((all.last().unwrap().2 - without_recent / 1000.0).abs() < 1e-6, "the final sum is the source but the hour still a hole");
+    assert_eq!(import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap().ha.rows_imported(), 0);
+
+    meter.fill(recent, wh(recent));
+    import(&meter, &db, &store, now, "2025.11.0", Options::default()).unwrap();
+    assert_eq!(rows(&db, CONSUMPTION, recent - recent % HOUR, recent + 1800).len(), 1);
+    let whole = rows(&db, CONSUMPTION, 0, i64::MAX);
+    assert_eq!(whole.len() as i64, 119 * DAY / HOUR, "no hole left");
+    let mut sum = 0.0;
+    for (start, state, row_sum) in &whole {
+        sum += state;
+        assert!((row_sum - sum).abs() < 1e-6, "sum continuous at {start}");
+    }
+}
+
+#[test]
+fn older_history_goes_before_what_ha_has_and_every_later_sum_shifts() {
+    let db = Db::default();
+    let store = MemoryStore::default();
+    let now = SPRING_DAY + 200 * DAY;
+    let meter = Meter::new(now - 30 * DAY, now - DAY, wh, |_| false);
+    import(&meter, &db, &store, now, "2024.3.3", Options::default()).unwrap();
+    assert_eq!(rows(&db, CONSUMPTION, 0, i64::MAX).len() as i64, 29 * DAY / HOUR);
+
+    // A wider --since: the source now has 60 more days before.
+    for start in (now - 90 * DAY..now - 30 * DAY).step_by(1800) {
+        meter.fill(start, wh(start));
+    }
+    let wider = import(&meter, &db, &store, now, "2024.3.3", Options::default()).unwrap();
+    assert_eq!(wider.ha.rows_imported() as i64, 89 * DAY / HOUR, "the older rows, and every later one with its sum shifted");
+    assert!(wider.ha.imports().iter().all(|m| m["stats"].as_array().unwrap().len() <= 1000));
+    let all = rows(&db, CONSUMPTION, 0, i64::MAX);
+    assert_eq!(all.len() as i64, 89 * DAY / HOUR);
+    let mut sum = 0.0;
+    for (start, state, row_sum) in &all {
+        assert_eq!((state * 1000.0).round(), meter.wh(*start, start + HOUR));
+        sum += state;
+        assert!((row_sum - sum).abs() < 1e-6, "sum continuous at {start}");
+    }
+    assert_eq!(import(&meter, &db, &store, now, "2024.3.3", Options::default()).unwrap().ha.rows_imported(), 0, "then a rerun imports nothing");
 }

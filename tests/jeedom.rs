@@ -96,7 +96,7 @@ fn push(http: &RoutedHttp, store: &MemoryStore, clock: &VirtualClock, stored: Op
         let client = Jeedom::new("http://127.0.0.1:9", Secret::new(KEY), http.clone())?;
         let sink = JeedomSink::new(&client, store, clock, Options::default(), none());
         let key = sink.subject_key("linky", Some(PRM), "consumption").unwrap();
-        let cursor = sink.resume(&key, stored, (0, 0)).await?;
+        let cursor = sink.resume(&key, stored, (0, 0), &|_, _| Box::pin(async { Ok(Vec::new()) })).await?;
         let mut index = cursor.map_or(0.0, |c| c.index);
         let mut rows = Vec::new();
         for &(start, kwh) in data.iter().filter(|(start, _)| cursor.map_or(true, |c| *start >= c.ts)) {
@@ -175,7 +175,7 @@ fn a_wrong_key_or_a_jeedom_that_is_down_stops_before_anything_is_sent() {
         let client = Jeedom::new("http://127.0.0.1:9", Secret::new("wrong"), http.clone())?;
         let sink = JeedomSink::new(&client, &store, &clock, Options::default(), none());
         let key = sink.subject_key("linky", Some(PRM), "consumption").unwrap();
-        sink.resume(&key, None, (0, 0)).await
+        sink.resume(&key, None, (0, 0), &|_, _| Box::pin(async { Ok(Vec::new()) })).await
     })
     .unwrap_err();
     assert_eq!(err.code, ErrorCode::AuthRequired);

@@ -19,5 +19,5 @@ pub mod source;
 pub mod sources;
 
 pub use run::{Bridge, SyncOptions, BLOCK_SECS, WINDOW_SECS};
-pub use sink::{Row, Sink};
+pub use sink::{Row, Sink, SourceData};
 pub use source::{Channel, Fetched, Pending, Resolution, Source};

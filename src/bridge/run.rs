@@ -74,6 +74,8 @@ struct Resolved<'a> {
     source: usize,
     channel: &'a Channel,
     resolution: Resolution,
+    /// Intervals this run's fetch added to the source's history.
+    fresh: u32,
 }
 
 /// One series of one sink during the stream.
@@ -259,8 +261,8 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
                 }
                 match source.fetch(channel, resolution, options.since, progress).await {
                     Ok(report) => {
+                        resolved.push(Resolved { source: at, channel, resolution, fresh: report.fresh });
                         fetched.push(report);
-                        resolved.push(Resolved { source: at, channel, resolution });
                         floor = resolution;
                         break;
                     }
@@ -279,6 +281,26 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         Ok(fetched)
     }
 
+    /// The source just got something new from its service: ask it again for
+    /// the holes the sink left in this key, which the service may have filled
+    /// too. A failure is reported and leaves the holes for a later run.
+    async fn refill(&self, sink: &dyn Sink, source: &dyn Source, item: &Resolved<'_>, key: &str, report: &mut Map<String, Value>) -> Result<()> {
+        let holes = sink.holes(key).await?;
+        if holes.is_empty() {
+            return Ok(());
+        }
+        let requests = report.get("refillRequests").and_then(Value::as_u64).unwrap_or(0);
+        match source.refill(item.channel, item.resolution, &holes).await {
+            Ok((sent, _)) => {
+                report.insert("refillRequests".into(), (requests + u64::from(sent)).into());
+            }
+            Err(error) => {
+                report.insert("refillError".into(), error_json(&error));
+            }
+        }
+        Ok(())
+    }
+
     /// Stream every resolved channel the sink takes into it, a window at a
     /// time: read, index, merge per timestamp, queue, then move the cursors.
     async fn stream<'r>(
@@ -289,13 +311,18 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         progress: Progress<'_>,
     ) -> Result<(Map<String, Value>, Vec<Lane<'r>>)> {
         let mut lanes = Vec::new();
+        let mut refill = Map::new();
         for item in resolved {
             let source = self.sources[item.source];
             let Some(key) = sink.subject_key(source.name(), source.subject().as_deref(), item.channel.name) else { continue };
+            if item.fresh > 0 && !options.dry_run {
+                self.refill(sink, source, item, &key, &mut refill).await?;
+            }
             let stored: Option<Cursor> = load(self.store, &sink.cursor_key(&key)).await?;
             let span = source.span(item.channel, item.resolution).await?;
             let Some((first, end)) = span else { continue };
-            let cursor = match sink.resume(&key, stored, (first, end)).await {
+            let read = |from: i64, to: i64| source.energy(item.channel, item.resolution, from, to);
+            let cursor = match sink.resume(&key, stored, (first, end), &read).await {
                 Ok(cursor) => cursor,
                 // The sink's peer cannot say where it stands: nothing goes to it this run.
                 Err(error) => {
@@ -372,7 +399,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         }
         let values: usize = lanes.iter().map(|l| l.readings).sum();
 
-        let mut report = Map::new();
+        let mut report = refill;
         if options.dry_run {
             report.insert("wouldQueue".into(), rows_total.into());
             report.insert("values".into(), values.into());

@@ -2,6 +2,7 @@
 
 use super::index::Cursor;
 use super::source::Pending;
+use crate::core::IntervalEnergy;
 use serde_json::{Map, Value};
 
 /// The readings of one instant, merged across series: `(key, index)` pairs.
@@ -47,6 +48,9 @@ pub fn energy_key(source: &str, channel: &str) -> Option<String> {
     matches!((source, channel), ("linky", "consumption" | "production") | ("weheat", "heat" | "electricity")).then(|| format!("{source}_{channel}"))
 }
 
+/// The stored intervals of the lane being resumed that start in `[from, to)`.
+pub type SourceData<'a> = &'a dyn Fn(i64, i64) -> Pending<'a, Vec<IntervalEnergy>>;
+
 pub trait Sink {
     /// `energyid`, `ha`, `mqtt`, `jeedom`: the name in reports and cursor keys.
     fn name(&self) -> &'static str;
@@ -71,8 +75,19 @@ pub trait Sink {
     /// first data. Default: the stored cursor. A sink whose peer knows what it
     /// holds answers from the peer, and may move back (a correction window, a
     /// hole to refill): the rows from there come again.
-    fn resume<'a>(&'a self, _key: &'a str, stored: Option<Cursor>, _span: (i64, i64)) -> Pending<'a, Option<Cursor>> {
+    ///
+    /// `source` reads the lane's stored intervals in `[from, to)`: a sink can
+    /// see whether a hole it left has data now.
+    fn resume<'a>(&'a self, _key: &'a str, stored: Option<Cursor>, _span: (i64, i64), _source: SourceData<'a>) -> Pending<'a, Option<Cursor>> {
         Box::pin(async move { Ok(stored) })
+    }
+
+    /// Ranges (unix seconds) of a key this sink left empty because the source
+    /// had no data there, that the source should ask its service for again.
+    /// The bridge asks only when the source just got something new from its
+    /// service (a new day published): a rerun costs no request. Default: none.
+    fn holes<'a>(&'a self, _key: &'a str) -> Pending<'a, Vec<(i64, i64)>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     /// Where the bridge keeps this sink's cursor of a key.

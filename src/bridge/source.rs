@@ -54,6 +54,9 @@ pub struct Fetched {
     pub minimum_requests: u32,
     /// Gaps the service left (kept as gaps).
     pub holes: u32,
+    /// Intervals new to the source's history (a new day, a filled hole): the
+    /// service published something since the last fetch.
+    pub fresh: u32,
 }
 
 /// Progress of a long fetch: `(stage, done, total)`.
@@ -73,6 +76,13 @@ pub trait Source {
     /// Bring the source's history of a channel up to date from the service
     /// (from `since`, unix seconds, on a first run).
     fn fetch<'a>(&'a self, channel: &'a Channel, resolution: Resolution, since: Option<i64>, progress: Progress<'a>) -> Pending<'a, Fetched>;
+
+    /// Ask the service again for `holes` (unix-second ranges a sink found
+    /// empty) and store what it now has. Resolves to the requests sent and the
+    /// intervals new to the history. Default: a source that cannot ask again.
+    fn refill<'a>(&'a self, _channel: &'a Channel, _resolution: Resolution, _holes: &'a [(i64, i64)]) -> Pending<'a, (u32, u32)> {
+        Box::pin(async { Ok((0, 0)) })
+    }
 
     /// Where the stored intervals begin and end (unix seconds).
     fn span<'a>(&'a self, channel: &'a Channel, resolution: Resolution) -> Pending<'a, Option<(i64, i64)>>;

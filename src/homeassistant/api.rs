@@ -118,11 +118,14 @@ pub fn read_statistic_ids(result: &Value) -> Result<Vec<String>> {
 }
 
 /// `recorder/statistics_during_period` fields: hourly `sum` and `state` of
-/// `ids` from `start` (unix seconds) on. Times as ISO strings, which every
-/// release reads.
-pub fn statistics_during_period(ids: &[String], start: i64) -> Map<String, Value> {
+/// `ids` that start in `[start, end)` (unix seconds; no end: until now).
+/// Times as ISO strings, which every release reads.
+pub fn statistics_during_period(ids: &[String], start: i64, end: Option<i64>) -> Map<String, Value> {
     let mut fields = Map::new();
     fields.insert("start_time".into(), format_start(start).into());
+    if let Some(end) = end {
+        fields.insert("end_time".into(), format_start(end).into());
+    }
     fields.insert("statistic_ids".into(), ids.iter().cloned().map(Value::from).collect::<Vec<_>>().into());
     fields.insert("period".into(), "hour".into());
     fields.insert("types".into(), json!(["sum", "state"]));

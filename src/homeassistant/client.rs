@@ -77,9 +77,10 @@ impl<W: WebSocket> Connection<W> {
         api::read_statistic_ids(&self.call("recorder/list_statistic_ids", api::list_statistic_ids()).await?)
     }
 
-    /// Hourly rows of `ids` from `start` (unix seconds) on, oldest first.
-    pub async fn rows(&self, ids: &[String], start: i64) -> Result<BTreeMap<String, Vec<StatRow>>> {
-        let result = self.call("recorder/statistics_during_period", api::statistics_during_period(ids, start)).await?;
+    /// Hourly rows of `ids` that start in `[start, end)` (unix seconds; no
+    /// end: until now), oldest first.
+    pub async fn rows(&self, ids: &[String], start: i64, end: Option<i64>) -> Result<BTreeMap<String, Vec<StatRow>>> {
+        let result = self.call("recorder/statistics_during_period", api::statistics_during_period(ids, start, end)).await?;
         ids.iter().map(|id| Ok((id.clone(), api::read_rows(&result, id)?))).collect()
     }
 

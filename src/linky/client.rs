@@ -4,7 +4,7 @@
 use super::api::{self, Relay};
 use super::history::History;
 use super::model::{Hole, LastError, Point, Series};
-use super::plan::{minimum_requests, plan, Window};
+use super::plan::{minimum_requests, plan, refill_plan, Window};
 use super::stats::{self, DayEnergy, HourEnergy, PeriodTotals, Tariff};
 use crate::core::time::{paris_date, Date};
 use super::PROVIDER;
@@ -16,6 +16,7 @@ use crate::core::{Clock, Crypto, Error, ErrorCode, HttpClient, HttpResponse, Res
 use crate::oauth::{OAuthClient, OAuthConfig};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 pub const DEFAULT_GATEWAY_URL: &str = "https://enedis.domoticz.russandol.pro";
@@ -237,6 +238,8 @@ pub struct FetchReport {
     /// The fewest requests the whole range could take with nothing stored.
     pub minimum_requests: u32,
     pub points: u32,
+    /// Points new to the local history: a new day, a filled hole, older days.
+    pub new_points: u32,
     pub holes: Vec<Hole>,
     pub skipped: Vec<Skipped>,
     /// The `from` asked for when it lay before what Enedis keeps: the range
@@ -534,6 +537,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             requests: 0,
             minimum_requests: minimum_requests(series, planned.to.0 - planned.from.0) as u32,
             points: 0,
+            new_points: 0,
             holes: Vec::new(),
             skipped: Vec::new(),
             clamped_from: asked_from.filter(|asked| *asked < planned.from),
@@ -547,7 +551,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
                     let settled = window.end <= today.add_days(-SETTLED_DAYS);
                     let last_data = answer.points.last().map(|p| paris_date(p.end - 1).add_days(1));
                     let covered_to = if settled { window.end } else { last_data.unwrap_or(window.start).min(window.end) };
-                    history.record(&answer.points, window.start, covered_to).await?;
+                    report.new_points += history.record(&answer.points, window.start, covered_to).await?;
                     report.points += answer.points.len() as u32;
                     report.holes.extend(answer.holes);
                 }
@@ -608,10 +612,42 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             }
         }
         let Some((start, answer)) = best else { return Ok(window.end) };
-        history.record(&answer.points, start, window.end).await?;
+        report.new_points += history.record(&answer.points, start, window.end).await?;
         report.points += answer.points.len() as u32;
         report.holes.extend(answer.holes);
         Ok(start)
+    }
+
+    /// Ask Enedis again for the days holding `holes` (unix-second ranges the
+    /// history lacks, older than the correction window, which every fetch asks
+    /// anyway): Enedis fills some holes late. Days older than what Enedis keeps
+    /// are not asked. Resolves to `(requests, points new to the history)`.
+    pub async fn refill(&self, series: Series, holes: &[(i64, i64)]) -> Result<(u32, u32)> {
+        let meter = self.meter().await?;
+        let history = History::new(&self.store, &meter, series);
+        let index = history.index().await?;
+        let oldest = series.history_start(self.today());
+        let mut days = BTreeSet::new();
+        for &(start, end) in holes.iter().filter(|(start, end)| start < end) {
+            let (first, last) = (paris_date(start * 1000), paris_date((end - 1) * 1000));
+            let mut day = first.max(oldest);
+            while day <= last {
+                days.insert(day);
+                day = day.add_days(1);
+            }
+        }
+        let requests_before = self.requests.get();
+        let mut new_points = 0;
+        for window in refill_plan(series, &days, self.today(), index.earliest) {
+            match self.fetch_window(series, &meter, window).await {
+                // The days stay covered: only the points are recorded.
+                Ok(answer) => new_points += history.record(&answer.points, window.start, window.start).await?,
+                // Still nothing there, or no longer served: the hole stays a hole.
+                Err(err) if matches!(err.code, ErrorCode::NoData | ErrorCode::BeforeActivation | ErrorCode::BeforeHistoryLimit) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok((self.requests.get() - requests_before, new_points))
     }
 
     async fn fetch_window(&self, series: Series, meter: &str, window: Window) -> Result<api::Answer> {

@@ -64,13 +64,15 @@ impl<'a, S: Store> History<'a, S> {
     /// Store the points of a fetched window, replacing any stored point they
     /// overlap (a re-fetch overwrites, never duplicates), then mark the days
     /// `[covered_from, covered_to)` as fetched. Points are written first: a
-    /// crash in between only means the window is fetched again.
-    pub async fn record(&self, points: &[Point], covered_from: Date, covered_to: Date) -> Result<()> {
+    /// crash in between only means the window is fetched again. Resolves to
+    /// the points new to the history (none stored where they lie): a new day,
+    /// a filled hole, older days.
+    pub async fn record(&self, points: &[Point], covered_from: Date, covered_to: Date) -> Result<u32> {
         self.store.locked(&self.prefix, self.merge(points, covered_from, covered_to)).await
     }
 
     /// `record` with the series (index and months) held.
-    async fn merge(&self, points: &[Point], covered_from: Date, covered_to: Date) -> Result<()> {
+    async fn merge(&self, points: &[Point], covered_from: Date, covered_to: Date) -> Result<u32> {
         // A few months at most: a Vec, not another BTreeMap type with `entry`.
         let mut by_month: Vec<(String, Vec<&Point>)> = Vec::new();
         for point in points {
@@ -80,9 +82,12 @@ impl<'a, S: Store> History<'a, S> {
                 None => by_month.push((month, vec![point])),
             }
         }
+        let mut new = 0;
         for (month, fresh) in by_month {
             let key = self.month_key(&month);
             let mut doc: MonthDoc = load(self.store, &key).await?.unwrap_or_default();
+            let overlaps = |p: &Point| doc.points.iter().any(|(start, end, ..)| p.start < *end && *start < p.end);
+            new += fresh.iter().filter(|p| !overlaps(p)).count() as u32;
             doc.points.retain(|(start, end, ..)| !fresh.iter().any(|p| p.start < *end && *start < p.end));
             doc.points.extend(fresh.iter().map(|p| (p.start, p.end, p.value, p.at)));
             doc.points.sort_by_key(|p| p.0);
@@ -92,7 +97,8 @@ impl<'a, S: Store> History<'a, S> {
             index.coverage.add(covered_from, covered_to);
             true
         })
-        .await
+        .await?;
+        Ok(new)
     }
 
     /// Stored points whose start lies in `[from, to)` (Paris dates), in order.

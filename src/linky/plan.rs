@@ -4,6 +4,7 @@
 use super::model::Series;
 use crate::core::time::Date;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// A request window of Paris dates, `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -77,17 +78,34 @@ pub struct Plan {
 /// today, which Enedis may still correct or complete. `earliest` is a start
 /// Enedis told us it has nothing before (activation date found earlier).
 pub fn plan(series: Series, from: Date, to: Date, today: Date, coverage: &Coverage, correction_days: i32, earliest: Option<Date>) -> Plan {
-    let mut first = from.max(series.history_start(today));
-    if let Some(earliest) = earliest {
-        first = first.max(earliest);
-    }
+    let first = first_askable(series, from, today, earliest);
     let last = to.min(today);
     let recheck_from = today.add_days(-correction_days.max(0));
-    let needed = |day: Date| day >= recheck_from || !coverage.contains(day);
+    let windows = cover(series, first, last, |day| day >= recheck_from || !coverage.contains(day));
+    Plan { from: first, to: last.max(first), windows }
+}
 
-    // Greedy from the newest needed day backwards: each window reaches as far
-    // back as allowed; the optimal cover of points on a line by fixed-length
-    // intervals. Then each window shrinks to the needed days it holds.
+/// The windows that ask again for `days` (stored days with holes, which
+/// Enedis may have filled since), within what Enedis serves, newest first.
+pub fn refill_plan(series: Series, days: &BTreeSet<Date>, today: Date, earliest: Option<Date>) -> Vec<Window> {
+    let (Some(&oldest), Some(&newest)) = (days.first(), days.last()) else { return Vec::new() };
+    let first = first_askable(series, oldest, today, earliest);
+    cover(series, first, newest.add_days(1).min(today), |day| days.contains(&day))
+}
+
+/// The first day worth asking: Enedis refuses days older than its history
+/// or the meter's activation.
+fn first_askable(series: Series, from: Date, today: Date, earliest: Option<Date>) -> Date {
+    let first = from.max(series.history_start(today));
+    earliest.map_or(first, |earliest| first.max(earliest))
+}
+
+/// The fewest windows over `[first, last)` that hold every `needed` day.
+///
+/// Greedy from the newest needed day backwards: each window reaches as far
+/// back as allowed; the optimal cover of points on a line by fixed-length
+/// intervals. Then each window shrinks to the needed days it holds.
+fn cover(series: Series, first: Date, last: Date, needed: impl Fn(Date) -> bool) -> Vec<Window> {
     let max = series.max_days_per_call();
     let mut windows = Vec::new();
     let mut day = last.add_days(-1);
@@ -109,7 +127,7 @@ pub fn plan(series: Series, from: Date, to: Date, today: Date, coverage: &Covera
         windows.push(Window { start, end });
         day = lowest.add_days(-1);
     }
-    Plan { from: first, to: last.max(first), windows }
+    windows
 }
 
 /// The minimum number of requests for `days` consecutive days of `series`.
@@ -179,5 +197,15 @@ mod tests {
         assert_eq!(coverage.ranges().len(), 5);
         coverage.add(d("2024-01-10"), d("2024-01-11"));
         assert_eq!(coverage.ranges().len(), 4);
+    }
+
+    #[test]
+    fn a_refill_asks_only_the_days_with_holes_within_the_history() {
+        let today = d("2026-11-27");
+        let days: BTreeSet<Date> = ["2023-01-05", "2026-01-10", "2026-01-12", "2026-09-30"].into_iter().map(d).collect();
+        let windows = refill_plan(Series::ConsumptionLoadCurve, &days, today, None);
+        let spans: Vec<String> = windows.iter().map(|w| format!("{}..{}", w.start, w.end)).collect();
+        assert_eq!(spans, ["2026-09-30..2026-10-01", "2026-01-10..2026-01-13"], "2023 is older than the 24 months Enedis keeps");
+        assert!(refill_plan(Series::ConsumptionLoadCurve, &BTreeSet::new(), today, None).is_empty());
     }
 }

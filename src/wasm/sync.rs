@@ -183,7 +183,7 @@ impl JsSyncJob {
                 Some((socket, token, ha_options)) => Some((Connection::new(JsWebSocket::new(socket).map_err(to_js)?, token), ha_options)),
                 None => None,
             };
-            let ha = connection.as_ref().map(|(connection, ha_options)| HomeAssistantSink::new(connection, &JsClock, ha_options.clone()));
+            let ha = connection.as_ref().map(|(connection, ha_options)| HomeAssistantSink::new(connection, &store, &JsClock, ha_options.clone()));
             let jeedom_client = match &jeedom {
                 Some((url, key, _, _)) => Some(Jeedom::new(url, key.clone(), FetchHttp).map_err(to_js)?),
                 None => None,

@@ -3,23 +3,34 @@
 //! continuous `sum`, imported over HA's WebSocket API.
 //!
 //! HA is the ledger: a run starts from what HA holds, not from a local
-//! cursor. [`Sink::resume`] reads HA's rows and moves the stream back to the
-//! earliest of their end, the correction window (the last days Enedis still
-//! completes) and the first hole HA shows in the last [`REFILL_DAYS`], with
-//! HA's `sum` there; rows equal to what HA holds are not
-//! sent, so a rerun imports nothing, and a corrected or refilled hour is sent
-//! with every later row whose `sum` it shifts. A row counts as imported only
-//! once HA acknowledged it.
+//! cursor. [`Sink::resume`] reads HA's recent rows and moves the stream back
+//! to the earliest of their end, the correction window (the last days Enedis
+//! still completes) and the first hole the sink left that the source now
+//! fills, with HA's `sum` there. HA's rows are then read a window at a time
+//! beside the stream, and rows equal to what HA holds are not sent: a rerun
+//! imports nothing, and a corrected or refilled hour is sent with every later
+//! row whose `sum` it shifts. A row counts as imported only once HA
+//! acknowledged it.
+//!
+//! A small record per key remembers what HA cannot say cheaply: the holes the
+//! sink left (so that a hole of any age is refilled once the source has it,
+//! without reading years back every run) and where the source's data began
+//! (so that older history, after a wider `--since`, is put before HA's first
+//! row, every later `sum` shifted). Without a record, or when HA lacks a
+//! statistic, the whole history is streamed once and compared.
 
 use crate::bridge::index::Cursor;
-use crate::bridge::sink::{energy_key, Row, Sink};
+use crate::bridge::sink::{energy_key, Row, Sink, SourceData};
 use crate::bridge::source::Pending;
+use crate::bridge::WINDOW_SECS;
+use crate::core::store::{load, save};
 use crate::core::time::paris_date;
-use crate::core::{Clock, Result, WebSocket};
+use crate::core::{Clock, Result, Store, WebSocket};
 use crate::homeassistant::model::{object_id, SOURCE};
-use crate::homeassistant::statistics::{differs, Hours, HOUR};
+use crate::homeassistant::statistics::{differs, hour_of, Hours, HOUR};
 use crate::homeassistant::{Connection, StatRow, Statistic};
 use crate::linky::stats::Tariff;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,10 +45,6 @@ const MONEY_DECIMALS: i32 = 6;
 /// 2024.3.3 writes a 2-year import (~90,000 rows) in tens of seconds on 2 cores.
 const SETTLE_TRIES: u32 = 240;
 const SETTLE_STEP: Duration = Duration::from_millis(250);
-/// Holes HA shows in its last this-many days are read again every run: the
-/// sources fill them late (Linky re-asks days until they are a week old,
-/// Weheat fills its gaps), and HA must follow. Older holes are settled.
-pub const REFILL_DAYS: i64 = 31;
 
 /// What the person configured beyond the connection.
 #[derive(Clone, Debug)]
@@ -56,30 +63,58 @@ impl Default for Options {
     }
 }
 
+/// What the sink remembers of a key between runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Record {
+    /// Where the source's data began when HA got them all (unix seconds):
+    /// data before it are older history to put first.
+    first: i64,
+    /// Hours left without a row between two rows, `[start, end)`, oldest first.
+    holes: Vec<(i64, i64)>,
+}
+
 /// One statistic being streamed: its rows so far and what HA holds.
 struct Stat {
     statistic: Statistic,
     decimals: i32,
     hours: Hours,
+    /// HA's rows not yet compared, read a window at a time.
     held: BTreeMap<i64, StatRow>,
     pending: Vec<StatRow>,
     imported: usize,
     unchanged: usize,
     last: Option<StatRow>,
+    /// The last row's start, and the holes between rows found on the way.
+    previous: Option<i64>,
+    holes: Vec<(i64, i64)>,
 }
 
 impl Stat {
     fn new(statistic: Statistic, decimals: i32) -> Self {
-        Stat { statistic, decimals, hours: Hours::new(0.0, decimals), held: BTreeMap::new(), pending: Vec::new(), imported: 0, unchanged: 0, last: None }
+        Stat {
+            statistic,
+            decimals,
+            hours: Hours::new(0.0, decimals),
+            held: BTreeMap::new(),
+            pending: Vec::new(),
+            imported: 0,
+            unchanged: 0,
+            last: None,
+            previous: None,
+            holes: Vec::new(),
+        }
     }
 
     fn push(&mut self, start: i64, end: i64, amount: f64) {
-        if let Some(row) = self.hours.push(start, end, amount) {
-            if differs(&row, self.held.get(&row.start), self.decimals) {
-                self.pending.push(row);
-            } else {
-                self.unchanged += 1;
-            }
+        let Some(row) = self.hours.push(start, end, amount) else { return };
+        if let Some(previous) = self.previous.filter(|p| row.start > p + HOUR) {
+            self.holes.push((previous + HOUR, row.start));
+        }
+        self.previous = Some(row.start);
+        if differs(&row, self.held.remove(&row.start).as_ref(), self.decimals) {
+            self.pending.push(row);
+        } else {
+            self.unchanged += 1;
         }
     }
 }
@@ -90,10 +125,20 @@ struct Lane {
     /// Price the energy into `stats[1]`.
     priced: bool,
     last_index: Option<f64>,
+    /// The statistics HA has, and how far their rows were read.
+    present: Vec<String>,
+    held_until: i64,
+    /// Where this run's rows begin (`i64::MIN`: the first data): the
+    /// record's holes from there on are replaced by those found.
+    from: i64,
+    record: Record,
+    /// The record as stored, to write it only when it changed.
+    stored: Option<Record>,
 }
 
-pub struct HomeAssistantSink<'a, W, C> {
+pub struct HomeAssistantSink<'a, W, S, C> {
     connection: &'a Connection<W>,
+    store: &'a S,
     clock: &'a C,
     options: Options,
     known: RefCell<Option<BTreeSet<String>>>,
@@ -103,9 +148,18 @@ pub struct HomeAssistantSink<'a, W, C> {
     settled: Cell<bool>,
 }
 
-impl<'a, W, C> HomeAssistantSink<'a, W, C> {
-    pub fn new(connection: &'a Connection<W>, clock: &'a C, options: Options) -> Self {
-        HomeAssistantSink { connection, clock, options, known: RefCell::default(), lanes: RefCell::default(), origins: RefCell::default(), settled: Cell::new(true) }
+impl<'a, W, S, C> HomeAssistantSink<'a, W, S, C> {
+    pub fn new(connection: &'a Connection<W>, store: &'a S, clock: &'a C, options: Options) -> Self {
+        HomeAssistantSink {
+            connection,
+            store,
+            clock,
+            options,
+            known: RefCell::default(),
+            lanes: RefCell::default(),
+            origins: RefCell::default(),
+            settled: Cell::new(true),
+        }
     }
 }
 
@@ -114,7 +168,36 @@ fn title(source: &str) -> &'static str {
     if source == "linky" { "Linky" } else { "Weheat" }
 }
 
-impl<'a, W: WebSocket, C: Clock> HomeAssistantSink<'a, W, C> {
+/// The object part of a key (`linky_<prm>_consumption`), for store keys.
+fn object(key: &str) -> &str {
+    key.rsplit(':').next().unwrap_or(key)
+}
+
+fn record_key(key: &str) -> String {
+    format!("sync/ha/record/{}", object(key))
+}
+
+/// The first recorded hole before `before` in which the source now has a
+/// whole hour: `(the hole's start, that hour)`. The holes are read a window
+/// at a time, so that hundreds of small holes cost a few reads.
+async fn first_filled(holes: &[(i64, i64)], before: i64, source: SourceData<'_>) -> Result<Option<(i64, i64)>> {
+    let mut rest = holes.iter().copied().filter(|h| h.0 < before).peekable();
+    while let Some(&(from, _)) = rest.peek() {
+        let to = from + WINDOW_SECS;
+        let intervals = source(from, to).await?;
+        while let Some(&(start, end)) = rest.peek().filter(|h| h.0 < to) {
+            rest.next();
+            let mut hours = Hours::new(0.0, ENERGY_DECIMALS);
+            let inside = intervals.iter().filter(|i| i.start >= start && i.end <= end);
+            if let Some(row) = inside.filter_map(|i| hours.push(i.start, i.end, i.kwh)).next() {
+                return Ok(Some((start, row.start)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+impl<'a, W: WebSocket, S: Store, C: Clock> HomeAssistantSink<'a, W, S, C> {
     fn statistics_of(&self, key: &str) -> Vec<(Statistic, i32)> {
         let origins = self.origins.borrow();
         let Some((source, subject, channel)) = origins.get(key) else { return Vec::new() };
@@ -134,6 +217,58 @@ impl<'a, W: WebSocket, C: Clock> HomeAssistantSink<'a, W, C> {
         let known: BTreeSet<String> = self.connection.statistic_ids().await?.into_iter().collect();
         *self.known.borrow_mut() = Some(known.clone());
         Ok(known)
+    }
+
+    /// The first Paris midnight of the correction window, in unix seconds.
+    fn correction_start(&self) -> i64 {
+        paris_date(self.clock.now_ms()).add_days(-self.options.correction_days.max(0)).paris_midnight_ms() / 1000
+    }
+
+    /// Where to stream `key` from (None: the source's first data) and HA's
+    /// last row before it per statistic (the `sum` to go on from).
+    async fn resume_point(&self, ids: &[String], present: &[String], record: Option<&Record>, stored: Option<Cursor>, span: (i64, i64), source: SourceData<'_>) -> Result<Option<(i64, BTreeMap<String, StatRow>)>> {
+        // A statistic HA lacks, no record of what HA got, or older history
+        // than HA's first row: the whole history, compared with HA's rows.
+        let Some(record) = record.filter(|r| present.len() == ids.len() && span.0 >= r.first) else { return Ok(None) };
+        let correction = self.correction_start();
+        let from = stored.map_or(span.0, |c| c.ts).min(correction) - 2 * DAY;
+        let recent = self.connection.rows(present, from, None).await?;
+        if recent.values().any(Vec::is_empty) {
+            // HA has the statistic but nothing since the hint: compare it all.
+            return Ok(None);
+        }
+        let ends = recent.values().filter_map(|rows| rows.last()).map(|r| r.start + HOUR);
+        let mut at = ends.fold(correction, i64::min);
+        let mut before = recent;
+        if let Some((hole, hour)) = first_filled(&record.holes, at, source).await? {
+            at = at.min(hour);
+            // The row before the hole holds the sum to go on from.
+            before = self.connection.rows(present, hole - HOUR, Some(at)).await?;
+        }
+        let bases = before.into_iter().filter_map(|(id, rows)| Some((id, rows.into_iter().filter(|r| r.start + HOUR <= at).last()?))).collect();
+        Ok(Some((at, bases)))
+    }
+
+    /// Read HA's rows of a lane up to `until`, a window per message.
+    async fn hold_until(&self, key: &str, until: i64) -> Result<()> {
+        loop {
+            let (present, from) = match self.lanes.borrow_mut().get_mut(key) {
+                Some(lane) if lane.held_until < until && lane.present.is_empty() => {
+                    lane.held_until = until;
+                    return Ok(());
+                }
+                Some(lane) if lane.held_until < until => (lane.present.clone(), lane.held_until),
+                _ => return Ok(()),
+            };
+            let to = from + WINDOW_SECS;
+            let mut rows = self.connection.rows(&present, from, Some(to)).await?;
+            let mut lanes = self.lanes.borrow_mut();
+            let Some(lane) = lanes.get_mut(key) else { return Ok(()) };
+            for stat in &mut lane.stats {
+                stat.held.extend(rows.remove(&stat.statistic.id).unwrap_or_default().into_iter().map(|r| (r.start, r)));
+            }
+            lane.held_until = to;
+        }
     }
 
     /// Send what differs from HA; counts only rows HA acknowledged.
@@ -160,6 +295,30 @@ impl<'a, W: WebSocket, C: Clock> HomeAssistantSink<'a, W, C> {
         Ok(sent)
     }
 
+    /// Keep what this run learnt of each key: the holes from where its rows
+    /// began are those found now (a filled one is gone), the older ones stay.
+    async fn save_records(&self) -> Result<usize> {
+        let updates: Vec<(String, Option<Record>, Record)> = self
+            .lanes
+            .borrow()
+            .iter()
+            .map(|(key, lane)| {
+                let mut record = lane.record.clone();
+                record.holes.retain(|h| h.1 <= lane.from);
+                record.holes.extend(lane.stats[0].holes.iter().copied());
+                (key.clone(), lane.stored.clone(), record)
+            })
+            .collect();
+        let mut holes = 0;
+        for (key, before, record) in updates {
+            holes += record.holes.len();
+            if before.as_ref() != Some(&record) {
+                save(self.store, &record_key(&key), &record).await?;
+            }
+        }
+        Ok(holes)
+    }
+
     /// Wait until HA's recorder wrote the last row imported of each statistic,
     /// so the next run (or a reader) sees them.
     async fn settle(&self) -> Result<bool> {
@@ -171,7 +330,7 @@ impl<'a, W: WebSocket, C: Clock> HomeAssistantSink<'a, W, C> {
         let Some(from) = lasts.iter().map(|(_, row)| row.start).min() else { return Ok(true) };
         let ids: Vec<String> = lasts.iter().map(|(id, _)| id.clone()).collect();
         for _ in 0..SETTLE_TRIES {
-            let held = self.connection.rows(&ids, from).await?;
+            let held = self.connection.rows(&ids, from, None).await?;
             let written = lasts.iter().all(|(id, last)| {
                 held.get(id).and_then(|rows| rows.iter().find(|r| r.start == last.start)).is_some_and(|r| (r.sum - last.sum).abs() < 1e-6)
             });
@@ -185,7 +344,7 @@ impl<'a, W: WebSocket, C: Clock> HomeAssistantSink<'a, W, C> {
     }
 }
 
-impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
+impl<'a, W: WebSocket, S: Store, C: Clock> Sink for HomeAssistantSink<'a, W, S, C> {
     fn name(&self) -> &'static str {
         "ha"
     }
@@ -208,55 +367,66 @@ impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
         format!("sync/ha/cursor/{}", key.rsplit(':').next().unwrap_or(key))
     }
 
-    fn resume<'b>(&'b self, key: &'b str, stored: Option<Cursor>, span: (i64, i64)) -> Pending<'b, Option<Cursor>> {
+    fn resume<'b>(&'b self, key: &'b str, stored: Option<Cursor>, span: (i64, i64), source: SourceData<'b>) -> Pending<'b, Option<Cursor>> {
         Box::pin(async move {
-            let now_ms = self.clock.now_ms();
-            let correction = paris_date(now_ms).add_days(-self.options.correction_days.max(0)).paris_midnight_ms() / 1000;
             let statistics = self.statistics_of(key);
             let ids: Vec<String> = statistics.iter().map(|(s, _)| s.id.clone()).collect();
             let known = self.known_ids().await?;
             let present: Vec<String> = ids.iter().filter(|id| known.contains(*id)).cloned().collect();
-            // A statistic HA lacks is imported whole, and the others of the lane with it.
-            let whole = present.len() < ids.len();
-            let refill = now_ms / 1000 - REFILL_DAYS * DAY;
-            let mut from = if whole { 0 } else { stored.map_or(span.0, |c| c.ts).min(correction).min(refill) - 2 * DAY };
-            let mut held: BTreeMap<String, Vec<StatRow>> = BTreeMap::new();
-            if !present.is_empty() {
-                held = self.connection.rows(&present, from).await?;
-                if from > 0 && held.values().any(Vec::is_empty) {
-                    // HA has the statistic but nothing since the hint: read it all.
-                    from = 0;
-                    held = self.connection.rows(&present, from).await?;
-                }
-            }
-            let resume_at = if whole {
-                None
-            } else {
-                let ends = ids.iter().map(|id| held.get(id).and_then(|rows| rows.last()).map_or(span.0, |r| r.start + HOUR));
-                // The first hour missing between two recent rows: a hole the source may have filled.
-                let holes = held.values().filter_map(|rows| {
-                    rows.windows(2).find(|pair| pair[1].start >= refill && pair[1].start - pair[0].start > HOUR).map(|pair| pair[0].start + HOUR)
-                });
-                Some(ends.chain(holes).fold(correction, i64::min))
-            };
+            let record: Option<Record> = load(self.store, &record_key(key)).await?;
+            let point = self.resume_point(&ids, &present, record.as_ref(), stored, span, source).await?;
             let mut stats = Vec::new();
             for (statistic, decimals) in statistics {
-                let rows = held.remove(&statistic.id).unwrap_or_default();
                 let mut stat = Stat::new(statistic, decimals);
-                let base = resume_at.and_then(|at| rows.iter().filter(|r| r.start + HOUR <= at).last()).map_or(0.0, |r| r.sum);
-                stat.hours = Hours::new(base, decimals);
-                stat.held = rows.into_iter().filter(|r| resume_at.map_or(true, |at| r.start >= at)).map(|r| (r.start, r)).collect();
+                if let Some(base) = point.as_ref().and_then(|(_, bases)| bases.get(&stat.statistic.id)) {
+                    stat.hours = Hours::new(base.sum, decimals);
+                    stat.previous = Some(base.start);
+                }
                 stats.push(stat);
             }
-            let cursor = resume_at.map(|ts| Cursor { ts, index: stats.first().map_or(0.0, |s| s.hours.sum()) });
-            let priced = stats.len() > 1;
-            self.lanes.borrow_mut().insert(key.to_owned(), Lane { stats, priced, last_index: cursor.map(|c| c.index) });
+            let cursor = point.as_ref().map(|(ts, _)| Cursor { ts: *ts, index: stats[0].hours.sum() });
+            let from = point.as_ref().map_or(i64::MIN, |(ts, _)| *ts);
+            // Streaming from the first data: the record starts again from it.
+            let (stored, record) = match (&point, record) {
+                (Some(_), Some(record)) => (Some(record.clone()), record),
+                (_, stored) => (stored, Record { first: span.0, holes: Vec::new() }),
+            };
+            let lane = Lane {
+                stats,
+                priced: ids.len() > 1,
+                last_index: cursor.map(|c| c.index),
+                present,
+                held_until: hour_of(cursor.map_or(span.0, |c| c.ts)),
+                from,
+                record,
+                stored,
+            };
+            self.lanes.borrow_mut().insert(key.to_owned(), lane);
             Ok(cursor)
+        })
+    }
+
+    fn holes<'b>(&'b self, key: &'b str) -> Pending<'b, Vec<(i64, i64)>> {
+        Box::pin(async move {
+            let record: Option<Record> = load(self.store, &record_key(key)).await?;
+            // The correction window is asked again by every fetch anyway.
+            let correction = self.correction_start();
+            Ok(record.map(|r| r.holes.into_iter().filter(|h| h.0 < correction).collect()).unwrap_or_default())
         })
     }
 
     fn queue<'b>(&'b self, rows: &'b [Row]) -> Pending<'b, usize> {
         Box::pin(async move {
+            // HA's rows beside the stream: up to the last hour these rows reach.
+            let mut reach: BTreeMap<&str, i64> = BTreeMap::new();
+            for row in rows {
+                for (key, _) in &row.values {
+                    reach.insert(key, row.ts + HOUR);
+                }
+            }
+            for (key, until) in reach {
+                self.hold_until(key, until).await?;
+            }
             {
                 let mut lanes = self.lanes.borrow_mut();
                 for row in rows {
@@ -280,6 +450,7 @@ impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
         Box::pin(async move {
             self.import_pending().await?;
             let settled = self.settle().await?;
+            let holes = self.save_records().await?;
             let mut report = Map::new();
             let mut statistics = Map::new();
             let (mut imported, mut unchanged) = (0, 0);
@@ -298,6 +469,7 @@ impl<'a, W: WebSocket, C: Clock> Sink for HomeAssistantSink<'a, W, C> {
             report.insert("statistics".into(), Value::Object(statistics));
             report.insert("haVersion".into(), self.connection.open().await?.into());
             report.insert("schema".into(), serde_json::to_value(self.connection.schema().await?).unwrap_or(Value::Null));
+            report.insert("holes".into(), holes.into());
             report.insert("messages".into(), self.connection.messages().into());
             report.insert("written".into(), settled.into());
             Ok(report)

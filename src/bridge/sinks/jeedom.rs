@@ -25,7 +25,7 @@
 //! passes); the day's energy is unaffected (daily totals sum UTC intervals).
 
 use crate::bridge::index::Cursor;
-use crate::bridge::sink::{energy_key, Row, Sink};
+use crate::bridge::sink::{energy_key, Row, Sink, SourceData};
 use crate::bridge::source::Pending;
 use crate::core::store::{load, save};
 use crate::core::time::{paris_date, Date, Zone};
@@ -494,7 +494,7 @@ impl<'a, H: HttpClient, S: Store, C: Clock> Sink for JeedomSink<'a, H, S, C> {
     /// Find or create the equipment (so a wrong key or a Jeedom that is down
     /// stops everything before a value is sent), then stream again from the
     /// correction window, or the start of the last day streamed.
-    fn resume<'b>(&'b self, key: &'b str, stored: Option<Cursor>, _span: (i64, i64)) -> Pending<'b, Option<Cursor>> {
+    fn resume<'b>(&'b self, key: &'b str, stored: Option<Cursor>, _span: (i64, i64), _source: SourceData<'b>) -> Pending<'b, Option<Cursor>> {
         Box::pin(async move {
             self.zone().await?;
             let (source, subject) = {

@@ -63,8 +63,13 @@ impl<'a, H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> S
                 // The windows planned: what this run had to ask at the least.
                 minimum_requests: report.windows,
                 holes: report.holes.len() as u32,
+                fresh: report.new_points,
             })
         })
+    }
+
+    fn refill<'b>(&'b self, channel: &'b Channel, resolution: Resolution, holes: &'b [(i64, i64)]) -> Pending<'b, (u32, u32)> {
+        Box::pin(self.client.refill(series(channel, resolution), holes))
     }
 
     fn span<'b>(&'b self, channel: &'b Channel, resolution: Resolution) -> Pending<'b, Option<(i64, i64)>> {

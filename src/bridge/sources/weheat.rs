@@ -66,7 +66,8 @@ impl<'a, H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Source fo
                 // The pump lookup counts against the account's budget too.
                 requests: fill.requests + 1,
                 minimum_requests: fill.minimum_requests,
-                holes: 0,
+                // Weheat's own fill asks again for what it lacks: no refill.
+                ..Fetched::default()
             })
         })
     }
