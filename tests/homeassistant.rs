@@ -467,3 +467,16 @@ fn older_history_goes_before_what_ha_has_and_every_later_sum_shifts() {
     }
     assert_eq!(import(&meter, &db, &store, now, "2024.3.3", Options::default()).unwrap().ha.rows_imported(), 0, "then a rerun imports nothing");
 }
+
+#[test]
+fn daily_values_are_rows_not_holes_and_a_missing_day_is_one_hole() {
+    let db = Db::default();
+    let store = MemoryStore::default();
+    let first = SPRING_DAY + 60 * DAY;
+    let days: Vec<IntervalEnergy> = (0..20).filter(|n| *n != 7).map(|n| IntervalEnergy { start: first + n * DAY, end: first + (n + 1) * DAY, kwh: 10.0 + n as f64 }).collect();
+    let meter = Meter::new(0, 0, wh, |_| false);
+    *meter.data.borrow_mut() = days;
+    let run = import(&meter, &db, &store, first + 25 * DAY, "2024.3.3", Options::default()).unwrap();
+    assert_eq!(rows(&db, CONSUMPTION, 0, i64::MAX).len(), 19, "a row per day, at its first hour");
+    assert_eq!(run.report["ha"]["holes"], 1, "the missing day is the only hole: {}", run.report);
+}

@@ -2,6 +2,8 @@
 // .venv-ha), with the sandbox as Linky and Weheat: the statistics are read
 // back from HA's recorder. The holes meter has every 10th day missing and
 // 10:00–11:00 missing on even days; both DST days of the last year are in range.
+// Later the sandbox fills every hole, months-old ones included, and a wider
+// --since brings older history.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER } from 'wattbridge/sandbox';
@@ -35,7 +37,7 @@ const parisMidnight = (date) => {
 };
 const addDays = (date, n) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
-test('Linky and Weheat in a real Home Assistant: Wh-exact hourly rows, DST days, holes refilled, reruns, cost, a wrong token', { skip, timeout: 600_000 }, async () => {
+test('Linky and Weheat in a real Home Assistant: Wh-exact hourly rows, DST days, holes of any age refilled, older history first, reruns, cost, a wrong token', { skip, timeout: 600_000 }, async () => {
   const dir = await scratchDir('wattbridge-ha-');
   const ha = await startHomeAssistant(dir);
   after(() => ha.stop());
@@ -80,9 +82,9 @@ test('Linky and Weheat in a real Home Assistant: Wh-exact hourly rows, DST days,
   const heat = ids.find((id) => /^wattbridge:weheat_[a-z0-9_]+_heat$/.test(id));
   assert.ok(ids.includes(CONSUMPTION) && ids.includes(COST) && heat && ids.includes(heat.replace(/_heat$/, '_electricity')), ids.join());
 
-  /** Check every consumption row against the source, to the Wh; and cost row per row. */
-  const check = async () => {
-    const curve = JSON.parse((await run(['--json', 'linky', 'fetch', 'load-curve', '--from', SINCE])).stdout).rows;
+  /** Check every consumption row against the source from `from` on, to the Wh; and cost row per row. */
+  const check = async (from = SINCE) => {
+    const curve = JSON.parse((await run(['--json', 'linky', 'fetch', 'load-curve', '--from', from])).stdout).rows;
     const expected = hourlyWh(curve);
     const held = await ha.rows([CONSUMPTION, COST, heat]);
     const rows = held[CONSUMPTION];
@@ -114,13 +116,17 @@ test('Linky and Weheat in a real Home Assistant: Wh-exact hourly rows, DST days,
   assert.ok(!day(before.rows, even).some((r) => r.start === tenOClock), 'the missing hour has no row');
   assert.equal(day(before.rows, even).length, 23);
 
-  // A rerun adds nothing.
+  // A rerun adds nothing, and asks Enedis only for the correction window: no hole is asked again.
   const again = JSON.parse((await run(['--json', 'ha', 'statistics', '--since', SINCE])).stdout);
   assert.equal(again.ha.imported, 0, 'a rerun imports 0 rows');
+  assert.ok(again.sources.linky.requests <= 2, `a rerun makes few requests: ${again.sources.linky.requests}`);
+  assert.equal(again.ha.refillRequests, undefined, 'nothing new from Enedis: the holes are not asked again');
+  assert.ok(again.ha.holes > 20, `the holes are recorded: ${again.ha.holes}`);
   assert.deepEqual((await ha.rows([CONSUMPTION]))[CONSUMPTION], before.rows);
 
   // Enedis fills its holes: the correction window (the last 3 days) is fetched again,
-  // the hours appear, and every later sum follows.
+  // its hours appear; that news makes the older holes be asked again, months-old
+  // ones included; they appear too, and every later sum follows.
   const recent = [1, 2, 3].map((n) => addDays(new Date().toISOString().slice(0, 10), -n));
   const holesBefore = recent.filter((d) => Number(d.slice(8)) % 2 === 0);
   sb.linky.fillHoles(METER);
@@ -132,7 +138,25 @@ test('Linky and Weheat in a real Home Assistant: Wh-exact hourly rows, DST days,
     assert.equal(day(afterFill.rows, date).length, hours, `${date} is whole now`);
   }
   assert.ok(holesBefore.length === 0 || refill.ha.imported > 0);
-  assert.equal(day(afterFill.rows, tenth).length, 0, 'an old hole outside the correction window stays a hole');
+  assert.ok(refill.ha.refillRequests > 0, JSON.stringify(refill.ha));
+  assert.ok(Date.now() - parisMidnight(tenth) > 60 * 86_400_000, `${tenth} is more than 60 days old`);
+  const tenthHours = (parisMidnight(addDays(tenth, 1)) - parisMidnight(tenth)) / HOUR;
+  assert.equal(day(afterFill.rows, tenth).length, tenthHours, `the old hole ${tenth} is filled`);
+  assert.ok(day(afterFill.rows, even).some((r) => r.start === tenOClock), 'and the old missing hour');
+  assert.equal(refill.ha.holes, 0, 'no hole left');
+  const settled = JSON.parse((await run(['--json', 'ha', 'statistics', '--since', SINCE])).stdout);
+  assert.equal(settled.ha.imported, 0, 'then a rerun imports 0 rows');
+
+  // A wider --since: the older history goes before HA's first row, every later sum shifted.
+  const firstBefore = afterFill.rows[0];
+  const EARLIER = addDays(SINCE, -45);
+  const wider = JSON.parse((await run(['--json', 'ha', 'statistics', '--since', EARLIER])).stdout);
+  assert.equal(wider.ha.status, 'ok', JSON.stringify(wider));
+  const widened = await check(EARLIER);
+  assert.ok(widened.rows[0].start < firstBefore.start - 40 * 86_400_000, `older rows are there: ${new Date(widened.rows[0].start).toISOString()}`);
+  const moved = widened.rows.find((r) => r.start === firstBefore.start);
+  assert.ok(moved.sum > firstBefore.sum + 1, 'the sums after the older history are shifted by it');
+  assert.equal(JSON.parse((await run(['--json', 'ha', 'statistics', '--since', EARLIER])).stdout).ha.imported, 0, 'a rerun imports 0 rows');
 
   for (const text of outputs) assert.ok(!text.includes(ha.token), 'the token never appears in output');
 });

@@ -84,8 +84,9 @@ struct Stat {
     imported: usize,
     unchanged: usize,
     last: Option<StatRow>,
-    /// The last row's start, and the holes between rows found on the way.
-    previous: Option<i64>,
+    /// How far the intervals reach, and the hours left without a row where
+    /// they do not follow each other (the holes found on the way).
+    covered_to: Option<i64>,
     holes: Vec<(i64, i64)>,
 }
 
@@ -100,17 +101,19 @@ impl Stat {
             imported: 0,
             unchanged: 0,
             last: None,
-            previous: None,
+            covered_to: None,
             holes: Vec::new(),
         }
     }
 
     fn push(&mut self, start: i64, end: i64, amount: f64) {
-        let Some(row) = self.hours.push(start, end, amount) else { return };
-        if let Some(previous) = self.previous.filter(|p| row.start > p + HOUR) {
-            self.holes.push((previous + HOUR, row.start));
+        // The hours a gap between intervals touches have no row (a daily
+        // value's 24 hours are one row, not a hole).
+        if let Some(covered_to) = self.covered_to.filter(|c| start > *c) {
+            self.holes.push((hour_of(covered_to), hour_of(start + HOUR - 1)));
         }
-        self.previous = Some(row.start);
+        self.covered_to = Some(self.covered_to.map_or(end, |c| c.max(end)));
+        let Some(row) = self.hours.push(start, end, amount) else { return };
         if differs(&row, self.held.remove(&row.start).as_ref(), self.decimals) {
             self.pending.push(row);
         } else {
@@ -245,8 +248,9 @@ impl<'a, W: WebSocket, S: Store, C: Clock> HomeAssistantSink<'a, W, S, C> {
             // The row before the hole holds the sum to go on from.
             before = self.connection.rows(present, hole - HOUR, Some(at)).await?;
         }
-        let bases = before.into_iter().filter_map(|(id, rows)| Some((id, rows.into_iter().filter(|r| r.start + HOUR <= at).last()?))).collect();
-        Ok(Some((at, bases)))
+        let bases: BTreeMap<String, StatRow> = before.into_iter().filter_map(|(id, rows)| Some((id, rows.into_iter().filter(|r| r.start + HOUR <= at).last()?))).collect();
+        // A statistic with no row before that point has no sum to go on from: compare it all.
+        Ok((bases.len() == present.len()).then_some((at, bases)))
     }
 
     /// Read HA's rows of a lane up to `until`, a window per message.
@@ -304,7 +308,9 @@ impl<'a, W: WebSocket, S: Store, C: Clock> HomeAssistantSink<'a, W, S, C> {
             .iter()
             .map(|(key, lane)| {
                 let mut record = lane.record.clone();
-                record.holes.retain(|h| h.1 <= lane.from);
+                // Older holes stay (a hole across `from` keeps its part before it).
+                record.holes.retain(|h| h.0 < lane.from);
+                record.holes.iter_mut().for_each(|h| h.1 = h.1.min(lane.from));
                 record.holes.extend(lane.stats[0].holes.iter().copied());
                 (key.clone(), lane.stored.clone(), record)
             })
@@ -378,9 +384,9 @@ impl<'a, W: WebSocket, S: Store, C: Clock> Sink for HomeAssistantSink<'a, W, S, 
             let mut stats = Vec::new();
             for (statistic, decimals) in statistics {
                 let mut stat = Stat::new(statistic, decimals);
-                if let Some(base) = point.as_ref().and_then(|(_, bases)| bases.get(&stat.statistic.id)) {
-                    stat.hours = Hours::new(base.sum, decimals);
-                    stat.previous = Some(base.start);
+                if let Some((at, bases)) = &point {
+                    stat.hours = Hours::new(bases.get(&stat.statistic.id).map_or(0.0, |base| base.sum), decimals);
+                    stat.covered_to = Some(*at);
                 }
                 stats.push(stat);
             }
