@@ -114,6 +114,10 @@ export interface FetchReport {
      */
     minimumRequests: number;
     points: number;
+    /**
+     * Points new to the local history: a new day, a filled hole, older days.
+     */
+    newPoints: number;
     holes: Hole[];
     skipped: Skipped[];
     /**
