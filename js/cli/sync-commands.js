@@ -146,7 +146,10 @@ export function renderHa(ha, dryRun) {
   if (ha.status === 'error') return `  ha       failed: ${ha.error.message} [${ha.error.code}]`;
   if (dryRun) return `  ha       would import from ${ha.values} readings (${ha.wouldQueue} instants); nothing sent`;
   const ids = Object.keys(ha.statistics ?? {});
-  return `  ha       imported ${ha.imported} hourly rows (${ha.unchanged} already there) into ${ids.length} statistic${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}; Home Assistant ${ha.haVersion}`;
+  const holes = ha.holes ? `; ${ha.holes} hole${ha.holes === 1 ? '' : 's'} kept as holes until the source fills them` : '';
+  // The holes stay recorded: a later run asks again.
+  const refill = ha.refillError ? `\n  ha       could not ask again for the older holes: ${ha.refillError.message} [${ha.refillError.code}]` : '';
+  return `  ha       imported ${ha.imported} hourly rows (${ha.unchanged} already there) into ${ids.length} statistic${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}; Home Assistant ${ha.haVersion}${holes}${refill}`;
 }
 
 /** One line for Jeedom's part of a report (sync and `jeedom push`). */

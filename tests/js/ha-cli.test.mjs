@@ -188,3 +188,15 @@ test('a meter without a load curve (hourly collection off) gets one row per day,
     assert.equal(Math.round(state * 1000), daily[i].value);
   }
 });
+
+test('the text output counts the holes kept as holes: one per gap in the curve', async (t) => {
+  const ha = await standIn({ version: '2024.3.3' });
+  t.after(() => ha.close());
+  const { env } = await home(ha, { WATTBRIDGE_LINKY_METER: M.holes, WATTBRIDGE_SYNC_TARGETS: 'ha', WATTBRIDGE_SYNC_SOURCES: 'linky' });
+  const run = await wattbridge(['ha', 'statistics', '--since', SINCE], env);
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  const curve = json(await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--from', SINCE], env)).rows;
+  const gaps = curve.filter((row, i) => i > 0 && Date.parse(row.start) > Date.parse(curve[i - 1].end)).length;
+  assert.ok(gaps > 0, 'the holes meter has gaps in these days');
+  assert.match(run.stdout, new RegExp(`; ${gaps} holes? kept as holes until the source fills them`), run.stdout);
+});

@@ -230,11 +230,12 @@ impl<'a, W: WebSocket, S: Store, C: Clock> HomeAssistantSink<'a, W, S, C> {
     /// Where to stream `key` from (None: the source's first data) and HA's
     /// last row before it per statistic (the `sum` to go on from).
     async fn resume_point(&self, ids: &[String], present: &[String], record: Option<&Record>, stored: Option<Cursor>, span: (i64, i64), source: SourceData<'_>) -> Result<Option<(i64, BTreeMap<String, StatRow>)>> {
-        // A statistic HA lacks, no record of what HA got, or older history
-        // than HA's first row: the whole history, compared with HA's rows.
-        let Some(record) = record.filter(|r| present.len() == ids.len() && span.0 >= r.first) else { return Ok(None) };
+        // A statistic HA lacks, no record of what HA got (or no cursor), or
+        // older history than HA's first row: the whole history, compared
+        // with HA's rows a window at a time.
+        let (Some(record), Some(stored)) = (record.filter(|r| present.len() == ids.len() && span.0 >= r.first), stored) else { return Ok(None) };
         let correction = self.correction_start();
-        let from = stored.map_or(span.0, |c| c.ts).min(correction) - 2 * DAY;
+        let from = stored.ts.min(correction) - 2 * DAY;
         let recent = self.connection.rows(present, from, None).await?;
         if recent.values().any(Vec::is_empty) {
             // HA has the statistic but nothing since the hint: compare it all.
@@ -248,7 +249,7 @@ impl<'a, W: WebSocket, S: Store, C: Clock> HomeAssistantSink<'a, W, S, C> {
             // The row before the hole holds the sum to go on from.
             before = self.connection.rows(present, hole - HOUR, Some(at)).await?;
         }
-        let bases: BTreeMap<String, StatRow> = before.into_iter().filter_map(|(id, rows)| Some((id, rows.into_iter().filter(|r| r.start + HOUR <= at).last()?))).collect();
+        let bases: BTreeMap<String, StatRow> = before.into_iter().filter_map(|(id, rows)| Some((id, rows.into_iter().rev().find(|r| r.start + HOUR <= at)?))).collect();
         // A statistic with no row before that point has no sum to go on from: compare it all.
         Ok((bases.len() == present.len()).then_some((at, bases)))
     }
