@@ -80,7 +80,8 @@ process.stdout.write(`${JSON.stringify({
   rerunRows: rerun.ha.imported,
   rerunMessages: rerun.ha.messages,
   linkyRequests: fetched.requests + (report.sources.linky?.requests ?? 0),
-  maxRssMb: process.resourceUsage().maxRSS / 1024,
+  // The reset clears getrusage's figure too: the whole run's peak is the higher phase's.
+  maxRssMb: reset ? Math.max(fetchPeakMb, importPeakMb) : process.resourceUsage().maxRSS / 1024,
   fetchPeakMb,
   importPeakMb,
   importBaseMb,
