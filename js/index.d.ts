@@ -577,6 +577,13 @@ export function sync(options: SyncOptions): Promise<SyncReport>;
 export function importStatistics(options: Omit<SyncOptions, 'energyid'> & { homeassistant: HomeAssistant }): Promise<SyncReport>;
 
 /**
+ * Load the wasm module. `wattbridge/init` (no top-level await: a service
+ * worker, or a page that paints first) needs it awaited once before any class
+ * is used; the default entries have done it at import, so there it resolves at once.
+ */
+export function init(): Promise<void>;
+
+/**
  * Receive one debug line per HTTP request (method, URL without its query,
  * status, time; never headers or bodies), or pass null to stop. In Node,
  * WATTBRIDGE_DEBUG=1 installs a logger that writes to stderr.

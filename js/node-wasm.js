@@ -10,6 +10,7 @@ import { wattbridgePaths } from './paths.js';
 
 initSync({ module: readFileSync(new URL('../pkg/wattbridge_bg.wasm', import.meta.url)) });
 setErrorClass(WattbridgeError);
+defaults.wasmReady = true;
 defaults.store = () => new FileStore(wattbridgePaths().state);
 // Node 20 has no global WebSocket: `ws`, loaded only when a command opens one.
 defaults.WebSocket = async () => (await import('ws')).WebSocket;

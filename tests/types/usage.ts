@@ -54,3 +54,12 @@ import { discoveryMessages, type Device } from 'wattbridge/mqtt';
 const meter: Device = { kind: 'linky', id: 'linky_1', name: 'Linky 1', manufacturer: 'Enedis', model: 'Linky', values: { energy: 1.5, consent: 'ok' } };
 const configs: { topic: string }[] = discoveryMessages([meter], { prefix: 'homeassistant', base: 'wattbridge', version: '0' });
 void configs;
+
+// wattbridge/init (a service worker: no top-level await) and wattbridge/browser-stores
+import { init, Linky as LazyLinky } from 'wattbridge/init';
+import { defaultBrowserStore, type Store } from 'wattbridge/browser-stores';
+export async function inWorker(): Promise<string[]> {
+  const store: Store = defaultBrowserStore();
+  await init();
+  return new LazyLinky({ consoToken: 'token', store }).meters();
+}
