@@ -653,6 +653,15 @@ export interface OpenAdrVenOptions {
   disableSignature?: boolean;
   /** OpenLEADR's `allow_jitter`: spread polls ±10 % around the VTN's rate (default true); false polls exactly at it. */
   allowJitter?: boolean;
+  /**
+   * Node only (OpenLEADR's `ca_file`): PEM file of the CA certificates the VTN's TLS certificate
+   * must chain to, instead of the usual authorities. In Node, `cert` and `key` are also the TLS
+   * client certificate, as OpenLEADR's client presents them. A page refuses this option: the
+   * browser checks certificates against its own trust store.
+   */
+  caFile?: string;
+  /** Node only (OpenLEADR's `check_hostname`): false accepts a VTN certificate made out to another name (a VTN reached by IP); the chain is still checked. Default true. */
+  checkHostname?: boolean;
   onNotice?: (notice: OpenAdrNotice) => void;
 }
 

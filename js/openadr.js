@@ -3,6 +3,7 @@
 // never download it. Node reads the bytes; browsers fetch them.
 
 import { WattbridgeError } from './errors.js';
+import { defaults } from './defaults.js';
 
 let modulePromise;
 async function loadModule() {
@@ -37,6 +38,7 @@ export class OpenAdrVen {
   #listeners = new Set();
   #core;
   #loop;
+  #tls;
 
   /**
    * @param {object} options
@@ -48,6 +50,10 @@ export class OpenAdrVen {
    * @param {string} [options.vtnFingerprint] refuse VTN messages not signed by this certificate
    * @param {boolean} [options.disableSignature] send our messages unsigned even with cert and key (OpenLEADR's disable_signature)
    * @param {boolean} [options.allowJitter] spread polls ±10 % around the VTN's rate (default true; false polls exactly at it)
+   * @param {string} [options.caFile] Node only: PEM file of the CA certificates the VTN's TLS certificate must chain to (instead of the usual authorities; OpenLEADR's ca_file)
+   * @param {boolean} [options.checkHostname] Node only: false accepts a VTN certificate made out to another name, e.g. a VTN reached by IP (default true)
+   *   In Node, `cert` and `key` are also presented as the TLS client certificate, as OpenLEADR's client does.
+   *   A page cannot take caFile or checkHostname (the browser checks certificates itself): start() refuses them there.
    * @param {(notice: object) => void} [options.onNotice] progress: registered, event, reportSent, error, …
    */
   constructor({ onNotice, ...options } = {}) {
@@ -91,23 +97,29 @@ export class OpenAdrVen {
   async start() {
     if (this.#core) throw new WattbridgeError('the VEN is already started', { code: 'invalid_input' });
     const { OpenAdrVenCore, reportRid } = await loadModule();
-    const config = { ...this.#options, reports: this.#reports.map((r) => r.offer) };
+    const { caFile, checkHostname, ...options } = this.#options;
+    const config = { ...options, reports: this.#reports.map((r) => r.offer) };
     // An offer the core would refuse is reported by the constructor below, with all the others' checks.
     const callbacks = new Map(this.#reports.map((r) => [safeRid(reportRid, r.offer), r.callback]));
-    this.#core = new OpenAdrVenCore(
-      config,
-      async (event) => this.#onEvent(event),
-      async (rId) => Number(await callbacks.get(rId)()),
-      (notice) => {
-        for (const listener of this.#listeners) listener(notice);
-      },
-    );
+    const tls = await defaults.venTlsFetch({ caFile, checkHostname, cert: options.cert, key: options.key, passphrase: options.passphrase });
     try {
+      this.#core = new OpenAdrVenCore(
+        config,
+        async (event) => this.#onEvent(event),
+        async (rId) => Number(await callbacks.get(rId)()),
+        (notice) => {
+          for (const listener of this.#listeners) listener(notice);
+        },
+        tls?.fetch,
+      );
+      this.#tls = tls;
       const venId = await this.#core.register();
       this.#loop = this.#core.run();
       return { venId };
     } catch (err) {
       this.#core = undefined;
+      this.#tls = undefined;
+      await tls?.close();
       throw err;
     }
   }
@@ -130,6 +142,8 @@ export class OpenAdrVen {
       await this.#core.cancelRegistration();
     } finally {
       this.#core = undefined;
+      await this.#tls?.close();
+      this.#tls = undefined;
     }
   }
 }

@@ -63,7 +63,21 @@ function describe(notice) {
   }
 }
 
+/**
+ * The TLS options: a flag wins over the openadr.* settings (config file or
+ * WATTBRIDGE_OPENADR_CA_FILE / WATTBRIDGE_OPENADR_CHECK_HOSTNAME).
+ */
+export function tlsOptions(options, settings) {
+  const checkHostname = options.checkHostname === false ? 'false' : settings.get('openadr.check_hostname');
+  if (checkHostname !== undefined && checkHostname !== 'true' && checkHostname !== 'false') {
+    throw new WattbridgeError(`openadr.check_hostname must be true or false, not "${checkHostname}" (from ${settings.source('openadr.check_hostname')})`, { code: 'invalid_config', provider: 'openadr' });
+  }
+  return { caFile: options.caFile ?? settings.get('openadr.ca_file'), checkHostname: checkHostname !== 'false' };
+}
+
 export async function openAdrRun(options, { json }) {
+  const { loadSettings } = await import('../config.js');
+  const settings = await loadSettings();
   const reportValue = Number(options.reportValue);
   if (!Number.isFinite(reportValue)) throw invalid(`--report-value must be a number, not "${options.reportValue}"`);
   if (Boolean(options.cert) !== Boolean(options.key)) throw invalid('signing needs both --cert and --key');
@@ -75,7 +89,7 @@ export async function openAdrRun(options, { json }) {
     const line = describe(notice);
     if (line) process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
   };
-  const mqtt = options.mqtt ? await venOverMqtt(options.venName, print) : null;
+  const mqtt = options.mqtt ? await venOverMqtt(options.venName, settings, print) : null;
   const ven = new OpenAdrVen({
     vtnUrl: options.vtn,
     venName: options.venName,
@@ -83,6 +97,7 @@ export async function openAdrRun(options, { json }) {
     key: options.key && (await readSecretFile(options.key, 'key')),
     passphrase: keyPassphrase,
     vtnFingerprint: options.vtnFingerprint,
+    ...tlsOptions(options, settings),
     onNotice: (notice) => {
       print(notice);
       mqtt?.notice(notice);
@@ -117,14 +132,12 @@ export async function openAdrRun(options, { json }) {
  * Values are recomputed on every notice and every few seconds (an event
  * starts without a message).
  */
-async function venOverMqtt(venName, print) {
-  const [{ loadSettings }, mqttCommands, { connectBroker, disconnectBroker }, { VenEvents, venDevice }] = await Promise.all([
-    import('../config.js'),
+async function venOverMqtt(venName, settings, print) {
+  const [mqttCommands, { connectBroker, disconnectBroker }, { VenEvents, venDevice }] = await Promise.all([
     import('./mqtt-commands.js'),
     import('../mqtt/publisher.js'),
     import('../mqtt/openadr.js'),
   ]);
-  const settings = await loadSettings();
   const target = mqttCommands.mqttSettings(settings);
   const device = (values) => venDevice(venName, values);
   const naming = { ...target.naming, availability: `${target.naming.base}/${device({}).id}/status` };

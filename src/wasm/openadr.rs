@@ -58,12 +58,15 @@ pub struct JsOpenAdrVen {
 #[wasm_bindgen(js_class = OpenAdrVenCore)]
 impl JsOpenAdrVen {
     /// `config`: `VenConfig` (camelCase). `on_event(event)` → 'optIn' | 'optOut'
-    /// (or a Promise of it); `report_value(rId)` → number; `on_notice(notice)`.
+    /// (or a Promise of it); `report_value(rId)` → number; `on_notice(notice)`;
+    /// `fetch(request)`, when given, carries every request instead of the
+    /// global fetch (Node: one with an undici dispatcher for the TLS options).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, on_event: Function, report_value: Function, on_notice: Function) -> std::result::Result<JsOpenAdrVen, JsValue> {
+    pub fn new(config: JsValue, on_event: Function, report_value: Function, on_notice: Function, fetch: Option<Function>) -> std::result::Result<JsOpenAdrVen, JsValue> {
         let config: VenConfig = from_js_value(config, "OpenADR VEN settings", ErrorCode::InvalidConfig, PROVIDER)?;
         let handler = JsHandler { on_event, report_value, on_notice };
-        let ven = Ven::new(config, FetchHttp, JsClock, WebCrypto, handler).map_err(to_js)?;
+        let http = fetch.map_or_else(FetchHttp::default, FetchHttp::with_fetch);
+        let ven = Ven::new(config, http, JsClock, WebCrypto, handler).map_err(to_js)?;
         Ok(JsOpenAdrVen { ven: Rc::new(ven) })
     }
 
