@@ -75,20 +75,24 @@ export class OpenAdrVen {
   }
 
   /**
-   * Offer a reading: `callback()` returns its current value.
-   * @param {() => number | Promise<number>} callback
+   * Offer a reading: `callback()` returns its current value: a number
+   * (`payloadFloat`), or for a `reportName: 'TELEMETRY_STATUS'` report (no
+   * measurement) a resource status `{online, manualOverride, loadControlState?}`
+   * (`oadrPayloadResourceStatus`; `loadControlState` has any of `capacity`,
+   * `levelOffset`, `percentOffset`, `setPoint`, each `{current, min?, max?, normal?}`).
    * `measurement` is one of OpenLEADR's (voltage, current, energyReal, energyReactive,
    * energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature,
    * pulseCount; its enum names such as POWER_REAL work too); `hertz`, `voltage` and `ac`
    * are the power attributes of a power or energy measurement (default 50, 230, true).
-   * @param {() => number | Promise<number>} callback
-   * @param {{resourceId: string, measurement: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string, hertz?: number, voltage?: number, ac?: boolean}} description
+   * @param {() => number | object | Promise<number | object>} callback
+   * @param {{resourceId: string, measurement?: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string, hertz?: number, voltage?: number, ac?: boolean}} description
    */
   addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId, hertz = 50, voltage = 230, ac = true } = {}) {
     if (this.#core) throw new WattbridgeError('add reports before start()', { code: 'invalid_input' });
     if (typeof callback !== 'function') throw new WattbridgeError('addReport needs a callback', { code: 'invalid_input' });
     // The rID (default `${resourceId}_${measurement}`, by the measurement's element name) is the core's to name.
-    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId, powerAttributes: { hertz, voltage, ac } };
+    // No measurement ('') is a TELEMETRY_STATUS report's; the core names what is missing otherwise.
+    const offer = { resourceId, measurement: measurement ?? '', unit, scale, samplingRateSecs: samplingRate, reportName, rId, powerAttributes: { hertz, voltage, ac } };
     this.#reports.push({ offer, callback });
     return this;
   }
@@ -106,7 +110,7 @@ export class OpenAdrVen {
       this.#core = new OpenAdrVenCore(
         config,
         async (event) => this.#onEvent(event),
-        async (rId) => Number(await callbacks.get(rId)()),
+        async (rId) => readingOf(await callbacks.get(rId)()),
         (notice) => {
           for (const listener of this.#listeners) listener(notice);
         },
@@ -146,6 +150,11 @@ export class OpenAdrVen {
       this.#tls = undefined;
     }
   }
+}
+
+/** A number (numeric text too, as before), or a resource status object as it is. */
+function readingOf(value) {
+  return typeof value === 'object' && value !== null ? value : Number(value);
 }
 
 function safeRid(reportRid, offer) {

@@ -45,6 +45,9 @@ async function passphrase({ passphraseStdin, passphraseEnv }) {
 
 const payloadsOf = (event) => event.event_signals.map((s) => `${s.signal_name}/${s.signal_type} ${s.intervals.map((i) => i.signal_payload).join(',')}`).join('; ');
 
+/** A reading: a number as it is, a resource status as JSON. */
+const shown = (value) => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+
 /** One line for a person per notice (null: nothing worth a line). */
 function describe(notice) {
   switch (notice.type) {
@@ -55,7 +58,8 @@ function describe(notice) {
       return `${notice.modified ? 'modified' : 'new'} event ${d.event_id} (modification ${d.modification_number}, ${d.event_status}) starting ${notice.event.active_period.dtstart} for ${notice.event.active_period.duration} s: ${payloadsOf(notice.event)} → ${notice.opt}`;
     }
     case 'cancelled': return `event ${notice.eventId} cancelled${notice.implied ? ' (no longer listed by the VTN)' : ''}`;
-    case 'reportSent': return `report ${notice.reportRequestId} sent: ${notice.values.map(([rId, value]) => `${rId}=${value}`).join(', ')}`;
+    case 'reportSent': return `report ${notice.reportRequestId} sent: ${notice.values.map(([rId, value]) => `${rId}=${shown(value)}`).join(', ')}`;
+    case 'reportReceived': return `the VTN sent report ${notice.requestId}: ${notice.values.map((v) => `${v.rId}=${shown(v.value)} at ${v.dtstart}`).join(', ')}`;
     case 'reregistering': return 'the VTN asked us to register again';
     case 'error': return `problem: ${notice.message} [${notice.code}] (carrying on)`;
     case 'registrationCancelled': return 'registration cancelled';

@@ -6,7 +6,7 @@ use super::crypto::WebCrypto;
 use super::error::{from_js, from_js_value, promise, settle, to_js, to_value};
 use super::http::FetchHttp;
 use crate::core::{Error, ErrorCode, Result};
-use crate::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler, PROVIDER};
+use crate::openadr::{Event, Notice, Opt, ReportOffer, ReportPayload, Ven, VenConfig, VenHandler, PROVIDER};
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -35,9 +35,16 @@ impl VenHandler for JsHandler {
         }
     }
 
-    async fn report_value(&self, r_id: &str) -> Result<f64> {
+    async fn report_value(&self, r_id: &str) -> Result<ReportPayload> {
         let value = call(&self.report_value, JsValue::from_str(r_id), "a report callback failed").await?;
-        value.as_f64().filter(|v| v.is_finite()).ok_or_else(|| Error::invalid_input(format!("the report callback of {r_id} must return a finite number")).provider(PROVIDER))
+        // A number or a resource status; the core checks it fits the report.
+        match value.as_f64() {
+            Some(number) => Ok(ReportPayload::Float(number)),
+            // serde's own message may quote what it got: not kept.
+            None => serde_wasm_bindgen::from_value(value).map(ReportPayload::ResourceStatus).map_err(|_| {
+                Error::invalid_input(format!("the report callback of {r_id} must return a number, or a resource status {{online, manualOverride, loadControlState?}}")).provider(PROVIDER)
+            }),
+        }
     }
 
     fn notice(&self, notice: Notice) {

@@ -77,6 +77,21 @@ async def main():
     def on_created_event(ven_id, event_id, opt_type):
         emit("event_response", ven_id=ven_id, event_id=event_id, opt_type=opt_type)
 
+    # OpenLEADR 0.5.36 reads only a number from a report payload (a resource
+    # status raises KeyError 'value' in its handler): after its XSD check and
+    # its parsing, hand the status it read to the report callback as the value.
+    report_service = server.services["report_service"]
+    read_numbers_only = report_service.handlers["oadrUpdateReport"]
+
+    async def update_report(payload):
+        for report in payload.get("reports", []):
+            for interval in report.get("intervals", []):
+                reading = interval["report_payload"]
+                if "value" not in reading:
+                    reading["value"] = {k: v for k, v in reading.items() if k != "r_id"}
+        return await read_numbers_only(payload)
+
+    report_service.handlers["oadrUpdateReport"] = update_report
     server.add_handler("on_create_party_registration", on_create_party_registration)
     server.add_handler("on_register_report", on_register_report)
     server.add_handler("on_cancel_party_registration", on_cancel_party_registration)
