@@ -383,6 +383,8 @@ openadr
   .option('--passphrase-stdin', 'read the key passphrase from stdin')
   .option('--passphrase-env <var>', 'read the key passphrase from this environment variable')
   .option('--vtn-fingerprint <fp>', "refuse VTN messages not signed by this certificate (AA:BB:…, the last 10 bytes of its SHA-256)")
+  .option('--ca-file <file>', "PEM file of the CA certificates the VTN's TLS certificate must chain to, instead of the usual authorities (setting openadr.ca_file)")
+  .option('--no-check-hostname', "accept a VTN certificate made out to another name, e.g. a VTN reached by IP; the chain is still checked (setting openadr.check_hostname=false)")
   .addOption(new Option('--report-value <number>', 'the value the report sends (W)').default('0'))
   .addOption(new Option('--report-interval <seconds>', 'sampling rate offered for the report').argParser(parsePositive).default(10))
   .option('--resource-id <id>', 'the resource the report describes', 'main')
@@ -401,6 +403,12 @@ The key's passphrase is never a command-line argument (it would show in ps and
 shell history): pipe it in with --passphrase-stdin or name a variable with
 --passphrase-env. Key material is never printed.
 
+TLS (https VTN): the certificate must chain to an authority this machine trusts,
+or to one in --ca-file (then only those), and be made out to the URL's host
+unless --no-check-hostname. With --cert and --key, the same pair is presented as
+the TLS client certificate, as OpenLEADR's client does (its VTN over TLS
+requires one).
+
 Examples:
   wattbridge openadr run --vtn http://127.0.0.1:8080/OpenADR2/Simple/2.0b --ven-name home
   wattbridge openadr run --vtn http://127.0.0.1:8080/OpenADR2/Simple/2.0b --ven-name home \\
@@ -409,7 +417,10 @@ Examples:
   wattbridge openadr run --vtn https://vtn.example/OpenADR2/Simple/2.0b --ven-name home \\
       --cert ven.crt --key ven.key --passphrase-env VEN_KEY_PASS --vtn-fingerprint E6:0C:FE:2F:56:53:64:EA:EC:35
   pass show ven-key | wattbridge openadr run --vtn https://vtn.example/OpenADR2/Simple/2.0b \\
-      --ven-name home --cert ven.crt --key ven.key --passphrase-stdin`,
+      --ven-name home --cert ven.crt --key ven.key --passphrase-stdin
+  # a VTN reached by IP, its certificate from a private CA
+  wattbridge openadr run --vtn https://192.0.2.10:8443/OpenADR2/Simple/2.0b --ven-name home \\
+      --cert ven.crt --key ven.key --ca-file vtn-ca.pem --no-check-hostname`,
   )
   .action(action(async (options, cmd) => (await import('./openadr-commands.js')).openAdrRun(options, cmd.optsWithGlobals())));
 

@@ -156,7 +156,7 @@ impl JsSyncJob {
             options.currency = currency.trim().to_owned();
         }
         // Checked now, so a wrong URL fails before anything is fetched.
-        Jeedom::new(&url, Secret::new(api_key.clone()), FetchHttp).map_err(to_js)?;
+        Jeedom::new(&url, Secret::new(api_key.clone()), FetchHttp::default()).map_err(to_js)?;
         self.jeedom = Some(JeedomTarget { url, key: Secret::new(api_key), options, current });
         Ok(())
     }
@@ -185,7 +185,7 @@ impl JsSyncJob {
             };
             let ha = connection.as_ref().map(|(connection, ha_options)| HomeAssistantSink::new(connection, &JsClock, ha_options.clone()));
             let jeedom_client = match &jeedom {
-                Some((url, key, _, _)) => Some(Jeedom::new(url, key.clone(), FetchHttp).map_err(to_js)?),
+                Some((url, key, _, _)) => Some(Jeedom::new(url, key.clone(), FetchHttp::default()).map_err(to_js)?),
                 None => None,
             };
             let jeedom_sink = match (&jeedom, &jeedom_client) {
