@@ -20,8 +20,12 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 const program = new Command()
   .name('wattbridge')
   .description(
-    'Move home-energy data between Linky (Enedis), Weheat and EnergyID, from Node or a browser, without a backend.',
+    'Move home-energy data from Linky (Enedis) and Weheat into EnergyID, Home Assistant, MQTT and Jeedom, from Node or a browser, without a backend.',
   )
+  // A usage error (unknown command or option, a missing argument or
+  // subcommand) is bad input: exit 2 as the table below says, not commander's 1.
+  // Set before any subcommand is added, so that every one inherits it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .version(version, '-V, --version', 'print the version')
   .option('--json', 'machine-readable output: one JSON document on stdout')
   .option('-c, --config <key=value>', 'set any setting for this run (repeatable), e.g. -c linky.meter=12345678901234', (value, previous = []) => [...previous, value])
