@@ -92,7 +92,7 @@ you log in again, then resumes. Exit codes: 0 all done, 3 a person must act,
 4 temporary (try later; nothing is lost).`,
   )
   .action(action(async (options, cmd) => (await import('./sync-commands.js')).syncCommand(options, cmd.optsWithGlobals())));
-program.command('status').description('every source, the EnergyID record and its outbox at a glance').action(action(async () => (await import('./status-command.js')).statusCommand()));
+program.command('status').description('every source and target at a glance: Linky, Weheat, the EnergyID record and its outbox, Home Assistant, MQTT, Jeedom (no request)').action(action(async () => (await import('./status-command.js')).statusCommand()));
 const config = program.command('config').description('the settings file (secrets are kept in the 0600 state file)');
 config.command('init').description('answer a few questions: sources, accounts, EnergyID keys').action(action(async () => (await import('./sync-commands.js')).configInit()));
 config.command('show').description('every setting, its value and where it comes from; secrets redacted').action(action(async () => (await import('./sync-commands.js')).configShow()));
