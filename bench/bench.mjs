@@ -122,6 +122,13 @@ function backfill2y() {
   return JSON.parse(run.stdout);
 }
 
+/** Node's own fetch, as many requests as the backfill made, without wattbridge: the floor under its peak RSS. */
+function fetchFloor(requests) {
+  const run = spawnSync(process.execPath, ['bench/fetch-floor.mjs', String(requests)], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`fetch floor exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
 /** 2 years of Linky half-hours into Home Assistant's statistics (issue 14), in its own process. */
 function haImport2y() {
   const run = spawnSync(process.execPath, ['bench/ha-import-2y.mjs'], { cwd: ROOT, encoding: 'utf8' });
@@ -168,6 +175,7 @@ const watch = watchDay();
 const weheatParsed = weheatParse();
 const demoRun = demo();
 const backfillRun = backfill2y();
+const floor = fetchFloor(backfillRun.linkyRequests + backfillRun.weheatRequests + backfillRun.posts);
 const haImport = haImport2y();
 const energyidYear = await energyIdYear();
 const backfill = await linkyBackfill();
@@ -185,7 +193,7 @@ const results = {
   cliStartup: cli,
   linky: { backfill, parse },
   energyid: { year: energyidYear },
-  main: { demo: demoRun, backfill2y: backfillRun },
+  main: { demo: demoRun, backfill2y: backfillRun, nodeFetchFloor: floor },
   homeassistant: { import2y: haImport, budgetRssMb: BUDGET_BACKFILL_RSS_MB },
   weheat: { watchDay: watch, parse: weheatParsed },
 };
@@ -206,7 +214,7 @@ const rows = [
   ['Weheat: a day of watch (virtual time)', `${watch.requests} requests (budget ${watch.budgetPerHour}/h = ${watch.budgetPerHour * 24}/day), busiest hour ${watch.busiestHour}, ${watch.refused} refused; ${watch.latestPolls} latest polls, ${watch.energyRequests} energy refreshes`],
   [`Weheat parse ${weheatParsed.logs} minute logs of ${weheatParsed.fieldsPerLog} fields (${kb(weheatParsed.bodyBytes)})`, `${ms(weheatParsed.medianMs)} (median of 7), power integrated`],
   ['demo (wall time, own process)', `${demoRun.wallSeconds.toFixed(1)} s; Linky ${demoRun.linky}/${demoRun.linkyMinimum}, Weheat ${demoRun.weheat}/${demoRun.weheatMinimum} requests; EnergyID ${demoRun.energyidPosts} POSTs for ${demoRun.readings} readings (⌈/1000⌉ = ${demoRun.energyidMinimum})`],
-  ['2-year backfill through sync() (unpaced)', `${backfillRun.seconds.toFixed(1)} s, ${backfillRun.readings} readings in ${backfillRun.posts} POSTs, peak RSS ${backfillRun.maxRssMb.toFixed(0)} MB (budget ${BUDGET_BACKFILL_RSS_MB} MB)${backfillRun.errors?.length ? `; FAILED: ${backfillRun.errors.join('; ')}` : ''}`],
+  ['2-year backfill through sync() (unpaced)', `${backfillRun.seconds.toFixed(1)} s, ${backfillRun.readings} readings in ${backfillRun.posts} POSTs, peak RSS ${backfillRun.maxRssMb.toFixed(0)} MB (budget ${BUDGET_BACKFILL_RSS_MB} MB; Node's fetch alone, ${floor.requests} requests: ${floor.maxRssMb.toFixed(0)} MB)${backfillRun.errors?.length ? `; FAILED: ${backfillRun.errors.join('; ')}` : ''}`],
   ['Home Assistant: 2 years of half-hours imported (stand-in)', `${haImport.rows} hourly rows (consumption + cost) in ${haImport.messages} WebSocket messages, ${haImport.seconds.toFixed(1)} s (import ${haImport.importSeconds.toFixed(1)} s), peak RSS ${haImport.maxRssMb.toFixed(0)} MB (budget ${BUDGET_BACKFILL_RSS_MB} MB; the Linky fetch ${haImport.fetchPeakMb?.toFixed(0)} MB, the import itself ${haImport.importPeakMb?.toFixed(0) ?? '?'} MB); rerun ${haImport.rerunRows} rows in ${haImport.rerunMessages} messages${haImport.errors?.length ? `; FAILED: ${haImport.errors.join('; ')}` : ''}`],
   ['EnergyID: a year of half-hours at uploadInterval 60 s', `${energyidYear.posts} POSTs, ${energyidYear.at60sMinutes.toFixed(1)} min (one POST per timestamp: ${energyidYear.readings} POSTs, ${(energyidYear.onePostPerTimestampMinutes / 1440).toFixed(1)} days)`],
 ];

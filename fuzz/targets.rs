@@ -505,8 +505,8 @@ mod openadr {
             let high = event.event_signals.iter().flat_map(|s| &s.intervals).any(|i| i.signal_payload.is_some_and(|p| p > 2.0));
             Ok(if high { Opt::Out } else { Opt::In })
         }
-        async fn report_value(&self, _: &str) -> Result<f64> {
-            Ok(42.5)
+        async fn report_value(&self, _: &str) -> Result<wattbridge::openadr::ReportPayload> {
+            Ok(wattbridge::openadr::ReportPayload::Float(42.5))
         }
         fn notice(&self, notice: Notice) {
             std::hint::black_box(serde_json::to_string(&notice).ok());

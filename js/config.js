@@ -67,6 +67,8 @@ export const SETTINGS = {
   'mqtt.base_topic': { default: 'wattbridge', about: 'topic under which states and <base>/status go' },
   'mqtt.device_discovery': { default: 'false', about: 'true: one device-based discovery message per device (HA 2024.11 and later)' },
   'mqtt.interval': { default: '300', about: 'mqtt run: seconds between two readings of the live values' },
+  'openadr.ca_file': { about: 'openadr run: PEM file of the CA certificates the VTN\'s TLS certificate must chain to (instead of the usual authorities)' },
+  'openadr.check_hostname': { default: 'true', about: 'openadr run: false accepts a VTN certificate made out to another name, e.g. a VTN reached by IP (the chain is still checked)' },
   'sync.max_wait': { default: '900', about: 'seconds a sync may wait for EnergyID\'s next upload slot' },
 };
 

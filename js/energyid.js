@@ -4,7 +4,7 @@
 import { EnergyIdDevice } from '../pkg/wattbridge.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
-import { SESSION } from './internal.js';
+import { SESSION, requireWasm } from './internal.js';
 
 export class EnergyId {
   #device;
@@ -28,6 +28,7 @@ export class EnergyId {
    * @param {{get: Function, put: Function, delete: Function}} [options.store]
    */
   constructor({ store, ...config } = {}) {
+    requireWasm();
     this.#device = new EnergyIdDevice(config, store ?? defaults.store());
   }
 

@@ -577,6 +577,13 @@ export function sync(options: SyncOptions): Promise<SyncReport>;
 export function importStatistics(options: Omit<SyncOptions, 'energyid'> & { homeassistant: HomeAssistant }): Promise<SyncReport>;
 
 /**
+ * Load the wasm module. `wattbridge/init` (no top-level await: a service
+ * worker, or a page that paints first) needs it awaited once before any class
+ * is used; the default entries have done it at import, so there it resolves at once.
+ */
+export function init(): Promise<void>;
+
+/**
  * Receive one debug line per HTTP request (method, URL without its query,
  * status, time; never headers or bodies), or pass null to stop. In Node,
  * WATTBRIDGE_DEBUG=1 installs a logger that writes to stderr.
@@ -632,7 +639,9 @@ export type OpenAdrNotice =
   | { type: 'reportRequested'; reportRequestId: string; rIds: string[]; intervalSecs: number }
   | { type: 'event'; event: OpenAdrEvent; opt: OpenAdrOpt | null; modified: boolean }
   | { type: 'cancelled'; eventId: string; implied: boolean }
-  | { type: 'reportSent'; reportRequestId: string; values: Array<[rId: string, value: number]> }
+  | { type: 'reportSent'; reportRequestId: string; values: Array<[rId: string, value: OpenAdrReading]> }
+  /** The VTN sent a report (oadrUpdateReport); the VEN answered it with oadrUpdatedReport. */
+  | { type: 'reportReceived'; requestId: string; values: Array<{ rId: string; dtstart: string; value: OpenAdrReading }> }
   | { type: 'reregistering' }
   | { type: 'error'; code: ErrorCode; message: string }
   | { type: 'registrationCancelled' };
@@ -653,6 +662,15 @@ export interface OpenAdrVenOptions {
   disableSignature?: boolean;
   /** OpenLEADR's `allow_jitter`: spread polls ±10 % around the VTN's rate (default true); false polls exactly at it. */
   allowJitter?: boolean;
+  /**
+   * Node only (OpenLEADR's `ca_file`): PEM file of the CA certificates the VTN's TLS certificate
+   * must chain to, instead of the usual authorities. In Node, `cert` and `key` are also the TLS
+   * client certificate, as OpenLEADR's client presents them. A page refuses this option: the
+   * browser checks certificates against its own trust store.
+   */
+  caFile?: string;
+  /** Node only (OpenLEADR's `check_hostname`): false accepts a VTN certificate made out to another name (a VTN reached by IP); the chain is still checked. Default true. */
+  checkHostname?: boolean;
   onNotice?: (notice: OpenAdrNotice) => void;
 }
 
@@ -660,18 +678,42 @@ export type OpenAdrMeasurement =
   | 'voltage' | 'current' | 'energyReal' | 'energyReactive' | 'energyApparent'
   | 'powerReal' | 'powerReactive' | 'powerApparent' | 'frequency' | 'temperature' | 'pulseCount';
 
+/** `oadrLoadControlStateTypeType`: the current value, with its bounds and normal value if known. */
+export interface OpenAdrLoadControlValue {
+  current: number;
+  min?: number;
+  max?: number;
+  normal?: number;
+}
+
+/** A TELEMETRY_STATUS reading (`oadrPayloadResourceStatus`). */
+export interface OpenAdrResourceStatus {
+  online: boolean;
+  manualOverride: boolean;
+  loadControlState?: {
+    capacity?: OpenAdrLoadControlValue;
+    levelOffset?: OpenAdrLoadControlValue;
+    percentOffset?: OpenAdrLoadControlValue;
+    setPoint?: OpenAdrLoadControlValue;
+  };
+}
+
+/** A report reading: a number (`payloadFloat`) or a resource status. */
+export type OpenAdrReading = number | OpenAdrResourceStatus;
+
 export interface OpenAdrReportOptions {
   resourceId: string;
-  measurement: OpenAdrMeasurement;
+  /** Required for TELEMETRY_USAGE; none for TELEMETRY_STATUS, whose readings are resource statuses. */
+  measurement?: OpenAdrMeasurement;
   /** Default: the measurement's usual unit (W, Wh, V, …). */
   unit?: string;
   /** SI scale code: 'p' 'n' 'micro' 'm' 'c' 'd' 'k' 'M' 'G' 'T' 'none' (default). */
   scale?: string;
   /** Seconds between samples (default 10). */
   samplingRate?: number;
-  /** Default 'TELEMETRY_USAGE'. */
+  /** Default 'TELEMETRY_USAGE'. A TELEMETRY_STATUS report's callback returns an `OpenAdrResourceStatus`. */
   reportName?: 'TELEMETRY_USAGE' | 'TELEMETRY_STATUS';
-  /** Default `${resourceId}_${measurement}` by the measurement's element name (`meter1_powerReal` for `POWER_REAL` too). */
+  /** Default `${resourceId}_${measurement}` by the measurement's element name (`meter1_powerReal` for `POWER_REAL` too); `${resourceId}_status` for TELEMETRY_STATUS. */
   rId?: string;
   /** Power attributes of a power or energy measurement: frequency (default 50; 0 for DC), voltage (default 230), AC (default true). */
   hertz?: number;
@@ -686,7 +728,7 @@ export class OpenAdrVen {
   onEvent(handler: (event: OpenAdrEvent) => OpenAdrOpt | Promise<OpenAdrOpt>): this;
   onNotice(listener: (notice: OpenAdrNotice) => void): this;
   /** Offer a reading before `start()`; `callback` gives its current value when a report is due. */
-  addReport(callback: () => number | Promise<number>, options: OpenAdrReportOptions): this;
+  addReport(callback: () => OpenAdrReading | Promise<OpenAdrReading>, options: OpenAdrReportOptions): this;
   /** Register, register reports, request events; polling then goes on in the background. */
   start(): Promise<{ venId: string }>;
   /** The events still to come or under way (not cancelled, completed or ended), soonest first: OpenLEADR's `show_next_events`. */

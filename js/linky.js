@@ -5,7 +5,7 @@ import { LinkySession, parseEnedisAnswer as parseAnswer } from '../pkg/wattbridg
 import { OAuthClient } from './oauth.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
-import { SESSION } from './internal.js';
+import { SESSION, requireWasm } from './internal.js';
 
 /** The series names, as the CLI and `fetch` take them. */
 export const LINKY_SERIES = ['daily', 'load-curve', 'max-power', 'production', 'production-load-curve'];
@@ -34,6 +34,7 @@ export class Linky {
    * @param {import('./index.js').Store} [options.store]
    */
   constructor({ store, ...config } = {}) {
+    requireWasm();
     this.#store = store ?? defaults.store();
     this.#session = new LinkySession(dropUndefined(config), this.#store);
   }

@@ -1,6 +1,9 @@
 // Node entry: the wasm is instantiated synchronously by node-wasm.js, then every class is exported.
 import './node-wasm.js';
 
+/** Node instantiates the wasm at import: nothing to wait for (code shared with wattbridge/init may still call it). */
+export const init = async () => {};
+
 export { WattbridgeError } from './errors.js';
 export { setDebugLogger, disposition, exitCodeOf } from '../pkg/wattbridge.js';
 export { EnergyId, Sensor } from './energyid.js';

@@ -4,6 +4,7 @@
 import { OAuthSession } from '../pkg/wattbridge.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
+import { requireWasm } from './internal.js';
 
 export class OAuthClient {
   #session;
@@ -26,6 +27,7 @@ export class OAuthClient {
    * @param {import('./index.js').Store} [options.store]
    */
   constructor({ store, ...config } = {}) {
+    requireWasm();
     this.#session = new OAuthSession(config, store ?? defaults.store());
   }
 

@@ -3,6 +3,7 @@
 // never download it. Node reads the bytes; browsers fetch them.
 
 import { WattbridgeError } from './errors.js';
+import { defaults } from './defaults.js';
 
 let modulePromise;
 async function loadModule() {
@@ -37,6 +38,7 @@ export class OpenAdrVen {
   #listeners = new Set();
   #core;
   #loop;
+  #tls;
 
   /**
    * @param {object} options
@@ -48,6 +50,10 @@ export class OpenAdrVen {
    * @param {string} [options.vtnFingerprint] refuse VTN messages not signed by this certificate
    * @param {boolean} [options.disableSignature] send our messages unsigned even with cert and key (OpenLEADR's disable_signature)
    * @param {boolean} [options.allowJitter] spread polls ±10 % around the VTN's rate (default true; false polls exactly at it)
+   * @param {string} [options.caFile] Node only: PEM file of the CA certificates the VTN's TLS certificate must chain to (instead of the usual authorities; OpenLEADR's ca_file)
+   * @param {boolean} [options.checkHostname] Node only: false accepts a VTN certificate made out to another name, e.g. a VTN reached by IP (default true)
+   *   In Node, `cert` and `key` are also presented as the TLS client certificate, as OpenLEADR's client does.
+   *   A page cannot take caFile or checkHostname (the browser checks certificates itself): start() refuses them there.
    * @param {(notice: object) => void} [options.onNotice] progress: registered, event, reportSent, error, …
    */
   constructor({ onNotice, ...options } = {}) {
@@ -69,20 +75,24 @@ export class OpenAdrVen {
   }
 
   /**
-   * Offer a reading: `callback()` returns its current value.
-   * @param {() => number | Promise<number>} callback
+   * Offer a reading: `callback()` returns its current value: a number
+   * (`payloadFloat`), or for a `reportName: 'TELEMETRY_STATUS'` report (no
+   * measurement) a resource status `{online, manualOverride, loadControlState?}`
+   * (`oadrPayloadResourceStatus`; `loadControlState` has any of `capacity`,
+   * `levelOffset`, `percentOffset`, `setPoint`, each `{current, min?, max?, normal?}`).
    * `measurement` is one of OpenLEADR's (voltage, current, energyReal, energyReactive,
    * energyApparent, powerReal, powerReactive, powerApparent, frequency, temperature,
    * pulseCount; its enum names such as POWER_REAL work too); `hertz`, `voltage` and `ac`
    * are the power attributes of a power or energy measurement (default 50, 230, true).
-   * @param {() => number | Promise<number>} callback
-   * @param {{resourceId: string, measurement: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string, hertz?: number, voltage?: number, ac?: boolean}} description
+   * @param {() => number | object | Promise<number | object>} callback
+   * @param {{resourceId: string, measurement?: string, unit?: string, scale?: string, samplingRate?: number, reportName?: string, rId?: string, hertz?: number, voltage?: number, ac?: boolean}} description
    */
   addReport(callback, { resourceId, measurement, unit, scale = 'none', samplingRate = 10, reportName = 'TELEMETRY_USAGE', rId, hertz = 50, voltage = 230, ac = true } = {}) {
     if (this.#core) throw new WattbridgeError('add reports before start()', { code: 'invalid_input' });
     if (typeof callback !== 'function') throw new WattbridgeError('addReport needs a callback', { code: 'invalid_input' });
     // The rID (default `${resourceId}_${measurement}`, by the measurement's element name) is the core's to name.
-    const offer = { resourceId, measurement, unit, scale, samplingRateSecs: samplingRate, reportName, rId, powerAttributes: { hertz, voltage, ac } };
+    // No measurement ('') is a TELEMETRY_STATUS report's; the core names what is missing otherwise.
+    const offer = { resourceId, measurement: measurement ?? '', unit, scale, samplingRateSecs: samplingRate, reportName, rId, powerAttributes: { hertz, voltage, ac } };
     this.#reports.push({ offer, callback });
     return this;
   }
@@ -91,23 +101,29 @@ export class OpenAdrVen {
   async start() {
     if (this.#core) throw new WattbridgeError('the VEN is already started', { code: 'invalid_input' });
     const { OpenAdrVenCore, reportRid } = await loadModule();
-    const config = { ...this.#options, reports: this.#reports.map((r) => r.offer) };
+    const { caFile, checkHostname, ...options } = this.#options;
+    const config = { ...options, reports: this.#reports.map((r) => r.offer) };
     // An offer the core would refuse is reported by the constructor below, with all the others' checks.
     const callbacks = new Map(this.#reports.map((r) => [safeRid(reportRid, r.offer), r.callback]));
-    this.#core = new OpenAdrVenCore(
-      config,
-      async (event) => this.#onEvent(event),
-      async (rId) => Number(await callbacks.get(rId)()),
-      (notice) => {
-        for (const listener of this.#listeners) listener(notice);
-      },
-    );
+    const tls = await defaults.venTlsFetch({ caFile, checkHostname, cert: options.cert, key: options.key, passphrase: options.passphrase });
     try {
+      this.#core = new OpenAdrVenCore(
+        config,
+        async (event) => this.#onEvent(event),
+        async (rId) => readingOf(await callbacks.get(rId)()),
+        (notice) => {
+          for (const listener of this.#listeners) listener(notice);
+        },
+        tls?.fetch,
+      );
+      this.#tls = tls;
       const venId = await this.#core.register();
       this.#loop = this.#core.run();
       return { venId };
     } catch (err) {
       this.#core = undefined;
+      this.#tls = undefined;
+      await tls?.close();
       throw err;
     }
   }
@@ -130,8 +146,15 @@ export class OpenAdrVen {
       await this.#core.cancelRegistration();
     } finally {
       this.#core = undefined;
+      await this.#tls?.close();
+      this.#tls = undefined;
     }
   }
+}
+
+/** A number (numeric text too, as before), or a resource status object as it is. */
+function readingOf(value) {
+  return typeof value === 'object' && value !== null ? value : Number(value);
 }
 
 function safeRid(reportRid, offer) {

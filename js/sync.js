@@ -7,7 +7,7 @@
 import { SyncJob } from '../pkg/wattbridge.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
-import { SESSION } from './internal.js';
+import { SESSION, requireWasm } from './internal.js';
 
 /** Which EnergyID key each source fills (documented in the README; all changeable). */
 export const DEFAULT_MAPPING = {
@@ -57,6 +57,7 @@ export async function sync({
   store = defaults.store(),
 } = {}) {
   if (!energyid && !homeassistant && !jeedom && !mqtt) throw new WattbridgeError('sync needs a target: an EnergyID device, a Home Assistant, a Jeedom or mqtt', { code: 'invalid_config' });
+  requireWasm();
   const job = new SyncJob(store);
   if (linky) job.addLinky(linky[SESSION]);
   if (weheat) job.addWeheat(weheat[SESSION]);

@@ -6,7 +6,7 @@ import { WeheatSession, energyFromWeheatLogs as energyFromLogs } from '../pkg/wa
 import { OAuthClient } from './oauth.js';
 import { WattbridgeError } from './errors.js';
 import { defaults } from './defaults.js';
-import { SESSION } from './internal.js';
+import { SESSION, requireWasm } from './internal.js';
 
 export const WEHEAT_INTERVALS = ['Minute', 'FiveMinute', 'FifteenMinute', 'Hour', 'Day', 'Week', 'Month', 'Year'];
 
@@ -26,6 +26,7 @@ export class Weheat {
    * @param {import('./index.js').Store} [options.store]
    */
   constructor({ store, ...config } = {}) {
+    requireWasm();
     this.#store = store ?? defaults.store();
     const settings = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== null && v !== ''));
     this.#session = new WeheatSession(settings, this.#store);

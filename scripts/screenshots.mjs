@@ -1,11 +1,14 @@
 // npm run screenshots: Chromium against the sandbox, PNGs of the page in
 // docs/screenshots/ (the popup at 360 px and the desktop page; each connect
-// flow; the dashboard with data, light and dark; an error state).
+// flow, Home Assistant against the tests' strict stand-in and a broker that
+// cannot be reached; the dashboard with data, light and dark; an error state).
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startSandbox, SANDBOX_WEHEAT_USER, SANDBOX_LINKY_METERS } from 'wattbridge/sandbox';
 import { startRepoServer, useSandbox, provision } from '../tests/browser/static.mjs';
+import { startHaStandIn } from '../tests/js/ha-standin.mjs';
+import { freePort } from '../tests/js/helpers.mjs';
 
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const POPUP = { width: 360, height: 640 };
@@ -14,6 +17,7 @@ const DESKTOP = { width: 1280, height: 900 };
 await mkdir(OUT, { recursive: true });
 const sb = await startSandbox({ energyid: { uploadInterval: 0.2 }, weheat: { budgetPerHour: 0 } });
 const site = await startRepoServer();
+const ha = await startHaStandIn({ version: '2024.3.3' });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 try {
   const page = await browser.newPage({ viewport: POPUP });
@@ -50,6 +54,22 @@ try {
   await fetch(await page.getAttribute('#claim-link', 'href'));
   await page.locator('#card-energyid[data-state=ok]').waitFor({ timeout: 20_000 });
 
+  const card = async (service, name) => {
+    await page.locator(`#card-${service}:is([data-state=ok], [data-state=attention])`).waitFor({ timeout: 20_000 });
+    await page.locator(`#card-${service}`).screenshot({ path: `${OUT}${name}.png` });
+    console.log(`docs/screenshots/${name}.png`);
+  };
+  await page.fill('#ha-url', ha.url);
+  await page.fill('#ha-token', 'admin-token');
+  await page.click('#homeassistant-form button[type=submit]');
+  await card('homeassistant', 'connect-homeassistant');
+  // A broker nobody listens on: the card says why and what to do.
+  await page.fill('#mqtt-url', `ws://127.0.0.1:${await freePort()}/mqtt`);
+  await page.click('#mqtt-form button[type=submit]');
+  await card('mqtt', 'connect-mqtt-attention');
+  await page.click('#mqtt-disconnect');
+  await page.locator('#card-mqtt[data-state=none]').waitFor();
+
   await page.click('#run-sync');
   await page.locator('#sync-state', { hasText: 'Synced at' }).waitFor({ timeout: 120_000 });
   await shot('desktop-dashboard', { viewport: DESKTOP });
@@ -63,6 +83,7 @@ try {
   await shot('popup-error', { full: false });
 } finally {
   await browser.close();
+  await ha.close();
   await site.close();
   await sb.close();
 }

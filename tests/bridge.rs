@@ -157,12 +157,16 @@ struct FakeSink {
     held: Rc<RefCell<BTreeMap<(String, i64), f64>>>,
     queue_calls: Rc<RefCell<Vec<usize>>>,
     deliver_error: Option<ErrorCode>,
+    /// `(n, code)`: the n-th call of `queue` (from 0) and every later one fail with `code`.
+    queue_error: Option<(usize, ErrorCode)>,
+    /// `connect` fails with this code.
+    connect_error: Option<ErrorCode>,
     crash: Crash,
 }
 
 impl FakeSink {
     fn new(name: &'static str, keys: &[(&'static str, &'static str, &'static str)], crash: &Crash) -> Self {
-        FakeSink { name, keys: keys.to_vec(), start: BTreeMap::new(), held: Rc::default(), queue_calls: Rc::default(), deliver_error: None, crash: crash.clone() }
+        FakeSink { name, keys: keys.to_vec(), start: BTreeMap::new(), held: Rc::default(), queue_calls: Rc::default(), deliver_error: None, queue_error: None, connect_error: None, crash: crash.clone() }
     }
     fn held(&self) -> BTreeMap<(String, i64), f64> {
         self.held.borrow().clone()
@@ -182,9 +186,17 @@ impl Sink for FakeSink {
     fn start_index(&self, key: &str) -> f64 {
         self.start.get(key).copied().unwrap_or(0.0)
     }
+    fn connect(&self) -> Pending<'_, ()> {
+        Box::pin(async move { self.connect_error.map_or(Ok(()), |code| Err(Error::new(code, "the peer turned us away"))) })
+    }
     fn queue<'a>(&'a self, rows: &'a [Row]) -> Pending<'a, usize> {
         Box::pin(async move {
             self.crash.step()?;
+            if let Some((from, code)) = self.queue_error {
+                if self.queue_calls.borrow().len() >= from {
+                    return Err(Error::new(code, "the peer is gone"));
+                }
+            }
             let mut values = 0;
             for row in rows {
                 for (key, value) in &row.values {
@@ -472,6 +484,76 @@ fn a_sink_that_cannot_deliver_keeps_its_rows_and_says_whether_to_retry() {
     down.deliver_error = Some(ErrorCode::WebhookDisabled);
     let report = sync(&store, &clock, &[&meter()], &[&down], &options()).unwrap();
     assert_eq!(report["energyid"]["retry"], false, "a person must re-enable the webhook");
+}
+
+#[test]
+fn a_sink_whose_peer_fails_mid_stream_reports_it_and_the_other_sinks_and_the_report_go_on() {
+    let (store, clock, crash) = (CrashStore::default(), VirtualClock::at_secs(NOW), Crash::default());
+    let long = || FakeSource::new("linky", METER).with("consumption", Resolution::HalfHour, NOW - 90 * DAY, HALF_HOUR, 90 * 48, 0.1);
+    let energyid = FakeSink::new("energyid", EI_KEYS, &crash);
+    let mut ha = FakeSink::new("ha", &[("linky", "consumption", "consumption")], &crash);
+    ha.queue_error = Some((1, ErrorCode::Network));
+    let report = sync(&store, &clock, &[&long()], &[&ha, &energyid], &options()).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["ha"]["status"], "error");
+    assert_eq!(report["ha"]["retry"], true);
+    assert_eq!(report["ha"]["error"]["code"], "network");
+    let first_window = ha.series("consumption").len();
+    assert_eq!(report["ha"]["queued"], first_window, "what the first window queued is reported");
+    assert!(first_window > 0 && first_window < 90 * 48);
+    assert_eq!(report["energyid"]["status"], "ok", "the sink after the failing one still ran");
+    assert_eq!(energyid.series("el").len(), 90 * 48 + 1);
+    assert_eq!(report["sources"]["linky"]["status"], "ok");
+
+    // The cursor stayed at the end of the last queued window: the next run
+    // continues from there, and ends with the series an unbroken run makes.
+    let cursor: Value = serde_json::from_str(&store.inner.doc("sync/ha/cursor/consumption").unwrap()).unwrap();
+    assert_eq!(cursor["ts"], ha.series("consumption").last().unwrap().0);
+    ha.queue_error = None;
+    let report = sync(&store, &clock, &[&long()], &[&ha, &energyid], &options()).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["energyid"]["queued"], 0);
+    let unbroken = FakeSink::new("ha", &[("linky", "consumption", "consumption")], &crash);
+    sync(&CrashStore::default(), &clock, &[&long()], &[&unbroken], &options()).unwrap();
+    assert_eq!(ha.series("consumption"), unbroken.series("consumption"));
+
+    // A refused token is for a person to fix: reported, not retried on its own.
+    let mut refused = FakeSink::new("jeedom", &[("linky", "consumption", "consumption")], &crash);
+    refused.queue_error = Some((0, ErrorCode::AuthRequired));
+    let report = sync(&CrashStore::default(), &clock, &[&long()], &[&refused], &options()).unwrap();
+    assert_eq!((report["jeedom"]["status"].as_str(), report["jeedom"]["retry"].as_bool(), report["jeedom"]["queued"].as_u64()), (Some("error"), Some(false), Some(0)));
+}
+
+#[test]
+fn a_sink_that_cannot_connect_costs_no_source_request_when_alone_and_stops_no_other_sink() {
+    let (clock, crash) = (VirtualClock::at_secs(NOW), Crash::default());
+    let mut ha = FakeSink::new("ha", &[("linky", "consumption", "consumption")], &crash);
+    ha.connect_error = Some(ErrorCode::AuthRequired);
+    let linky = meter();
+    let report = sync(&CrashStore::default(), &clock, &[&linky], &[&ha], &options()).unwrap();
+    assert!(linky.fetched().is_empty(), "nothing fetched for a sink that cannot take it");
+    assert_eq!((report["ok"].as_bool(), report["ha"]["status"].as_str(), report["ha"]["retry"].as_bool()), (Some(false), Some("error"), Some(false)));
+    assert_eq!(report["ha"]["error"]["code"], "auth_required");
+    assert_eq!(report["sources"], serde_json::json!({}));
+
+    let energyid = FakeSink::new("energyid", EI_KEYS, &crash);
+    let store = CrashStore::default();
+    let report = sync(&store, &clock, &[&meter()], &[&ha, &energyid], &options()).unwrap();
+    assert_eq!(report["ha"]["error"]["code"], "auth_required");
+    assert_eq!(report["energyid"]["status"], "ok");
+    assert_eq!(energyid.series("el").len(), 97);
+    assert!(store.inner.doc("sync/ha/cursor/consumption").is_none(), "the sink that could not connect got nothing");
+}
+
+#[test]
+fn a_sink_that_cannot_write_the_bridges_state_or_refuses_rows_as_invalid_stops_the_run() {
+    let (clock, crash) = (VirtualClock::at_secs(NOW), Crash::default());
+    for code in [ErrorCode::Storage, ErrorCode::CorruptState, ErrorCode::InvalidInput] {
+        let mut sink = FakeSink::new("energyid", EI_KEYS, &crash);
+        sink.queue_error = Some((0, code));
+        let err = sync(&CrashStore::default(), &clock, &[&meter()], &[&sink], &options()).unwrap_err();
+        assert_eq!(err.code, code);
+    }
 }
 
 #[test]

@@ -382,16 +382,20 @@ fn errors_say_what_to_do_and_nothing_counts_as_imported() {
 
     let mut user = FakeHa::new("2024.3.3", &Db::default());
     user.admin = false;
-    let error = attempt(user, TOKEN).0.unwrap_err();
-    assert_eq!(error.code, ErrorCode::AuthRequired);
-    assert!(error.message.contains("administrator"), "{}", error.message);
+    // Errors of HA's answers to an import are HA's part of the report: the run goes on.
+    let (report, store) = attempt(user, TOKEN);
+    let error = &report.unwrap()["ha"];
+    assert_eq!((error["status"].as_str(), error["retry"].as_bool()), (Some("error"), Some(false)));
+    assert_eq!(error["error"]["code"], "auth_required");
+    assert!(error["error"]["message"].as_str().unwrap().contains("administrator"), "{error}");
+    assert!(store.doc("sync/ha/cursor/linky_11111111111111_consumption").is_none(), "nothing counts as imported");
 
     // A release that says it is new but checks the old schema: HA's words come back as `rejected`.
     let mut liar = FakeHa::new("2025.11.0", &Db::default());
     liar.old_schema = true;
-    let error = attempt(liar, TOKEN).0.unwrap_err();
-    assert_eq!(error.code, ErrorCode::Rejected);
-    assert!(error.message.contains("extra keys not allowed @ data['metadata']['mean_type']"), "{}", error.message);
+    let error = &attempt(liar, TOKEN).0.unwrap()["ha"]["error"];
+    assert_eq!(error["code"], "rejected");
+    assert!(error["message"].as_str().unwrap().contains("extra keys not allowed @ data['metadata']['mean_type']"), "{error}");
 }
 
 #[test]

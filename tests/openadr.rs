@@ -16,9 +16,10 @@ use wattbridge::core::{ErrorCode, HttpResponse, Result, Secret, SignatureAlgorit
 use wattbridge::openadr::dsig::{self, Validator, REPLAY_WINDOW_MS};
 use wattbridge::openadr::keys::{Certificate, PrivateKey};
 use wattbridge::openadr::api::{self as msg, NS_OADR};
-use wattbridge::openadr::model::VtnMessage;
+use wattbridge::openadr::client::ReceivedValue;
+use wattbridge::openadr::model::{LoadControlState, LoadControlValue, ReportValue, ResourceStatus, VtnMessage};
 use wattbridge::openadr::xml::{parse, Element};
-use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler};
+use wattbridge::openadr::{Event, Notice, Opt, ReportOffer, ReportPayload, Ven, VenConfig, VenHandler};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/openadr/{name}.xml", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -222,7 +223,7 @@ fn writes_every_ven_message_in_schema_order() {
     assert_eq!(response.text_at(&["qualifiedEventID", "modificationNumber"]).as_deref(), Some("3"));
     assert_eq!(response.text_at(&["optType"]).as_deref(), Some("optOut"));
 
-    let values = [wattbridge::openadr::model::ReportValue { r_id: "meter1_powerReal".into(), dtstart_ms: 1_795_000_000_000, value: 42.5 }];
+    let values = [ReportValue { r_id: "meter1_powerReal".into(), dtstart_ms: 1_795_000_000_000, value: ReportPayload::Float(42.5) }];
     let update = msg::ReportUpdate { report_request_id: "rr-1", report_specifier_id: "wattbridge_telemetry_usage", report_name: "TELEMETRY_USAGE", report_id: "rep-1", values: &values };
     let message = built(&msg::update_report("r5", "ven-1", &update, 1_795_000_000_000), "oadrUpdateReport");
     let report = message.child("oadrReport").unwrap();
@@ -424,8 +425,8 @@ impl VenHandler for Recorder {
         let high = event.event_signals.iter().flat_map(|s| &s.intervals).any(|i| i.signal_payload.is_some_and(|p| p > 2.0));
         Ok(if high { Opt::Out } else { Opt::In })
     }
-    async fn report_value(&self, _r_id: &str) -> Result<f64> {
-        Ok(42.5)
+    async fn report_value(&self, _r_id: &str) -> Result<ReportPayload> {
+        Ok(ReportPayload::Float(42.5))
     }
     fn notice(&self, notice: Notice) {
         self.notices.borrow_mut().push(notice);
@@ -743,4 +744,158 @@ fn reports_at_different_sampling_rates_go_in_reports_of_their_own() {
     // One rate: the report keeps its plain name.
     let single = built(&msg::register_report("r2", "ven-1", &offers[..1], 1_795_000_000_000), "oadrRegisterReport");
     assert_eq!(single.text_at(&["oadrReport", "reportSpecifierID"]).as_deref(), Some("wattbridge_telemetry_usage"));
+}
+
+// ------------------------------------------------------------ report payload forms
+
+fn status(online: bool, load_control_state: Option<LoadControlState>) -> ReportPayload {
+    ReportPayload::ResourceStatus(ResourceStatus { online, manual_override: !online, load_control_state })
+}
+
+fn loaded_status() -> ReportPayload {
+    let capacity = LoadControlValue { current: 3.0, min: Some(0.0), max: Some(10.0), normal: Some(5.0) };
+    let set_point = LoadControlValue { current: 21.5, min: None, max: None, normal: None };
+    status(false, Some(LoadControlState { capacity: Some(capacity), set_point: Some(set_point), ..Default::default() }))
+}
+
+#[test]
+fn report_readings_are_written_in_each_form_the_schema_allows_and_read_back_the_same() {
+    let at = 1_795_000_000_000;
+    let value = |r_id: &str, value: ReportPayload| ReportValue { r_id: r_id.into(), dtstart_ms: at, value };
+    let values = [
+        value("meter1_powerReal", ReportPayload::Float(42.5)),
+        value("meter1_pulseCount", ReportPayload::Float(7.0)),
+        value("meter1_current", ReportPayload::Float(0.000_000_1)),
+        value("meter1_status", status(true, None)),
+        value("pump_status", loaded_status()),
+    ];
+    let update = msg::ReportUpdate { report_request_id: "rr-1", report_specifier_id: "wattbridge_telemetry_usage", report_name: "TELEMETRY_USAGE", report_id: "rep-1", values: &values };
+    let written = msg::update_report("r5", "ven-1", &update, at);
+    // payloadFloat: an integer without a decimal point, as xs:float allows; never "1e-7" (not xs:float).
+    let message = built(&written, "oadrUpdateReport");
+    let payloads: Vec<&Element> = message.path(&["oadrReport", "intervals"]).unwrap().children_named("interval").map(|i| i.child("oadrReportPayload").unwrap()).collect();
+    let floats: Vec<String> = payloads[..3].iter().map(|p| p.text_at(&["payloadFloat", "value"]).unwrap()).collect();
+    assert_eq!(floats, ["42.5", "7", "0.0000001"]);
+    // oadrPayloadResourceStatus, its elements in the schema's order.
+    let resource = payloads[4].child("oadrPayloadResourceStatus").unwrap();
+    assert_eq!(names(resource), ["oadrOnline", "oadrManualOverride", "oadrLoadControlState"]);
+    assert_eq!(names(resource.child("oadrLoadControlState").unwrap()), ["oadrCapacity", "oadrSetPoint"]);
+    assert_eq!(names(resource.path(&["oadrLoadControlState", "oadrCapacity"]).unwrap()), ["oadrMin", "oadrMax", "oadrCurrent", "oadrNormal"]);
+    assert_eq!(names(payloads[3].child("oadrPayloadResourceStatus").unwrap()), ["oadrOnline", "oadrManualOverride"]);
+    assert_eq!(resource.text_at(&["oadrOnline"]).as_deref(), Some("false"));
+
+    // The reader takes every one of them back unchanged.
+    let VtnMessage::UpdateReport { request_id, values: read_back } = read(&dsig::wrap(&written)) else { panic!() };
+    assert_eq!(request_id, "r5");
+    assert_eq!(read_back, values);
+}
+
+#[test]
+fn a_report_from_the_vtn_is_read_in_any_payload_form_and_never_half_read() {
+    let openleadrs = fixture("update_report");
+    let read_values = |document: &str| match read(document) {
+        VtnMessage::UpdateReport { values, .. } => values.into_iter().map(|v| (v.r_id, v.value)).collect::<Vec<_>>(),
+        other => panic!("{}", other.name()),
+    };
+    // As OpenLEADR writes it: payloadFloat, "0.25" and the integer "3"; each interval's own dtstart.
+    let VtnMessage::UpdateReport { request_id, values } = read(&openleadrs) else { panic!() };
+    assert_eq!(request_id, "req-5");
+    assert_eq!(values.iter().map(|v| (v.value.clone(), v.dtstart_ms)).collect::<Vec<_>>(), [(ReportPayload::Float(0.25), 1_795_341_600_000), (ReportPayload::Float(3.0), 1_795_342_200_000)]);
+
+    let second = "<ei:payloadFloat><ei:value>3</ei:value></ei:payloadFloat>";
+    for (form, expected) in [
+        ("<ei:payloadFloat><ei:value>3.0E0</ei:value></ei:payloadFloat>", ReportPayload::Float(3.0)),
+        ("<ei:payloadFloat><ei:value> -12 </ei:value></ei:payloadFloat>", ReportPayload::Float(-12.0)),
+        ("<ei:payloadInt><ei:value>3</ei:value></ei:payloadInt>", ReportPayload::Float(3.0)),
+        (
+            "<oadr:oadrPayloadResourceStatus><oadr:oadrOnline>1</oadr:oadrOnline><oadr:oadrManualOverride>false</oadr:oadrManualOverride></oadr:oadrPayloadResourceStatus>",
+            ReportPayload::ResourceStatus(ResourceStatus { online: true, manual_override: false, load_control_state: None }),
+        ),
+        (
+            "<oadr:oadrPayloadResourceStatus><oadr:oadrOnline>false</oadr:oadrOnline><oadr:oadrManualOverride>true</oadr:oadrManualOverride><oadr:oadrLoadControlState><oadr:oadrCapacity><oadr:oadrMin>0</oadr:oadrMin><oadr:oadrMax>10</oadr:oadrMax><oadr:oadrCurrent>3</oadr:oadrCurrent><oadr:oadrNormal>5</oadr:oadrNormal></oadr:oadrCapacity><oadr:oadrSetPoint><oadr:oadrCurrent>21.5</oadr:oadrCurrent></oadr:oadrSetPoint></oadr:oadrLoadControlState></oadr:oadrPayloadResourceStatus>",
+            loaded_status(),
+        ),
+    ] {
+        let values = read_values(&openleadrs.replace(second, form));
+        assert_eq!(values[1].1, expected, "{form}");
+        assert_eq!(values[0].1, ReportPayload::Float(0.25));
+    }
+
+    // A reading in no form we can read (not finite, a status without its flags, nothing):
+    // the whole message is refused naming the reading, rather than passed on without it.
+    for broken in [
+        "<ei:payloadFloat><ei:value>INF</ei:value></ei:payloadFloat>",
+        "<ei:payloadFloat><ei:value>three</ei:value></ei:payloadFloat>",
+        "<oadr:oadrPayloadResourceStatus><oadr:oadrOnline>true</oadr:oadrOnline></oadr:oadrPayloadResourceStatus>",
+        "",
+    ] {
+        let element = run(Validator::new(None).open(&openleadrs.replace(second, broken), 0, &NativeCrypto)).unwrap();
+        let err = msg::read_signed_object(&element).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse, "{broken}");
+        assert!(err.message.contains("the report payload of site_powerReal is in no form OpenADR 2.0b allows"), "{}", err.message);
+    }
+}
+
+#[test]
+fn a_report_from_the_vtn_is_answered_and_its_readings_reach_the_user() {
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let log: Log = Rc::default();
+    let recorder = Recorder::default();
+    let ven = Ven::new(config(None), fake_vtn(clock.clone(), log.clone(), vec![fixture("update_report")], None), clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: 1_795_000_015_000, stop: || ven.stop() }) }).0.unwrap();
+    let log = log.borrow();
+    let answers = sent(&log, "oadrUpdatedReport");
+    assert_eq!(answers.len(), 1);
+    let (_, service, _, body) = answers[0];
+    assert_eq!(service, "EiReport");
+    let message = built(&signed_object_of(body), "oadrUpdatedReport");
+    assert_eq!(names(&message), ["eiResponse", "venID"]);
+    assert_eq!(message.text_at(&["eiResponse", "requestID"]).as_deref(), Some("req-5"));
+    assert_eq!(message.text_at(&["eiResponse", "responseCode"]).as_deref(), Some("200"));
+
+    let notices = recorder.notices.borrow();
+    let received: Vec<&Notice> = notices.iter().filter(|n| matches!(n, Notice::ReportReceived { .. })).collect();
+    let reading = |dtstart: &str, value: f64| ReceivedValue { r_id: "site_powerReal".into(), dtstart: dtstart.into(), value: ReportPayload::Float(value) };
+    assert_eq!(
+        received,
+        [&Notice::ReportReceived { request_id: "req-5".into(), values: vec![reading("2026-11-22T10:00:00.000Z", 0.25), reading("2026-11-22T10:10:00.000Z", 3.0)] }]
+    );
+    // As JS sees it: a number stays a number.
+    assert_eq!(
+        serde_json::to_value(received[0]).unwrap()["values"][1],
+        serde_json::json!({"rId": "site_powerReal", "dtstart": "2026-11-22T10:10:00.000Z", "value": 3.0})
+    );
+}
+
+#[test]
+fn a_status_report_is_described_as_one_and_takes_statuses_only() {
+    let usage = config(None).reports[0].clone();
+    let status_offer = ReportOffer { report_name: "TELEMETRY_STATUS".into(), measurement: String::new(), ..usage.clone() };
+    status_offer.check().unwrap();
+    assert_eq!(status_offer.r_id(), "meter1_status");
+    let message = built(&msg::register_report("r2", "ven-1", &[usage.clone(), status_offer.clone()], 1_795_000_000_000), "oadrRegisterReport");
+    let status_report = message.children_named("oadrReport").find(|r| r.text_at(&["reportName"]).as_deref() == Some("METADATA_TELEMETRY_STATUS")).unwrap();
+    let description = status_report.child("oadrReportDescription").unwrap();
+    assert_eq!(names(description), ["rID", "reportDataSource", "reportType", "readingType", "oadrSamplingRate"]);
+    assert_eq!((description.text_at(&["reportType"]).as_deref(), description.text_at(&["readingType"]).as_deref()), (Some("x-resourceStatus"), Some("x-notApplicable")));
+
+    // A measurement on a status report describes nothing: refused, saying so.
+    let err = ReportOffer { measurement: "powerReal".into(), ..status_offer.clone() }.check().unwrap_err();
+    assert!(err.message.contains("carries resource statuses: give it no measurement or unit"), "{}", err.message);
+    // A usage report without a measurement says what it lacks.
+    let err = ReportOffer { measurement: String::new(), ..usage.clone() }.check().unwrap_err();
+    assert!(err.message.starts_with("a TELEMETRY_USAGE report needs a measurement: one of voltage, current,"), "{}", err.message);
+    // Each report takes the form its description declares.
+    status_offer.check_payload(&loaded_status()).unwrap();
+    usage.check_payload(&ReportPayload::Float(7.0)).unwrap();
+    let err = status_offer.check_payload(&ReportPayload::Float(1.0)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("meter1_status (TELEMETRY_STATUS) must return a resource status {online, manualOverride, loadControlState?}, not a number"), "{}", err.message);
+    let err = usage.check_payload(&status(true, None)).unwrap_err();
+    assert!(err.message.contains("meter1_powerReal must return a number (a powerReal reading), not a resource status"), "{}", err.message);
+    assert!(usage.check_payload(&ReportPayload::Float(f64::NAN)).unwrap_err().message.contains("finite number"));
+    let not_finite = LoadControlValue { current: f64::INFINITY, min: None, max: None, normal: None };
+    let err = status_offer.check_payload(&status(true, Some(LoadControlState { level_offset: Some(not_finite), ..Default::default() }))).unwrap_err();
+    assert!(err.message.contains("finite numbers only"), "{}", err.message);
 }

@@ -84,7 +84,7 @@ async fn js_store_errors_are_reported_not_swallowed() {
 #[wasm_bindgen_test]
 async fn fetch_to_a_closed_port_is_a_network_error_naming_the_host() {
     let request = HttpRequest::new(Method::Get, "http://127.0.0.1:9/nothing");
-    let err = FetchHttp.send(request).await.unwrap_err();
+    let err = FetchHttp::default().send(request).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Network);
     assert!(err.message.contains("127.0.0.1"), "{}", err.message);
 }
@@ -130,13 +130,43 @@ async fn fetch_errors_name_the_host_and_nothing_else_of_the_request() {
     // A query with a code, userinfo, and a header value fetch refuses (a token with a line break).
     let urls = ["http://user:SECRET-PASS@127.0.0.1:9/x?code=SECRET-CODE", "http://127.0.0.1:9/x?code=SECRET-CODE#SECRET-FRAGMENT"];
     for url in urls {
-        let err = FetchHttp.send(HttpRequest::new(Method::Get, url)).await.unwrap_err();
+        let err = FetchHttp::default().send(HttpRequest::new(Method::Get, url)).await.unwrap_err();
         assert!(err.message.contains("127.0.0.1"), "{}", err.message);
         assert!(!err.message.contains("SECRET"), "{}", err.message);
     }
     let bad_header = HttpRequest::new(Method::Get, "http://127.0.0.1:9/x").secret_header("authorization", Secret::new("Bearer SECRET-TOKEN\nX-Injected: 1"));
-    let err = FetchHttp.send(bad_header).await.unwrap_err();
+    let err = FetchHttp::default().send(bad_header).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert!(err.message.contains("authorization"), "names the header: {}", err.message);
     assert!(!err.message.contains("SECRET"), "{}", err.message);
+}
+
+#[wasm_bindgen_test]
+async fn a_handed_over_fetch_carries_requests_and_its_failures_say_why_by_code_only() {
+    // A fetch that answers 204 itself: the request went through it, not the global one.
+    let answers = Function::new_with_args("request", "return new Response(null, { status: 204, headers: { 'x-seen': request.method } })");
+    let answer = FetchHttp::with_fetch(answers).send(HttpRequest::new(Method::Post, "https://vtn.invalid/x")).await.unwrap();
+    assert_eq!((answer.status, answer.header("x-seen")), (204, Some("POST")));
+
+    // Node's way of failing: TypeError("fetch failed") with the reason's code in `cause`.
+    let failing = |code: &str| {
+        Function::new_with_args("request", &format!("return Promise.reject(new TypeError('fetch failed https://user:SECRET@vtn.invalid', {{ cause: {{ code: {code:?} }} }}))"))
+    };
+    for (code, said) in [
+        ("ERR_TLS_CERT_ALTNAME_INVALID", "its TLS certificate is made out to another host name (ERR_TLS_CERT_ALTNAME_INVALID)"),
+        ("SELF_SIGNED_CERT_IN_CHAIN", "its TLS certificate is not signed by an authority this program trusts (SELF_SIGNED_CERT_IN_CHAIN)"),
+        ("ECONNREFUSED", "the connection was refused (ECONNREFUSED)"),
+        ("not a code: SECRET", "the connection failed or was refused"),
+    ] {
+        let err = FetchHttp::with_fetch(failing(code)).send(HttpRequest::new(Method::Get, "https://vtn.invalid/x")).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Network);
+        assert_eq!(err.message, format!("could not reach vtn.invalid: {said}"));
+    }
+    // Something that is not a Response, or a throw that is not an Error, is an error, not a panic.
+    let odd = Function::new_with_args("request", "return 42");
+    let err = FetchHttp::with_fetch(odd).send(HttpRequest::new(Method::Get, "https://vtn.invalid/x")).await.unwrap_err();
+    assert!(err.message.contains("fetch answered something other than a Response"), "{}", err.message);
+    let throws = Function::new_with_args("request", "throw 'SECRET'");
+    let err = FetchHttp::with_fetch(throws).send(HttpRequest::new(Method::Get, "https://vtn.invalid/x")).await.unwrap_err();
+    assert_eq!(err.message, "could not reach vtn.invalid: the request could not be made");
 }

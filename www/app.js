@@ -1,20 +1,35 @@
 // The page (also the extension's popup and options page): connect the
 // services, sync, and draw what is stored. All provider logic is in the
-// package; this file only asks it and renders the answers.
-import * as lib from '../js/browser.js';
+// package; this file only asks it and renders the answers (view.js).
+import { defaultBrowserStore } from '../js/stores/browser.js';
 import { safeHref } from './links.js';
-import { dailyChart, curveChart, monthsChart, weheatChart, followColorScheme, round } from './charts.js';
-import { makeJobs, scheduleSync, SYNC_ALARM, DEFAULT_SETTINGS, SERVICE, DAY_MS, daysAgo } from './jobs.js';
+import { followColorScheme, round } from './charts.js';
+import { render, renderCard } from './view.js';
+import { makeJobs, documents, scheduleSync, SYNC_ALARM, DEFAULT_SETTINGS, SERVICE, TARGETS, DAY_MS, daysAgo } from './jobs.js';
 
+// The library (wattbridge/init: a dozen modules and the wasm) loads while the
+// last view paints from the store (wattbridge/browser-stores): a person sees
+// their data without waiting for it (bench/page.mjs measures both moments).
+const library = import('../js/browser-init.js').then(async (lib) => { await lib.init(); return lib; });
 const $ = (selector) => document.querySelector(selector);
 // The extension's action popup (manifest: index.html?view=popup) sizes itself to the page: give it the popup's width.
 if (new URLSearchParams(location.search).get('view') === 'popup') document.documentElement.classList.add('popup');
-const store = lib.defaultBrowserStore();
-const { load, save, clients, actionFor, syncAll } = makeJobs(lib, store);
+const store = defaultBrowserStore();
+const { load, save } = documents(store);
+const [lastView, storedSettings, secrets, storedAccounts] = await Promise.all([load('view', {}), load('settings', DEFAULT_SETTINGS), load('secrets', {}), load('accounts', {})]);
+let settings = storedSettings;
+let accounts = storedAccounts;
+if (lastView.cards) {
+  render(lastView, { busy: true }); // Sync now waits for the library
+  performance.mark('wattbridge:drawn'); // the first paint with data (bench/page.mjs)
+}
 
-let settings = await load('settings', DEFAULT_SETTINGS);
-const secrets = await load('secrets', {});
-let accounts = await load('accounts', {});
+// The MQTT publisher and mqtt.js (~100 KB) load only when a broker is set.
+const loadMqtt = async () => {
+  const [kit, mqtt] = await Promise.all([import('../js/mqtt/index.js'), import('./vendor/mqtt.esm.js')]);
+  return { kit, library: mqtt.default };
+};
+const { clients, actionFor, syncAll, checkTarget, saveTargets } = makeJobs(await library, store, { loadMqtt });
 
 const tariff = () => clients({ settings, secrets }).tariff();
 const linkyClient = () => clients({ settings, secrets }).linky();
@@ -27,10 +42,8 @@ function say(text, kind = 'info') {
   status.textContent = text;
 }
 
-function setCard(service, state, text) {
-  $(`#card-${service}`).dataset.state = state;
-  $(`#${service}-state`).textContent = text;
-}
+/** A card's passing state (waiting, a failed attempt) until the next refresh. */
+const setCard = (service, state, text) => renderCard(service, { state, text });
 
 function countdown(el, expiresAtMs, done) {
   clearInterval(el.timer);
@@ -65,19 +78,13 @@ async function linkyState() {
   }
 }
 
-async function showLinky() {
+async function linkyCard() {
   const s = await linkyState();
-  if (!s.connected) setCard('linky', 'none', 'Not connected.');
-  else if (s.attention) setCard('linky', 'attention', `Needs attention: ${s.attention}`);
-  else setCard('linky', 'ok', s.text);
-  $('#linky-actions').hidden = s.connected && !s.attention;
-  $('#linky-disconnect').hidden = !s.connected;
-  const picker = $('#linky-meter-select');
-  $('#linky-meter-pick').hidden = !(s.meters?.length > 1);
-  if (s.meters?.length > 1) {
-    picker.replaceChildren(...s.meters.map((m) => new Option(m, m, false, m === s.meter)));
-  }
-  return s.connected;
+  const show = { actions: !s.connected || Boolean(s.attention), disconnect: s.connected, 'meter-pick': s.meters?.length > 1 };
+  const card = { connected: s.connected, show, meters: s.meters, meter: s.meter };
+  if (!s.connected) return { ...card, state: 'none', text: 'Not connected.' };
+  if (s.attention) return { ...card, state: 'attention', text: `Needs attention: ${s.attention}` };
+  return { ...card, state: 'ok', text: s.text };
 }
 
 $('#linky-device').addEventListener('click', async () => {
@@ -136,15 +143,13 @@ $('#linky-disconnect').addEventListener('click', async () => {
 
 // ------------------------------------------------------------ connect: Weheat
 
-async function showWeheat() {
-  const status = await weheatClient().oauth().status();
+async function weheatCard() {
+  const { loggedIn } = await weheatClient().oauth().status();
   const who = accounts.weheatUser ? `as ${accounts.weheatUser}` : 'through the Weheat sign-in page';
-  if (status.loggedIn) setCard('weheat', 'ok', `Connected ${who}.`);
-  else if (accounts.weheatUser || accounts.weheatVia) setCard('weheat', 'attention', `Needs attention: the sign-in ${who} has ended. Sign in again.`);
-  else setCard('weheat', 'none', 'Not connected.');
-  $('#weheat-actions').hidden = status.loggedIn;
-  $('#weheat-disconnect').hidden = !status.loggedIn;
-  return status.loggedIn;
+  const card = { connected: loggedIn, show: { actions: !loggedIn, disconnect: loggedIn } };
+  if (loggedIn) return { ...card, state: 'ok', text: `Connected ${who}.` };
+  if (accounts.weheatUser || accounts.weheatVia) return { ...card, state: 'attention', text: `Needs attention: the sign-in ${who} has ended. Sign in again.` };
+  return { ...card, state: 'none', text: 'Not connected.' };
 }
 
 $('#weheat-form').addEventListener('submit', async (event) => {
@@ -219,6 +224,7 @@ $('#weheat-disconnect').addEventListener('click', async () => {
 // ------------------------------------------------------------ connect: EnergyID
 
 let claiming = null;
+let claimError = null; // why the last wait for a claim failed, until the keys are entered again
 
 function showClaim(claim) {
   $('#claim-code').textContent = claim.claimCode;
@@ -233,22 +239,19 @@ function showClaim(claim) {
 function waitForClaim(energyid) {
   claiming ??= energyid.waitForClaim({ onClaimCode: showClaim, pollSeconds: 3 })
     .then((hello) => say(`EnergyID: connected to record "${hello.recordName}".`))
-    .catch((err) => setCard('energyid', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'energyid')}`))
+    .catch((err) => { claimError = err; })
     .finally(() => { claiming = null; clearInterval($('#claim-countdown').timer); $('#energyid-claim').hidden = true; refresh(); });
-  setCard('energyid', 'waiting', 'Waiting until this browser is claimed in EnergyID…');
 }
 
-async function showEnergyId() {
+/** EnergyID's card, and its status when the record is claimed. */
+async function energyIdCard() {
   const energyid = energyidClient();
-  $('#energyid-form').hidden = !!energyid;
-  if (!energyid) { setCard('energyid', 'none', 'Not connected.'); return null; }
+  if (!energyid) return { card: { state: 'none', text: 'Not connected.', show: { form: true } } };
+  if (claimError) return { card: { state: 'attention', text: `Needs attention: ${claimError.message} ${actionFor(claimError.code, 'energyid')}`, show: { form: true } } };
   const status = await energyid.status();
-  if (status.claimed) {
-    setCard('energyid', 'ok', `Connected to record "${status.recordName}" (${status.recordNumber}).`);
-    return status;
-  }
+  if (status.claimed) return { card: { state: 'ok', text: `Connected to record "${status.recordName}" (${status.recordNumber}).`, show: { form: false } }, status };
   if (!claiming) waitForClaim(energyid);
-  return null;
+  return { card: { state: 'waiting', text: 'Waiting until this browser is claimed in EnergyID…', show: { form: false } } };
 }
 
 $('#energyid-form').addEventListener('submit', async (event) => {
@@ -257,18 +260,64 @@ $('#energyid-form').addEventListener('submit', async (event) => {
   secrets.provisioningKey = form.provisioningKey.value.trim();
   secrets.provisioningSecret = form.provisioningSecret.value;
   form.reset();
+  claimError = null;
   await save('secrets', secrets);
   await refresh();
 });
+
+// ------------------------------------------------------------ connect: Home Assistant, MQTT
+
+/** An optional target's card: set or not, and how its last check or sync went. */
+function targetCard(service, targets) {
+  const set = service === 'mqtt' ? Boolean(settings.mqttUrl) : Boolean(settings.haUrl && secrets.haToken);
+  if (!set) return { state: 'none', text: 'Not connected.', show: { form: true, disconnect: false } };
+  const where = hostOf(service === 'mqtt' ? settings.mqttUrl : settings.haUrl);
+  const last = targets[service];
+  if (!last) return { state: 'waiting', text: `Set to ${where}; not tried yet.`, show: { form: false, disconnect: true } };
+  if (!last.ok) return { state: 'attention', text: `Needs attention: ${last.message.replace(/[.!]?$/, '.')} ${last.action}`, show: { form: true, disconnect: true } };
+  return { state: 'ok', text: `Connected to ${where}: ${last.detail}.`, show: { form: false, disconnect: true } };
+}
+
+const hostOf = (url) => { try { return new URL(url).host; } catch { return url; } };
+
+// The address and user name are settings (shown again in the form); the
+// token and password are secrets, kept in the store and never put back.
+const TARGET_FIELDS = {
+  homeassistant: { settings: ['haUrl'], secrets: ['haToken'] },
+  mqtt: { settings: ['mqttUrl', 'mqttUsername'], secrets: ['mqttPassword'] },
+};
+
+for (const service of TARGETS) {
+  const form = $(`#${service}-form`);
+  const fields = TARGET_FIELDS[service];
+  for (const name of fields.settings) form[name].value = settings[name] ?? '';
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    settings = { ...settings, ...Object.fromEntries(fields.settings.map((name) => [name, form[name].value.trim()])) };
+    for (const name of fields.secrets) {
+      if (form[name].value) secrets[name] = form[name].value; else delete secrets[name];
+      form[name].value = '';
+    }
+    await Promise.all([save('settings', settings), save('secrets', secrets)]);
+    setCard(service, 'waiting', `Connecting to ${hostOf(settings[fields.settings[0]])}…`);
+    const result = await checkTarget(service);
+    say(result.ok ? `${SERVICE[service]} is connected.` : `${SERVICE[service]}: ${result.message}`, result.ok ? 'info' : 'error');
+    await refresh();
+  });
+  $(`#${service}-disconnect`).addEventListener('click', async () => {
+    settings = { ...settings, ...Object.fromEntries(fields.settings.map((name) => [name, ''])) };
+    for (const name of fields.secrets) delete secrets[name];
+    for (const name of fields.settings) form[name].value = '';
+    await Promise.all([save('settings', settings), save('secrets', secrets), saveTargets({ [service]: null })]);
+    say(`${SERVICE[service]} is disconnected.`);
+    await refresh();
+  });
+}
 
 // ------------------------------------------------------------ look
 
 /** YYYY-MM-DD `n` days before the Paris day `date`. */
 const dayBefore = (date, n) => new Date(Date.parse(`${date}T12:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
-
-const PERIODS = [['yesterday', 'Yesterday'], ['thisWeek', 'This week'], ['lastWeek', 'Last week'], ['thisMonth', 'This month'], ['lastMonth', 'Last month'], ['thisYear', 'This year']];
-const kwh = (n) => n.toLocaleString('en', { maximumFractionDigits: 1 });
-const eur = (n) => n == null ? '–' : `${n.toFixed(2)} €`;
 
 /** Cumulated kWh of each day of `month` (YYYY-MM) before `today`; null after the last day with data. */
 function cumulated(byDate, month, today) {
@@ -285,59 +334,32 @@ function cumulated(byDate, month, today) {
   return values;
 }
 
-async function drawLinky() {
+/** Linky's panel from the local history, and the status the sync card reads. */
+async function linkyView() {
   const linky = linkyClient();
   const stats = await linky.stats({ tariff: tariff(), from: daysAgo(62) });
   const { periods, today } = stats;
   const byDate = new Map(stats.daily.map((d) => [d.date, d.wh]));
   const first = dayBefore(today, 30);
-  const last30 = stats.daily.filter((d) => d.date >= first && d.date < today);
-  $('#linky').hidden = false;
-  $('#linky-meter').textContent = `meter ${stats.meter}`;
-  dailyChart($('#chart-daily'), last30, Number(settings.priceBase) || 0);
-  const total = last30.reduce((s, d) => s + d.wh, 0) / 1000;
-  $('#daily-cost').textContent = `${kwh(total)} kWh${settings.priceBase ? `, ${eur(total * settings.priceBase)}` : ''} in all`;
-  const curve = await linky.history('load-curve', { from: periods.yesterday.from, to: periods.yesterday.to });
-  curveChart($('#chart-curve'), curve);
-  monthsChart($('#chart-months'), cumulated(byDate, periods.thisMonth.from.slice(0, 7), today), cumulated(byDate, periods.lastMonth.from.slice(0, 7), today));
-  $('#linky-stats tbody').replaceChildren(...PERIODS.map(([key, label]) => {
-    const p = periods[key];
-    const tr = document.createElement('tr');
-    tr.dataset.period = key;
-    const th = Object.assign(document.createElement('th'), { scope: 'row', textContent: label });
-    tr.append(th, ...[kwh(p.kwh), eur(p.cost), `${p.daysWithData} / ${p.days}`].map((text) => Object.assign(document.createElement('td'), { textContent: text })));
-    return tr;
-  }));
-  return linky.status();
+  const view = {
+    meter: stats.meter,
+    days: stats.daily.filter((d) => d.date >= first && d.date < today).map(({ date, wh }) => ({ date, wh })),
+    price: Number(settings.priceBase) || 0,
+    curve: (await linky.history('load-curve', { from: periods.yesterday.from, to: periods.yesterday.to })).map(({ start, value }) => ({ start, value })),
+    thisMonth: cumulated(byDate, periods.thisMonth.from.slice(0, 7), today),
+    lastMonth: cumulated(byDate, periods.lastMonth.from.slice(0, 7), today),
+    periods: Object.fromEntries(Object.entries(periods).map(([key, p]) => [key, { kwh: p.kwh, cost: p.cost, daysWithData: p.daysWithData, days: p.days }])),
+  };
+  return { view, status: await linky.status() };
 }
 
-const TEMPERATURES = [['outside', 'Outside'], ['room', 'Room'], ['roomTarget', 'Room target'], ['waterIn', 'Water in'], ['waterOut', 'Water out'], ['dhwTop', 'Hot water tank']];
-
-function facts(dl, entries) {
-  dl.replaceChildren(...entries.map(([term, value]) => {
-    const pair = document.createElement('div');
-    pair.append(Object.assign(document.createElement('dt'), { textContent: term }), Object.assign(document.createElement('dd'), { textContent: value }));
-    return pair;
-  }));
-}
-
-async function drawWeheat() {
+async function weheatView() {
   const buckets = await weheatClient().storedEnergy({ interval: 'Day', from: daysAgo(30) });
-  const latest = (await load('weheat-latest', {})).latest;
-  $('#weheat').hidden = false;
-  weheatChart($('#chart-weheat'), buckets);
-  if (latest) {
-    facts($('#weheat-now'), [
-      ['State', `${latest.stateName}${latest.online === false ? ' (offline)' : ''}`],
-      ...TEMPERATURES.filter(([key]) => latest[key] != null).map(([key, label]) => [label, `${latest[key].toFixed(1)} °C`]),
-      ...(latest.cop != null ? [['COP now', latest.cop.toFixed(2)]] : []),
-      ['As of', latest.timestamp ? new Date(latest.timestamp).toLocaleString() : '–'],
-    ]);
-  }
-  return buckets;
+  const { latest } = await load('weheat-latest', {});
+  return { buckets: buckets.map(({ timeBucket, heatKwh, electricityKwh, cop }) => ({ timeBucket, heatKwh, electricityKwh, cop })), latest: latest ?? null };
 }
 
-async function drawSync({ linkyStatus, weheatBuckets, energyidStatus }) {
+async function syncView({ linkyStatus, weheatBuckets, energyidStatus }) {
   const last = await load('last-sync', {});
   const when = (ms) => ms ? new Date(ms).toLocaleString() : 'never';
   const entries = [];
@@ -352,14 +374,8 @@ async function drawSync({ linkyStatus, weheatBuckets, energyidStatus }) {
   const alarm = globalThis.chrome?.alarms && (await chrome.alarms.get(SYNC_ALARM));
   const next = alarm ? alarm.scheduledTime : nextSyncAt;
   entries.push(['Next sync', next ? `${new Date(next).toLocaleTimeString()}${alarm ? ' (in the background)' : ' (while this page is open)'}` : 'when you press Sync now']);
-  facts($('#sync-facts'), entries);
-  $('#problems').replaceChildren(...(last.problems ?? []).map((p) => {
-    const li = document.createElement('li');
-    li.dataset.code = p.code;
-    li.append(Object.assign(document.createElement('strong'), { textContent: `${SERVICE[p.service] ?? p.service}: ` }), `${p.message} `, Object.assign(document.createElement('span'), { className: 'action', textContent: p.action }));
-    return li;
-  }));
-  if (last.atMs) $('#sync-state').textContent = last.problems?.length ? 'The last sync had problems (below); nothing is lost.' : `Synced at ${when(last.atMs)}.`;
+  const stateText = last.atMs ? (last.problems?.length ? 'The last sync had problems (below); nothing is lost.' : `Synced at ${when(last.atMs)}.`) : null;
+  return { entries, problems: last.problems ?? [], stateText };
 }
 
 // ------------------------------------------------------------ sync
@@ -400,27 +416,36 @@ settingsForm.addEventListener('submit', async (event) => {
   await refresh();
 });
 
+
 // ------------------------------------------------------------ everything from the store
 
 async function refresh() {
-  const drawn = {};
   const guard = async (service, fn) => {
     try { return await fn(); } catch (err) { say(`${SERVICE[service]}: ${err.message} ${actionFor(err.code, service)}`, 'error'); return null; }
   };
-  const [linkyOn, weheatOn] = await Promise.all([guard('linky', showLinky), guard('weheat', showWeheat)]);
-  document.body.dataset.connected = String(Boolean(linkyOn || weheatOn)); // nothing yet: the accounts come first
-  if (!linkyOn) $('#linky').hidden = true;
-  if (!weheatOn) $('#weheat').hidden = true;
-  [drawn.energyidStatus, drawn.linkyStatus, drawn.weheatBuckets] = await Promise.all([
-    guard('energyid', showEnergyId),
-    linkyOn && guard('linky', drawLinky),
-    weheatOn && guard('weheat', drawWeheat),
+  const [linky, weheat, targets] = await Promise.all([guard('linky', linkyCard), guard('weheat', weheatCard), load('targets', {})]);
+  const connected = Boolean(linky?.connected || weheat?.connected);
+  const [energyid, linkyData, weheatData] = await Promise.all([
+    guard('energyid', energyIdCard),
+    linky?.connected && guard('linky', linkyView),
+    weheat?.connected && guard('weheat', weheatView),
   ]);
-  $('#run-sync').disabled = syncing || !(linkyOn || weheatOn);
-  if ((linkyOn || weheatOn) && !nextSyncAt) nextSyncAt = Date.now() + periodMs();
-  await drawSync(drawn);
-  if (!document.body.dataset.ready) performance.mark('wattbridge:drawn'); // the first paint with data (bench/page.mjs)
+  if (connected && !nextSyncAt) nextSyncAt = Date.now() + periodMs();
+  const view = {
+    connected,
+    cards: { linky, weheat, energyid: energyid?.card, homeassistant: targetCard('homeassistant', targets), mqtt: targetCard('mqtt', targets) },
+    linky: linkyData?.view ?? null,
+    weheat: weheatData || null,
+    sync: await syncView({ linkyStatus: linkyData?.status, weheatBuckets: weheatData?.buckets, energyidStatus: energyid?.status }),
+  };
+  render(view, { busy: syncing });
+  if (!document.body.dataset.ready) {
+    if (!lastView.cards) performance.mark('wattbridge:drawn');
+    performance.mark('wattbridge:live'); // drawn from the library's answers (bench/page.mjs)
+  }
   document.body.dataset.ready = 'true';
+  // What the next opening paints before the wasm is ready.
+  await save('view', view);
 }
 
 followColorScheme(refresh);

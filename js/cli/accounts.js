@@ -111,8 +111,8 @@ const TARGETS = ['energyid', 'ha', 'mqtt', 'jeedom'];
 
 /**
  * The targets `sync` feeds: `sync.targets` (comma list of energyid, ha, mqtt,
- * jeedom), by default every one that is configured (EnergyID when nothing is;
- * Jeedom when jeedom.url is set).
+ * jeedom), by default every one that is configured. With none configured there
+ * is nothing to sync to: the error says how to set one up (or try the demo).
  */
 export function syncTargets(settings, env = process.env) {
   const given = settings.get('sync.targets');
@@ -122,7 +122,13 @@ export function syncTargets(settings, env = process.env) {
     if (homeAssistantConfigured(settings, env)) targets.add('ha');
     if (settings.get('mqtt.url')) targets.add('mqtt');
     if (settings.get('jeedom.url')) targets.add('jeedom');
-    return targets.size ? targets : new Set(['energyid']);
+    if (!targets.size) {
+      throw new WattbridgeError(
+        'sync has no target yet: set up EnergyID (energyid.provisioning_key and _secret), Home Assistant (ha.url and ha.token), MQTT (mqtt.url) or Jeedom (jeedom.url and jeedom.api_key); `wattbridge config init` asks for each, and `wattbridge demo` tries the whole job on the built-in sandbox',
+        { code: 'invalid_config' },
+      );
+    }
+    return targets;
   }
   const targets = new Set(given.split(',').map((t) => t.trim()).filter(Boolean));
   for (const target of targets) {

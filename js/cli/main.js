@@ -3,7 +3,7 @@
 // the library reports, as text for people or as JSON (--json) for scripts.
 
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
 // Only what every run needs is imported here. Each command loads its own
 // implementation (and with it the wasm module, prompts, progress bars, the CSV
 // parser, …) with import() when it runs, so `--help`, `--version` and a
@@ -11,13 +11,21 @@ import { Command, Option } from 'commander';
 // The exit-code table too is read only when a command fails.
 import { WattbridgeError } from '../errors.js';
 
+// commander is CommonJS: require() loads it directly, where an ESM import would
+// first scan its source for export names (measured: 8 M instructions of start-up).
+const { Command, Option } = createRequire(import.meta.url)('commander');
+
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
 const program = new Command()
   .name('wattbridge')
   .description(
-    'Move home-energy data between Linky (Enedis), Weheat and EnergyID, from Node or a browser, without a backend.',
+    'Move home-energy data from Linky (Enedis) and Weheat into EnergyID, Home Assistant, MQTT and Jeedom, from Node or a browser, without a backend.',
   )
+  // A usage error (unknown command or option, a missing argument or
+  // subcommand) is bad input: exit 2 as the table below says, not commander's 1.
+  // Set before any subcommand is added, so that every one inherits it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .version(version, '-V, --version', 'print the version')
   .option('--json', 'machine-readable output: one JSON document on stdout')
   .option('-c, --config <key=value>', 'set any setting for this run (repeatable), e.g. -c linky.meter=12345678901234', (value, previous = []) => [...previous, value])
@@ -84,7 +92,7 @@ you log in again, then resumes. Exit codes: 0 all done, 3 a person must act,
 4 temporary (try later; nothing is lost).`,
   )
   .action(action(async (options, cmd) => (await import('./sync-commands.js')).syncCommand(options, cmd.optsWithGlobals())));
-program.command('status').description('every source, the EnergyID record and its outbox at a glance').action(action(async () => (await import('./status-command.js')).statusCommand()));
+program.command('status').description('every source and target at a glance: Linky, Weheat, the EnergyID record and its outbox, Home Assistant, MQTT, Jeedom (no request)').action(action(async () => (await import('./status-command.js')).statusCommand()));
 const config = program.command('config').description('the settings file (secrets are kept in the 0600 state file)');
 config.command('init').description('answer a few questions: sources, accounts, EnergyID keys').action(action(async () => (await import('./sync-commands.js')).configInit()));
 config.command('show').description('every setting, its value and where it comes from; secrets redacted').action(action(async () => (await import('./sync-commands.js')).configShow()));
@@ -379,6 +387,8 @@ openadr
   .option('--passphrase-stdin', 'read the key passphrase from stdin')
   .option('--passphrase-env <var>', 'read the key passphrase from this environment variable')
   .option('--vtn-fingerprint <fp>', "refuse VTN messages not signed by this certificate (AA:BB:…, the last 10 bytes of its SHA-256)")
+  .option('--ca-file <file>', "PEM file of the CA certificates the VTN's TLS certificate must chain to, instead of the usual authorities (setting openadr.ca_file)")
+  .option('--no-check-hostname', "accept a VTN certificate made out to another name, e.g. a VTN reached by IP; the chain is still checked (setting openadr.check_hostname=false)")
   .addOption(new Option('--report-value <number>', 'the value the report sends (W)').default('0'))
   .addOption(new Option('--report-interval <seconds>', 'sampling rate offered for the report').argParser(parsePositive).default(10))
   .option('--resource-id <id>', 'the resource the report describes', 'main')
@@ -397,6 +407,12 @@ The key's passphrase is never a command-line argument (it would show in ps and
 shell history): pipe it in with --passphrase-stdin or name a variable with
 --passphrase-env. Key material is never printed.
 
+TLS (https VTN): the certificate must chain to an authority this machine trusts,
+or to one in --ca-file (then only those), and be made out to the URL's host
+unless --no-check-hostname. With --cert and --key, the same pair is presented as
+the TLS client certificate, as OpenLEADR's client does (its VTN over TLS
+requires one).
+
 Examples:
   wattbridge openadr run --vtn http://127.0.0.1:8080/OpenADR2/Simple/2.0b --ven-name home
   wattbridge openadr run --vtn http://127.0.0.1:8080/OpenADR2/Simple/2.0b --ven-name home \\
@@ -405,7 +421,10 @@ Examples:
   wattbridge openadr run --vtn https://vtn.example/OpenADR2/Simple/2.0b --ven-name home \\
       --cert ven.crt --key ven.key --passphrase-env VEN_KEY_PASS --vtn-fingerprint E6:0C:FE:2F:56:53:64:EA:EC:35
   pass show ven-key | wattbridge openadr run --vtn https://vtn.example/OpenADR2/Simple/2.0b \\
-      --ven-name home --cert ven.crt --key ven.key --passphrase-stdin`,
+      --ven-name home --cert ven.crt --key ven.key --passphrase-stdin
+  # a VTN reached by IP, its certificate from a private CA
+  wattbridge openadr run --vtn https://192.0.2.10:8443/OpenADR2/Simple/2.0b --ven-name home \\
+      --cert ven.crt --key ven.key --ca-file vtn-ca.pem --no-check-hostname`,
   )
   .action(action(async (options, cmd) => (await import('./openadr-commands.js')).openAdrRun(options, cmd.optsWithGlobals())));
 

@@ -45,6 +45,9 @@ async function passphrase({ passphraseStdin, passphraseEnv }) {
 
 const payloadsOf = (event) => event.event_signals.map((s) => `${s.signal_name}/${s.signal_type} ${s.intervals.map((i) => i.signal_payload).join(',')}`).join('; ');
 
+/** A reading: a number as it is, a resource status as JSON. */
+const shown = (value) => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+
 /** One line for a person per notice (null: nothing worth a line). */
 function describe(notice) {
   switch (notice.type) {
@@ -55,7 +58,8 @@ function describe(notice) {
       return `${notice.modified ? 'modified' : 'new'} event ${d.event_id} (modification ${d.modification_number}, ${d.event_status}) starting ${notice.event.active_period.dtstart} for ${notice.event.active_period.duration} s: ${payloadsOf(notice.event)} → ${notice.opt}`;
     }
     case 'cancelled': return `event ${notice.eventId} cancelled${notice.implied ? ' (no longer listed by the VTN)' : ''}`;
-    case 'reportSent': return `report ${notice.reportRequestId} sent: ${notice.values.map(([rId, value]) => `${rId}=${value}`).join(', ')}`;
+    case 'reportSent': return `report ${notice.reportRequestId} sent: ${notice.values.map(([rId, value]) => `${rId}=${shown(value)}`).join(', ')}`;
+    case 'reportReceived': return `the VTN sent report ${notice.requestId}: ${notice.values.map((v) => `${v.rId}=${shown(v.value)} at ${v.dtstart}`).join(', ')}`;
     case 'reregistering': return 'the VTN asked us to register again';
     case 'error': return `problem: ${notice.message} [${notice.code}] (carrying on)`;
     case 'registrationCancelled': return 'registration cancelled';
@@ -63,7 +67,21 @@ function describe(notice) {
   }
 }
 
+/**
+ * The TLS options: a flag wins over the openadr.* settings (config file or
+ * WATTBRIDGE_OPENADR_CA_FILE / WATTBRIDGE_OPENADR_CHECK_HOSTNAME).
+ */
+export function tlsOptions(options, settings) {
+  const checkHostname = options.checkHostname === false ? 'false' : settings.get('openadr.check_hostname');
+  if (checkHostname !== undefined && checkHostname !== 'true' && checkHostname !== 'false') {
+    throw new WattbridgeError(`openadr.check_hostname must be true or false, not "${checkHostname}" (from ${settings.source('openadr.check_hostname')})`, { code: 'invalid_config', provider: 'openadr' });
+  }
+  return { caFile: options.caFile ?? settings.get('openadr.ca_file'), checkHostname: checkHostname !== 'false' };
+}
+
 export async function openAdrRun(options, { json }) {
+  const { loadSettings } = await import('../config.js');
+  const settings = await loadSettings();
   const reportValue = Number(options.reportValue);
   if (!Number.isFinite(reportValue)) throw invalid(`--report-value must be a number, not "${options.reportValue}"`);
   if (Boolean(options.cert) !== Boolean(options.key)) throw invalid('signing needs both --cert and --key');
@@ -75,7 +93,7 @@ export async function openAdrRun(options, { json }) {
     const line = describe(notice);
     if (line) process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
   };
-  const mqtt = options.mqtt ? await venOverMqtt(options.venName, print) : null;
+  const mqtt = options.mqtt ? await venOverMqtt(options.venName, settings, print) : null;
   const ven = new OpenAdrVen({
     vtnUrl: options.vtn,
     venName: options.venName,
@@ -83,6 +101,7 @@ export async function openAdrRun(options, { json }) {
     key: options.key && (await readSecretFile(options.key, 'key')),
     passphrase: keyPassphrase,
     vtnFingerprint: options.vtnFingerprint,
+    ...tlsOptions(options, settings),
     onNotice: (notice) => {
       print(notice);
       mqtt?.notice(notice);
@@ -117,14 +136,12 @@ export async function openAdrRun(options, { json }) {
  * Values are recomputed on every notice and every few seconds (an event
  * starts without a message).
  */
-async function venOverMqtt(venName, print) {
-  const [{ loadSettings }, mqttCommands, { connectBroker, disconnectBroker }, { VenEvents, venDevice }] = await Promise.all([
-    import('../config.js'),
+async function venOverMqtt(venName, settings, print) {
+  const [mqttCommands, { connectBroker, disconnectBroker }, { VenEvents, venDevice }] = await Promise.all([
     import('./mqtt-commands.js'),
     import('../mqtt/publisher.js'),
     import('../mqtt/openadr.js'),
   ]);
-  const settings = await loadSettings();
   const target = mqttCommands.mqttSettings(settings);
   const device = (values) => venDevice(venName, values);
   const naming = { ...target.naming, availability: `${target.naming.base}/${device({}).id}/status` };

@@ -1,10 +1,10 @@
-// `wattbridge status`: every source, the EnergyID record and its outbox at a
-// glance, from stored state only (no request). A module of its own so that it
+// `wattbridge status`: every source, the EnergyID record and its outbox, and
+// the other targets set up, at a glance, from stored state only (no request). A module of its own so that it
 // loads only what it reads: the wasm module and the three accounts, not the
 // sync, the prompts, the progress bars or the CSV parser.
 import { FileStore } from '../stores/file.js';
 import { loadSettings } from '../config.js';
-import { linkyClient, weheatClient, energyIdDevice, syncSources } from './accounts.js';
+import { linkyClient, weheatClient, energyIdDevice, syncSources, homeAssistantConfigured } from './accounts.js';
 
 /**
  * Every source and the outbox at a glance. The three parts only read their own
@@ -43,9 +43,21 @@ export async function statusCommand() {
     }));
   }
   parts.push(guard('energyid', async () => {
+    if (!settings.get('energyid.provisioning_key')) return [{ configured: false }, 'energyid: not set up (wattbridge config init asks for its provisioning key)'];
     const s = await (await energyIdDevice(settings)).status();
     return [s, `energyid: ${s.claimed ? `record "${s.recordName}"` : 'not claimed (wattbridge energyid login)'}, ${s.outbox} values in the outbox${s.quarantined ? `, ${s.quarantined} refused` : ''}${s.outbox && s.nextUploadAtMs ? `, next upload ${new Date(s.nextUploadAtMs).toISOString()}` : ''}`];
   }));
   const done = await Promise.all(parts);
+  // The other targets, from the settings alone (status makes no request).
+  // Secrets are only said to be set or not.
+  const targets = [
+    ['ha', homeAssistantConfigured(settings) && { url: settings.get('ha.url') ?? 'the add-on\'s Supervisor', secret: settings.get('ha.url') ? settings.get('ha.token') : true, missing: 'no token (WATTBRIDGE_HA_TOKEN or wattbridge config init)' }],
+    ['mqtt', settings.get('mqtt.url') && { url: settings.get('mqtt.url'), secret: true }],
+    ['jeedom', settings.get('jeedom.url') && { url: settings.get('jeedom.url'), secret: settings.get('jeedom.api_key'), missing: 'no API key (WATTBRIDGE_JEEDOM_API_KEY or wattbridge config init)' }],
+  ];
+  for (const [name, target] of targets) {
+    if (!target) continue;
+    done.push([name, { configured: true, url: target.url, ready: Boolean(target.secret) }, `${name}: ${target.url}${target.secret ? '' : ` — ${target.missing}`}`]);
+  }
   return { result: Object.fromEntries(done.map(([name, result]) => [name, result])), text: done.map(([, , line]) => line).join('\n') };
 }

@@ -3,7 +3,7 @@
 
 use super::index::{continue_index, Cursor};
 use super::sink::{Row, Sink};
-use super::source::{Channel, Fetched, Progress, Resolution, Source};
+use super::source::{Channel, Fetched, Pending, Progress, Resolution, Source};
 use crate::core::store::{load, save};
 use crate::core::{Clock, Disposition, Error, ErrorCode, Result, Store};
 use serde::{Deserialize, Serialize};
@@ -113,9 +113,14 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         self
     }
 
-    /// One run. Errors of a source or a sink are reported, not returned: the
+    /// One run. (Its steps, pulling a source and streaming into a sink, are
+    /// boxed: compiled as one state machine they made a 35 KB wasm function
+    /// that V8's optimizing compiler needed 20 MB of memory for.)
+    ///
+    /// Errors of a source or a sink are reported, not returned: the
     /// others go on. An error is returned only when the bridge's own state
-    /// cannot be read or written, or a sink refuses rows as invalid.
+    /// cannot be read or written, or a sink refuses rows as invalid
+    /// ([`stops_the_run`]).
     /// `progress(stage, done, total)` reports long work.
     pub async fn run(&self, options: &SyncOptions, progress: Progress<'_>) -> Result<Value> {
         if self.sinks.is_empty() {
@@ -123,12 +128,28 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         }
         let started_ms = self.clock.now_ms();
         let mut source_reports = Map::new();
+        let mut sink_reports = Map::new();
         let mut resolved: Vec<Resolved> = Vec::new();
         let mut fetched_by_source: Vec<Option<Vec<Fetched>>> = Vec::new();
         let mut ok = true;
 
-        for (at, source) in self.sources.iter().enumerate() {
-            let outcome = self.pull(at, *source, options, progress, &mut resolved).await?;
+        let mut sinks = Vec::new();
+        for sink in &self.sinks {
+            match sink.connect().await {
+                Ok(()) => sinks.push(*sink),
+                Err(error) if stops_the_run(&error) => return Err(error),
+                Err(error) => {
+                    ok = false;
+                    sink_reports.insert(sink.name().into(), Value::Object(sink_failed(&error, 0)));
+                }
+            }
+        }
+
+        // No sink to take data: no source is asked for any.
+        let sources = if sinks.is_empty() { &[][..] } else { &self.sources[..] };
+        for (at, source) in sources.iter().enumerate() {
+            let pulled: Pending<'_, _> = Box::pin(self.pull(at, *source, &sinks, options, progress, &mut resolved));
+            let outcome = pulled.await?;
             if let Err(report) = &outcome {
                 ok = false;
                 source_reports.insert(source.name().into(), report.clone());
@@ -138,9 +159,9 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
 
         // Per source, over every sink: readings made and kWh of new data.
         let mut made: Vec<(usize, BTreeMap<&'static str, f64>)> = vec![(0, BTreeMap::new()); self.sources.len()];
-        let mut sink_reports = Map::new();
-        for sink in &self.sinks {
-            let (report, lanes) = self.stream(*sink, &resolved, options, progress).await?;
+        for sink in &sinks {
+            let streamed: Pending<'_, _> = Box::pin(self.stream(*sink, &resolved, options, progress));
+            let (report, lanes) = streamed.await?;
             let mut per_source = vec![0usize; self.sources.len()];
             for lane in &lanes {
                 per_source[lane.resolved.source] += lane.readings;
@@ -157,7 +178,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
             sink_reports.insert(sink.name().into(), Value::Object(report));
         }
 
-        for (at, source) in self.sources.iter().enumerate() {
+        for (at, source) in sources.iter().enumerate() {
             let Some(fetched) = &fetched_by_source[at] else { continue };
             let new_kwh: Vec<(&'static str, f64)> = made[at].1.iter().map(|(k, v)| (*k, *v)).collect();
             let mut report = Map::new();
@@ -187,6 +208,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         &self,
         at: usize,
         source: &'s dyn Source,
+        sinks: &[&dyn Sink],
         options: &SyncOptions,
         progress: Progress<'_>,
         resolved: &mut Vec<Resolved<'s>>,
@@ -203,7 +225,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
             }
         }
         let before = resolved.len();
-        match self.fetch_channels(at, source, options, progress, resolved).await {
+        match self.fetch_channels(at, source, sinks, options, progress, resolved).await {
             Ok(fetched) => {
                 if blocked.is_some() && !options.dry_run {
                     self.store.delete(&key).await?;
@@ -241,6 +263,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         &self,
         at: usize,
         source: &'s dyn Source,
+        sinks: &[&dyn Sink],
         options: &SyncOptions,
         progress: Progress<'_>,
         resolved: &mut Vec<Resolved<'s>>,
@@ -248,7 +271,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
         let mut floor = options.resolution;
         let mut fetched = Vec::new();
         for channel in source.channels() {
-            if !self.sinks.iter().any(|sink| sink.key(source.name(), channel.name).is_some()) {
+            if !sinks.iter().any(|sink| sink.key(source.name(), channel.name).is_some()) {
                 continue;
             }
             let mut candidates: Vec<Resolution> = channel.resolutions.iter().copied().filter(|r| *r >= floor).collect();
@@ -325,14 +348,7 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
             let cursor = match sink.resume(&key, stored, (first, end), &read).await {
                 Ok(cursor) => cursor,
                 // The sink's peer cannot say where it stands: nothing goes to it this run.
-                Err(error) => {
-                    let mut report = Map::new();
-                    report.insert("status".into(), "error".into());
-                    report.insert("queued".into(), 0.into());
-                    report.insert("retry".into(), (error.code.disposition() != Disposition::Person).into());
-                    report.insert("error".into(), error_json(&error));
-                    return Ok((report, Vec::new()));
-                }
+                Err(error) => return Ok((sink_failed(&error, 0), Vec::new())),
             };
             lanes.push(Lane { resolved: item, key, cursor, first, end, readings: 0, kwh: 0.0 });
         }
@@ -384,7 +400,15 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
                     if options.dry_run {
                         keep_preview(&mut preview, rows);
                     } else {
-                        queued += sink.queue(&rows).await?;
+                        match sink.queue(&rows).await {
+                            Ok(values) => queued += values,
+                            Err(error) if stops_the_run(&error) => return Err(error),
+                            // The peer failed (unreachable, a refused token, an answer
+                            // it rejected): this sink stops here, with its cursors where
+                            // the last queued window left them; the other sinks and the
+                            // run's report go on.
+                            Err(error) => return Ok((sink_failed(&error, queued), lanes)),
+                        }
                         // Only now, with the rows safe in the sink, do the cursors move.
                         for at in moved {
                             let lane = &lanes[at];
@@ -416,16 +440,29 @@ impl<'a, S: Store, C: Clock> Bridge<'a, S, C> {
                 report.insert("status".into(), "ok".into());
                 report.insert("queued".into(), queued.into());
             }
-            Err(error) => {
-                // The rows wait in the sink's queue; the next run delivers them.
-                report.insert("status".into(), "error".into());
-                report.insert("queued".into(), queued.into());
-                report.insert("retry".into(), (error.code.disposition() != Disposition::Person).into());
-                report.insert("error".into(), error_json(&error));
-            }
+            // The rows wait in the sink's queue; the next run delivers them.
+            Err(error) => report = sink_failed(&error, queued),
         }
         Ok((report, lanes))
     }
+}
+
+/// Errors that end a whole run rather than one sink's part: the bridge's own
+/// state cannot be read or written, or rows were refused as invalid (a bug to
+/// fix, not a peer to wait for).
+fn stops_the_run(error: &Error) -> bool {
+    matches!(error.code, ErrorCode::Storage | ErrorCode::CorruptState | ErrorCode::InvalidInput)
+}
+
+/// A sink's report when an error stopped it: what it queued before, the error,
+/// and whether the next run retries by itself (not when a person must act).
+fn sink_failed(error: &Error, queued: usize) -> Map<String, Value> {
+    let mut report = Map::new();
+    report.insert("status".into(), "error".into());
+    report.insert("queued".into(), queued.into());
+    report.insert("retry".into(), (error.code.disposition() != Disposition::Person).into());
+    report.insert("error".into(), error_json(error));
+    report
 }
 
 /// The first three rows and the last three, for a dry run's report.

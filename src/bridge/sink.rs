@@ -70,6 +70,15 @@ pub trait Sink {
         self.key(source, channel)
     }
 
+    /// Reach the peer before any source is fetched (Home Assistant
+    /// authenticates here). A refused token or a peer that is down then costs
+    /// no source request, and a peer that drops a connection left waiting
+    /// (HA closes one that has not authenticated within 10 s) is not kept
+    /// waiting while the sources are fetched. Default: nothing to do.
+    fn connect(&self) -> Pending<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Where to stream a key from, given the bridge's stored cursor and where
     /// the source's data begin and end (unix seconds). `None` streams from the
     /// first data. Default: the stored cursor. A sink whose peer knows what it

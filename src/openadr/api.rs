@@ -8,7 +8,9 @@
 
 use super::time::{format_duration, parse_duration};
 use crate::core::time::{format_utc_millis, parse_utc};
-use super::model::{CreatedPartyRegistration, Event, EventDescriptor, ActivePeriod, EventSignal, Interval, Opt, ReportRequest, ReportValue, VtnMessage};
+use super::model::{
+    ActivePeriod, CreatedPartyRegistration, Event, EventDescriptor, EventSignal, Interval, LoadControlState, LoadControlValue, Opt, ReportPayload, ReportRequest, ReportValue, ResourceStatus, VtnMessage,
+};
 use super::xml::{escape, Element};
 use crate::core::{Error, ErrorCode, Result};
 use serde::Serialize;
@@ -131,6 +133,8 @@ pub struct ReportOffer {
     pub report_name: String,
     pub resource_id: String,
     /// OpenLEADR's measurement names: voltage, current, energyReal, powerReal, …
+    /// (none for a TELEMETRY_STATUS report, whose readings are resource statuses).
+    #[serde(default)]
     pub measurement: String,
     /// Defaults to the measurement's usual unit.
     #[serde(default)]
@@ -211,16 +215,41 @@ fn measurement_info(name: &str) -> Option<(&'static str, &'static str, &'static 
 
 const SCALES: [&str; 11] = ["p", "n", "micro", "m", "c", "d", "k", "M", "G", "T", "none"];
 
+/// The report whose readings are resource statuses (`oadrPayloadResourceStatus`);
+/// every other report's are numbers (`payloadFloat`).
+pub const TELEMETRY_STATUS: &str = "TELEMETRY_STATUS";
+
 impl ReportOffer {
     pub fn r_id(&self) -> String {
-        let name = measurement_info(&self.measurement).map_or(self.measurement.as_str(), |m| m.1);
+        let name = if self.is_status() { "status" } else { measurement_info(&self.measurement).map_or(self.measurement.as_str(), |m| m.1) };
         self.r_id.clone().unwrap_or_else(|| format!("{}_{name}", self.resource_id))
+    }
+
+    /// A TELEMETRY_STATUS report: resource statuses, no measurement.
+    pub fn is_status(&self) -> bool {
+        self.report_name == TELEMETRY_STATUS
     }
 
     pub fn check(&self) -> Result<()> {
         let invalid = |m: String| Err(Error::invalid_input(m).provider("openadr"));
+        if self.report_name != "TELEMETRY_USAGE" && !self.is_status() {
+            return invalid(format!("unsupported report name '{}': use TELEMETRY_USAGE or TELEMETRY_STATUS", self.report_name));
+        }
+        if self.sampling_rate_secs == 0 || self.resource_id.is_empty() {
+            return invalid("a report needs a resource id and a sampling rate of at least 1 s".to_owned());
+        }
+        if self.is_status() {
+            // Its readings are statuses: a measurement or unit would describe nothing.
+            if !self.measurement.is_empty() || self.unit.is_some() {
+                return invalid(format!("a {TELEMETRY_STATUS} report carries resource statuses: give it no measurement or unit"));
+            }
+            return Ok(());
+        }
         let Some((_, name, _, units)) = measurement_info(&self.measurement) else {
             let names: Vec<&str> = MEASUREMENTS.iter().map(|m| m.1).collect();
+            if self.measurement.is_empty() {
+                return invalid(format!("a {} report needs a measurement: one of {} (or make it a {TELEMETRY_STATUS} report, whose readings are resource statuses)", self.report_name, names.join(", ")));
+            }
             return invalid(format!("unknown measurement '{}': use one of {} (OpenLEADR's enum names such as POWER_REAL work too)", self.measurement, names.join(", ")));
         };
         if let Some(unit) = self.unit.as_deref().filter(|u| !units.contains(u)) {
@@ -233,22 +262,46 @@ impl ReportOffer {
         if !SCALES.contains(&self.scale.as_str()) {
             return invalid(format!("unknown scale '{}': use one of {}", self.scale, SCALES.join(" ")));
         }
-        if self.sampling_rate_secs == 0 || self.resource_id.is_empty() {
-            return invalid("a report needs a resource id and a sampling rate of at least 1 s".to_owned());
-        }
-        if self.report_name != "TELEMETRY_USAGE" && self.report_name != "TELEMETRY_STATUS" {
-            return invalid(format!("unsupported report name '{}': use TELEMETRY_USAGE", self.report_name));
-        }
         Ok(())
     }
 
+    /// A reading's form must be the one this report's description declares:
+    /// a resource status for TELEMETRY_STATUS, a finite number otherwise.
+    pub fn check_payload(&self, payload: &ReportPayload) -> Result<()> {
+        let r_id = self.r_id();
+        let invalid = |m: String| Err(Error::invalid_input(m).provider("openadr"));
+        match payload {
+            ReportPayload::Float(_) if self.is_status() => {
+                invalid(format!("the report callback of {r_id} ({TELEMETRY_STATUS}) must return a resource status {{online, manualOverride, loadControlState?}}, not a number"))
+            }
+            ReportPayload::ResourceStatus(_) if !self.is_status() => invalid(format!("the report callback of {r_id} must return a number (a {} reading), not a resource status", self.measurement)),
+            ReportPayload::Float(value) if !value.is_finite() => invalid(format!("the report callback of {r_id} must return a finite number")),
+            ReportPayload::ResourceStatus(status) => {
+                let numbers = status.load_control_state.iter().flat_map(|s| s.kinds()).filter_map(|(_, v)| v).flat_map(|v| v.fields()).filter_map(|(_, n)| n);
+                if numbers.into_iter().all(f64::is_finite) { Ok(()) } else { invalid(format!("the resource status of {r_id} must hold finite numbers only")) }
+            }
+            ReportPayload::Float(_) => Ok(()),
+        }
+    }
+
     fn description(&self) -> String {
+        let rate = format_duration(self.sampling_rate_secs as i64);
+        let sampling = format!(
+            "<oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate>"
+        );
+        if self.is_status() {
+            // As OpenADR 2.0b describes a status report: no item, x-resourceStatus, x-notApplicable.
+            return format!(
+                r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>x-resourceStatus</ei:reportType><ei:readingType>x-notApplicable</ei:readingType>{sampling}</oadr:oadrReportDescription>"#,
+                rid = tag("ei:rID", &self.r_id()),
+                res = tag("ei:resourceID", &self.resource_id),
+            );
+        }
         let (prefix, name, description, units) = measurement_info(&self.measurement).unwrap_or(("oadr", "customUnit", "custom", &["unit"]));
         let unit = self.unit.as_deref().unwrap_or(units[0]);
         let p = &self.power_attributes;
-        let rate = format_duration(self.sampling_rate_secs as i64);
         format!(
-            r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits>{scale}{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType><oadr:oadrSamplingRate><oadr:oadrMinPeriod>{rate}</oadr:oadrMinPeriod><oadr:oadrMaxPeriod>{rate}</oadr:oadrMaxPeriod><oadr:oadrOnChange>false</oadr:oadrOnChange></oadr:oadrSamplingRate></oadr:oadrReportDescription>"#,
+            r#"<oadr:oadrReportDescription xmlns:emix="{NS_EMIX}" xmlns:power="{NS_POWER}">{rid}<ei:reportDataSource>{res}</ei:reportDataSource><ei:reportType>usage</ei:reportType><{prefix}:{name} xmlns:scale="{NS_SCALE}" xmlns:power="{NS_POWER}"><{prefix}:itemDescription>{description}</{prefix}:itemDescription><{prefix}:itemUnits>{unit}</{prefix}:itemUnits>{scale}{attributes}</{prefix}:{name}><ei:readingType>Direct Read</ei:readingType>{sampling}</oadr:oadrReportDescription>"#,
             rid = tag("ei:rID", &self.r_id()),
             res = tag("ei:resourceID", &self.resource_id),
             unit = escape(unit),
@@ -328,10 +381,10 @@ pub fn update_report(request: &str, ven_id: &str, update: &ReportUpdate, now_ms:
         body += &format!(r#"<strm:intervals xmlns:strm="{NS_STRM}" xmlns:xcal="{NS_XCAL}">"#);
         for value in update.values {
             body += &format!(
-                "<ei:interval><xcal:dtstart><xcal:date-time>{}</xcal:date-time></xcal:dtstart><oadr:oadrReportPayload>{}<ei:payloadFloat><ei:value>{}</ei:value></ei:payloadFloat></oadr:oadrReportPayload></ei:interval>",
+                "<ei:interval><xcal:dtstart><xcal:date-time>{}</xcal:date-time></xcal:dtstart><oadr:oadrReportPayload>{}{}</oadr:oadrReportPayload></ei:interval>",
                 format_utc_millis(value.dtstart_ms),
                 tag("ei:rID", &value.r_id),
-                format_float(value.value)
+                payload_xml(&value.value)
             );
         }
         body += "</strm:intervals>";
@@ -344,6 +397,45 @@ pub fn update_report(request: &str, ven_id: &str, update: &ReportUpdate, now_ms:
     body += "</oadr:oadrReport>";
     body += &tag("ei:venID", ven_id);
     signed_object("oadrUpdateReport", &extra, &body)
+}
+
+/// A reading in the element its form has: `ei:payloadFloat` or
+/// `oadr:oadrPayloadResourceStatus` (elements in the schema's order).
+fn payload_xml(payload: &ReportPayload) -> String {
+    match payload {
+        ReportPayload::Float(value) => format!("<ei:payloadFloat><ei:value>{}</ei:value></ei:payloadFloat>", format_float(*value)),
+        ReportPayload::ResourceStatus(status) => {
+            let mut xml = format!(
+                "<oadr:oadrPayloadResourceStatus><oadr:oadrOnline>{}</oadr:oadrOnline><oadr:oadrManualOverride>{}</oadr:oadrManualOverride>",
+                status.online, status.manual_override
+            );
+            if let Some(state) = &status.load_control_state {
+                xml += "<oadr:oadrLoadControlState>";
+                for (kind, value) in state.kinds() {
+                    let Some(value) = value else { continue };
+                    xml += &format!("<oadr:{kind}>");
+                    for (field, number) in value.fields() {
+                        if let Some(number) = number {
+                            xml += &format!("<oadr:{field}>{}</oadr:{field}>", format_float(number));
+                        }
+                    }
+                    xml += &format!("</oadr:{kind}>");
+                }
+                xml += "</oadr:oadrLoadControlState>";
+            }
+            xml + "</oadr:oadrPayloadResourceStatus>"
+        }
+    }
+}
+
+/// `oadrUpdatedReport`: the VEN's answer to a report the VTN sent it.
+pub fn updated_report(request: &str, ven_id: &str) -> String {
+    let body = format!(
+        "<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse>{}",
+        request_id(request),
+        tag("ei:venID", ven_id)
+    );
+    signed_object("oadrUpdatedReport", "", &body)
 }
 
 /// xs:float text: f64's `Display`, the shortest decimal that reads back the
@@ -383,6 +475,7 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
         "oadrCanceledPartyRegistration" => VtnMessage::CanceledPartyRegistration { code: code()? },
         "oadrCancelPartyRegistration" => VtnMessage::CancelPartyRegistration { request_id: message.text_at(&["requestID"]).unwrap_or_default() },
         "oadrUpdatedReport" => VtnMessage::UpdatedReport { code: code()? },
+        "oadrUpdateReport" => VtnMessage::UpdateReport { request_id: message.text_at(&["requestID"]).unwrap_or_default(), values: report_values(message)? },
         other => VtnMessage::Other(other.to_owned()),
     })
 }
@@ -410,14 +503,57 @@ fn report_requests(message: &Element) -> Result<Vec<ReportRequest>> {
         .collect()
 }
 
-/// The number inside a `signalPayload` or `currentValue`: `payloadFloat`,
-/// an integer form (`payloadInt`, `payloadInteger`) or any other `payload…`
-/// element with a `value`.
+/// The number inside a `signalPayload`, `currentValue` or `oadrReportPayload`:
+/// `payloadFloat` (its text may be an integer, a decimal or an exponent form,
+/// as xs:float allows), an integer form (`payloadInt`, `payloadInteger`) or
+/// any other `payload…` element with a `value`.
 fn payload_value(holder: &Element) -> Option<f64> {
     holder
         .elements()
         .filter(|e| e.local.starts_with("payload"))
         .find_map(|e| e.text_at(&["value"])?.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+}
+
+/// A report reading in any form 2.0b allows: a number (see [`payload_value`])
+/// or an `oadrPayloadResourceStatus`.
+pub fn read_report_payload(holder: &Element) -> Option<ReportPayload> {
+    if let Some(value) = payload_value(holder) {
+        return Some(ReportPayload::Float(value));
+    }
+    let status = holder.child("oadrPayloadResourceStatus")?;
+    let flag = |name: &str| status.text_at(&[name]).map(|t| matches!(t.trim(), "true" | "1"));
+    let number = |holder: &Element, name: &str| holder.text_at(&[name]).and_then(|t| t.trim().parse::<f64>().ok()).filter(|v| v.is_finite());
+    let value = |kind: &str| {
+        let element = status.path(&["oadrLoadControlState", kind])?;
+        Some(LoadControlValue { current: number(element, "oadrCurrent")?, min: number(element, "oadrMin"), max: number(element, "oadrMax"), normal: number(element, "oadrNormal") })
+    };
+    Some(ReportPayload::ResourceStatus(ResourceStatus {
+        online: flag("oadrOnline")?,
+        manual_override: flag("oadrManualOverride")?,
+        load_control_state: status.child("oadrLoadControlState").map(|_| LoadControlState {
+            capacity: value("oadrCapacity"),
+            level_offset: value("oadrLevelOffset"),
+            percent_offset: value("oadrPercentOffset"),
+            set_point: value("oadrSetPoint"),
+        }),
+    }))
+}
+
+/// The readings of every `oadrReport` in an `oadrUpdateReport`. A reading
+/// whose payload cannot be read is an error naming it, never dropped.
+fn report_values(message: &Element) -> Result<Vec<ReportValue>> {
+    let mut values = Vec::new();
+    for report in message.children_named("oadrReport") {
+        let report_start = report.text_at(&["dtstart", "date-time"]).and_then(|d| parse_utc(&d));
+        for interval in report.child("intervals").into_iter().flat_map(|i| i.children_named("interval")) {
+            let payload = interval.child("oadrReportPayload").ok_or_else(|| bad("a report interval has no oadrReportPayload"))?;
+            let r_id = payload.text_at(&["rID"]).ok_or_else(|| bad("a report payload has no rID"))?;
+            let value = read_report_payload(payload).ok_or_else(|| bad(format!("the report payload of {r_id} is in no form OpenADR 2.0b allows (payloadFloat, oadrPayloadResourceStatus)")))?;
+            let dtstart_ms = interval.text_at(&["dtstart", "date-time"]).and_then(|d| parse_utc(&d)).or(report_start).ok_or_else(|| bad(format!("the report interval of {r_id} has no readable dtstart")))?;
+            values.push(ReportValue { r_id, dtstart_ms, value });
+        }
+    }
+    Ok(values)
 }
 
 /// `venID` → `ven_id`, `endDeviceAsset` → `end_device_asset`.

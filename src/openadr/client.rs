@@ -5,10 +5,10 @@
 use super::dsig::{self, Validator};
 use super::keys::{Certificate, PrivateKey};
 use super::api::{self as msg, EventResponse, ReportOffer, ReportUpdate};
-use super::model::{Event, Opt, ReportRequest, ReportValue, VtnMessage};
+use super::model::{Event, Opt, ReportPayload, ReportRequest, ReportValue, VtnMessage};
 use crate::core::crypto::random_bytes;
 use crate::core::http::check_service_url;
-use crate::core::time::parse_utc;
+use crate::core::time::{format_utc_millis, parse_utc};
 use crate::core::{Clock, Error, ErrorCode, HttpClient, HttpRequest, Method, PublicKeyCrypto, Result, Secret};
 use serde::{Deserialize, Serialize};
 use futures_util::lock::Mutex;
@@ -66,10 +66,22 @@ pub enum Notice {
     ReportRequested { report_request_id: String, r_ids: Vec<String>, interval_secs: i64 },
     Event { event: Box<Event>, opt: Option<Opt>, modified: bool },
     Cancelled { event_id: String, implied: bool },
-    ReportSent { report_request_id: String, values: Vec<(String, f64)> },
+    /// `values`: `[rId, reading]`, the reading a number or a resource status.
+    ReportSent { report_request_id: String, values: Vec<(String, ReportPayload)> },
+    /// The VTN sent a report: its readings as `{rId, dtstart, value}`.
+    ReportReceived { request_id: String, values: Vec<ReceivedValue> },
     Reregistering,
     Error { code: String, message: String },
     RegistrationCancelled,
+}
+
+/// A reading of a report the VTN sent.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceivedValue {
+    pub r_id: String,
+    pub dtstart: String,
+    pub value: ReportPayload,
 }
 
 /// The decisions and values the VEN needs from its user.
@@ -77,8 +89,9 @@ pub enum Notice {
 pub trait VenHandler {
     /// A new or modified event: opt in or out. An error means opt out.
     async fn on_event(&self, event: &Event) -> Result<Opt>;
-    /// The current value of a report reading.
-    async fn report_value(&self, r_id: &str) -> Result<f64>;
+    /// The current value of a report reading: a number, or a resource
+    /// status for a TELEMETRY_STATUS report.
+    async fn report_value(&self, r_id: &str) -> Result<ReportPayload>;
     fn notice(&self, notice: Notice);
 }
 
@@ -329,6 +342,13 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 Box::pin(self.register()).await
             }
             VtnMessage::CreateReport { requests, .. } => self.accept_report_requests(requests).await,
+            VtnMessage::UpdateReport { request_id, values } => {
+                let ven_id = self.ids()?;
+                let values = values.into_iter().map(|v| ReceivedValue { r_id: v.r_id, dtstart: format_utc_millis(v.dtstart_ms), value: v.value }).collect();
+                self.handler.notice(Notice::ReportReceived { request_id: request_id.clone(), values });
+                let answer = self.exchange("EiReport", msg::updated_report(&request_id, &ven_id), "oadrUpdatedReport").await?;
+                self.expect_ok(answer, "oadrUpdatedReport")
+            }
             VtnMessage::Response { .. } | VtnMessage::Other(_) => Ok(()),
             other => Err(protocol(format!("unexpected message {}", other.name()))),
         }
@@ -412,6 +432,9 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             let mut values = Vec::new();
             for r_id in &request.r_ids {
                 let value = self.handler.report_value(r_id).await?;
+                if let Some(offer) = self.config.reports.iter().find(|o| o.r_id() == *r_id) {
+                    offer.check_payload(&value)?;
+                }
                 values.push(ReportValue { r_id: r_id.clone(), dtstart_ms: now, value });
             }
             let update = ReportUpdate {

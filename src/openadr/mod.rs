@@ -16,4 +16,4 @@ pub mod xml;
 
 pub use api::ReportOffer;
 pub use client::{Notice, Ven, VenConfig, VenHandler, PROVIDER};
-pub use model::{Event, Opt};
+pub use model::{Event, Opt, ReportPayload};

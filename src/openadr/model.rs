@@ -2,7 +2,7 @@
 //! VTN's messages read (`api::read_signed_object`), events in OpenLEADR's
 //! shape, report requests and values, and the VEN's opt.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -27,7 +27,76 @@ impl Opt {
 pub struct ReportValue {
     pub r_id: String,
     pub dtstart_ms: i64,
-    pub value: f64,
+    pub value: ReportPayload,
+}
+
+/// A report reading in the forms OpenADR 2.0b's `oadrReportPayload` allows:
+/// `ei:payloadFloat` (a number; an integer is written without a decimal
+/// point, as xs:float allows) for the measurement reports, and
+/// `oadr:oadrPayloadResourceStatus` for TELEMETRY_STATUS reports. In JS: a
+/// number, or `{online, manualOverride, loadControlState?}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReportPayload {
+    Float(f64),
+    ResourceStatus(ResourceStatus),
+}
+
+/// `oadrPayloadResourceStatus`: whether the resource is online, whether its
+/// control was overridden by hand, and optionally where its load stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceStatus {
+    pub online: bool,
+    pub manual_override: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_control_state: Option<LoadControlState>,
+}
+
+/// `oadrLoadControlState`: each of the four kinds is optional.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadControlState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<LoadControlValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_offset: Option<LoadControlValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_offset: Option<LoadControlValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_point: Option<LoadControlValue>,
+}
+
+/// `oadrLoadControlStateTypeType`: the current value, with its bounds and normal value if known.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadControlValue {
+    pub current: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal: Option<f64>,
+}
+
+impl LoadControlState {
+    /// The kinds present, by their element names, in the schema's order.
+    pub fn kinds(&self) -> [(&'static str, Option<&LoadControlValue>); 4] {
+        [
+            ("oadrCapacity", self.capacity.as_ref()),
+            ("oadrLevelOffset", self.level_offset.as_ref()),
+            ("oadrPercentOffset", self.percent_offset.as_ref()),
+            ("oadrSetPoint", self.set_point.as_ref()),
+        ]
+    }
+}
+
+impl LoadControlValue {
+    /// Its numbers by element name, in the schema's order (min, max, current, normal).
+    pub fn fields(&self) -> [(&'static str, Option<f64>); 4] {
+        [("oadrMin", self.min), ("oadrMax", self.max), ("oadrCurrent", Some(self.current)), ("oadrNormal", self.normal)]
+    }
 }
 
 /// What a VTN answered, by message name.
@@ -42,6 +111,8 @@ pub enum VtnMessage {
     CanceledPartyRegistration { code: u16 },
     CancelPartyRegistration { request_id: String },
     UpdatedReport { code: u16 },
+    /// A report the VTN sends the VEN (its readings, in any 2.0b payload form).
+    UpdateReport { request_id: String, values: Vec<ReportValue> },
     /// A message the VEN does not act on (e.g. oadrCancelReport): named, ignored.
     Other(String),
 }
@@ -60,6 +131,7 @@ impl VtnMessage {
             VtnMessage::CanceledPartyRegistration { .. } => "oadrCanceledPartyRegistration",
             VtnMessage::CancelPartyRegistration { .. } => "oadrCancelPartyRegistration",
             VtnMessage::UpdatedReport { .. } => "oadrUpdatedReport",
+            VtnMessage::UpdateReport { .. } => "oadrUpdateReport",
             VtnMessage::Other(name) => name,
         }
     }

@@ -45,7 +45,7 @@ impl JsEnergyIdDevice {
         let config: EnergyIdConfig =
             from_js_value(config, "EnergyID settings", ErrorCode::InvalidConfig, energyid::PROVIDER)?;
         let store = JsStore::new(store).map_err(to_js)?;
-        let device = Device::new(config, FetchHttp, store, JsClock).map_err(to_js)?;
+        let device = Device::new(config, FetchHttp::default(), store, JsClock).map_err(to_js)?;
         Ok(JsEnergyIdDevice { device: Rc::new(device) })
     }
 

@@ -1,6 +1,8 @@
-//! `HttpClient` over gloo-net, which binds the global `fetch`
-//! (`globalThis.fetch`), so it works in Node >= 20, pages, workers and
-//! extension pages alike.
+//! `HttpClient` over `fetch`: the global one (`globalThis.fetch`), so it
+//! works in Node >= 20, pages, workers and extension pages alike, or one the
+//! JS side hands over (Node's fetch with an undici dispatcher carrying TLS
+//! options, for the OpenADR VEN). gloo-net builds the requests and reads the
+//! responses.
 //!
 //! Two things are done around it:
 //! - Redirects are never followed: a credential sent to one host must not be
@@ -12,33 +14,82 @@
 //!   name or value `fetch` refuses is an `invalid_input` error rather than
 //!   gloo-net's `unwrap_throw`.
 //!
-//! gloo-net expects `fetch` and `Response.text()` to reject with an `Error`
-//! (it panics otherwise): they reject with a `TypeError`, or with the
-//! `AbortSignal.timeout` reason, a `DOMException`, which is an `Error` in
-//! Node >= 17 and in every current browser.
+//! `fetch` is called here rather than through gloo-net's `send`, so that a
+//! rejection of any shape is read without a panic, and Node's reason for a
+//! failed connection (`cause.code`, e.g. a TLS certificate from an unknown
+//! authority) can be told to the person.
 
 use super::log;
 use crate::core::http::{host_of_url, loggable_url, redirect_error};
 use crate::core::{Error, ErrorCode, HttpClient, HttpRequest, HttpResponse, Result};
 use gloo_net::http::{Headers, Method, RequestBuilder};
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestRedirect, ResponseType};
 
 /// A request that has not answered after this long is abandoned as a network error.
 const REQUEST_TIMEOUT_MS: u32 = 30_000;
 
-#[derive(Clone, Copy, Default)]
-pub struct FetchHttp;
+/// `fetch(request)`: the global one unless another was handed over.
+#[derive(Clone, Default)]
+pub struct FetchHttp {
+    fetch: Option<Function>,
+}
 
-/// What went wrong, in our words: JS's own messages may quote the URL (with
-/// its query or userinfo, in a form we cannot reliably find to remove) or a
-/// header value, so only the kind of error is kept.
-fn describe(err: &gloo_net::Error) -> &'static str {
+impl FetchHttp {
+    /// Requests go through `fetch` (called as `fetch(request)` with a
+    /// `Request`, answering a Promise of a `Response`) instead of the global one.
+    pub fn with_fetch(fetch: Function) -> FetchHttp {
+        FetchHttp { fetch: Some(fetch) }
+    }
+
+    fn fetch_function(&self) -> std::result::Result<Function, &'static str> {
+        match &self.fetch {
+            Some(fetch) => Ok(fetch.clone()),
+            None => Reflect::get(&js_sys::global(), &JsValue::from_str("fetch")).ok().and_then(|f| f.dyn_into().ok()).ok_or("this platform has no fetch"),
+        }
+    }
+}
+
+/// A request `RequestBuilder` could not make, in our words (its own may quote a header value).
+fn describe_build(err: &gloo_net::Error) -> &'static str {
     match err {
-        gloo_net::Error::JsError(js) if js.name == "TimeoutError" || js.name == "AbortError" => "no answer within 30 s",
-        gloo_net::Error::JsError(js) if js.name == "TypeError" => "the connection failed or was refused",
+        gloo_net::Error::JsError(js) if js.name == "TypeError" => "fetch refuses the URL, method or body",
         _ => "the request could not be made",
     }
+}
+
+/// Why `fetch` rejected, in our words: JS's own messages may quote the URL
+/// (with its query or userinfo, in a form we cannot reliably find to remove)
+/// or a header value, so only the kind of error is kept, and Node's error
+/// code (`cause.code`, a name such as `ECONNREFUSED`, never a value) when
+/// it says something a person can act on.
+fn describe(reason: &JsValue) -> String {
+    let text = |value: &JsValue, key: &str| Reflect::get(value, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
+    let name = text(reason, "name").unwrap_or_default();
+    if name == "TimeoutError" || name == "AbortError" {
+        return "no answer within 30 s".to_owned();
+    }
+    if name != "TypeError" {
+        return "the request could not be made".to_owned();
+    }
+    let code = Reflect::get(reason, &JsValue::from_str("cause")).ok().and_then(|cause| text(&cause, "code"));
+    // Only a code that looks like one is quoted.
+    let code = code.filter(|c| !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'));
+    let Some(code) = code else { return "the connection failed or was refused".to_owned() };
+    let what = match code.as_str() {
+        "UNABLE_TO_VERIFY_LEAF_SIGNATURE" | "SELF_SIGNED_CERT_IN_CHAIN" | "DEPTH_ZERO_SELF_SIGNED_CERT" | "UNABLE_TO_GET_ISSUER_CERT" | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" => {
+            "its TLS certificate is not signed by an authority this program trusts"
+        }
+        "ERR_TLS_CERT_ALTNAME_INVALID" => "its TLS certificate is made out to another host name",
+        "CERT_HAS_EXPIRED" | "CERT_NOT_YET_VALID" => "its TLS certificate is expired or not yet valid",
+        "ECONNREFUSED" => "the connection was refused",
+        "ENOTFOUND" | "EAI_AGAIN" => "the host name could not be resolved",
+        c if c.contains("CERT") || c.starts_with("ERR_TLS") || c.starts_with("ERR_SSL") => "the TLS handshake failed",
+        _ => "the connection failed",
+    };
+    format!("{what} ({code})")
 }
 
 fn method(method: crate::core::Method) -> Method {
@@ -115,18 +166,28 @@ impl HttpClient for FetchHttp {
             Some(body) => builder.body(JsValue::from_str(body)),
             None => builder.build(),
         }
-        .map_err(|err| invalid(describe(&err).to_owned()))?;
+        .map_err(|err| invalid(describe_build(&err).to_owned()))?;
+        let fetch = self.fetch_function().map_err(|text| invalid(text.to_owned()))?;
 
         let started = js_sys::Date::now();
         // Never the query: it is the one part of a URL that could carry a code.
         let shown = log::enabled().then(|| format!("{} {}", request.method.as_str(), loggable_url(&request.url)));
-        let network = |what: &str, err: &gloo_net::Error| Error::new(ErrorCode::Network, format!("{what} {host}: {}", describe(err)));
-        let response = prepared.send().await.map_err(|err| {
-            if let Some(shown) = &shown {
-                log::debug(&format!("{shown} -> failed: {}", describe(&err)));
+        let prepared: web_sys::Request = prepared.into();
+        let answer = match fetch.call1(&js_sys::global(), &prepared) {
+            Ok(promise) => JsFuture::from(Promise::resolve(&promise)).await,
+            Err(thrown) => Err(thrown),
+        };
+        let response: gloo_net::http::Response = match answer {
+            Ok(value) if value.is_instance_of::<web_sys::Response>() => value.unchecked_into::<web_sys::Response>().into(),
+            Ok(_) => return Err(Error::new(ErrorCode::Network, format!("could not reach {host}: fetch answered something other than a Response"))),
+            Err(reason) => {
+                let why = describe(&reason);
+                if let Some(shown) = &shown {
+                    log::debug(&format!("{shown} -> failed: {why}"));
+                }
+                return Err(Error::new(ErrorCode::Network, format!("could not reach {host}: {why}")));
             }
-            network("could not reach", &err)
-        })?;
+        };
         let status = response.status();
         if let Some(shown) = &shown {
             log::debug(&format!("{shown} -> {status} in {} ms", (js_sys::Date::now() - started) as i64));

@@ -44,7 +44,7 @@ impl JsLinkySession {
     pub fn new(config: JsValue, store: JsValue) -> Result<JsLinkySession, JsValue> {
         let config: LinkyConfig = from_js_value(config, "Linky settings", ErrorCode::InvalidConfig, linky::PROVIDER)?;
         let store = JsStore::new(store).map_err(to_js)?;
-        let client = Client::new(config.clone(), FetchHttp, store, JsClock, WebCrypto).map_err(to_js)?;
+        let client = Client::new(config.clone(), FetchHttp::default(), store, JsClock, WebCrypto).map_err(to_js)?;
         Ok(JsLinkySession { client: Rc::new(client), config })
     }
 

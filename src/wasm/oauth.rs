@@ -51,7 +51,7 @@ impl JsOAuthSession {
     pub fn new(config: JsValue, store: JsValue) -> Result<JsOAuthSession, JsValue> {
         let config: OAuthConfig = from_js_value(config, "OAuth settings", ErrorCode::InvalidConfig, "oauth")?;
         let store = JsStore::new(store).map_err(to_js)?;
-        let client = Client::new(config, FetchHttp, store, JsClock, WebCrypto).map_err(to_js)?;
+        let client = Client::new(config, FetchHttp::default(), store, JsClock, WebCrypto).map_err(to_js)?;
         Ok(JsOAuthSession { client: Rc::new(client) })
     }
 

@@ -6,7 +6,7 @@ use super::crypto::WebCrypto;
 use super::error::{from_js, from_js_value, promise, settle, to_js, to_value};
 use super::http::FetchHttp;
 use crate::core::{Error, ErrorCode, Result};
-use crate::openadr::{Event, Notice, Opt, ReportOffer, Ven, VenConfig, VenHandler, PROVIDER};
+use crate::openadr::{Event, Notice, Opt, ReportOffer, ReportPayload, Ven, VenConfig, VenHandler, PROVIDER};
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -35,9 +35,16 @@ impl VenHandler for JsHandler {
         }
     }
 
-    async fn report_value(&self, r_id: &str) -> Result<f64> {
+    async fn report_value(&self, r_id: &str) -> Result<ReportPayload> {
         let value = call(&self.report_value, JsValue::from_str(r_id), "a report callback failed").await?;
-        value.as_f64().filter(|v| v.is_finite()).ok_or_else(|| Error::invalid_input(format!("the report callback of {r_id} must return a finite number")).provider(PROVIDER))
+        // A number or a resource status; the core checks it fits the report.
+        match value.as_f64() {
+            Some(number) => Ok(ReportPayload::Float(number)),
+            // serde's own message may quote what it got: not kept.
+            None => serde_wasm_bindgen::from_value(value).map(ReportPayload::ResourceStatus).map_err(|_| {
+                Error::invalid_input(format!("the report callback of {r_id} must return a number, or a resource status {{online, manualOverride, loadControlState?}}")).provider(PROVIDER)
+            }),
+        }
     }
 
     fn notice(&self, notice: Notice) {
@@ -58,12 +65,15 @@ pub struct JsOpenAdrVen {
 #[wasm_bindgen(js_class = OpenAdrVenCore)]
 impl JsOpenAdrVen {
     /// `config`: `VenConfig` (camelCase). `on_event(event)` → 'optIn' | 'optOut'
-    /// (or a Promise of it); `report_value(rId)` → number; `on_notice(notice)`.
+    /// (or a Promise of it); `report_value(rId)` → number; `on_notice(notice)`;
+    /// `fetch(request)`, when given, carries every request instead of the
+    /// global fetch (Node: one with an undici dispatcher for the TLS options).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, on_event: Function, report_value: Function, on_notice: Function) -> std::result::Result<JsOpenAdrVen, JsValue> {
+    pub fn new(config: JsValue, on_event: Function, report_value: Function, on_notice: Function, fetch: Option<Function>) -> std::result::Result<JsOpenAdrVen, JsValue> {
         let config: VenConfig = from_js_value(config, "OpenADR VEN settings", ErrorCode::InvalidConfig, PROVIDER)?;
         let handler = JsHandler { on_event, report_value, on_notice };
-        let ven = Ven::new(config, FetchHttp, JsClock, WebCrypto, handler).map_err(to_js)?;
+        let http = fetch.map_or_else(FetchHttp::default, FetchHttp::with_fetch);
+        let ven = Ven::new(config, http, JsClock, WebCrypto, handler).map_err(to_js)?;
         Ok(JsOpenAdrVen { ven: Rc::new(ven) })
     }
 

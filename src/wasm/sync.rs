@@ -16,7 +16,7 @@ use super::error::from_js;
 use wasm_bindgen_futures::JsFuture;
 use crate::homeassistant::Connection;
 use crate::bridge::sources::{linky::LinkySource, weheat::WeheatSource};
-use crate::bridge::{Bridge, Resolution, SyncOptions};
+use crate::bridge::{Bridge, Pending, Resolution, Sink, Source, SyncOptions};
 use crate::core::{Error, ErrorCode, Secret};
 use js_sys::{Function, Promise};
 use serde::Deserialize;
@@ -156,7 +156,7 @@ impl JsSyncJob {
             options.currency = currency.trim().to_owned();
         }
         // Checked now, so a wrong URL fails before anything is fetched.
-        Jeedom::new(&url, Secret::new(api_key.clone()), FetchHttp).map_err(to_js)?;
+        Jeedom::new(&url, Secret::new(api_key.clone()), FetchHttp::default()).map_err(to_js)?;
         self.jeedom = Some(JeedomTarget { url, key: Secret::new(api_key), options, current });
         Ok(())
     }
@@ -185,7 +185,7 @@ impl JsSyncJob {
             };
             let ha = connection.as_ref().map(|(connection, ha_options)| HomeAssistantSink::new(connection, &store, &JsClock, ha_options.clone()));
             let jeedom_client = match &jeedom {
-                Some((url, key, _, _)) => Some(Jeedom::new(url, key.clone(), FetchHttp).map_err(to_js)?),
+                Some((url, key, _, _)) => Some(Jeedom::new(url, key.clone(), FetchHttp::default()).map_err(to_js)?),
                 None => None,
             };
             let jeedom_sink = match (&jeedom, &jeedom_client) {
@@ -202,22 +202,17 @@ impl JsSyncJob {
             let linky_source = linky.as_deref().map(LinkySource::new);
             let weheat_source = weheat.as_deref().map(|client| WeheatSource::new(client, JsClock));
             let mut bridge = Bridge::new(&store, &JsClock);
-            if let Some(sink) = &energyid_sink {
+            let sinks: [Option<&dyn Sink>; 4] = [
+                energyid_sink.as_ref().map(|s| s as &dyn Sink),
+                mqtt_sink.as_ref().map(|s| s as &dyn Sink),
+                ha.as_ref().map(|s| s as &dyn Sink),
+                jeedom_sink.as_ref().map(|s| s as &dyn Sink),
+            ];
+            for sink in sinks.into_iter().flatten() {
                 bridge = bridge.sink(sink);
             }
-            if let Some(sink) = &mqtt_sink {
-                bridge = bridge.sink(sink);
-            }
-            if let Some(sink) = &ha {
-                bridge = bridge.sink(sink);
-            }
-            if let Some(sink) = &jeedom_sink {
-                bridge = bridge.sink(sink);
-            }
-            if let Some(source) = &linky_source {
-                bridge = bridge.source(source);
-            }
-            if let Some(source) = &weheat_source {
+            let sources: [Option<&dyn Source>; 2] = [linky_source.as_ref().map(|s| s as &dyn Source), weheat_source.as_ref().map(|s| s as &dyn Source)];
+            for source in sources.into_iter().flatten() {
                 bridge = bridge.source(source);
             }
             let sync_options = SyncOptions { since: options.since, resolution, dry_run: options.dry_run, retry_blocked: options.retry_blocked };
@@ -227,7 +222,9 @@ impl JsSyncJob {
                     let _ = callback.call3(&JsValue::NULL, &stage.into(), &done.into(), &total.into());
                 }
             };
-            let report = bridge.run(&sync_options, &progress).await.map_err(to_js)?;
+            // Boxed: a future of its own, not inlined into this one (see Bridge::run).
+            let run: Pending<'_, _> = Box::pin(bridge.run(&sync_options, &progress));
+            let report = run.await.map_err(to_js)?;
             to_value(&report)
         })
     }

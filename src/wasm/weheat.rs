@@ -50,7 +50,7 @@ impl JsWeheatSession {
     pub fn new(config: JsValue, store: JsValue) -> Result<JsWeheatSession, JsValue> {
         let config: WeheatConfig = from_js_value(config, "Weheat settings", ErrorCode::InvalidConfig, weheat::PROVIDER)?;
         let store = JsStore::new(store).map_err(to_js)?;
-        let client = Client::new(config.clone(), FetchHttp, store, JsClock, WebCrypto).map_err(to_js)?;
+        let client = Client::new(config.clone(), FetchHttp::default(), store, JsClock, WebCrypto).map_err(to_js)?;
         Ok(JsWeheatSession { client: Rc::new(client), config })
     }
 

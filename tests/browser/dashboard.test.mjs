@@ -178,3 +178,24 @@ test('Weheat by code + PKCE from a plain page: away to the sign-in page and back
   await page.locator('#card-weheat[data-state=ok]').waitFor({ timeout: 10_000 });
   assert.deepEqual(problems, []);
 });
+
+test('a wrong provisioning secret: the EnergyID card needs attention once, and takes the keys again', async () => {
+  const { sb, page, problems } = await wwwPage();
+  await useSandbox(page, sb);
+  await page.fill('#energyid-key', 'sandbox-provisioning-key');
+  await page.fill('#energyid-secret', 'not-the-secret');
+  await page.click('#energyid-form button[type=submit]');
+  await page.locator('#card-energyid[data-state=attention]').waitFor({ timeout: 10_000 });
+  assert.match(await page.textContent('#energyid-state'), /Needs attention: .*provisioning/i);
+  assert.ok(await page.isVisible('#energyid-form'), 'the form is back for the right keys');
+  // The card waits for the person: no hello after hello in the background.
+  const hellos = () => sb.energyid.requests().byPath['/energyid/hello'] ?? 0;
+  const before = hellos();
+  await page.waitForTimeout(4000); // longer than the claim wait's 3 s poll
+  assert.equal(hellos(), before);
+
+  await provision(page);
+  await page.locator('#card-energyid[data-state=waiting]').waitFor({ timeout: 10_000 });
+  assert.match(await page.textContent('#claim-code'), /^[0-9A-F]{6}$/);
+  assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), []);
+});

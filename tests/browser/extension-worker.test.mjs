@@ -7,13 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SANDBOX_LINKY_METERS } from 'wattbridge/sandbox';
 import { sandbox } from '../js/helpers.mjs';
-import { loadExtension, useSandbox, provision, watchProblems, useConsoToken } from './static.mjs';
+import { loadExtension, backgroundWorker, fireSyncAlarm, useSandbox, provision, watchProblems, useConsoToken } from './static.mjs';
 
 test('the background worker syncs on its alarm and counts problems on the badge', async () => {
   const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.2 } });
   const { context, id } = await loadExtension();
-  const worker = context.serviceWorkers().find((w) => w.url().endsWith('/www/worker.js'))
-    ?? await context.waitForEvent('serviceworker', { predicate: (w) => w.url().endsWith('/www/worker.js'), timeout: 10_000 });
+  const worker = await backgroundWorker(context);
   let first;
   for (let i = 0; i < 50 && !first; i += 1) {
     first = await worker.evaluate(() => chrome.alarms.get('sync'));
@@ -30,7 +29,7 @@ test('the background worker syncs on its alarm and counts problems on the badge'
   await page.locator('#card-energyid[data-state=ok]').waitFor({ timeout: 10_000 });
   assert.match(await page.textContent('#sync-facts'), /Next sync.*\(in the background\)/);
 
-  const fire = () => worker.evaluate(() => chrome.alarms.create('sync', { when: Date.now() + 50 }));
+  const fire = () => fireSyncAlarm(worker);
   await fire();
   const deadline = Date.now() + 60_000;
   while (!sb.energyid.records()[0]?.readings.some((r) => r.el !== undefined)) {

@@ -5,11 +5,9 @@
 // front of the real broker; our Node subscriber reads what the page published.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import mqtt from 'mqtt';
-import { WebSocketServer } from 'ws';
 import { launchChromium, startMosquitto, until } from '../js/helpers.mjs';
-import { serveRepo } from './static.mjs';
+import { serveRepo, mqttOverWebSocket } from './static.mjs';
 
 const PAGE = `<!doctype html><script type="module">
   import mqtt from '/www/vendor/mqtt.esm.js';
@@ -25,25 +23,9 @@ const PAGE = `<!doctype html><script type="module">
   window.ready = true;
 </script>`;
 
-/** A WebSocket server that relays each connection's bytes to the broker's TCP port and back. */
-async function relay(port) {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
-  await new Promise((resolve) => server.once('listening', resolve));
-  server.on('connection', (socket) => {
-    const tcp = connect(port, '127.0.0.1');
-    socket.on('message', (data) => tcp.write(data));
-    tcp.on('data', (data) => socket.send(data));
-    socket.on('close', () => tcp.end());
-    tcp.on('close', () => socket.close());
-    tcp.on('error', () => socket.close());
-  });
-  after(() => new Promise((resolve) => server.close(resolve)));
-  return `ws://127.0.0.1:${server.address().port}/mqtt`;
-}
-
 test('a page publishes discovery and states over MQTT on WebSocket, with the vendored mqtt.js', async () => {
   const broker = await startMosquitto({ home: 'page-password-7' });
-  const url = await relay(broker.port);
+  const url = await mqttOverWebSocket(broker.port);
   const site = await serveRepo({ '/mqtt.html': PAGE });
   const browser = await launchChromium();
   const page = await browser.newPage();

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { connect } from 'node:net';
+import { WebSocketServer } from 'ws';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TYPES = { '.svg': 'image/svg+xml', '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
@@ -109,4 +111,34 @@ export async function loadExtension() {
   await admin.goto('chrome://extensions');
   const id = await admin.evaluate(async () => (await chrome.management.getAll()).find((e) => e.name === 'wattbridge')?.id);
   return { context, id };
+}
+
+/** The loaded extension's background service worker (www/worker.js). */
+export async function backgroundWorker(context) {
+  const isOurs = (w) => w.url().endsWith('/www/worker.js');
+  return context.serviceWorkers().find(isOurs) ?? context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 10_000 });
+}
+
+/** Make the worker's sync alarm go off now, as Chrome does on its period. */
+export const fireSyncAlarm = (worker) => worker.evaluate(() => chrome.alarms.create('sync', { when: Date.now() + 50 }));
+
+/**
+ * MQTT over WebSocket in front of a broker's TCP port (Debian's Mosquitto has
+ * no websockets listener here): a WebSocket server (the `mqtt` subprotocol)
+ * that relays each connection's bytes unchanged, closed when the test file
+ * ends. Resolves to its ws:// URL.
+ */
+export async function mqttOverWebSocket(port) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.on('connection', (socket) => {
+    const tcp = connect(port, '127.0.0.1');
+    socket.on('message', (data) => tcp.write(data));
+    tcp.on('data', (data) => socket.send(data));
+    socket.on('close', () => tcp.end());
+    tcp.on('close', () => socket.close());
+    tcp.on('error', () => socket.close());
+  });
+  after(() => new Promise((resolve) => server.close(resolve)));
+  return `ws://127.0.0.1:${server.address().port}/mqtt`;
 }

@@ -78,6 +78,28 @@ test('demo --json prints one JSON document: what was fetched, sent and received,
   assert.ok(result.seconds < 60);
 });
 
+test('sync with nothing configured says how to set up a target, and exits 2', () => {
+  const run = wattbridge('sync');
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /sync has no target yet: .*EnergyID.*Home Assistant.*MQTT.*Jeedom.*`wattbridge config init`.*`wattbridge demo`/);
+});
+
+test('status on a fresh install says what is not set up yet, names each target set up, and never a secret', () => {
+  const fresh = wattbridge('status');
+  assert.equal(fresh.status, 0, fresh.stderr);
+  assert.match(fresh.stdout, /^linky: not logged in/m);
+  assert.match(fresh.stdout, /^energyid: not set up \(wattbridge config init/m);
+  assert.doesNotMatch(fresh.stdout, /invalid_config|^ha:|^mqtt:|^jeedom:/m);
+
+  const secret = 'ha-token-7f1e0c';
+  const run = spawnSync(process.execPath, [BIN, '-c', 'ha.url=http://ha.local:8123', '-c', 'jeedom.url=https://jeedom.local', '-c', 'mqtt.url=mqtt://127.0.0.1:1883', 'status'], { encoding: 'utf8', env: { ...env, WATTBRIDGE_HA_TOKEN: secret } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^ha: http:\/\/ha\.local:8123$/m);
+  assert.match(run.stdout, /^mqtt: mqtt:\/\/127\.0\.0\.1:1883$/m);
+  assert.match(run.stdout, /^jeedom: https:\/\/jeedom\.local — no API key/m);
+  assert.ok(!run.stdout.includes(secret));
+});
+
 test('a bad flag value exits 2 with a message naming the flag', () => {
   const run = wattbridge('sandbox', '--port', 'eighty');
   assert.equal(run.status, 2);
@@ -86,8 +108,16 @@ test('a bad flag value exits 2 with a message naming the flag', () => {
   assert.equal(json.status, 2);
   assert.equal(JSON.parse(json.stdout).error.code, 'invalid_input');
   const unknown = wattbridge('frobnicate');
-  assert.notEqual(unknown.status, 0);
+  assert.equal(unknown.status, 2, 'a usage error is bad input');
   assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const option = wattbridge('linky', 'fetch', '--bogus');
+  assert.equal(option.status, 2);
+  assert.match(option.stderr, /unknown option '--bogus'/);
+  const bare = wattbridge('linky');
+  assert.equal(bare.status, 2, 'a group without its subcommand shows its help as a usage error');
+  assert.match(bare.stderr, /fetch \[options\] <series>/);
+  assert.equal(wattbridge('linky', '--help').status, 0);
+  assert.equal(wattbridge('--version').status, 0);
 });
 
 test('sandbox --json prints its URLs, serves the EnergyID hello, and stops on SIGTERM', async () => {

@@ -18,10 +18,13 @@ const isNew = (version) => {
 };
 
 /**
- * @param {{version?: string, tokens?: Record<string, {admin: boolean}>, schemaOf?: string}} options
+ * @param {{version?: string, tokens?: Record<string, {admin: boolean}>, schemaOf?: string, authTimeoutMs?: number}} options
  *   `schemaOf`: check the metadata of this release whatever `version` says.
+ *   `authTimeoutMs`: close a connection that sent no auth message within this
+ *   long, as HA does after 10 s (websocket_api/http.py: "Did not receive auth
+ *   message within 10 seconds").
  */
-export async function startHaStandIn({ version = '2025.11.0', tokens = { 'admin-token': { admin: true } }, schemaOf } = {}) {
+export async function startHaStandIn({ version = '2025.11.0', tokens = { 'admin-token': { admin: true } }, schemaOf, authTimeoutMs = 10_000 } = {}) {
   /** statistic_id → {metadata, rows: Map<startMs, {state, sum}>} */
   const db = new Map();
   const warnings = [];
@@ -66,6 +69,8 @@ export async function startHaStandIn({ version = '2025.11.0', tokens = { 'admin-
     let lastId = 0;
     const send = (value) => socket.send(JSON.stringify(value));
     send({ type: 'auth_required', ha_version: version });
+    const authWindow = setTimeout(() => socket.close(), authTimeoutMs);
+    socket.on('close', () => clearTimeout(authWindow));
     socket.on('message', (data) => {
       const text = data.toString();
       frames.push(text);
@@ -76,6 +81,7 @@ export async function startHaStandIn({ version = '2025.11.0', tokens = { 'admin-
         return socket.close(1003);
       }
       if (!user) {
+        clearTimeout(authWindow);
         const found = message.type === 'auth' && tokens[message.access_token];
         if (!found) {
           send({ type: 'auth_invalid', message: 'Invalid access token or password' });

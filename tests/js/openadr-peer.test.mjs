@@ -251,3 +251,53 @@ test("every measurement OpenLEADR's VTN can take passes its schema check and arr
     await vtn.stop();
   }
 });
+
+test('report readings in each 2.0b payload form pass the real VTN\'s schema check and read back as sent', { skip, timeout: 90000 }, async () => {
+  const vtn = await startVtn();
+  const notices = [];
+  const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: 'wb-forms', onNotice: (n) => notices.push(n) });
+  const status = { online: false, manualOverride: true, loadControlState: { capacity: { current: 3, min: 0, max: 10, normal: 5 }, setPoint: { current: 21.5 } } };
+  ven.addReport(() => 1500, { resourceId: 'meter1', measurement: 'powerReal', samplingRate: 1 }); // an integer: payloadFloat "1500"
+  ven.addReport(() => 0.25, { resourceId: 'meter1', measurement: 'energyReal', samplingRate: 1 });
+  ven.addReport(async () => status, { resourceId: 'pump', reportName: 'TELEMETRY_STATUS', samplingRate: 1 });
+  try {
+    await ven.start();
+    // The status report is described as one: the VTN registers it as a status, no unit.
+    const described = await vtn.waitFor((r) => r.kind === 'register_report' && r.resource_id === 'pump');
+    assert.deepEqual([described.measurement, described.unit], ['Status', null]);
+    const value = (measurement) => vtn.waitFor((r) => r.kind === 'report_value' && r.measurement === measurement);
+    assert.equal((await value('RealPower')).value, 1500);
+    assert.equal((await value('RealEnergy')).value, 0.25);
+    // oadrPayloadResourceStatus, as OpenLEADR parses it after its XSD check.
+    assert.deepEqual((await value('Status')).value, {
+      payload_resource_status: {
+        online: false, manual_override: true,
+        load_control_state: { capacity: { min: 0, max: 10, current: 3, normal: 5 }, set_point: { current: 21.5 } },
+      },
+    });
+    // The user sees what was sent, the status as the object the callback gave.
+    const sent = await until(() => notices.find((n) => n.type === 'reportSent' && n.values.some(([rId]) => rId === 'pump_status')), 'the status report sent');
+    assert.deepEqual(sent.values, [['pump_status', status]]);
+  } finally {
+    await ven.stop();
+    await vtn.stop();
+  }
+  assert.ok(!notices.some((n) => n.type === 'error'), JSON.stringify(notices.filter((n) => n.type === 'error')));
+});
+
+test('a report callback returning the wrong form is an invalid_input naming the report', { skip, timeout: 60000 }, async () => {
+  const vtn = await startVtn();
+  const notices = [];
+  const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: 'wb-wrong', onNotice: (n) => notices.push(n) });
+  ven.addReport(() => 1, { resourceId: 'pump', reportName: 'TELEMETRY_STATUS', samplingRate: 1 });
+  try {
+    await ven.start();
+    const error = await until(() => notices.find((n) => n.type === 'error'), 'an error notice');
+    assert.equal(error.code, 'invalid_input');
+    assert.match(error.message, /the report callback of pump_status \(TELEMETRY_STATUS\) must return a resource status \{online, manualOverride, loadControlState\?\}, not a number/);
+  } finally {
+    await ven.stop();
+    await vtn.stop();
+  }
+  assert.ok(!vtn.lines.some((r) => r.kind === 'report_value'), 'nothing of the wrong form was sent');
+});

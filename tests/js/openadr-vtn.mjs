@@ -2,7 +2,7 @@
 // scripts/setup.sh test) as a child process: JSON lines in both directions.
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { freePort, skipPeers } from './helpers.mjs';
 
 const root = new URL('../../', import.meta.url);
@@ -11,13 +11,18 @@ export const available = existsSync(PYTHON);
 /** Skip the peer tests only when asked (WATTBRIDGE_SKIP_PEERS=1). */
 export const skip = skipPeers;
 
-/** @param {{cert?: string, key?: string, sampling?: 'offered'}} [options] `sampling: 'offered'`: request each report at the rate it offers (else every second) */
-export async function startVtn({ cert, key, sampling } = {}) {
+/**
+ * @param {{cert?: string, key?: string, sampling?: 'offered', tls?: {cert: string, key: string, ca: string}}} [options]
+ * `sampling: 'offered'`: request each report at the rate it offers (else every second);
+ * `tls`: serve HTTPS with this certificate, requiring client certificates from `ca`
+ */
+export async function startVtn({ cert, key, sampling, tls } = {}) {
   if (!available) throw new Error(`the OpenLEADR VTN is not installed (${PYTHON}): run \`sh scripts/setup.sh test\``);
   const port = await freePort();
   const args = [new URL('tests/openadr/vtn.py', root).pathname, String(port)];
   if (cert) args.push('--cert', cert, '--key', key);
   if (sampling) args.push('--sampling', sampling);
+  if (tls) args.push('--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca);
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = [];
   const waiters = new Set();
@@ -66,6 +71,28 @@ export function makeCert(dir, name, kind) {
   const algorithm = kind === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
   execFileSync('openssl', ['req', '-x509', ...algorithm, '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`], { stdio: 'ignore' });
   return { key, cert };
+}
+
+/**
+ * A throw-away certificate authority (openssl CLI, EC P-256, valid one day)
+ * and `issue(name, san)`: a certificate and key it signs, made out to `san`
+ * (e.g. 'IP:127.0.0.1' or 'DNS:vtn.invalid').
+ */
+export function makeCa(dir) {
+  const ca = makeCert(dir, 'throwaway-ca', 'ec');
+  return {
+    cert: ca.cert,
+    issue(name, san) {
+      const key = join(dir, `${name}.key`);
+      const request = join(dir, `${name}.csr`);
+      const cert = join(dir, `${name}.crt`);
+      execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', request, '-subj', `/CN=${name}`], { stdio: 'ignore' });
+      const extensions = join(dir, `${name}.ext`);
+      writeFileSync(extensions, `subjectAltName=${san}\n`);
+      execFileSync('openssl', ['x509', '-req', '-in', request, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '1', '-extfile', extensions], { stdio: 'ignore' });
+      return { cert, key };
+    },
+  };
 }
 
 /** OpenADR's fingerprint of a PEM certificate: last 10 bytes of the DER's SHA-256. */

@@ -52,3 +52,10 @@ write("response", "oadrResponse", response=OK, ven_id="ven-1")
 write("request_reregistration", "oadrRequestReregistration", ven_id="ven-1")
 write("canceled_party_registration", "oadrCanceledPartyRegistration", response=OK, registration_id="reg-1", ven_id="ven-1")
 write("updated_report", "oadrUpdatedReport", response=OK, ven_id="ven-1")
+# A report the VTN sends the VEN (OpenLEADR writes payloadFloat only;
+# tests/openadr.rs derives the other 2.0b payload forms from it).
+write("update_report", "oadrUpdateReport", request_id="req-5", ven_id="ven-1", reports=[{
+    "report_id": "vtn-rep-1", "report_request_id": "rr-9", "report_specifier_id": "vtn_status",
+    "report_name": "TELEMETRY_USAGE", "created_date_time": START, "dtstart": START,
+    "intervals": [{"dtstart": START, "report_payload": {"r_id": "site_powerReal", "value": 0.25}},
+                  {"dtstart": START + timedelta(minutes=10), "report_payload": {"r_id": "site_powerReal", "value": 3}}]}])

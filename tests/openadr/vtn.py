@@ -13,7 +13,12 @@ takes commands as JSON lines on stdin:
   {"cmd": "verify", "xml": "..."}                            check one of OUR messages with
                                                              openleadr.messaging.validate_xml_signature
 
-Usage: vtn.py PORT [--cert CERT --key KEY] [--ven-fingerprint FP] [--sampling offered]
+Usage: vtn.py PORT [--cert CERT --key KEY] [--sampling offered]
+                [--tls-cert CERT --tls-key KEY --tls-ca CA]
+
+With --tls-*, the VTN serves HTTPS as OpenLEADR does: its own certificate,
+client certificates required (checked against CA), and every message after
+registration signed by the certificate the VEN registered over.
 
 Reports are requested every second, or with `--sampling offered` at the rate
 each report description offers.
@@ -36,13 +41,21 @@ async def main():
     args = sys.argv[1:]
     port = int(args[0])
     opts = dict(zip(args[1::2], args[2::2]))
-    server = OpenADRServer(vtn_id="WattbridgeTestVTN", http_port=port, http_host="127.0.0.1",
-                           requested_poll_freq=timedelta(seconds=1),
-                           cert=opts.get("--cert"), key=opts.get("--key"), show_fingerprint=False)
     ven = {}
 
+    def ven_lookup(ven_id):
+        # Over TLS: the VEN registered with, and must keep signing with, this fingerprint.
+        return dict(ven) if ven.get("ven_id") == ven_id else None
+
+    tls = dict(http_cert=opts["--tls-cert"], http_key=opts["--tls-key"], http_ca_file=opts["--tls-ca"],
+               ven_lookup=ven_lookup) if "--tls-cert" in opts else {}
+    server = OpenADRServer(vtn_id="WattbridgeTestVTN", http_port=port, http_host="127.0.0.1",
+                           requested_poll_freq=timedelta(seconds=1),
+                           cert=opts.get("--cert"), key=opts.get("--key"), show_fingerprint=False, **tls)
+
     async def on_create_party_registration(info):
-        ven.update(ven_id="ven-" + info["ven_name"], registration_id="reg-" + info["ven_name"])
+        ven.update(ven_id="ven-" + info["ven_name"], registration_id="reg-" + info["ven_name"],
+                   fingerprint=info.get("fingerprint"))
         emit("registration", ven_name=info["ven_name"], ven_id=ven["ven_id"])
         return ven["ven_id"], ven["registration_id"]
 
@@ -64,11 +77,27 @@ async def main():
     def on_created_event(ven_id, event_id, opt_type):
         emit("event_response", ven_id=ven_id, event_id=event_id, opt_type=opt_type)
 
+    # OpenLEADR 0.5.36 reads only a number from a report payload (a resource
+    # status raises KeyError 'value' in its handler): after its XSD check and
+    # its parsing, hand the status it read to the report callback as the value.
+    report_service = server.services["report_service"]
+    read_numbers_only = report_service.handlers["oadrUpdateReport"]
+
+    async def update_report(payload):
+        for report in payload.get("reports", []):
+            for interval in report.get("intervals", []):
+                reading = interval["report_payload"]
+                if "value" not in reading:
+                    reading["value"] = {k: v for k, v in reading.items() if k != "r_id"}
+        return await read_numbers_only(payload)
+
+    report_service.handlers["oadrUpdateReport"] = update_report
     server.add_handler("on_create_party_registration", on_create_party_registration)
     server.add_handler("on_register_report", on_register_report)
     server.add_handler("on_cancel_party_registration", on_cancel_party_registration)
     await server.run_async()
-    emit("ready", url=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b")
+    scheme = "https" if tls else "http"
+    emit("ready", url=f"{scheme}://127.0.0.1:{port}/OpenADR2/Simple/2.0b")
 
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()

@@ -54,3 +54,27 @@ import { discoveryMessages, type Device } from 'wattbridge/mqtt';
 const meter: Device = { kind: 'linky', id: 'linky_1', name: 'Linky 1', manufacturer: 'Enedis', model: 'Linky', values: { energy: 1.5, consent: 'ok' } };
 const configs: { topic: string }[] = discoveryMessages([meter], { prefix: 'homeassistant', base: 'wattbridge', version: '0' });
 void configs;
+
+// wattbridge/init (a service worker: no top-level await) and wattbridge/browser-stores
+import { init, Linky as LazyLinky } from 'wattbridge/init';
+import { defaultBrowserStore, type Store } from 'wattbridge/browser-stores';
+export async function inWorker(): Promise<string[]> {
+  const store: Store = defaultBrowserStore();
+  await init();
+  return new LazyLinky({ consoToken: 'token', store }).meters();
+}
+
+// OpenADR: the TLS options (Node) and the two reading forms.
+import { OpenAdrVen, type OpenAdrNotice, type OpenAdrReading } from 'wattbridge';
+export async function venExample(): Promise<void> {
+  const ven = new OpenAdrVen({ vtnUrl: 'https://192.0.2.10/OpenADR2/Simple/2.0b', venName: 'home', caFile: 'vtn-ca.pem', checkHostname: false });
+  ven.addReport(() => 1500, { resourceId: 'meter1', measurement: 'powerReal' });
+  ven.addReport(async () => ({ online: true, manualOverride: false, loadControlState: { setPoint: { current: 21.5 } } }), { resourceId: 'pump', reportName: 'TELEMETRY_STATUS' });
+  ven.onNotice((notice: OpenAdrNotice) => {
+    if (notice.type === 'reportReceived') {
+      const reading: OpenAdrReading = notice.values[0].value;
+      void reading;
+    }
+  });
+  await ven.start();
+}

@@ -356,6 +356,12 @@ impl<'a, W: WebSocket, S: Store, C: Clock> Sink for HomeAssistantSink<'a, W, S, 
         "ha"
     }
 
+    /// Authenticate before the sources are fetched: HA closes a connection
+    /// that has not authenticated within 10 s, and a first backfill takes longer.
+    fn connect(&self) -> Pending<'_, ()> {
+        Box::pin(async move { self.connection.open().await.map(drop) })
+    }
+
     /// Which channels it takes; the statistic's id names the meter or pump
     /// and comes from [`Sink::subject_key`].
     fn key(&self, source: &str, channel: &str) -> Option<String> {
