@@ -1,11 +1,11 @@
 // A 2-year backfill through sync() in its own process, for `npm run bench`:
 // prints JSON with the work done and this process's peak memory (max RSS).
-// The sandbox runs in a child process, so the memory measured is the sync's.
+// The sandbox runs in a child process, and gives the credentials too, so this
+// process never loads the sandbox's code: the memory measured is the sync's.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { Linky, Weheat, EnergyId, MemoryStore, sync } from 'wattbridge';
-import { SANDBOX_CONSO_TOKEN, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_KEY, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
 
 // Pacing and budget lifted for the bench: it measures memory and work, not the services' quotas.
 const options = { linky: { rateLimit: 0 }, weheat: { budgetPerHour: 0 }, energyid: { claimAfterHellos: 0, uploadInterval: 0.01 } };
@@ -14,10 +14,10 @@ const [line] = await once(createInterface({ input: child.stdout }), 'line');
 const sandbox = JSON.parse(line);
 
 const store = new MemoryStore();
-const linky = new Linky({ consoApiUrl: sandbox.urls.linky.consoApiUrl, consoToken: SANDBOX_CONSO_TOKEN, maxRequestsPerSecond: 1000, store });
+const linky = new Linky({ consoApiUrl: sandbox.urls.linky.consoApiUrl, consoToken: sandbox.consoToken, maxRequestsPerSecond: 1000, store });
 const weheat = new Weheat({ authUrl: sandbox.urls.weheat.newAuthUrl, apiUrl: sandbox.urls.weheat.newApiUrl, budgetPerHour: 100_000, store });
-await weheat.oauth().loginWithPassword(SANDBOX_WEHEAT_USER);
-const energyid = new EnergyId({ helloUrl: sandbox.urls.energyid.helloUrl, provisioningKey: SANDBOX_PROVISIONING_KEY, provisioningSecret: SANDBOX_PROVISIONING_SECRET, store });
+await weheat.oauth().loginWithPassword(sandbox.weheatUser);
+const energyid = new EnergyId({ helloUrl: sandbox.urls.energyid.helloUrl, provisioningKey: sandbox.provisioning.key, provisioningSecret: sandbox.provisioning.secret, store });
 const started = performance.now();
 const report = await sync({ linky, weheat, energyid, since: new Date(Date.now() - 730 * 86_400_000), maxWaitSeconds: 60, store });
 const seconds = (performance.now() - started) / 1000;
