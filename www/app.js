@@ -5,7 +5,7 @@ import { defaultBrowserStore } from '../js/stores/browser.js';
 import { safeHref } from './links.js';
 import { followColorScheme, round } from './charts.js';
 import { render, renderCard } from './view.js';
-import { makeJobs, documents, scheduleSync, SYNC_ALARM, DEFAULT_SETTINGS, SERVICE, TARGETS, DAY_MS, daysAgo } from './jobs.js';
+import { makeJobs, documents, scheduleSync, SYNC_ALARM, DEFAULT_SETTINGS, SERVICE, TARGETS, DAY_MS, daysAgo, withoutCliAdvice } from './jobs.js';
 
 // The library (wattbridge/init: a dozen modules and the wasm) loads while the
 // last view paints from the store (wattbridge/browser-stores): a person sees
@@ -71,10 +71,10 @@ async function linkyState() {
   try {
     const status = await linky.status();
     const meters = { meters: status.meters, meter: status.meter };
-    if (status.problem) return { connected: true, ...meters, attention: `${status.problem.message} ${actionFor(status.problem.code, 'linky')}` };
+    if (status.problem) return { connected: true, ...meters, attention: `${withoutCliAdvice(status.problem.message)} ${actionFor(status.problem.code, 'linky')}` };
     return { connected: true, ...meters, text: `Connected with ${how}${status.meter ? `, meter ${status.meter}` : ''}.` };
   } catch (err) {
-    return { connected: true, attention: `${err.message} ${actionFor(err.code, 'linky')}` };
+    return { connected: true, attention: `${withoutCliAdvice(err.message)} ${actionFor(err.code, 'linky')}` };
   }
 }
 
@@ -107,8 +107,8 @@ $('#linky-device').addEventListener('click', async () => {
     });
     say('Linky is connected.');
   } catch (err) {
-    setCard('linky', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'linky')}`);
-    say(`Linky: ${err.message}`, 'error');
+    setCard('linky', 'attention', `Needs attention: ${withoutCliAdvice(err.message)} ${actionFor(err.code, 'linky')}`);
+    say(`Linky: ${withoutCliAdvice(err.message)}`, 'error');
   } finally {
     clearInterval($('#linky-countdown').timer);
     box.hidden = true;
@@ -166,8 +166,8 @@ $('#weheat-form').addEventListener('submit', async (event) => {
     await save('accounts', accounts);
     say('Weheat is connected.');
   } catch (err) {
-    setCard('weheat', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'weheat')}`);
-    say(`Weheat: ${err.message}`, 'error');
+    setCard('weheat', 'attention', `Needs attention: ${withoutCliAdvice(err.message)} ${actionFor(err.code, 'weheat')}`);
+    say(`Weheat: ${withoutCliAdvice(err.message)}`, 'error');
     return;
   }
   await refresh();
@@ -188,7 +188,7 @@ $('#weheat-redirect').addEventListener('click', async () => {
       location.assign(url);
     }
   } catch (err) {
-    setCard('weheat', 'attention', `Needs attention: ${err.message} ${actionFor(err.code, 'weheat')}`);
+    setCard('weheat', 'attention', `Needs attention: ${withoutCliAdvice(err.message)} ${actionFor(err.code, 'weheat')}`);
   }
 });
 
@@ -209,7 +209,7 @@ async function finishWeheatRedirect() {
     await signedInByPage();
     say('Weheat is connected.');
   } catch (err) {
-    say(`Weheat: ${err.message} ${actionFor(err.code, 'weheat')}`, 'error');
+    say(`Weheat: ${withoutCliAdvice(err.message)} ${actionFor(err.code, 'weheat')}`, 'error');
   }
 }
 
@@ -247,7 +247,7 @@ function waitForClaim(energyid) {
 async function energyIdCard() {
   const energyid = energyidClient();
   if (!energyid) return { card: { state: 'none', text: 'Not connected.', show: { form: true } } };
-  if (claimError) return { card: { state: 'attention', text: `Needs attention: ${claimError.message} ${actionFor(claimError.code, 'energyid')}`, show: { form: true } } };
+  if (claimError) return { card: { state: 'attention', text: `Needs attention: ${withoutCliAdvice(claimError.message)} ${actionFor(claimError.code, 'energyid')}`, show: { form: true } } };
   const status = await energyid.status();
   if (status.claimed) return { card: { state: 'ok', text: `Connected to record "${status.recordName}" (${status.recordNumber}).`, show: { form: false } }, status };
   if (!claiming) waitForClaim(energyid);
@@ -421,7 +421,7 @@ settingsForm.addEventListener('submit', async (event) => {
 
 async function refresh() {
   const guard = async (service, fn) => {
-    try { return await fn(); } catch (err) { say(`${SERVICE[service]}: ${err.message} ${actionFor(err.code, service)}`, 'error'); return null; }
+    try { return await fn(); } catch (err) { say(`${SERVICE[service]}: ${withoutCliAdvice(err.message)} ${actionFor(err.code, service)}`, 'error'); return null; }
   };
   const [linky, weheat, targets] = await Promise.all([guard('linky', linkyCard), guard('weheat', weheatCard), load('targets', {})]);
   const connected = Boolean(linky?.connected || weheat?.connected);

@@ -26,6 +26,19 @@ export async function scheduleSync(settings) {
   return chrome.alarms.get(SYNC_ALARM);
 }
 
+/**
+ * A library message without the advice it ends with for people at a terminal
+ * ("not logged in to Linky: run `wattbridge linky login`" → "not logged in to
+ * Linky."): a page shows its own action beside it (actionFor).
+ */
+export function withoutCliAdvice(message) {
+  const at = message.indexOf('`wattbridge');
+  if (at < 0) return message;
+  const before = message.slice(0, at);
+  const cut = Math.max(before.lastIndexOf(': '), before.lastIndexOf('; '));
+  return cut > 0 ? `${message.slice(0, cut)}.` : message;
+}
+
 export const SERVICE = { linky: 'Linky', weheat: 'Weheat', energyid: 'EnergyID', homeassistant: 'Home Assistant', mqtt: 'MQTT' };
 /** The optional targets: their cards, and their last check or delivery in the `targets` document. */
 export const TARGETS = ['homeassistant', 'mqtt'];
@@ -107,9 +120,7 @@ export function makeJobs(lib, store, { loadMqtt } = {}) {
     }
   }
 
-  // HA's refusal ends in the CLI's way to store a token; the page's action says its own.
-  const messageOf = (service, err) => service === 'homeassistant' && err.code === 'auth_required' ? 'Home Assistant refused the token.' : err.message;
-  const problem = (service, err) => ({ service, code: err.code ?? 'unknown', message: messageOf(service, err), action: actionFor(err.code, service, err.retryAfter) });
+  const problem = (service, err) => ({ service, code: err.code ?? 'unknown', message: withoutCliAdvice(err.message), action: actionFor(err.code, service, err.retryAfter) });
 
   // The MQTT naming of the CLI's defaults (mqtt.discovery_prefix, mqtt.base_topic).
   const naming = () => ({ prefix: 'homeassistant', base: 'wattbridge', version: VERSION, currency: 'EUR', weheatStates: lib.weheatStateNames() });

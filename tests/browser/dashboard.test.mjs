@@ -132,6 +132,7 @@ test('a revoked Linky consent shows what to do', async () => {
   await item.waitFor({ timeout: 30_000 });
   assert.equal(await item.getAttribute('data-code'), 'consent_required');
   assert.match(await item.textContent(), /Linky: .*Give your consent again/);
+  assert.doesNotMatch(await item.textContent(), /wattbridge linky login/, 'the page gives its own action, not the CLI\'s');
   assert.equal(await page.locator('#problems li').count(), 1, 'one line per cause');
 
   // The consent covers several meters: the card offers them, and the one picked is used.
