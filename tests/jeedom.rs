@@ -27,6 +27,8 @@ struct Box_ {
     /// (cmd id, datetime) → value, and every event in order.
     history: BTreeMap<(String, String), Value>,
     events: Vec<(String, String)>,
+    /// cmd id → its current value: the value of its last event, whatever its datetime.
+    current: BTreeMap<String, Value>,
     down: bool,
 }
 
@@ -62,6 +64,7 @@ fn jeedom(state: Rc<RefCell<Box_>>) -> RoutedHttp {
             "cmd::event" => {
                 let (id, at) = (params["id"].as_str().unwrap().to_owned(), params["datetime"].as_str().unwrap_or("now").to_owned());
                 state.history.insert((id.clone(), at.clone()), params["value"].clone());
+                state.current.insert(id.clone(), params["value"].clone());
                 state.events.push((id, at));
                 answer(json!("ok"))
             }
@@ -166,6 +169,41 @@ fn the_fall_back_day_is_written_in_local_time_once_per_wall_time_and_a_rerun_wri
     let total28 = curve(&s, &ids["daily_consumption"])[1].1;
     let expected28: f64 = (50..98).map(|n| kwh(from + n * 1800) + 0.01).sum();
     assert!((total28 - expected28).abs() < 1e-3);
+}
+
+#[test]
+fn a_corrected_older_day_leaves_the_newest_value_as_the_current_one() {
+    // Contract §2: every cmd::event becomes the command's current value, even
+    // one older than what Jeedom shows. A day corrected behind the newest one
+    // must not leave Jeedom showing that older day as "now".
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
+    let from = ms("2024-10-26T22:00:00Z") / 1000;
+    let kwh = |start: i64| 0.1 + (start / 1800 % 5) as f64 * 0.03;
+    let data = intervals(from, 50 + 48, kwh);
+    let cursor = push(&http, &store, &clock, None, &data).unwrap();
+    let ids: BTreeMap<String, String> = state.borrow().cmds.iter().map(|c| (c["logicalId"].as_str().unwrap().to_owned(), c["id"].as_str().unwrap().to_owned())).collect();
+    let newest = |s: &Box_, cmd: &str| s.history.iter().filter(|((id, _), _)| id == cmd).last().map(|(_, v)| v.clone()).unwrap();
+    let events = state.borrow().events.len();
+
+    // Enedis corrects the 27th; the 28th, the newest day, is unchanged.
+    let corrected = intervals(from, 50 + 48, |start| if start < from + 50 * 1800 { kwh(start) + 0.02 } else { kwh(start) });
+    push(&http, &store, &clock, cursor, &corrected).unwrap();
+    let s = state.borrow();
+    assert!(s.events[events..].iter().any(|(_, at)| at.starts_with("2024-10-27")), "the corrected day was written again");
+    for logical in ["consumption_load_curve", "daily_consumption"] {
+        let cmd = &ids[logical];
+        assert_eq!(s.current[cmd], newest(&s, cmd), "{logical}: Jeedom's current value is the newest row, not the corrected day's");
+    }
+    assert!(s.events[events..].iter().all(|(_, at)| at.starts_with("2024-10-27") || at == "2024-10-28 23:30:00" || at == "2024-10-28 00:00:00"), "the 28th is not written again, but for its newest value of each command");
+    let total27 = curve(&s, &ids["daily_consumption"])[0].1;
+    let expected27: f64 = (0..50).map(|n| kwh(from + n * 1800) + 0.02).sum();
+    assert!((total27 - expected27).abs() < 1e-3);
+    drop(s);
+
+    // And a rerun after that writes nothing.
+    let events = state.borrow().events.len();
+    push(&http, &store, &clock, cursor, &corrected).unwrap();
+    assert_eq!(state.borrow().events.len(), events);
 }
 
 #[test]

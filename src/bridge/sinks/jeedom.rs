@@ -157,6 +157,10 @@ struct Sent {
     days: BTreeMap<String, String>,
     #[serde(default)]
     last: Option<Value>,
+    /// The last event sent was older than `until`: Jeedom shows it as the
+    /// command's current value until the newest one is sent again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    stale: bool,
 }
 
 type Ledger = BTreeMap<String, Sent>;
@@ -353,6 +357,7 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
         let window = self.window_day(zone);
         let mut sent = self.equipments.borrow().get(&equipment).and_then(|e| e.ledger.get(logical_id).cloned()).unwrap_or_default();
         let points = merge_repeated(points);
+        let batch_newest = points.iter().max_by(|a, b| a.label.cmp(&b.label)).cloned();
         let mut days: Vec<(String, Vec<Point>)> = Vec::new();
         for point in points {
             let day = point.label[..10].to_owned();
@@ -372,14 +377,23 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
             let cmd = self.cmd_id(&equipment, source, logical_id).await?;
             for point in &list {
                 self.client.event(&cmd, point.value.clone(), Some(&point.label)).await?;
-            }
-            *self.written.borrow_mut() += list.len();
-            if let Some(last) = list.iter().map(|p| &p.label).max() {
-                if sent.until.as_ref().map_or(true, |until| last > until) {
-                    sent.until = Some(last.clone());
+                sent.stale = sent.until.as_ref().is_some_and(|until| point.label < *until);
+                if !sent.stale {
+                    sent.until = Some(point.label.clone());
                 }
             }
+            *self.written.borrow_mut() += list.len();
             sent.days.insert(day, hash);
+        }
+        // Every event becomes the current value, even an older one (contract
+        // §2): after a corrected day, the newest value is sent again.
+        if sent.stale {
+            if let Some(newest) = batch_newest.filter(|p| sent.until.as_ref() == Some(&p.label)) {
+                let cmd = self.cmd_id(&equipment, source, logical_id).await?;
+                self.client.event(&cmd, newest.value, Some(&newest.label)).await?;
+                *self.written.borrow_mut() += 1;
+                sent.stale = false;
+            }
         }
         sent.days.retain(|day, _| *day >= window);
         self.keep(&equipment, logical_id, sent).await
