@@ -44,7 +44,7 @@ impl<H: HttpClient> Jeedom<H> {
                 e.provider(PROVIDER)
             }
         })?;
-        api::read_answer(method, &response)
+        api::read_answer(&self.url, method, &response)
     }
 
     /// Jeedom's configured time zone (`config::byKey timezone`), if set.
