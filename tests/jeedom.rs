@@ -30,6 +30,8 @@ struct Box_ {
     /// cmd id → its current value: the value of its last event, whatever its datetime.
     current: BTreeMap<String, Value>,
     down: bool,
+    /// No `timezone` setting: an empty result, which comes back as "ok".
+    no_timezone: bool,
 }
 
 /// A Jeedom of the contract's §2, just enough of it.
@@ -46,6 +48,7 @@ fn jeedom(state: Rc<RefCell<Box_>>) -> RoutedHttp {
             return Ok(HttpResponse::new(200, json!({"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32002, "message": "Vous n'êtes pas autorisé à effectuer cette action"}}).to_string()));
         }
         match body["method"].as_str().unwrap() {
+            "config::byKey" if state.no_timezone => answer(json!("ok")),
             "config::byKey" => answer(json!("Europe/Brussels")),
             "eqLogic::byType" => answer(Value::Array(state.eqs.clone())),
             "eqLogic::save" => {
@@ -241,4 +244,19 @@ fn the_spring_day_has_46_half_hours_and_its_total() {
     assert!(!day31.iter().any(|at| at.starts_with("2024-03-31 02:")), "02:00–03:00 does not exist that day");
     assert!(load.iter().all(|(_, w)| *w == 500.0));
     assert_eq!(curve(&s, &id("daily_consumption")), [("2024-03-31 00:00:00".to_owned(), 11.5), ("2024-04-01 00:00:00".to_owned(), 12.0)]);
+}
+
+#[test]
+fn without_a_timezone_setting_jeedom_s_default_brussels_is_used() {
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
+    state.borrow_mut().no_timezone = true;
+    let report = run(async {
+        let client = Jeedom::new("http://127.0.0.1:9", Secret::new(KEY), http.clone())?;
+        let sink = JeedomSink::new(&client, &store, &clock, Options::default(), none());
+        let key = sink.subject_key("linky", Some(PRM), "consumption").unwrap();
+        sink.resume(&key, None, (0, 0)).await?;
+        sink.deliver(&|_, _| {}).await
+    })
+    .unwrap();
+    assert_eq!(report["timezone"], "Europe/Brussels", "contract §7: config timezone, default Europe/Brussels");
 }

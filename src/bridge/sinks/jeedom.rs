@@ -45,7 +45,7 @@ pub struct Options {
     pub correction_days: i32,
     /// The object (room) new equipments go in: a name or an id.
     pub object: Option<String>,
-    /// `jeedom.timezone`; without one, Jeedom's own, else Europe/Paris.
+    /// `jeedom.timezone`; without one, Jeedom's own, else Jeedom's default, Europe/Brussels.
     pub timezone: Option<String>,
     /// The unit of the cost commands.
     pub currency: String,
@@ -266,21 +266,18 @@ fn merge_repeated(mut points: Vec<Point>) -> Vec<Point> {
 
 impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
     /// Jeedom's time zone: `jeedom.timezone`, else Jeedom's `timezone`
-    /// setting, else Europe/Paris.
+    /// setting, else Jeedom's default for it, Europe/Brussels (contract §7).
     async fn zone(&self) -> Result<Zone> {
         if let Some(zone) = *self.zone.borrow() {
             return Ok(zone);
         }
         let name = match &self.options.timezone {
-            Some(name) if !name.trim().is_empty() => Some(name.clone()),
-            _ => self.client.timezone().await?,
+            Some(name) if !name.trim().is_empty() => name.clone(),
+            _ => self.client.timezone().await?.unwrap_or_else(|| "Europe/Brussels".into()),
         };
-        let zone = match name {
-            None => Zone::PARIS,
-            Some(name) => Zone::named(&name).ok_or_else(|| {
-                Error::invalid_config(format!("Jeedom's time zone '{name}' is not one wattbridge knows (the EU-rule zones and UTC): set jeedom.timezone")).provider(crate::jeedom::PROVIDER)
-            })?,
-        };
+        let zone = Zone::named(&name).ok_or_else(|| {
+            Error::invalid_config(format!("Jeedom's time zone '{name}' is not one wattbridge knows (the EU-rule zones and UTC): set jeedom.timezone")).provider(crate::jeedom::PROVIDER)
+        })?;
         *self.zone.borrow_mut() = Some(zone);
         Ok(zone)
     }
