@@ -58,9 +58,21 @@ fn jeedom(state: Rc<RefCell<Box_>>) -> RoutedHttp {
                 answer(eq)
             }
             "cmd::byEqLogicId" => answer(Value::Array(state.cmds.iter().filter(|c| c["eqLogic_id"] == params["eqLogic_id"]).cloned().collect())),
+            "cmd::save" if params["id"].is_string() => {
+                // An update: the fields given replace, `configuration` merges key by key.
+                let cmd = state.cmds.iter_mut().find(|c| c["id"] == params["id"]).unwrap();
+                for (field, value) in params.as_object().unwrap().iter().filter(|(f, _)| !["apikey", "configuration"].contains(&f.as_str())) {
+                    cmd[field] = value.clone();
+                }
+                for (field, value) in params["configuration"].as_object().into_iter().flatten() {
+                    cmd["configuration"][field] = value.clone();
+                }
+                answer(cmd.clone())
+            }
             "cmd::save" => {
                 let id = (state.cmds.len() + 100).to_string();
-                let cmd = json!({"id": id, "eqLogic_id": params["eqLogic_id"], "logicalId": params["logicalId"], "unite": params["unite"]});
+                let cmd = json!({"id": id, "eqLogic_id": params["eqLogic_id"], "logicalId": params["logicalId"], "unite": params["unite"],
+                    "isHistorized": params["isHistorized"], "configuration": params.get("configuration").cloned().unwrap_or(json!({}))});
                 state.cmds.push(cmd.clone());
                 answer(cmd)
             }
@@ -244,6 +256,40 @@ fn the_spring_day_has_46_half_hours_and_its_total() {
     assert!(!day31.iter().any(|at| at.starts_with("2024-03-31 02:")), "02:00–03:00 does not exist that day");
     assert!(load.iter().all(|(_, w)| *w == 500.0));
     assert_eq!(curve(&s, &id("daily_consumption")), [("2024-03-31 00:00:00".to_owned(), 11.5), ("2024-04-01 00:00:00".to_owned(), 12.0)]);
+}
+
+#[test]
+fn kwh_keep_their_wh_through_the_archive_and_a_command_found_unhistorized_is_historized_again() {
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
+    let from = ms("2024-10-26T22:00:00Z") / 1000;
+    let data = intervals(from, 50 + 48, |_| 0.1234);
+    let cursor = push(&http, &store, &clock, None, &data).unwrap();
+    let config = |s: &Box_, logical: &str| s.cmds.iter().find(|c| c["logicalId"] == logical).unwrap()["configuration"].clone();
+    {
+        let s = state.borrow();
+        // Jeedom's archive rounds to 2 decimals unless historizeRound says otherwise (contract §7).
+        assert_eq!(config(&s, "daily_consumption")["historizeRound"], "3");
+        assert_eq!(config(&s, "consumption_load_curve"), json!({"historizeMode": "none"}), "W to the tenth: no rounding asked, every point kept");
+    }
+
+    // Someone unticks "Historiser" on the curve and clears the daily total's
+    // rounding (or the commands come from an older wattbridge).
+    {
+        let mut s = state.borrow_mut();
+        let curve = s.cmds.iter_mut().find(|c| c["logicalId"] == "consumption_load_curve").unwrap();
+        curve["isHistorized"] = json!("0");
+        let daily = s.cmds.iter_mut().find(|c| c["logicalId"] == "daily_consumption").unwrap();
+        daily["configuration"] = json!({});
+    }
+    clock.advance(std::time::Duration::from_secs(86_400));
+    let more = intervals(from, 50 + 48 + 48, |_| 0.1234);
+    push(&http, &store, &clock, cursor, &more).unwrap();
+    let s = state.borrow();
+    let curve = s.cmds.iter().find(|c| c["logicalId"] == "consumption_load_curve").unwrap();
+    assert_eq!(curve["isHistorized"], "1", "the history of a value written at its own date would be dropped otherwise");
+    assert_eq!(curve["configuration"]["historizeMode"], "none");
+    assert_eq!(config(&s, "daily_consumption")["historizeRound"], "3");
+    assert_eq!(s.cmds.len(), 2, "updated, not created again");
 }
 
 #[test]

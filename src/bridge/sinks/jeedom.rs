@@ -30,7 +30,7 @@ use crate::bridge::source::Pending;
 use crate::core::store::{load, save};
 use crate::core::time::{paris_date, Date, Zone};
 use crate::core::{Clock, Error, HttpClient, Result, Store};
-use crate::jeedom::{CmdSpec, Jeedom, SubType};
+use crate::jeedom::{Cmd, CmdSpec, Jeedom, SubType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -89,6 +89,7 @@ pub fn spec(source: &str, logical_id: &str, currency: &str) -> Option<CmdSpec> {
         unit,
         generic_type,
         keep_every_point: false,
+        decimals: (unit == "kWh").then_some(3),
     };
     const PERIODS: [(&str, &str); 6] = [
         ("yesterday", "hier"),
@@ -170,6 +171,8 @@ struct Equipment {
     name: String,
     created: bool,
     cmds: BTreeMap<String, String>,
+    /// Commands found on the box, by logicalId, not yet checked against their spec.
+    unchecked: BTreeMap<String, Cmd>,
     ledger: Ledger,
 }
 
@@ -304,13 +307,14 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
                 Some(self.client.save_equipment(None, &name, &logical_id, object.as_deref()).await?)
             }
         };
-        let cmds = match &eq {
-            Some(eq) if !created => self.client.cmds(&eq.id).await?.into_iter().filter(|(l, _)| !l.is_empty()).collect(),
+        let unchecked: BTreeMap<String, Cmd> = match &eq {
+            Some(eq) if !created => self.client.cmds(&eq.id).await?.into_iter().filter(|c| !c.logical_id.is_empty()).map(|c| (c.logical_id.clone(), c)).collect(),
             _ => BTreeMap::new(),
         };
+        let cmds = unchecked.iter().map(|(logical_id, c)| (logical_id.clone(), c.id.clone())).collect();
         let ledger: Ledger = load(self.store, &self.ledger_key(&logical_id)).await?.unwrap_or_default();
         let name = eq.as_ref().map_or(name, |e| e.name.clone());
-        self.equipments.borrow_mut().insert(logical_id.clone(), Equipment { id: eq.map(|e| e.id), name, created, cmds, ledger });
+        self.equipments.borrow_mut().insert(logical_id.clone(), Equipment { id: eq.map(|e| e.id), name, created, cmds, unchecked, ledger });
         Ok(logical_id)
     }
 
@@ -318,19 +322,26 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
         format!("sync/jeedom/sent/{equipment}")
     }
 
-    /// The id of a command of an equipment, created when missing.
+    /// The id of a command of an equipment, created when missing. One found
+    /// unhistorized (its history would be dropped) or without the archive
+    /// settings it needs is brought back to them first.
     async fn cmd_id(&self, equipment: &str, source: &str, logical_id: &str) -> Result<String> {
-        let (eq_id, known) = {
-            let equipments = self.equipments.borrow();
-            let eq = equipments.get(equipment).ok_or_else(|| Error::invalid_input("unknown Jeedom equipment"))?;
-            (eq.id.clone(), eq.cmds.get(logical_id).cloned())
+        let (eq_id, known, unchecked) = {
+            let mut equipments = self.equipments.borrow_mut();
+            let eq = equipments.get_mut(equipment).ok_or_else(|| Error::invalid_input("unknown Jeedom equipment"))?;
+            (eq.id.clone(), eq.cmds.get(logical_id).cloned(), eq.unchecked.remove(logical_id))
         };
+        let spec = || spec(source, logical_id, &self.options.currency).ok_or_else(|| Error::invalid_input(format!("no Jeedom command '{logical_id}' for {source}")));
         if let Some(id) = known {
+            if let Some(found) = unchecked {
+                if let Some(repair) = spec()?.repair_params(&found) {
+                    self.client.update_cmd(repair).await?;
+                }
+            }
             return Ok(id);
         }
         let eq_id = eq_id.ok_or_else(|| Error::invalid_input("a dry run creates no Jeedom equipment"))?;
-        let spec = spec(source, logical_id, &self.options.currency).ok_or_else(|| Error::invalid_input(format!("no Jeedom command '{logical_id}' for {source}")))?;
-        let id = self.client.save_cmd(&eq_id, &spec).await?;
+        let id = self.client.save_cmd(&eq_id, &spec()?).await?;
         if let Some(eq) = self.equipments.borrow_mut().get_mut(equipment) {
             eq.cmds.insert(logical_id.to_owned(), id.clone());
         }
