@@ -124,7 +124,10 @@ fn push(http: &RoutedHttp, store: &MemoryStore, clock: &VirtualClock, stored: Op
             index += kwh;
             rows.push(Row { ts: start + 1800, values: vec![(key.clone(), index)], starts: vec![(key.clone(), start)] });
         }
-        sink.queue(&rows).await?;
+        // A day at a time, as the bridge streams (in months).
+        for day in rows.chunks(48) {
+            sink.queue(day).await?;
+        }
         sink.deliver(&|_, _| {}).await?;
         Ok(rows.last().map(|r| Cursor { ts: r.ts, index: r.values[0].1 }).or(cursor))
     })
@@ -219,6 +222,18 @@ fn a_corrected_older_day_leaves_the_newest_value_as_the_current_one() {
     let events = state.borrow().events.len();
     push(&http, &store, &clock, cursor, &corrected).unwrap();
     assert_eq!(state.borrow().events.len(), events);
+
+    // The 27th is corrected again and the 29th has come: the 29th becomes
+    // the current value by itself, so the 28th is not sent again.
+    let next = intervals(from, 50 + 48 + 48, |start| if start < from + 50 * 1800 { kwh(start) + 0.04 } else { kwh(start) });
+    push(&http, &store, &clock, cursor, &next).unwrap();
+    let s = state.borrow();
+    let again = &s.events[events..];
+    assert!(again.iter().all(|(_, at)| !at.starts_with("2024-10-28")), "{again:?}");
+    assert_eq!(again.len(), 48 + 1 + 48 + 1, "the 27th and the 29th, each with its total");
+    for logical in ["consumption_load_curve", "daily_consumption"] {
+        assert_eq!(s.current[&ids[logical]], newest(&s, &ids[logical]));
+    }
 }
 
 #[test]

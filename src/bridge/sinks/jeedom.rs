@@ -208,6 +208,10 @@ pub struct JeedomSink<'a, H, S, C> {
     zone: RefCell<Option<Zone>>,
     equipments: RefCell<BTreeMap<String, Equipment>>,
     lanes: RefCell<BTreeMap<String, Lane>>,
+    /// The newest point of each command left showing an older value, by
+    /// (equipment, command), with its source: sent again when delivering,
+    /// unless a newer one went out meanwhile.
+    newest: RefCell<BTreeMap<(String, String), (String, Point)>>,
     written: RefCell<usize>,
     unchanged: RefCell<usize>,
 }
@@ -223,6 +227,7 @@ impl<'a, H, S, C> JeedomSink<'a, H, S, C> {
             zone: RefCell::default(),
             equipments: RefCell::default(),
             lanes: RefCell::default(),
+            newest: RefCell::default(),
             written: RefCell::new(0),
             unchanged: RefCell::new(0),
         }
@@ -394,17 +399,31 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
             sent.days.insert(day, hash);
         }
         // Every event becomes the current value, even an older one (contract
-        // §2): after a corrected day, the newest value is sent again.
-        if sent.stale {
-            if let Some(newest) = batch_newest.filter(|p| sent.until.as_ref() == Some(&p.label)) {
-                let cmd = self.cmd_id(&equipment, source, logical_id).await?;
-                self.client.event(&cmd, newest.value, Some(&newest.label)).await?;
-                *self.written.borrow_mut() += 1;
-                sent.stale = false;
-            }
-        }
+        // §2): after a corrected day, the newest value is sent again when
+        // delivering (a later batch may still bring a newer one).
+        let key = (equipment.clone(), logical_id.to_owned());
+        match batch_newest.filter(|p| sent.stale && sent.until.as_ref() == Some(&p.label)) {
+            Some(newest) => self.newest.borrow_mut().insert(key, (source.to_owned(), newest)),
+            None if !sent.stale => self.newest.borrow_mut().remove(&key),
+            None => None,
+        };
         sent.days.retain(|day, _| *day >= window);
         self.keep(&equipment, logical_id, sent).await
+    }
+
+    /// Send again the newest point of each command a corrected older day
+    /// left showing an older value.
+    async fn restore_newest(&self) -> Result<()> {
+        let newest = std::mem::take(&mut *self.newest.borrow_mut());
+        for ((equipment, logical_id), (source, point)) in newest {
+            let mut sent = self.equipments.borrow().get(&equipment).and_then(|e| e.ledger.get(&logical_id).cloned()).unwrap_or_default();
+            let cmd = self.cmd_id(&equipment, &source, &logical_id).await?;
+            self.client.event(&cmd, point.value, Some(&point.label)).await?;
+            *self.written.borrow_mut() += 1;
+            sent.stale = false;
+            self.keep(&equipment, &logical_id, sent).await?;
+        }
+        Ok(())
     }
 
     /// Record what was sent of a command, durably.
@@ -585,6 +604,7 @@ impl<'a, H: HttpClient, S: Store, C: Clock> Sink for JeedomSink<'a, H, S, C> {
             for (source, subject, cmd, points) in dated {
                 self.send(&source, &subject, &cmd, points).await?;
             }
+            self.restore_newest().await?;
             let mut equipments = Map::new();
             for (logical_id, eq) in self.equipments.borrow().iter() {
                 let mut one = Map::new();
