@@ -298,3 +298,62 @@ test('a dry run writes nothing; sync pushes to Jeedom when jeedom.url is set, in
   assert.equal(jeedom.cmds(eq.id).length, commands);
   assert.ok(jeedom.cmds(eq.id).some((c) => c.name === 'Mine'));
 });
+
+test('Jeedom\'s nightly archive keeps the kWh to the Wh and every half-hour of the curve', async () => {
+  const { jeedom, env } = await home({ sources: 'linky' });
+  const since = daysAgo(4);
+  const run = await wattbridge(['--json', 'jeedom', 'push', '--since', since], env);
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  // Contract §7: rows older than 2 h are reduced per hour and rounded to
+  // historizeRound, else to 2 decimals; historizeMode none keeps every point.
+  jeedom.archive(Date.now() + DAY);
+  const rows = json(await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--from', since], env)).rows;
+  const expected = expectedLinky(rows);
+  const equipment = `wattbridge_linky_${M.household}`;
+  assertSame(held(jeedom, equipment, 'consumption_load_curve'), expected.curve, 'load curve after the archive');
+  assertSame(held(jeedom, equipment, 'daily_consumption'), expected.daily, 'daily kWh after the archive', 5e-4);
+});
+
+test('the stand-in answers as the contract says: bad envelopes, the key\'s access mode, numeric values, datetimes', async () => {
+  const box = await sandbox();
+  const endpoint = `${box.urls.jeedom.url}/core/api/jeeApi.php`;
+  const post = (body, headers = {}) => fetch(endpoint, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, ...(await r.json()) }));
+  // Not JSON, a batch, another version: HTTP 200 and a bad-jsonrpc error (−32000 − 1); no id → 99999.
+  for (const body of ['not json', JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'ping' }]), JSON.stringify({ jsonrpc: '1.0', id: 4, method: 'ping' })]) {
+    const answer = await post(body);
+    assert.equal(answer.status, 200, body);
+    assert.equal(answer.error.code, -32001, body);
+  }
+  assert.equal((await post(JSON.stringify({ jsonrpc: '2.0', method: 'ping' }))).id, 99999);
+  // The form field `request` and `?request=` carry the same JSON; `api` is `apikey`'s alias.
+  const version = { jsonrpc: '2.0', id: 'v', method: 'version', params: { api: KEY } };
+  assert.equal((await post(new URLSearchParams({ request: JSON.stringify(version) }).toString(), { 'content-type': 'application/x-www-form-urlencoded' })).result, '4.5.3');
+  assert.equal((await fetch(`${endpoint}?request=${encodeURIComponent(JSON.stringify(version))}`).then((r) => r.json())).result, '4.5.3');
+  // An empty result comes back as "ok".
+  assert.equal((await rpc(box, 'eqLogic::byType', { type: 'virtual' })).result, 'ok');
+
+  const eq = (await rpc(box, 'eqLogic::save', { eqType_name: 'virtual', name: 'Test', isEnable: '1' })).result;
+  const cmd = (await rpc(box, 'cmd::save', { eqType_name: 'virtual', eqLogic_id: eq.id, name: 'kWh', type: 'info', subType: 'numeric', isHistorized: '1', configuration: { historizeRound: '1', maxValue: '100' } })).result;
+  const event = (value, datetime) => rpc(box, 'cmd::event', { id: cmd.id, value, ...(datetime && { datetime }) });
+  assert.equal((await event('1,26', '2026-01-01 00:00:00')).result, 'ok');
+  await event('fifty', '2026-01-01 00:30:00');
+  await event(250, '2026-01-01 01:00:00');
+  assert.deepEqual(box.jeedom.history(cmd.id), [['2026-01-01 00:00:00', '1.3'], ['2026-01-01 00:30:00', '0'], ['2026-01-01 01:00:00', '100']], 'commas become dots, a non-number 0, then historizeRound and maxValue');
+  // A datetime is `YYYY-MM-DD HH:MM:SS`, the box's local time: an ISO instant is refused, nothing written.
+  assert.equal((await event(5, '2026-01-01T02:00:00Z')).error.code, -32000);
+  assert.equal(box.jeedom.history(cmd.id).length, 3);
+  assert.equal((await rpc(box, 'cmd::event', { id: '999', value: 1 })).error.code, -32702);
+  const range = { id: cmd.id, startTime: '2026-01-01 00:00:00', endTime: '2026-01-01 00:59:59' };
+  assert.deepEqual((await rpc(box, 'cmd::getHistory', range)).result.map((r) => [r.cmd_id, r.datetime, r.value]), [[cmd.id, '2026-01-01 00:00:00', '1.3'], [cmd.id, '2026-01-01 00:30:00', '0']]);
+  assert.deepEqual((await rpc(box, 'cmd::getStatistique', range)).result, { avg: 0.65, min: 0, max: 1.3, sum: 1.3, count: 2, std: 0.65, variance: 0.42, last: 0 });
+  assert.equal((await rpc(box, 'cmd::getStatistique', { ...range, id: '999' })).error.code, -32702);
+
+  // The key's access mode: disabled (or an address it does not allow) is −32001; ping needs no key.
+  box.jeedom.config.apiMode = 'disable';
+  assert.equal((await rpc(box, 'version', {})).error.code, -32001);
+  assert.equal((await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }))).result, 'pong');
+  box.jeedom.config.apiMode = 'localhost';
+  assert.equal((await rpc(box, 'version', {})).result, '4.5.3');
+  box.jeedom.config.apiMode = 'whiteip';
+  assert.equal((await rpc(box, 'version', {})).error.code, -32001, 'loopback is not on the (empty) white list');
+});
