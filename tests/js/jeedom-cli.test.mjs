@@ -5,10 +5,13 @@
 // and the errors exit as the README says, the key never shown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_JEEDOM_API_KEY as KEY } from 'wattbridge/sandbox';
 import { parisMidnight, parisDate } from '../../js/sandbox/linky-data.js';
 import { sandbox, scratchDir, runCli as wattbridge, freePort } from './helpers.mjs';
 
+const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const DAY = 86_400_000;
 const daysAgo = (n) => new Date(Date.now() - n * DAY).toISOString().slice(0, 10);
 const SINCE = daysAgo(6);
@@ -356,4 +359,41 @@ test('the stand-in answers as the contract says: bad envelopes, the key\'s acces
   assert.equal((await rpc(box, 'version', {})).result, '4.5.3');
   box.jeedom.config.apiMode = 'whiteip';
   assert.equal((await rpc(box, 'version', {})).error.code, -32001, 'loopback is not on the (empty) white list');
+});
+
+test('a newcomer\'s mistakes: the API off for this machine, a URL that is not Jeedom\'s API, no key; `wattbridge sandbox` shows jeedom.url', async () => {
+  const box = await sandbox({ jeedom: { apiMode: 'disable' } });
+  const { env } = await home({ sources: 'linky', jeedom: box });
+  const off = await wattbridge(['--json', 'jeedom', 'push', '--since', SINCE], env);
+  assert.equal(off.code, 3, off.stdout + off.stderr);
+  assert.equal(json(off).jeedom.error.code, 'auth_required');
+  assert.match(json(off).jeedom.error.message, /API is off for this key or this machine.*Settings → System → Configuration → API/);
+  assert.doesNotMatch(json(off).jeedom.error.message, /refused the API key/, 'the key itself was right');
+
+  // The box's address without /jeedom: the sandbox (like a web server) answers 404.
+  const base = box.urls.jeedom.url.replace(/\/jeedom$/, '');
+  const wrong = await wattbridge(['--json', 'jeedom', 'push', '--since', SINCE], { ...env, WATTBRIDGE_JEEDOM_URL: base });
+  assert.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
+  assert.equal(json(wrong).jeedom.error.code, 'invalid_config');
+  assert.ok(json(wrong).jeedom.error.message.includes(`404 at ${base}/core/api/jeeApi.php`), json(wrong).jeedom.error.message);
+
+  const { WATTBRIDGE_JEEDOM_API_KEY: _, ...keyless } = env;
+  const nokey = await wattbridge(['jeedom', 'push'], keyless);
+  assert.equal(nokey.code, 2);
+  assert.match(nokey.stderr, /Jeedom needs its API key/);
+  assert.doesNotMatch(nokey.stderr, /check jeedom\.url/, 'the URL is not the problem');
+
+  const child = spawn(process.execPath, [BIN, 'sandbox'], { env: { ...process.env, WATTBRIDGE_HOME: env.WATTBRIDGE_HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  for await (const chunk of child.stdout) if ((out += chunk).includes('Ctrl-C')) break;
+  try {
+    const url = out.match(/jeedom +jeedom\.url (\S+)/)?.[1];
+    assert.ok(url, out);
+    const pong = await fetch(`${url}/core/api/jeeApi.php`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) }).then((r) => r.json());
+    assert.equal(pong.result, 'pong', 'the printed URL is the base the API hangs off');
+    assert.ok(!out.includes(KEY), 'the key is in the README, not printed');
+  } finally {
+    child.kill('SIGTERM');
+  }
 });
