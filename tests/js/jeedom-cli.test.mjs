@@ -225,11 +225,20 @@ test('a day Enedis completes later is written again, and only that', async () =>
   const changed = Object.keys(now).filter((date) => JSON.stringify(now[date]) !== JSON.stringify(was[date]));
   assert.ok(changed.length > 0, 'the sandbox filled a hole in the correction window');
   const eq = jeedom.eqLogics().find((e) => e.logicalId === equipment);
-  const ids = new Set(jeedom.cmds(eq.id).filter((c) => ['consumption_load_curve', 'daily_consumption'].includes(c.logicalId)).map((c) => c.id));
+  const cmds = jeedom.cmds(eq.id).filter((c) => ['consumption_load_curve', 'daily_consumption'].includes(c.logicalId));
+  const ids = new Set(cmds.map((c) => c.id));
   const sent = jeedom.calls.slice(calls).filter((c) => c.method === 'cmd::event' && ids.has(c.params.id));
+  // Each event becomes the command's current value, even an older one: after a
+  // changed day that is not the newest, the newest row is sent once more.
+  const newest = (rows) => [...rows.keys()].sort().at(-1);
+  const restored = [expected.curve, expected.daily].filter((rows) => !changed.includes(newest(rows).slice(0, 10))).map(newest);
   const resent = changed.reduce((n, date) => n + now[date].length + (expected.daily.has(`${date} 00:00:00`) ? 1 : 0), 0);
-  assert.equal(sent.length, resent, 'every half-hour and the total of each changed day');
-  assert.deepEqual([...new Set(sent.map((c) => c.params.datetime.slice(0, 10)))].sort(), changed.sort(), 'and nothing of the other days');
+  assert.equal(sent.length, resent + restored.length, 'every half-hour and the total of each changed day, and the newest row of a command left behind');
+  assert.deepEqual([...new Set(sent.map((c) => c.params.datetime.slice(0, 10)))].sort(), [...new Set([...changed, ...restored.map((at) => at.slice(0, 10))])].sort(), 'and nothing else of the other days');
+  for (const cmd of cmds) {
+    const rows = jeedom.history(cmd.id);
+    assert.equal(cmd.currentValue, rows.at(-1)[1], `${cmd.logicalId}: Jeedom shows the newest value as the current one`);
+  }
   // The period totals moved with the corrected days: they are current values, sent again too.
   assert.ok(json(run).jeedom.written >= resent);
 });
