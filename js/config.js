@@ -48,7 +48,7 @@ export const SETTINGS = {
   'jeedom.url': { about: 'Jeedom, e.g. https://jeedom.local (or ending in /jeedom; https, or http on this machine)' },
   'jeedom.api_key': { secret: true, about: 'Jeedom API key (Settings → System → Configuration → API)' },
   'jeedom.object': { about: 'Jeedom object (room) new equipments go in, by name or id (default: none)' },
-  'jeedom.timezone': { about: 'Jeedom\'s time zone (default: read from Jeedom, else Europe/Paris)' },
+  'jeedom.timezone': { about: 'Jeedom\'s time zone (default: read from Jeedom, else Jeedom\'s default, Europe/Brussels)' },
   'sync.targets': { about: 'targets sync feeds, comma separated (energyid, ha, mqtt, jeedom; default: every one configured)' },
   'sync.sources': { default: 'linky,weheat', about: 'sources to sync, comma separated (linky, weheat)' },
   'sync.linky_key': { default: 'el', about: 'EnergyID key for Linky consumption' },

@@ -27,7 +27,11 @@ struct Box_ {
     /// (cmd id, datetime) → value, and every event in order.
     history: BTreeMap<(String, String), Value>,
     events: Vec<(String, String)>,
+    /// cmd id → its current value: the value of its last event, whatever its datetime.
+    current: BTreeMap<String, Value>,
     down: bool,
+    /// No `timezone` setting: an empty result, which comes back as "ok".
+    no_timezone: bool,
 }
 
 /// A Jeedom of the contract's §2, just enough of it.
@@ -44,6 +48,7 @@ fn jeedom(state: Rc<RefCell<Box_>>) -> RoutedHttp {
             return Ok(HttpResponse::new(200, json!({"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32002, "message": "Vous n'êtes pas autorisé à effectuer cette action"}}).to_string()));
         }
         match body["method"].as_str().unwrap() {
+            "config::byKey" if state.no_timezone => answer(json!("ok")),
             "config::byKey" => answer(json!("Europe/Brussels")),
             "eqLogic::byType" => answer(Value::Array(state.eqs.clone())),
             "eqLogic::save" => {
@@ -53,15 +58,28 @@ fn jeedom(state: Rc<RefCell<Box_>>) -> RoutedHttp {
                 answer(eq)
             }
             "cmd::byEqLogicId" => answer(Value::Array(state.cmds.iter().filter(|c| c["eqLogic_id"] == params["eqLogic_id"]).cloned().collect())),
+            "cmd::save" if params["id"].is_string() => {
+                // An update: the fields given replace, `configuration` merges key by key.
+                let cmd = state.cmds.iter_mut().find(|c| c["id"] == params["id"]).unwrap();
+                for (field, value) in params.as_object().unwrap().iter().filter(|(f, _)| !["apikey", "configuration"].contains(&f.as_str())) {
+                    cmd[field] = value.clone();
+                }
+                for (field, value) in params["configuration"].as_object().into_iter().flatten() {
+                    cmd["configuration"][field] = value.clone();
+                }
+                answer(cmd.clone())
+            }
             "cmd::save" => {
                 let id = (state.cmds.len() + 100).to_string();
-                let cmd = json!({"id": id, "eqLogic_id": params["eqLogic_id"], "logicalId": params["logicalId"], "unite": params["unite"]});
+                let cmd = json!({"id": id, "eqLogic_id": params["eqLogic_id"], "logicalId": params["logicalId"], "unite": params["unite"],
+                    "isHistorized": params["isHistorized"], "configuration": params.get("configuration").cloned().unwrap_or(json!({}))});
                 state.cmds.push(cmd.clone());
                 answer(cmd)
             }
             "cmd::event" => {
                 let (id, at) = (params["id"].as_str().unwrap().to_owned(), params["datetime"].as_str().unwrap_or("now").to_owned());
                 state.history.insert((id.clone(), at.clone()), params["value"].clone());
+                state.current.insert(id.clone(), params["value"].clone());
                 state.events.push((id, at));
                 answer(json!("ok"))
             }
@@ -106,7 +124,10 @@ fn push(http: &RoutedHttp, store: &MemoryStore, clock: &VirtualClock, stored: Op
             index += kwh;
             rows.push(Row { ts: start + 1800, values: vec![(key.clone(), index)], starts: vec![(key.clone(), start)] });
         }
-        sink.queue(&rows).await?;
+        // A day at a time, as the bridge streams (in months).
+        for day in rows.chunks(48) {
+            sink.queue(day).await?;
+        }
         sink.deliver(&|_, _| {}).await?;
         Ok(rows.last().map(|r| Cursor { ts: r.ts, index: r.values[0].1 }).or(cursor))
     })
@@ -169,6 +190,53 @@ fn the_fall_back_day_is_written_in_local_time_once_per_wall_time_and_a_rerun_wri
 }
 
 #[test]
+fn a_corrected_older_day_leaves_the_newest_value_as_the_current_one() {
+    // Contract §2: every cmd::event becomes the command's current value, even
+    // one older than what Jeedom shows. A day corrected behind the newest one
+    // must not leave Jeedom showing that older day as "now".
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
+    let from = ms("2024-10-26T22:00:00Z") / 1000;
+    let kwh = |start: i64| 0.1 + (start / 1800 % 5) as f64 * 0.03;
+    let data = intervals(from, 50 + 48, kwh);
+    let cursor = push(&http, &store, &clock, None, &data).unwrap();
+    let ids: BTreeMap<String, String> = state.borrow().cmds.iter().map(|c| (c["logicalId"].as_str().unwrap().to_owned(), c["id"].as_str().unwrap().to_owned())).collect();
+    let newest = |s: &Box_, cmd: &str| s.history.iter().filter(|((id, _), _)| id == cmd).last().map(|(_, v)| v.clone()).unwrap();
+    let events = state.borrow().events.len();
+
+    // Enedis corrects the 27th; the 28th, the newest day, is unchanged.
+    let corrected = intervals(from, 50 + 48, |start| if start < from + 50 * 1800 { kwh(start) + 0.02 } else { kwh(start) });
+    push(&http, &store, &clock, cursor, &corrected).unwrap();
+    let s = state.borrow();
+    assert!(s.events[events..].iter().any(|(_, at)| at.starts_with("2024-10-27")), "the corrected day was written again");
+    for logical in ["consumption_load_curve", "daily_consumption"] {
+        let cmd = &ids[logical];
+        assert_eq!(s.current[cmd], newest(&s, cmd), "{logical}: Jeedom's current value is the newest row, not the corrected day's");
+    }
+    assert!(s.events[events..].iter().all(|(_, at)| at.starts_with("2024-10-27") || at == "2024-10-28 23:30:00" || at == "2024-10-28 00:00:00"), "the 28th is not written again, but for its newest value of each command");
+    let total27 = curve(&s, &ids["daily_consumption"])[0].1;
+    let expected27: f64 = (0..50).map(|n| kwh(from + n * 1800) + 0.02).sum();
+    assert!((total27 - expected27).abs() < 1e-3);
+    drop(s);
+
+    // And a rerun after that writes nothing.
+    let events = state.borrow().events.len();
+    push(&http, &store, &clock, cursor, &corrected).unwrap();
+    assert_eq!(state.borrow().events.len(), events);
+
+    // The 27th is corrected again and the 29th has come: the 29th becomes
+    // the current value by itself, so the 28th is not sent again.
+    let next = intervals(from, 50 + 48 + 48, |start| if start < from + 50 * 1800 { kwh(start) + 0.04 } else { kwh(start) });
+    push(&http, &store, &clock, cursor, &next).unwrap();
+    let s = state.borrow();
+    let again = &s.events[events..];
+    assert!(again.iter().all(|(_, at)| !at.starts_with("2024-10-28")), "{again:?}");
+    assert_eq!(again.len(), 48 + 1 + 48 + 1, "the 27th and the 29th, each with its total");
+    for logical in ["consumption_load_curve", "daily_consumption"] {
+        assert_eq!(s.current[&ids[logical]], newest(&s, &ids[logical]));
+    }
+}
+
+#[test]
 fn a_wrong_key_or_a_jeedom_that_is_down_stops_before_anything_is_sent() {
     let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
     let err = run(async {
@@ -203,4 +271,53 @@ fn the_spring_day_has_46_half_hours_and_its_total() {
     assert!(!day31.iter().any(|at| at.starts_with("2024-03-31 02:")), "02:00–03:00 does not exist that day");
     assert!(load.iter().all(|(_, w)| *w == 500.0));
     assert_eq!(curve(&s, &id("daily_consumption")), [("2024-03-31 00:00:00".to_owned(), 11.5), ("2024-04-01 00:00:00".to_owned(), 12.0)]);
+}
+
+#[test]
+fn kwh_keep_their_wh_through_the_archive_and_a_command_found_unhistorized_is_historized_again() {
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
+    let from = ms("2024-10-26T22:00:00Z") / 1000;
+    let data = intervals(from, 50 + 48, |_| 0.1234);
+    let cursor = push(&http, &store, &clock, None, &data).unwrap();
+    let config = |s: &Box_, logical: &str| s.cmds.iter().find(|c| c["logicalId"] == logical).unwrap()["configuration"].clone();
+    {
+        let s = state.borrow();
+        // Jeedom's archive rounds to 2 decimals unless historizeRound says otherwise (contract §7).
+        assert_eq!(config(&s, "daily_consumption")["historizeRound"], "3");
+        assert_eq!(config(&s, "consumption_load_curve"), json!({"historizeMode": "none"}), "W to the tenth: no rounding asked, every point kept");
+    }
+
+    // Someone unticks "Historiser" on the curve and clears the daily total's
+    // rounding (or the commands come from an older wattbridge).
+    {
+        let mut s = state.borrow_mut();
+        let curve = s.cmds.iter_mut().find(|c| c["logicalId"] == "consumption_load_curve").unwrap();
+        curve["isHistorized"] = json!("0");
+        let daily = s.cmds.iter_mut().find(|c| c["logicalId"] == "daily_consumption").unwrap();
+        daily["configuration"] = json!({});
+    }
+    clock.advance(std::time::Duration::from_secs(86_400));
+    let more = intervals(from, 50 + 48 + 48, |_| 0.1234);
+    push(&http, &store, &clock, cursor, &more).unwrap();
+    let s = state.borrow();
+    let curve = s.cmds.iter().find(|c| c["logicalId"] == "consumption_load_curve").unwrap();
+    assert_eq!(curve["isHistorized"], "1", "the history of a value written at its own date would be dropped otherwise");
+    assert_eq!(curve["configuration"]["historizeMode"], "none");
+    assert_eq!(config(&s, "daily_consumption")["historizeRound"], "3");
+    assert_eq!(s.cmds.len(), 2, "updated, not created again");
+}
+
+#[test]
+fn without_a_timezone_setting_jeedom_s_default_brussels_is_used() {
+    let (state, http, store, clock) = world("2024-10-30T09:00:00Z");
+    state.borrow_mut().no_timezone = true;
+    let report = run(async {
+        let client = Jeedom::new("http://127.0.0.1:9", Secret::new(KEY), http.clone())?;
+        let sink = JeedomSink::new(&client, &store, &clock, Options::default(), none());
+        let key = sink.subject_key("linky", Some(PRM), "consumption").unwrap();
+        sink.resume(&key, None, (0, 0)).await?;
+        sink.deliver(&|_, _| {}).await
+    })
+    .unwrap();
+    assert_eq!(report["timezone"], "Europe/Brussels", "contract §7: config timezone, default Europe/Brussels");
 }

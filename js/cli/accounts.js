@@ -98,6 +98,10 @@ export function homeAssistantClient(settings, env = process.env) {
 export function jeedomClient(settings) {
   const url = settings.get('jeedom.url');
   if (!url) throw new WattbridgeError('Jeedom has no URL: set jeedom.url (e.g. -c jeedom.url=https://jeedom.local, or WATTBRIDGE_JEEDOM_URL)', { code: 'invalid_config', provider: 'jeedom' });
+  // Said here, not by the constructor: build() would add "check jeedom.url" to it.
+  if (!settings.get('jeedom.api_key')) {
+    throw new WattbridgeError('Jeedom needs its API key (Jeedom: Settings → System → Configuration → API, "Clé API"): set WATTBRIDGE_JEEDOM_API_KEY or keep it in the state file with `wattbridge config init`', { code: 'invalid_config', provider: 'jeedom' });
+  }
   return build(settings, 'jeedom.url', () => new Jeedom({
     url: trim(url),
     apiKey: settings.get('jeedom.api_key'),

@@ -13,6 +13,7 @@ export async function runSandbox({ port, json }) {
         `            provisioning key "${SANDBOX_PROVISIONING_KEY}" (the secret is in the README)`,
         `  weheat    Keycloak realm ${sandbox.urls.weheat.authUrl}, API ${sandbox.urls.weheat.apiUrl}`,
         `  linky     device-flow gateway ${sandbox.urls.linky.gatewayUrl}`,
+        `  jeedom    jeedom.url ${sandbox.urls.jeedom.url} (its API key is in the README)`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),

@@ -229,7 +229,8 @@ export interface Sandbox {
 /** The Jeedom JSON-RPC stand-in, as tests read it. */
 export interface JeedomSandbox {
   apiKey: string;
-  config: { timezone: string } & Record<string, string>;
+  /** `apiMode` may change during a test: the core key's API access */
+  config: { timezone: string; apiMode: 'enable' | 'whiteip' | 'localhost' | 'disable'; historyArchiveTime: number } & Record<string, unknown>;
   /** Every call, its params without the key. */
   calls: { method: string; params: Record<string, unknown> }[];
   eqLogics(): Record<string, any>[];
@@ -238,6 +239,8 @@ export interface JeedomSandbox {
   history(cmdId: string): [string, string][];
   /** `cmd::event` calls so far. */
   events(): number;
+  /** Jeedom's nightly archive as of `at` (unix ms, default now): numeric rows older than `historyArchiveTime` hours reduced per hour */
+  archive(at?: number): void;
 }
 
 export function startSandbox(options?: {
@@ -264,6 +267,10 @@ export function startSandbox(options?: {
     timezone?: string;
     objects?: { id: string; name: string }[];
     now?: () => number;
+    /** the core key's API access (default enable); disable, or an address the mode leaves out, is −32001 */
+    apiMode?: 'enable' | 'whiteip' | 'localhost' | 'disable';
+    /** the addresses `whiteip` lets in */
+    whiteIps?: string[];
   };
   linky?: {
     deviceApproveAfterMs?: number | null;

@@ -2,16 +2,23 @@
 // built from ../shared/contracts/jeedom.md, for the tests and `demo`:
 // - always HTTP 200: `{jsonrpc, id, result}` or `{jsonrpc, id, error: {code,
 //   message}}`, codes −32000 − the thrown code, an empty result as "ok";
-// - the key in `params.apikey` (or `api`), checked on every method but ping;
+// - the key in `params.apikey` (or `api`), checked on every method but ping,
+//   and the key's access mode (enable, whiteip, localhost, disable);
+// - a body that is not a JSON-RPC 2.0 object is a bad `jsonrpc` (−32001);
 // - ids and flags come back as strings; a new eqLogic is disabled and hidden
 //   unless told otherwise, and events on a disabled one are dropped silently;
 // - `eqLogic::save` with `cmd[]` deletes every other command and its history;
 // - `cmd::event` always sets the current value, and with `isHistorized` writes
 //   a history row keyed by (cmd_id, datetime), which a resend replaces;
-//   datetimes are naive, in the box's time zone (so the autumn's second 02:30
-//   overwrites the first);
+//   datetimes are naive `YYYY-MM-DD HH:MM:SS`, in the box's time zone (so the
+//   autumn's second 02:30 overwrites the first); a numeric value has its
+//   commas made dots, a non-number becomes 0, then `historizeRound` and
+//   min/maxValue apply;
+// - `archive(now)` runs the nightly archive: numeric rows older than
+//   `historyArchiveTime` hours reduced per hour by `historizeMode` (avg,
+//   min, max; none keeps every point), rounded to `historizeRound`, else 2;
 // - the unit field is `unite` (`unit` is ignored, like any unknown field).
-// Not modelled: the HTTP API, bans, plugin keys, user hashes, the nightly archive.
+// Not modelled: the HTTP API, bans, plugin keys, user hashes, calculValueOffset.
 
 import { readBody, sendJson } from './http.js';
 
@@ -20,6 +27,7 @@ export const SANDBOX_JEEDOM_API_KEY = 'sandbox-jeedom-core-key-0123456789abcdef'
 
 const ERR = {
   noKey: [-32001, 'Vous n\'êtes pas autorisé à effectuer cette action (API désactivée ou clé absente)'],
+  apiOff: [-32001, 'Vous n\'êtes pas autorisé à effectuer cette action (accès API désactivé pour cette adresse)'],
   badJsonRpc: [-32001, 'Requête invalide. Version JSON-RPC invalide'],
   wrongKey: [-32002, 'Vous n\'êtes pas autorisé à effectuer cette action'],
   unknownMethod: [-32500, 'Aucune méthode correspondante'],
@@ -50,12 +58,14 @@ function localNow(ms, timeZone) {
  * @param {string} [options.timezone] config `timezone` (Jeedom's default: Europe/Brussels)
  * @param {{id: string, name: string}[]} [options.objects] the rooms
  * @param {() => number} [options.now] unix ms
+ * @param {'enable'|'whiteip'|'localhost'|'disable'} [options.apiMode] the core key's API access (`config.apiMode`, may change)
+ * @param {string[]} [options.whiteIps] addresses `whiteip` lets in
  */
-export function createJeedomService({ apiKey = SANDBOX_JEEDOM_API_KEY, timezone = 'Europe/Brussels', objects = [{ id: '1', name: 'Maison' }, { id: '2', name: 'Garage' }], now = Date.now } = {}) {
+export function createJeedomService({ apiKey = SANDBOX_JEEDOM_API_KEY, timezone = 'Europe/Brussels', objects = [{ id: '1', name: 'Maison' }, { id: '2', name: 'Garage' }], now = Date.now, apiMode = 'enable', whiteIps = [] } = {}) {
   const eqLogics = new Map(); // id -> eqLogic (string fields)
   const cmds = new Map(); // id -> cmd
   const history = new Map(); // cmd id -> Map(datetime -> value)
-  const config = { timezone };
+  const config = { timezone, apiMode, historyArchiveTime: 2 };
   const calls = []; // {method, params without the key}
   let nextEq = 1;
   let nextCmd = 1;
@@ -131,16 +141,22 @@ export function createJeedomService({ apiKey = SANDBOX_JEEDOM_API_KEY, timezone 
     return eq;
   }
 
+  /** A numeric value as Jeedom keeps it: `,` → `.`, a non-number → 0, then historizeRound and min/maxValue. */
+  function numeric(cmd, text) {
+    let value = Number(/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text.replaceAll(',', '.')) ? text.replaceAll(',', '.') : 0);
+    const { historizeRound: round, minValue: min, maxValue: max } = cmd.configuration ?? {};
+    if (str(round) !== '') value = Number(value.toFixed(Number(round)));
+    if (str(min) !== '' && value < Number(min)) value = Number(min);
+    if (str(max) !== '' && value > Number(max)) value = Number(max);
+    return String(value);
+  }
+
   function event(params) {
     const cmd = cmdOf(params.id);
+    if (params.datetime && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(str(params.datetime))) throw new RpcError([-32000, 'Date invalide (YYYY-MM-DD HH:MM:SS attendu)'], str(params.datetime));
     const eq = eqLogics.get(cmd.eqLogic_id);
     if (!eq || eq.isEnable !== '1') return 'ok'; // dropped silently
-    let value = str(params.value);
-    if (cmd.subType === 'numeric') {
-      value = value.replace(',', '.');
-      if (!/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(value.trim())) value = '0';
-      value = String(Number(value));
-    }
+    const value = cmd.subType === 'numeric' ? numeric(cmd, str(params.value)) : str(params.value);
     const datetime = params.datetime ? str(params.datetime) : localNow(now(), config.timezone);
     cmd.currentValue = value;
     if (cmd.isHistorized === '1') {
@@ -166,12 +182,55 @@ export function createJeedomService({ apiKey = SANDBOX_JEEDOM_API_KEY, timezone 
     'cmd::event': event,
     'cmd::getHistory': (p) => {
       const cmd = cmdOf(p.id);
-      const rows = [...(history.get(cmd.id) ?? new Map())].filter(([at]) => (!p.startTime || at >= str(p.startTime)) && (!p.endTime || at <= str(p.endTime)));
-      return rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([datetime, value]) => ({ cmd_id: cmd.id, datetime, value }));
+      return rowsBetween(cmd, p).map(([datetime, value]) => ({ cmd_id: cmd.id, datetime, value }));
+    },
+    'cmd::getStatistique': (p) => {
+      // Cast to DECIMAL(12,2), as Jeedom's SQL does (contract §7).
+      const values = rowsBetween(cmdOf(p.id), p).map(([, value]) => Number(value));
+      const two = (x) => Math.round(x * 100) / 100;
+      const count = values.length;
+      const sum = values.reduce((a, b) => a + b, 0);
+      const avg = count ? sum / count : 0;
+      const variance = count ? values.reduce((a, b) => a + (b - avg) ** 2, 0) / count : 0;
+      return { avg: two(avg), min: two(count ? Math.min(...values) : 0), max: two(count ? Math.max(...values) : 0), sum: two(sum), count, std: two(Math.sqrt(variance)), variance: two(variance), last: two(values.at(-1) ?? 0) };
     },
   };
 
-  function call(request) {
+  /** A command's history rows `[datetime, value]` within `startTime`…`endTime`, ascending. */
+  function rowsBetween(cmd, { startTime, endTime }) {
+    const rows = [...(history.get(cmd.id) ?? new Map())].filter(([at]) => (!startTime || at >= str(startTime)) && (!endTime || at <= str(endTime)));
+    return rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** The nightly archive (contract §7), at `at` (unix ms). */
+  function archive(at = now()) {
+    const before = localNow(at - config.historyArchiveTime * 3_600_000, config.timezone);
+    for (const [id, rows] of history) {
+      const cmd = cmds.get(id);
+      const mode = cmd?.configuration?.historizeMode ?? 'avg';
+      if (!cmd || cmd.subType !== 'numeric' || mode === 'none') continue;
+      const round = str(cmd.configuration.historizeRound) === '' ? 2 : Number(cmd.configuration.historizeRound);
+      const hours = new Map();
+      for (const [datetime, value] of rows) if (datetime < before) hours.set(datetime.slice(0, 13), [...(hours.get(datetime.slice(0, 13)) ?? []), [datetime, Number(value)]]);
+      for (const [, points] of hours) {
+        const values = points.map(([, v]) => v);
+        const reduced = mode === 'min' ? Math.min(...values) : mode === 'max' ? Math.max(...values) : values.reduce((a, b) => a + b, 0) / values.length;
+        for (const [datetime] of points) rows.delete(datetime);
+        rows.set(points[0][0], String(Number(reduced.toFixed(round))));
+      }
+    }
+  }
+
+  /** Whether the core key's access mode lets `address` in. */
+  const allowed = (address) => {
+    const ip = str(address).replace(/^::ffff:/, '');
+    if (config.apiMode === 'enable') return true;
+    if (config.apiMode === 'localhost') return ip === '127.0.0.1' || ip === '::1';
+    if (config.apiMode === 'whiteip') return whiteIps.includes(ip);
+    return false;
+  };
+
+  function call(request, address) {
     const id = request?.id === undefined ? 99999 : request.id;
     try {
       if (request?.jsonrpc !== '2.0') throw new RpcError(ERR.badJsonRpc);
@@ -183,6 +242,7 @@ export function createJeedomService({ apiKey = SANDBOX_JEEDOM_API_KEY, timezone 
       if (method !== 'ping') {
         if (!key) throw new RpcError(ERR.noKey);
         if (key !== apiKey) throw new RpcError(ERR.wrongKey);
+        if (!allowed(address)) throw new RpcError(ERR.apiOff);
       }
       const run = METHODS[method];
       if (!run) throw new RpcError(ERR.unknownMethod, method);
@@ -204,6 +264,7 @@ export function createJeedomService({ apiKey = SANDBOX_JEEDOM_API_KEY, timezone 
     history: (cmdId) => [...(history.get(str(cmdId)) ?? new Map())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     /** The number of `cmd::event` calls so far. */
     events: () => calls.filter((c) => c.method === 'cmd::event').length,
+    archive,
 
     async handle(req, res, path, url) {
       if (path !== '/core/api/jeeApi.php') return sendJson(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
@@ -217,10 +278,10 @@ export function createJeedomService({ apiKey = SANDBOX_JEEDOM_API_KEY, timezone 
       try {
         request = JSON.parse(text ?? '');
       } catch {
-        return sendJson(res, 200, failure(99999, new RpcError([-32700, 'Requête invalide'])));
+        request = null; // not JSON: no `jsonrpc` of 2.0, so a bad-jsonrpc error as Jeedom answers it
       }
-      if (Array.isArray(request)) return sendJson(res, 200, failure(99999, new RpcError(ERR.badJsonRpc))); // no batch
-      return sendJson(res, 200, call(request));
+      // No batch: an array has no `jsonrpc` either.
+      return sendJson(res, 200, call(Array.isArray(request) ? null : request, req.socket.remoteAddress));
     },
   };
 }

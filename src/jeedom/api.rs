@@ -31,30 +31,49 @@ pub fn request(url: &str, id: u64, method: &str, params: Map<String, Value>, key
     HttpRequest::new(Method::Post, url).max_body(MAX_ANSWER_BYTES).json_body(body.to_string())
 }
 
-/// The `result` of an answer, or the error it carries: `auth_required` for a
-/// refused key, `rejected` naming the method and Jeedom's message otherwise.
-pub fn read_answer(method: &str, response: &HttpResponse) -> Result<Value> {
+/// Where Jeedom's core key is, for every message about the key.
+const KEY_PLACE: &str = "Jeedom: Settings → System → Configuration → API, \"Clé API\"";
+
+/// The `result` of an answer to `method` sent to `url`, or the error it
+/// carries. The codes (−32000 − Jeedom's, contract §1), never the messages,
+/// say what went wrong: −32001 the API is off for this key or address,
+/// −32002 a wrong key (both `auth_required`); −32500 a method this key may
+/// not run, −32701 a right it lacks (the core key has them all); anything
+/// else is `rejected`, naming the method and Jeedom's words.
+pub fn read_answer(url: &str, method: &str, response: &HttpResponse) -> Result<Value> {
     match response.status {
         200 => {}
-        // A banned address gets 404 for 10 minutes (contract §1).
+        // Jeedom's API always answers 200; 404 is a path that is not Jeedom's
+        // API, or an address banned for 10 minutes (contract §1).
         404 => {
-            return Err(Error::new(ErrorCode::Unavailable, "Jeedom answered 404: check jeedom.url (it ends before /core/api), or this address is banned for 10 minutes after repeated failures")
-                .provider(PROVIDER)
-                .status(404))
+            return Err(Error::invalid_config(format!(
+                "Jeedom answered 404 at {url}: jeedom.url must be the address you open Jeedom at (e.g. https://jeedom.local, or ending in /jeedom), the part before /core/api. (A Jeedom also answers 404 for 10 minutes to an address banned after repeated failed logins.)"
+            ))
+            .provider(PROVIDER)
+            .status(404))
         }
         status if status >= 500 => return Err(Error::new(ErrorCode::Unavailable, format!("Jeedom answered {status}: try again later")).provider(PROVIDER).status(status)),
-        status => return Err(Error::new(ErrorCode::UnexpectedStatus, format!("Jeedom answered {status} to {method}")).provider(PROVIDER).status(status)),
+        status => return Err(Error::new(ErrorCode::UnexpectedStatus, format!("Jeedom answered {status} to {method} at {url}")).provider(PROVIDER).status(status)),
     }
     let answer: Value = serde_json::from_str(&response.body)
-        .map_err(|_| Error::new(ErrorCode::BadResponse, format!("Jeedom's answer to {method} is not JSON: is jeedom.url the Jeedom box?")).provider(PROVIDER))?;
+        .map_err(|_| Error::new(ErrorCode::BadResponse, format!("the answer of {url} to {method} is not JSON-RPC: is jeedom.url the address of the Jeedom box?")).provider(PROVIDER))?;
     if let Some(error) = answer.get("error").filter(|e| !e.is_null()) {
-        let code = error.get("code").and_then(|c| c.as_i64().or_else(|| c.as_str()?.parse().ok())).unwrap_or(0);
+        let code = error.get("code").and_then(|c| c.as_i64().or_else(|| c.as_str()?.trim().parse().ok())).unwrap_or(0);
         let message: String = error.get("message").and_then(Value::as_str).unwrap_or("").chars().take(300).collect();
         return Err(match code {
-            -32001 | -32002 => Error::new(
+            -32001 => Error::new(
                 ErrorCode::AuthRequired,
-                "Jeedom refused the API key: copy it from Jeedom (Settings → System → Configuration → API) into WATTBRIDGE_JEEDOM_API_KEY or `wattbridge config init`, and check that the API is enabled",
+                format!("Jeedom's API is off for this key or this machine: in {KEY_PLACE}, set the key's API access to \"Activé\" (or allow this machine's address), then run again"),
             ),
+            -32002 => Error::new(
+                ErrorCode::AuthRequired,
+                format!("Jeedom refused the API key: copy it from {KEY_PLACE} into WATTBRIDGE_JEEDOM_API_KEY or `wattbridge config init`"),
+            ),
+            -32500 => Error::new(
+                ErrorCode::Rejected,
+                format!("Jeedom refused {method}: {message} (code {code}). wattbridge needs Jeedom 4 and its core API key ({KEY_PLACE}), not a plugin's key with restricted access"),
+            ),
+            -32701 => Error::new(ErrorCode::Rejected, format!("Jeedom refused {method}: {message} (code {code}). The key lacks that right: use Jeedom's core API key ({KEY_PLACE})")),
             _ => Error::new(ErrorCode::Rejected, format!("Jeedom refused {method}: {message} (code {code})")),
         }
         .provider(PROVIDER));
@@ -76,13 +95,41 @@ mod tests {
         assert!(endpoint("http://jeedom.lan").is_err(), "plain http only on loopback");
         assert_eq!(endpoint("https://jeedom.lan/core/api/jeeApi.php").unwrap(), "https://jeedom.lan/core/api/jeeApi.php");
 
+        let url = "http://127.0.0.1:9/jeedom/core/api/jeeApi.php";
         let refused = HttpResponse::new(200, r#"{"jsonrpc":"2.0","id":"7","error":{"code":-32002,"message":"Vous n'êtes pas autorisé"}}"#);
-        assert_eq!(read_answer("ping", &refused).unwrap_err().code, ErrorCode::AuthRequired);
+        let err = read_answer(url, "ping", &refused).unwrap_err();
+        assert_eq!(err.code, ErrorCode::AuthRequired);
+        assert!(err.message.contains("refused the API key") && err.message.contains("Settings → System → Configuration → API"), "{}", err.message);
         let invalid = HttpResponse::new(200, r#"{"jsonrpc":"2.0","id":"7","error":{"code":-32702,"message":"Commande introuvable : 9"}}"#);
-        let err = read_answer("cmd::event", &invalid).unwrap_err();
+        let err = read_answer(url, "cmd::event", &invalid).unwrap_err();
         assert_eq!(err.code, ErrorCode::Rejected);
         assert!(err.message.contains("cmd::event") && err.message.contains("Commande introuvable : 9"), "{}", err.message);
-        assert_eq!(read_answer("ping", &HttpResponse::new(200, r#"{"jsonrpc":"2.0","id":"1","result":"pong"}"#)).unwrap(), json!("pong"));
-        assert_eq!(read_answer("ping", &HttpResponse::new(502, "")).unwrap_err().code, ErrorCode::Unavailable);
+        assert_eq!(read_answer(url, "ping", &HttpResponse::new(200, r#"{"jsonrpc":"2.0","id":"1","result":"pong"}"#)).unwrap(), json!("pong"));
+        assert_eq!(read_answer(url, "ping", &HttpResponse::new(502, "")).unwrap_err().code, ErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn each_refusal_says_what_to_change() {
+        let url = "https://jeedom.lan/core/api/jeeApi.php";
+        let error = |code: &str| HttpResponse::new(200, format!(r#"{{"jsonrpc":"2.0","id":"3","error":{{"code":{code},"message":"Jeedom's words"}}}}"#));
+        // −32001 with a key sent: the key's access mode (disabled, localhost, white IP) shuts this machine out.
+        let off = read_answer(url, "eqLogic::byType", &error("-32001")).unwrap_err();
+        assert_eq!(off.code, ErrorCode::AuthRequired);
+        assert!(off.message.contains("API is off") && !off.message.contains("refused the API key"), "{}", off.message);
+        // A code as a string is the same code.
+        assert_eq!(read_answer(url, "eqLogic::byType", &error(r#""-32001""#)).unwrap_err().message, off.message);
+        // −32500: a restricted plugin key (or a method an old Jeedom lacks); −32701: a right the key lacks.
+        let restricted = read_answer(url, "jeeObject::all", &error("-32500")).unwrap_err();
+        assert_eq!(restricted.code, ErrorCode::Rejected);
+        assert!(restricted.message.contains("Jeedom's words") && restricted.message.contains("core API key"), "{}", restricted.message);
+        let no_right = read_answer(url, "eqLogic::save", &error("-32701")).unwrap_err();
+        assert!(no_right.message.contains("lacks that right") && no_right.message.contains("core API key"), "{}", no_right.message);
+        // 404: not Jeedom's API at that address; the message shows the URL tried (it holds no key).
+        let missing = read_answer(url, "config::byKey", &HttpResponse::new(404, "Not Found")).unwrap_err();
+        assert_eq!((missing.code, missing.status), (ErrorCode::InvalidConfig, Some(404)));
+        assert!(missing.message.contains(url) && missing.message.contains("banned"), "{}", missing.message);
+        let html = read_answer(url, "config::byKey", &HttpResponse::new(200, "<html>router login</html>")).unwrap_err();
+        assert_eq!(html.code, ErrorCode::BadResponse);
+        assert!(html.message.contains(url), "{}", html.message);
     }
 }

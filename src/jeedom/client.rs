@@ -1,7 +1,7 @@
 //! The calls a pusher needs (contract §2), over the HTTP seam.
 
 use super::api;
-use super::model::{text, CmdSpec, EqLogic};
+use super::model::{text, Cmd, CmdSpec, EqLogic};
 use super::PROVIDER;
 use crate::core::{Error, ErrorCode, HttpClient, Result, Secret};
 use serde_json::{Map, Value};
@@ -44,7 +44,7 @@ impl<H: HttpClient> Jeedom<H> {
                 e.provider(PROVIDER)
             }
         })?;
-        api::read_answer(method, &response)
+        api::read_answer(&self.url, method, &response)
     }
 
     /// Jeedom's configured time zone (`config::byKey timezone`), if set.
@@ -94,10 +94,16 @@ impl<H: HttpClient> Jeedom<H> {
         EqLogic::read(&saved).ok_or_else(|| Error::new(ErrorCode::BadResponse, "Jeedom's answer to eqLogic::save has no id").provider(PROVIDER))
     }
 
-    /// The commands of an equipment: `(logicalId, id)`.
-    pub async fn cmds(&self, eq_logic_id: &str) -> Result<Vec<(String, String)>> {
+    /// The commands of an equipment (an empty list comes back as "ok").
+    pub async fn cmds(&self, eq_logic_id: &str) -> Result<Vec<Cmd>> {
         let all = self.call("cmd::byEqLogicId", params(&[("eqLogic_id", eq_logic_id.into())])).await?;
-        Ok(all.as_array().into_iter().flatten().filter_map(|c| Some((text(c, "logicalId").unwrap_or_default(), text(c, "id")?))).collect())
+        Ok(all.as_array().into_iter().flatten().filter_map(Cmd::read).collect())
+    }
+
+    /// Update a command (`cmd::save` with its `id`); the other fields stay,
+    /// and `configuration` merges key by key.
+    pub async fn update_cmd(&self, fields: Map<String, Value>) -> Result<()> {
+        self.call("cmd::save", fields).await.map(|_| ())
     }
 
     /// Create an info command (`cmd::save`, one command, the others untouched); its id.

@@ -12,6 +12,6 @@ pub mod client;
 pub mod model;
 
 pub use client::Jeedom;
-pub use model::{CmdSpec, EqLogic, SubType};
+pub use model::{Cmd, CmdSpec, EqLogic, SubType};
 
 pub const PROVIDER: &str = "jeedom";

@@ -63,6 +63,9 @@ pub struct CmdSpec {
     /// Keep every point through Jeedom's nightly archive (a half-hour curve
     /// would otherwise become hourly averages).
     pub keep_every_point: bool,
+    /// `historizeRound`: the decimals Jeedom keeps. Its archive rounds to 2
+    /// without one (contract §7), so kWh to the Wh need 3.
+    pub decimals: Option<u8>,
 }
 
 impl CmdSpec {
@@ -80,11 +83,61 @@ impl CmdSpec {
         params.insert("isHistorized".into(), "1".into());
         params.insert("isVisible".into(), "1".into());
         params.insert("generic_type".into(), self.generic_type.into());
-        if self.keep_every_point {
-            let mut configuration = Map::new();
-            configuration.insert("historizeMode".into(), "none".into());
+        let configuration = self.configuration();
+        if !configuration.is_empty() {
             params.insert("configuration".into(), Value::Object(configuration));
         }
         params
+    }
+
+    /// The configuration keys it needs: how Jeedom's archive treats its history.
+    pub fn configuration(&self) -> Map<String, Value> {
+        let mut configuration = Map::new();
+        if self.keep_every_point {
+            configuration.insert("historizeMode".into(), "none".into());
+        }
+        if let Some(decimals) = self.decimals {
+            configuration.insert("historizeRound".into(), decimals.to_string().into());
+        }
+        configuration
+    }
+
+    /// `cmd::save`'s params to bring a command found on the box back to what
+    /// its values need, or none when it has it: historized again, and the
+    /// configuration keys it lacks (one set to another value is the person's
+    /// choice and stays).
+    pub fn repair_params(&self, found: &Cmd) -> Option<Map<String, Value>> {
+        let missing: Map<String, Value> = self.configuration().into_iter().filter(|(key, _)| text(&found.configuration, key).map_or(true, |v| v.is_empty())).collect();
+        if found.historized && missing.is_empty() {
+            return None;
+        }
+        let mut params = Map::new();
+        params.insert("id".into(), found.id.clone().into());
+        params.insert("isHistorized".into(), "1".into());
+        if !missing.is_empty() {
+            params.insert("configuration".into(), Value::Object(missing));
+        }
+        Some(params)
+    }
+}
+
+/// A command as `cmd::byEqLogicId` lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cmd {
+    pub id: String,
+    pub logical_id: String,
+    pub historized: bool,
+    /// Its `configuration` object (Null when it has none).
+    pub configuration: Value,
+}
+
+impl Cmd {
+    pub fn read(value: &Value) -> Option<Cmd> {
+        Some(Cmd {
+            id: text(value, "id").filter(|id| !id.is_empty())?,
+            logical_id: text(value, "logicalId").unwrap_or_default(),
+            historized: text(value, "isHistorized").as_deref() == Some("1"),
+            configuration: value.get("configuration").cloned().unwrap_or(Value::Null),
+        })
     }
 }

@@ -5,10 +5,13 @@
 // and the errors exit as the README says, the key never shown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_JEEDOM_API_KEY as KEY } from 'wattbridge/sandbox';
 import { parisMidnight, parisDate } from '../../js/sandbox/linky-data.js';
 import { sandbox, scratchDir, runCli as wattbridge, freePort } from './helpers.mjs';
 
+const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const DAY = 86_400_000;
 const daysAgo = (n) => new Date(Date.now() - n * DAY).toISOString().slice(0, 10);
 const SINCE = daysAgo(6);
@@ -222,11 +225,20 @@ test('a day Enedis completes later is written again, and only that', async () =>
   const changed = Object.keys(now).filter((date) => JSON.stringify(now[date]) !== JSON.stringify(was[date]));
   assert.ok(changed.length > 0, 'the sandbox filled a hole in the correction window');
   const eq = jeedom.eqLogics().find((e) => e.logicalId === equipment);
-  const ids = new Set(jeedom.cmds(eq.id).filter((c) => ['consumption_load_curve', 'daily_consumption'].includes(c.logicalId)).map((c) => c.id));
+  const cmds = jeedom.cmds(eq.id).filter((c) => ['consumption_load_curve', 'daily_consumption'].includes(c.logicalId));
+  const ids = new Set(cmds.map((c) => c.id));
   const sent = jeedom.calls.slice(calls).filter((c) => c.method === 'cmd::event' && ids.has(c.params.id));
+  // Each event becomes the command's current value, even an older one: after a
+  // changed day that is not the newest, the newest row is sent once more.
+  const newest = (rows) => [...rows.keys()].sort().at(-1);
+  const restored = [expected.curve, expected.daily].filter((rows) => !changed.includes(newest(rows).slice(0, 10))).map(newest);
   const resent = changed.reduce((n, date) => n + now[date].length + (expected.daily.has(`${date} 00:00:00`) ? 1 : 0), 0);
-  assert.equal(sent.length, resent, 'every half-hour and the total of each changed day');
-  assert.deepEqual([...new Set(sent.map((c) => c.params.datetime.slice(0, 10)))].sort(), changed.sort(), 'and nothing of the other days');
+  assert.equal(sent.length, resent + restored.length, 'every half-hour and the total of each changed day, and the newest row of a command left behind');
+  assert.deepEqual([...new Set(sent.map((c) => c.params.datetime.slice(0, 10)))].sort(), [...new Set([...changed, ...restored.map((at) => at.slice(0, 10))])].sort(), 'and nothing else of the other days');
+  for (const cmd of cmds) {
+    const rows = jeedom.history(cmd.id);
+    assert.equal(cmd.currentValue, rows.at(-1)[1], `${cmd.logicalId}: Jeedom shows the newest value as the current one`);
+  }
   // The period totals moved with the corrected days: they are current values, sent again too.
   assert.ok(json(run).jeedom.written >= resent);
 });
@@ -297,4 +309,100 @@ test('a dry run writes nothing; sync pushes to Jeedom when jeedom.url is set, in
   assert.equal(jeedom.eqLogics()[0].isEnable, '1');
   assert.equal(jeedom.cmds(eq.id).length, commands);
   assert.ok(jeedom.cmds(eq.id).some((c) => c.name === 'Mine'));
+});
+
+test('Jeedom\'s nightly archive keeps the kWh to the Wh and every half-hour of the curve', async () => {
+  const { jeedom, env } = await home({ sources: 'linky' });
+  const since = daysAgo(4);
+  const run = await wattbridge(['--json', 'jeedom', 'push', '--since', since], env);
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  // Contract §7: rows older than 2 h are reduced per hour and rounded to
+  // historizeRound, else to 2 decimals; historizeMode none keeps every point.
+  jeedom.archive(Date.now() + DAY);
+  const rows = json(await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--from', since], env)).rows;
+  const expected = expectedLinky(rows);
+  const equipment = `wattbridge_linky_${M.household}`;
+  assertSame(held(jeedom, equipment, 'consumption_load_curve'), expected.curve, 'load curve after the archive');
+  assertSame(held(jeedom, equipment, 'daily_consumption'), expected.daily, 'daily kWh after the archive', 5e-4);
+});
+
+test('the stand-in answers as the contract says: bad envelopes, the key\'s access mode, numeric values, datetimes', async () => {
+  const box = await sandbox();
+  const endpoint = `${box.urls.jeedom.url}/core/api/jeeApi.php`;
+  const post = (body, headers = {}) => fetch(endpoint, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, ...(await r.json()) }));
+  // Not JSON, a batch, another version: HTTP 200 and a bad-jsonrpc error (−32000 − 1); no id → 99999.
+  for (const body of ['not json', JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'ping' }]), JSON.stringify({ jsonrpc: '1.0', id: 4, method: 'ping' })]) {
+    const answer = await post(body);
+    assert.equal(answer.status, 200, body);
+    assert.equal(answer.error.code, -32001, body);
+  }
+  assert.equal((await post(JSON.stringify({ jsonrpc: '2.0', method: 'ping' }))).id, 99999);
+  // The form field `request` and `?request=` carry the same JSON; `api` is `apikey`'s alias.
+  const version = { jsonrpc: '2.0', id: 'v', method: 'version', params: { api: KEY } };
+  assert.equal((await post(new URLSearchParams({ request: JSON.stringify(version) }).toString(), { 'content-type': 'application/x-www-form-urlencoded' })).result, '4.5.3');
+  assert.equal((await fetch(`${endpoint}?request=${encodeURIComponent(JSON.stringify(version))}`).then((r) => r.json())).result, '4.5.3');
+  // An empty result comes back as "ok".
+  assert.equal((await rpc(box, 'eqLogic::byType', { type: 'virtual' })).result, 'ok');
+
+  const eq = (await rpc(box, 'eqLogic::save', { eqType_name: 'virtual', name: 'Test', isEnable: '1' })).result;
+  const cmd = (await rpc(box, 'cmd::save', { eqType_name: 'virtual', eqLogic_id: eq.id, name: 'kWh', type: 'info', subType: 'numeric', isHistorized: '1', configuration: { historizeRound: '1', maxValue: '100' } })).result;
+  const event = (value, datetime) => rpc(box, 'cmd::event', { id: cmd.id, value, ...(datetime && { datetime }) });
+  assert.equal((await event('1,26', '2026-01-01 00:00:00')).result, 'ok');
+  await event('fifty', '2026-01-01 00:30:00');
+  await event(250, '2026-01-01 01:00:00');
+  assert.deepEqual(box.jeedom.history(cmd.id), [['2026-01-01 00:00:00', '1.3'], ['2026-01-01 00:30:00', '0'], ['2026-01-01 01:00:00', '100']], 'commas become dots, a non-number 0, then historizeRound and maxValue');
+  // A datetime is `YYYY-MM-DD HH:MM:SS`, the box's local time: an ISO instant is refused, nothing written.
+  assert.equal((await event(5, '2026-01-01T02:00:00Z')).error.code, -32000);
+  assert.equal(box.jeedom.history(cmd.id).length, 3);
+  assert.equal((await rpc(box, 'cmd::event', { id: '999', value: 1 })).error.code, -32702);
+  const range = { id: cmd.id, startTime: '2026-01-01 00:00:00', endTime: '2026-01-01 00:59:59' };
+  assert.deepEqual((await rpc(box, 'cmd::getHistory', range)).result.map((r) => [r.cmd_id, r.datetime, r.value]), [[cmd.id, '2026-01-01 00:00:00', '1.3'], [cmd.id, '2026-01-01 00:30:00', '0']]);
+  assert.deepEqual((await rpc(box, 'cmd::getStatistique', range)).result, { avg: 0.65, min: 0, max: 1.3, sum: 1.3, count: 2, std: 0.65, variance: 0.42, last: 0 });
+  assert.equal((await rpc(box, 'cmd::getStatistique', { ...range, id: '999' })).error.code, -32702);
+
+  // The key's access mode: disabled (or an address it does not allow) is −32001; ping needs no key.
+  box.jeedom.config.apiMode = 'disable';
+  assert.equal((await rpc(box, 'version', {})).error.code, -32001);
+  assert.equal((await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }))).result, 'pong');
+  box.jeedom.config.apiMode = 'localhost';
+  assert.equal((await rpc(box, 'version', {})).result, '4.5.3');
+  box.jeedom.config.apiMode = 'whiteip';
+  assert.equal((await rpc(box, 'version', {})).error.code, -32001, 'loopback is not on the (empty) white list');
+});
+
+test('a newcomer\'s mistakes: the API off for this machine, a URL that is not Jeedom\'s API, no key; `wattbridge sandbox` shows jeedom.url', async () => {
+  const box = await sandbox({ jeedom: { apiMode: 'disable' } });
+  const { env } = await home({ sources: 'linky', jeedom: box });
+  const off = await wattbridge(['--json', 'jeedom', 'push', '--since', SINCE], env);
+  assert.equal(off.code, 3, off.stdout + off.stderr);
+  assert.equal(json(off).jeedom.error.code, 'auth_required');
+  assert.match(json(off).jeedom.error.message, /API is off for this key or this machine.*Settings → System → Configuration → API/);
+  assert.doesNotMatch(json(off).jeedom.error.message, /refused the API key/, 'the key itself was right');
+
+  // The box's address without /jeedom: the sandbox (like a web server) answers 404.
+  const base = box.urls.jeedom.url.replace(/\/jeedom$/, '');
+  const wrong = await wattbridge(['--json', 'jeedom', 'push', '--since', SINCE], { ...env, WATTBRIDGE_JEEDOM_URL: base });
+  assert.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
+  assert.equal(json(wrong).jeedom.error.code, 'invalid_config');
+  assert.ok(json(wrong).jeedom.error.message.includes(`404 at ${base}/core/api/jeeApi.php`), json(wrong).jeedom.error.message);
+
+  const { WATTBRIDGE_JEEDOM_API_KEY: _, ...keyless } = env;
+  const nokey = await wattbridge(['jeedom', 'push'], keyless);
+  assert.equal(nokey.code, 2);
+  assert.match(nokey.stderr, /Jeedom needs its API key/);
+  assert.doesNotMatch(nokey.stderr, /check jeedom\.url/, 'the URL is not the problem');
+
+  const child = spawn(process.execPath, [BIN, 'sandbox'], { env: { ...process.env, WATTBRIDGE_HOME: env.WATTBRIDGE_HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  for await (const chunk of child.stdout) if ((out += chunk).includes('Ctrl-C')) break;
+  try {
+    const url = out.match(/jeedom +jeedom\.url (\S+)/)?.[1];
+    assert.ok(url, out);
+    const pong = await fetch(`${url}/core/api/jeeApi.php`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) }).then((r) => r.json());
+    assert.equal(pong.result, 'pong', 'the printed URL is the base the API hangs off');
+    assert.ok(!out.includes(KEY), 'the key is in the README, not printed');
+  } finally {
+    child.kill('SIGTERM');
+  }
 });

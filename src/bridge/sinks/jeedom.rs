@@ -30,7 +30,7 @@ use crate::bridge::source::Pending;
 use crate::core::store::{load, save};
 use crate::core::time::{paris_date, Date, Zone};
 use crate::core::{Clock, Error, HttpClient, Result, Store};
-use crate::jeedom::{CmdSpec, Jeedom, SubType};
+use crate::jeedom::{Cmd, CmdSpec, Jeedom, SubType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -45,7 +45,7 @@ pub struct Options {
     pub correction_days: i32,
     /// The object (room) new equipments go in: a name or an id.
     pub object: Option<String>,
-    /// `jeedom.timezone`; without one, Jeedom's own, else Europe/Paris.
+    /// `jeedom.timezone`; without one, Jeedom's own, else Jeedom's default, Europe/Brussels.
     pub timezone: Option<String>,
     /// The unit of the cost commands.
     pub currency: String,
@@ -89,6 +89,7 @@ pub fn spec(source: &str, logical_id: &str, currency: &str) -> Option<CmdSpec> {
         unit,
         generic_type,
         keep_every_point: false,
+        decimals: (unit == "kWh").then_some(3),
     };
     const PERIODS: [(&str, &str); 6] = [
         ("yesterday", "hier"),
@@ -157,6 +158,10 @@ struct Sent {
     days: BTreeMap<String, String>,
     #[serde(default)]
     last: Option<Value>,
+    /// The last event sent was older than `until`: Jeedom shows it as the
+    /// command's current value until the newest one is sent again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    stale: bool,
 }
 
 type Ledger = BTreeMap<String, Sent>;
@@ -166,6 +171,8 @@ struct Equipment {
     name: String,
     created: bool,
     cmds: BTreeMap<String, String>,
+    /// Commands found on the box, by logicalId, not yet checked against their spec.
+    unchecked: BTreeMap<String, Cmd>,
     ledger: Ledger,
 }
 
@@ -201,6 +208,10 @@ pub struct JeedomSink<'a, H, S, C> {
     zone: RefCell<Option<Zone>>,
     equipments: RefCell<BTreeMap<String, Equipment>>,
     lanes: RefCell<BTreeMap<String, Lane>>,
+    /// The newest point of each command left showing an older value, by
+    /// (equipment, command), with its source: sent again when delivering,
+    /// unless a newer one went out meanwhile.
+    newest: RefCell<BTreeMap<(String, String), (String, Point)>>,
     written: RefCell<usize>,
     unchanged: RefCell<usize>,
 }
@@ -216,6 +227,7 @@ impl<'a, H, S, C> JeedomSink<'a, H, S, C> {
             zone: RefCell::default(),
             equipments: RefCell::default(),
             lanes: RefCell::default(),
+            newest: RefCell::default(),
             written: RefCell::new(0),
             unchanged: RefCell::new(0),
         }
@@ -262,21 +274,18 @@ fn merge_repeated(mut points: Vec<Point>) -> Vec<Point> {
 
 impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
     /// Jeedom's time zone: `jeedom.timezone`, else Jeedom's `timezone`
-    /// setting, else Europe/Paris.
+    /// setting, else Jeedom's default for it, Europe/Brussels (contract §7).
     async fn zone(&self) -> Result<Zone> {
         if let Some(zone) = *self.zone.borrow() {
             return Ok(zone);
         }
         let name = match &self.options.timezone {
-            Some(name) if !name.trim().is_empty() => Some(name.clone()),
-            _ => self.client.timezone().await?,
+            Some(name) if !name.trim().is_empty() => name.clone(),
+            _ => self.client.timezone().await?.unwrap_or_else(|| "Europe/Brussels".into()),
         };
-        let zone = match name {
-            None => Zone::PARIS,
-            Some(name) => Zone::named(&name).ok_or_else(|| {
-                Error::invalid_config(format!("Jeedom's time zone '{name}' is not one wattbridge knows (the EU-rule zones and UTC): set jeedom.timezone")).provider(crate::jeedom::PROVIDER)
-            })?,
-        };
+        let zone = Zone::named(&name).ok_or_else(|| {
+            Error::invalid_config(format!("Jeedom's time zone '{name}' is not one wattbridge knows (the EU-rule zones and UTC): set jeedom.timezone")).provider(crate::jeedom::PROVIDER)
+        })?;
         *self.zone.borrow_mut() = Some(zone);
         Ok(zone)
     }
@@ -303,13 +312,14 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
                 Some(self.client.save_equipment(None, &name, &logical_id, object.as_deref()).await?)
             }
         };
-        let cmds = match &eq {
-            Some(eq) if !created => self.client.cmds(&eq.id).await?.into_iter().filter(|(l, _)| !l.is_empty()).collect(),
+        let unchecked: BTreeMap<String, Cmd> = match &eq {
+            Some(eq) if !created => self.client.cmds(&eq.id).await?.into_iter().filter(|c| !c.logical_id.is_empty()).map(|c| (c.logical_id.clone(), c)).collect(),
             _ => BTreeMap::new(),
         };
+        let cmds = unchecked.iter().map(|(logical_id, c)| (logical_id.clone(), c.id.clone())).collect();
         let ledger: Ledger = load(self.store, &self.ledger_key(&logical_id)).await?.unwrap_or_default();
         let name = eq.as_ref().map_or(name, |e| e.name.clone());
-        self.equipments.borrow_mut().insert(logical_id.clone(), Equipment { id: eq.map(|e| e.id), name, created, cmds, ledger });
+        self.equipments.borrow_mut().insert(logical_id.clone(), Equipment { id: eq.map(|e| e.id), name, created, cmds, unchecked, ledger });
         Ok(logical_id)
     }
 
@@ -317,19 +327,26 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
         format!("sync/jeedom/sent/{equipment}")
     }
 
-    /// The id of a command of an equipment, created when missing.
+    /// The id of a command of an equipment, created when missing. One found
+    /// unhistorized (its history would be dropped) or without the archive
+    /// settings it needs is brought back to them first.
     async fn cmd_id(&self, equipment: &str, source: &str, logical_id: &str) -> Result<String> {
-        let (eq_id, known) = {
-            let equipments = self.equipments.borrow();
-            let eq = equipments.get(equipment).ok_or_else(|| Error::invalid_input("unknown Jeedom equipment"))?;
-            (eq.id.clone(), eq.cmds.get(logical_id).cloned())
+        let (eq_id, known, unchecked) = {
+            let mut equipments = self.equipments.borrow_mut();
+            let eq = equipments.get_mut(equipment).ok_or_else(|| Error::invalid_input("unknown Jeedom equipment"))?;
+            (eq.id.clone(), eq.cmds.get(logical_id).cloned(), eq.unchecked.remove(logical_id))
         };
+        let spec = || spec(source, logical_id, &self.options.currency).ok_or_else(|| Error::invalid_input(format!("no Jeedom command '{logical_id}' for {source}")));
         if let Some(id) = known {
+            if let Some(found) = unchecked {
+                if let Some(repair) = spec()?.repair_params(&found) {
+                    self.client.update_cmd(repair).await?;
+                }
+            }
             return Ok(id);
         }
         let eq_id = eq_id.ok_or_else(|| Error::invalid_input("a dry run creates no Jeedom equipment"))?;
-        let spec = spec(source, logical_id, &self.options.currency).ok_or_else(|| Error::invalid_input(format!("no Jeedom command '{logical_id}' for {source}")))?;
-        let id = self.client.save_cmd(&eq_id, &spec).await?;
+        let id = self.client.save_cmd(&eq_id, &spec()?).await?;
         if let Some(eq) = self.equipments.borrow_mut().get_mut(equipment) {
             eq.cmds.insert(logical_id.to_owned(), id.clone());
         }
@@ -353,6 +370,7 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
         let window = self.window_day(zone);
         let mut sent = self.equipments.borrow().get(&equipment).and_then(|e| e.ledger.get(logical_id).cloned()).unwrap_or_default();
         let points = merge_repeated(points);
+        let batch_newest = points.iter().max_by(|a, b| a.label.cmp(&b.label)).cloned();
         let mut days: Vec<(String, Vec<Point>)> = Vec::new();
         for point in points {
             let day = point.label[..10].to_owned();
@@ -372,17 +390,40 @@ impl<'a, H: HttpClient, S: Store, C: Clock> JeedomSink<'a, H, S, C> {
             let cmd = self.cmd_id(&equipment, source, logical_id).await?;
             for point in &list {
                 self.client.event(&cmd, point.value.clone(), Some(&point.label)).await?;
-            }
-            *self.written.borrow_mut() += list.len();
-            if let Some(last) = list.iter().map(|p| &p.label).max() {
-                if sent.until.as_ref().map_or(true, |until| last > until) {
-                    sent.until = Some(last.clone());
+                sent.stale = sent.until.as_ref().is_some_and(|until| point.label < *until);
+                if !sent.stale {
+                    sent.until = Some(point.label.clone());
                 }
             }
+            *self.written.borrow_mut() += list.len();
             sent.days.insert(day, hash);
         }
+        // Every event becomes the current value, even an older one (contract
+        // §2): after a corrected day, the newest value is sent again when
+        // delivering (a later batch may still bring a newer one).
+        let key = (equipment.clone(), logical_id.to_owned());
+        match batch_newest.filter(|p| sent.stale && sent.until.as_ref() == Some(&p.label)) {
+            Some(newest) => self.newest.borrow_mut().insert(key, (source.to_owned(), newest)),
+            None if !sent.stale => self.newest.borrow_mut().remove(&key),
+            None => None,
+        };
         sent.days.retain(|day, _| *day >= window);
         self.keep(&equipment, logical_id, sent).await
+    }
+
+    /// Send again the newest point of each command a corrected older day
+    /// left showing an older value.
+    async fn restore_newest(&self) -> Result<()> {
+        let newest = std::mem::take(&mut *self.newest.borrow_mut());
+        for ((equipment, logical_id), (source, point)) in newest {
+            let mut sent = self.equipments.borrow().get(&equipment).and_then(|e| e.ledger.get(&logical_id).cloned()).unwrap_or_default();
+            let cmd = self.cmd_id(&equipment, &source, &logical_id).await?;
+            self.client.event(&cmd, point.value, Some(&point.label)).await?;
+            *self.written.borrow_mut() += 1;
+            sent.stale = false;
+            self.keep(&equipment, &logical_id, sent).await?;
+        }
+        Ok(())
     }
 
     /// Record what was sent of a command, durably.
@@ -563,6 +604,7 @@ impl<'a, H: HttpClient, S: Store, C: Clock> Sink for JeedomSink<'a, H, S, C> {
             for (source, subject, cmd, points) in dated {
                 self.send(&source, &subject, &cmd, points).await?;
             }
+            self.restore_newest().await?;
             let mut equipments = Map::new();
             for (logical_id, eq) in self.equipments.borrow().iter() {
                 let mut one = Map::new();
