@@ -491,3 +491,25 @@ fn every_gateway_call_names_us_and_the_refresh_goes_to_the_configured_path() {
     let plain = wattbridge::linky::LinkyConfig { user_agent: None, ..serde_json::from_value(serde_json::json!({})).unwrap() };
     assert!(plain.gateway().unwrap().user_agent.starts_with("wattbridge/"));
 }
+
+#[test]
+fn the_gateway_device_answer_has_no_complete_uri_so_the_code_is_put_in_the_link_as_the_plugin_does() {
+    // Contract §1 step 1, field for field: no verification_uri_complete.
+    let device = r#"{"device_code":"dc-1","user_code":"WXYZ-ABCD","verification_uri":"https://gateway.example/device","expires_in":300,"interval":5}"#;
+    let token = format!(r#"{{"access_token":"at-1","refresh_token":"rt-1","token_type":"Bearer","expires_in":12600,"usage_points_id":"{METER}","scope":""}}"#);
+    let r = rig_with(
+        move |request| Ok(HttpResponse::new(200, if request.url.ends_with("/device/code") { device.to_owned() } else { token.clone() })),
+        serde_json::json!({ "gatewayUrl": "https://gateway.example" }),
+        MemoryStore::default(),
+    );
+    let shown = std::cell::RefCell::new(Vec::new());
+    run(r.linky.oauth().unwrap().device_login(|v| {
+        shown.borrow_mut().push(v.clone());
+        Ok(())
+    }, None))
+    .unwrap();
+    let shown = shown.into_inner();
+    assert_eq!(shown[0].verification_uri, "https://gateway.example/device");
+    assert_eq!(shown[0].verification_uri_complete.as_deref(), Some("https://gateway.example/device?code=WXYZ-ABCD"));
+    assert_eq!(run(r.linky.meters()).unwrap(), [METER]);
+}

@@ -96,6 +96,10 @@ export function createLinkyService({
     accessTokenTtl: TOKEN_TTL,
     rotateRefreshTokens: false,
     expiredDeviceCodeError: 'invalid_grant',
+    // Contract §1 step 1: `{device_code, user_code, verification_uri, expires_in, interval}`, nothing more.
+    completeVerificationUri: false,
+    // Step 5: a refresh names the consent's meters.
+    refreshFields: ['usage_points_id'],
     deviceApproveAfterMs,
     extraTokenFields: () => ({ usage_points_id: meters.join(',') }),
     subject: `a household with ${meters.length} meters`,

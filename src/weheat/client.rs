@@ -99,6 +99,7 @@ impl WeheatConfig {
             api_urls: vec![self.api_url.clone()],
             refresh_url: None,
             user_agent: None,
+            verification_code_param: None,
         })
     }
 }
