@@ -274,6 +274,15 @@ test('own Enedis app: client credentials, consent redirect, metering at the API 
   assert.equal(back.searchParams.get('usage_point_id'), SANDBOX_METERS.join(';'));
   consent.searchParams.set('duration', 'P4Y');
   assert.match((await fetch(consent, { redirect: 'manual' })).headers.get('location'), /error=invalid_request/);
+  // The contract's query has no redirect_uri: back to the app's registered address.
+  consent.searchParams.set('duration', 'P3Y');
+  consent.searchParams.delete('redirect_uri');
+  const registered = await fetch(consent, { redirect: 'manual' });
+  assert.equal(registered.status, 302);
+  const landing = new URL(registered.headers.get('location'));
+  assert.equal(landing.origin + landing.pathname, `${sb.urls.linky.enedisApiUrl}/dataconnect/callback`);
+  assert.equal(landing.searchParams.get('usage_point_id'), SANDBOX_METERS.join(';'));
+  assert.equal((await fetch(landing)).status, 200);
 
   const app = (bearer) => call(`${sb.urls.linky.enedisApiUrl}/${CLC}?start=2023-04-01&end=2023-04-02&usage_point_id=${METER.household}`, bearer);
   assert.deepEqual((await app(answer.access_token)).body, await fixture('consumption_load_curve_2023-04-01_2023-04-02'));
