@@ -110,9 +110,12 @@ mod tests {
 
     #[test]
     fn both_list_shapes_parse() {
-        let paged = HttpResponse::new(200, r#"{"metadata":{"totalCount":3,"pageSize":2,"currentPage":1,"totalPages":2},"data":[{"id":"a","name":"Home","model":0,"boilerType":0},{"id":"b","model":1,"newField":1}]}"#);
+        let paged = HttpResponse::new(200, r#"{"metadata":{"totalCount":3,"pageSize":2,"currentPage":1,"totalPages":2},"data":[{"id":"a","name":"Home","model":0,"serialNumber":"SN-1","status":70,"state":3,"dhwType":1,"boilerType":0,"firmwareVersion":"1.2"},{"id":"b","model":1,"newField":1}]}"#);
         let (pumps, pages) = parse_pumps(&paged).unwrap();
         assert_eq!((pumps.len(), pages, pumps[0].model_name()), (2, 2, "BlackBird P80"));
+        // Every field of the contract's pump (§2) is kept: `status` (what it does) apart from `state` (the record's).
+        assert_eq!((pumps[0].status, pumps[0].state, pumps[0].dhw_type), (Some(70), Some(3), Some(1)));
+        assert_eq!((pumps[0].serial_number.as_deref(), pumps[0].firmware_version.as_deref()), (Some("SN-1"), Some("1.2")));
         let plain = HttpResponse::new(200, r#"[{"id":"c","model":5,"boilerType":2}]"#);
         let (pumps, pages) = parse_pumps(&plain).unwrap();
         assert_eq!((pumps[0].id.as_str(), pages, pumps[0].is_hybrid()), ("c", 1, true));
