@@ -1,7 +1,7 @@
 //! Pure request builders and answer readers for the Weheat API
 //! (../shared/contracts/weheat.md §2–3).
 
-use super::derive::format_utc;
+use super::derive::{format_utc, parse_utc};
 use super::model::{Interval, Log, PagedPumps, Pump};
 use super::PROVIDER;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
@@ -64,6 +64,7 @@ pub fn parse_pumps(response: &HttpResponse) -> Result<(Vec<Pump>, i64)> {
 }
 
 /// One log object, or a list of them (tolerating a `{data: [...]}` envelope).
+/// A list item that is no object refuses the answer: a log is never dropped unseen.
 pub fn parse_logs(response: &HttpResponse, what: &str) -> Result<Vec<Log>> {
     let value: serde_json::Value = response.json(PROVIDER, what)?;
     let list = match value {
@@ -75,10 +76,41 @@ pub fn parse_logs(response: &HttpResponse, what: &str) -> Result<Vec<Log>> {
         },
         _ => Vec::new(),
     };
-    Ok(list.into_iter().filter_map(|item| match item {
-        serde_json::Value::Object(object) => Some(object),
-        _ => None,
-    }).collect())
+    let count = list.len();
+    list.into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            serde_json::Value::Object(object) => Ok(object),
+            _ => Err(bad_answer(what, format!("item {} of {count} is not an object", i + 1)).status(response.status)),
+        })
+        .collect()
+}
+
+/// Energy buckets with their starts (unix seconds, from `timeBucket`). A
+/// bucket that cannot be filed under a time refuses the whole answer:
+/// dropping it would leave a hole nobody sees.
+pub fn dated_buckets(logs: &[Log]) -> Result<Vec<(i64, &Log)>> {
+    logs.iter()
+        .enumerate()
+        .map(|(i, log)| {
+            let time = log.get("timeBucket");
+            match time.and_then(serde_json::Value::as_str).and_then(parse_utc) {
+                Some(start) => Ok((start, log)),
+                None => {
+                    let found = match time {
+                        None | Some(serde_json::Value::Null) => "no timeBucket".to_owned(),
+                        Some(serde_json::Value::String(text)) => format!("timeBucket '{}'", text.chars().take(40).collect::<String>()),
+                        Some(other) => format!("timeBucket {}", other.to_string().chars().take(40).collect::<String>()),
+                    };
+                    Err(bad_answer("Weheat energy logs", format!("bucket {} of {} has {found}, not an ISO 8601 time", i + 1, logs.len())))
+                }
+            }
+        })
+        .collect()
+}
+
+fn bad_answer(what: &str, problem: String) -> Error {
+    Error::new(ErrorCode::BadResponse, format!("{what}: {problem}; nothing of this answer was kept")).provider(PROVIDER)
 }
 
 /// 429 and 5xx are worth another try (after a pause); the rest is final.

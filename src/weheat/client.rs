@@ -490,9 +490,9 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             let end = (start + window).min(now);
             let response = self.get(&api::energy_path(pump, start, end, interval), "energy logs", max_wait).await?;
             report.requests += 1;
-            let logs = api::parse_logs(&response, "energy logs")?;
+            let logs = api::parse_logs(&response, "Weheat energy logs")?;
             // Saved per window: an interrupted fill resumes where it stopped.
-            report.buckets += history.record(&logs, end, |log| log.get("timeBucket").and_then(Value::as_str).and_then(derive::parse_utc)).await?;
+            report.buckets += history.record(&api::dated_buckets(&logs)?, end).await?;
             start = end;
             on_progress(report.requests, report.minimum_requests);
         }

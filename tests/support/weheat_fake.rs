@@ -23,6 +23,8 @@ pub struct Fake {
     pub plain_list: bool,
     /// Energy logs answer 403, as for a client Weheat does not give them to.
     pub no_energy_logs: bool,
+    /// The energy logs' answer, when not the fake's hourly buckets.
+    pub energy_body: Option<String>,
 }
 
 pub struct Rig {
@@ -82,7 +84,7 @@ fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
     } else if path.ends_with("/logs/latest") {
         format!(r#"{{"heatPumpId":"{PUMP}","timestamp":"{}","state":70,"tAirIn":5.0,"tRoom":-1,"rpm":2250,"cmMassPowerIn":1000,"cmMassPowerOut":4000,"isOnline":true}}"#, format_utc(now_ms / 1000))
     } else if path.starts_with("energy-logs/") {
-        buckets(&request.url)
+        fake.energy_body.clone().unwrap_or_else(|| buckets(&request.url))
     } else {
         "{}".to_owned()
     };
