@@ -285,4 +285,11 @@ fn an_energy_answer_with_a_bucket_that_cannot_be_filed_is_refused_whole_and_aske
     r.fake.borrow_mut().energy_body = None;
     let fill = run(r.weheat.fill_energy(PUMP, Interval::Hour, since, |_, _| {})).unwrap();
     assert_eq!((fill.from.as_deref(), fill.buckets), (Some(format_utc(since).as_str()), 2));
+
+    // The live feed's aggregated logs alike: a log with neither timeBucket nor timestamp.
+    r.fake.borrow_mut().logs_body = Some(format!(r#"[{{"timestamp":"{}","state":70}},{{"state":70}}]"#, format_utc(since)));
+    let err = run(r.weheat.fill_feed(PUMP, 300, since, |_, _| {})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadResponse);
+    assert!(err.message.contains("bucket 2 of 2 has no timeBucket"), "{}", err.message);
+    assert!(run(r.weheat.feed(PUMP, 0, T0 + 3600)).unwrap().is_empty());
 }

@@ -86,23 +86,25 @@ pub fn parse_logs(response: &HttpResponse, what: &str) -> Result<Vec<Log>> {
         .collect()
 }
 
-/// Energy buckets with their starts (unix seconds, from `timeBucket`). A
+/// Buckets with their starts (unix seconds) from the first of `fields` they
+/// carry (`timeBucket`; aggregated logs may have `timestamp` instead). A
 /// bucket that cannot be filed under a time refuses the whole answer:
 /// dropping it would leave a hole nobody sees.
-pub fn dated_buckets(logs: &[Log]) -> Result<Vec<(i64, &Log)>> {
+pub fn dated_buckets<'a>(logs: &'a [Log], fields: &[&str], what: &str) -> Result<Vec<(i64, &'a Log)>> {
     logs.iter()
         .enumerate()
         .map(|(i, log)| {
-            let time = log.get("timeBucket");
+            let field = fields.iter().copied().find(|f| log.get(*f).is_some_and(|v| !v.is_null())).unwrap_or(fields[0]);
+            let time = log.get(field);
             match time.and_then(serde_json::Value::as_str).and_then(parse_utc) {
                 Some(start) => Ok((start, log)),
                 None => {
                     let found = match time {
-                        None | Some(serde_json::Value::Null) => "no timeBucket".to_owned(),
-                        Some(serde_json::Value::String(text)) => format!("timeBucket '{}'", text.chars().take(40).collect::<String>()),
-                        Some(other) => format!("timeBucket {}", other.to_string().chars().take(40).collect::<String>()),
+                        None | Some(serde_json::Value::Null) => format!("no {field}"),
+                        Some(serde_json::Value::String(text)) => format!("{field} '{}'", text.chars().take(40).collect::<String>()),
+                        Some(other) => format!("{field} {}", other.to_string().chars().take(40).collect::<String>()),
                     };
-                    Err(bad_answer("Weheat energy logs", format!("bucket {} of {} has {found}, not an ISO 8601 time", i + 1, logs.len())))
+                    Err(bad_answer(what, format!("bucket {} of {} has {found}, not an ISO 8601 time", i + 1, logs.len())))
                 }
             }
         })

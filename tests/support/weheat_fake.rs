@@ -25,6 +25,8 @@ pub struct Fake {
     pub no_energy_logs: bool,
     /// The energy logs' answer, when not the fake's hourly buckets.
     pub energy_body: Option<String>,
+    /// The aggregated logs' answer, when not an empty list.
+    pub logs_body: Option<String>,
 }
 
 pub struct Rig {
@@ -85,6 +87,8 @@ fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
         format!(r#"{{"heatPumpId":"{PUMP}","timestamp":"{}","state":70,"tAirIn":5.0,"tRoom":-1,"rpm":2250,"cmMassPowerIn":1000,"cmMassPowerOut":4000,"isOnline":true}}"#, format_utc(now_ms / 1000))
     } else if path.starts_with("energy-logs/") {
         fake.energy_body.clone().unwrap_or_else(|| buckets(&request.url))
+    } else if path.contains("/logs?") {
+        fake.logs_body.clone().unwrap_or_else(|| "[]".to_owned())
     } else {
         "{}".to_owned()
     };
