@@ -94,7 +94,7 @@ pub fn dated_buckets<'a>(logs: &'a [Log], fields: &[&str], what: &str) -> Result
     logs.iter()
         .enumerate()
         .map(|(i, log)| {
-            let field = fields.iter().copied().find(|f| log.get(*f).is_some_and(|v| !v.is_null())).unwrap_or(fields[0]);
+            let field = fields.iter().copied().find(|f| log.get(*f).is_some_and(|v| !v.is_null())).or(fields.first().copied()).unwrap_or("timeBucket");
             let time = log.get(field);
             match time.and_then(serde_json::Value::as_str).and_then(parse_utc) {
                 Some(start) => Ok((start, log)),
