@@ -223,6 +223,12 @@ export interface OAuthOptions {
   refreshUrl?: string;
   /** `User-Agent` sent on every request of this client. */
   userAgent?: string;
+  /**
+   * For a device-code server that sends no `verification_uri_complete`: the query parameter of its
+   * verification page that takes the user code (the Enedis gateway: `code`), so `onVerification`
+   * still gets a link with the code filled in.
+   */
+  verificationCodeParam?: string;
   store?: Store;
 }
 

@@ -24,6 +24,7 @@ export class OAuthClient {
    * @param {string[]} [options.refreshEchoFields] token fields sent back on refresh
    * @param {string} [options.loginHint] how to log in again, for auth_required messages
    * @param {string[]} [options.apiUrls] where `fetch` may send the access token besides the endpoints' origins
+   * @param {string} [options.verificationCodeParam] the verification page's user-code parameter, for a server that sends no verification_uri_complete
    * @param {import('./index.js').Store} [options.store]
    */
   constructor({ store, ...config } = {}) {

@@ -311,6 +311,14 @@ export interface Pump {
     name?: string | null;
     model?: number | null;
     serialNumber?: string | null;
+    /**
+     * What the pump last logged (1 offline, 40 standby, 70 heating, …:
+     * `derive::state_name`).
+     */
+    status?: number | null;
+    /**
+     * The pump's record state (3 = active), not what it is doing.
+     */
     state?: number | null;
     dhwType?: number | null;
     boilerType?: number | null;

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use support::{run, MemoryStore, NativeCrypto, RoutedHttp, VirtualClock};
 use wattbridge::core::{Error, ErrorCode, HttpRequest, HttpResponse, Secret};
-use wattbridge::linky::api::{data_request, parse_answer, Relay};
+use wattbridge::linky::api::{data_request, parse_answer, status_error, Relay};
 use wattbridge::core::time::{format_paris, format_utc, paris_local};
 use wattbridge::linky::{Date, Linky, LinkyConfig, Series};
 
@@ -42,6 +42,46 @@ fn recorded_curves_integrate_to_the_daily_totals() {
     assert_eq!(total_wh(Series::ProductionLoadCurve, &fixture("production_load_curve_2023-04-01_2023-04-02.json")), 643.0);
     let production = parse_answer(Series::DailyProduction, &fixture("daily_production_2023-04-01_2023-04-04.json")).unwrap();
     assert_eq!(production.points[0].value, 643.0);
+}
+
+/// Every recorded answer, none left out (a new recording is read here too):
+/// data through the parser, errors through the classifier the fetch uses.
+#[test]
+fn every_recorded_answer_is_read_or_classified() {
+    let mut seen: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(FIXTURES).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let Some(stem) = name.strip_suffix(".json") else { continue };
+        let body = std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap();
+        let outcome = match stem.strip_prefix("error_") {
+            Some(rest) => {
+                let status: u16 = rest[..3].parse().unwrap();
+                let error = status_error(&HttpResponse::new(status, body), Series::DailyConsumption, METER, d("2023-04-02"), d("2023-04-01"));
+                format!("{} {:?} {}", error.code, error.status, error.message)
+            }
+            None => {
+                let path = &stem[..stem.find("_20").unwrap()];
+                let series = Series::ALL.into_iter().find(|s| s.enedis_path().ends_with(&format!("/{path}"))).unwrap();
+                let answer = parse_answer(series, &HttpResponse::new(200, body)).unwrap();
+                let wh: Option<f64> = answer.points.iter().map(|p| p.energy_wh(series)).sum();
+                format!("{} points, {wh:?} Wh, {} holes", answer.points.len(), answer.holes.len())
+            }
+        };
+        seen.push(format!("{stem}: {outcome}"));
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "consumption_load_curve_2023-04-01_2023-04-02: 48 points, Some(11776.0) Wh, 0 holes",
+            "daily_consumption_2023-04-01_2023-04-04: 3 points, Some(38997.0) Wh, 0 holes",
+            "daily_consumption_max_power_2023-04-01_2023-04-04: 3 points, None Wh, 0 holes",
+            "daily_production_2023-04-01_2023-04-04: 3 points, Some(16060.0) Wh, 0 holes",
+            "error_400_invalid_request: invalid_input Some(400) Enedis refuses the request for daily of meter 11111111111111 from 2023-04-02 to 2023-04-01 (Enedis: Start date should be before end date)",
+            "error_429_quota: rate_limited Some(429) Enedis quota reached while fetching daily of meter 11111111111111 from 2023-04-02 to 2023-04-01 (Enedis: Message throttled out)",
+            "production_load_curve_2023-04-01_2023-04-02: 48 points, Some(643.0) Wh, 0 holes",
+        ]
+    );
 }
 
 #[test]
@@ -450,4 +490,26 @@ fn every_gateway_call_names_us_and_the_refresh_goes_to_the_configured_path() {
     // Without a setting, the User-Agent names wattbridge and its version.
     let plain = wattbridge::linky::LinkyConfig { user_agent: None, ..serde_json::from_value(serde_json::json!({})).unwrap() };
     assert!(plain.gateway().unwrap().user_agent.starts_with("wattbridge/"));
+}
+
+#[test]
+fn the_gateway_device_answer_has_no_complete_uri_so_the_code_is_put_in_the_link_as_the_plugin_does() {
+    // Contract §1 step 1, field for field: no verification_uri_complete.
+    let device = r#"{"device_code":"dc-1","user_code":"WXYZ-ABCD","verification_uri":"https://gateway.example/device","expires_in":300,"interval":5}"#;
+    let token = format!(r#"{{"access_token":"at-1","refresh_token":"rt-1","token_type":"Bearer","expires_in":12600,"usage_points_id":"{METER}","scope":""}}"#);
+    let r = rig_with(
+        move |request| Ok(HttpResponse::new(200, if request.url.ends_with("/device/code") { device.to_owned() } else { token.clone() })),
+        serde_json::json!({ "gatewayUrl": "https://gateway.example" }),
+        MemoryStore::default(),
+    );
+    let shown = std::cell::RefCell::new(Vec::new());
+    run(r.linky.oauth().unwrap().device_login(|v| {
+        shown.borrow_mut().push(v.clone());
+        Ok(())
+    }, None))
+    .unwrap();
+    let shown = shown.into_inner();
+    assert_eq!(shown[0].verification_uri, "https://gateway.example/device");
+    assert_eq!(shown[0].verification_uri_complete.as_deref(), Some("https://gateway.example/device?code=WXYZ-ABCD"));
+    assert_eq!(run(r.linky.meters()).unwrap(), [METER]);
 }

@@ -263,3 +263,33 @@ fn without_energy_logs_the_watch_computes_energy_from_the_feeds_power() {
     assert!((electricity / hours - 1.0).abs() < 0.05, "{electricity} kWh in {hours} h at 1 kW");
     assert!((heat / electricity - 4.0).abs() < 1e-9, "COP 4");
 }
+
+#[test]
+fn an_energy_answer_with_a_bucket_that_cannot_be_filed_is_refused_whole_and_asked_again() {
+    let r = rig();
+    let since = T0 - 7200;
+    let bucket = |time: &str| format!(r#"{{"interval":"Hour"{time},"totalEInHeating":1,"totalEInStandby":0,"totalEInDhw":0,"totalEInHeatingDefrost":0,"totalEInDhwDefrost":0,"totalEInCooling":0,"totalEOutHeating":3,"totalEOutDhw":0,"totalEOutHeatingDefrost":0,"totalEOutDhwDefrost":0,"totalEOutCooling":0}}"#);
+    let good = bucket(&format!(r#","timeBucket":"{}""#, format_utc(since)));
+    for (body, why) in [
+        (format!("[{good},{}]", bucket("")), "bucket 2 of 2 has no timeBucket"),
+        (format!(r#"[{good},{}]"#, bucket(r#","timeBucket":"yesterday""#)), "bucket 2 of 2 has timeBucket 'yesterday'"),
+        (format!("[{good},42]"), "item 2 of 2 is not an object"),
+    ] {
+        r.fake.borrow_mut().energy_body = Some(body);
+        let err = run(r.weheat.fill_energy(PUMP, Interval::Hour, since, |_, _| {})).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse, "{}", err.message);
+        assert!(err.message.contains(why), "{}", err.message);
+        // Nothing of that window was kept, not even the good bucket: the next fill asks again.
+        assert!(run(r.weheat.stored_energy(PUMP, Interval::Hour, 0, T0 + 3600)).unwrap().is_empty());
+    }
+    r.fake.borrow_mut().energy_body = None;
+    let fill = run(r.weheat.fill_energy(PUMP, Interval::Hour, since, |_, _| {})).unwrap();
+    assert_eq!((fill.from.as_deref(), fill.buckets), (Some(format_utc(since).as_str()), 2));
+
+    // The live feed's aggregated logs alike: a log with neither timeBucket nor timestamp.
+    r.fake.borrow_mut().logs_body = Some(format!(r#"[{{"timestamp":"{}","state":70}},{{"state":70}}]"#, format_utc(since)));
+    let err = run(r.weheat.fill_feed(PUMP, 300, since, |_, _| {})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadResponse);
+    assert!(err.message.contains("bucket 2 of 2 has no timeBucket"), "{}", err.message);
+    assert!(run(r.weheat.feed(PUMP, 0, T0 + 3600)).unwrap().is_empty());
+}

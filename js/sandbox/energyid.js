@@ -8,7 +8,8 @@
 // - `POST /webhook-in` takes one reading or an array of them, answers 401
 //   (credentials unknown or expired), 403 (webhook disabled), 404 (webhook URL
 //   moved), 429 + Retry-After (closer than `uploadInterval` to the last accepted
-//   POST), 400 with `{error, problem, index?, key?}` for a malformed payload, and
+//   POST), 400 with `{error, problem, index?, key?}` for a malformed payload (or one
+//   not sent as `Content-Type: application/json`), and
 //   204 once the readings are stored (a value per key and ts: a resend overwrites).
 // - `GET /directives` and `/directives/{id}` with `Authorization: device
 //   <apiAccessToken>` (the claimed hello hands one out; expireCredentials
@@ -36,6 +37,8 @@ const SUFFIX = /^[A-Za-z0-9_-]+$/;
 const MILLISECONDS_TS = 1e11;
 const HELLO_OPTIONAL = ['firmwareVersion', 'ipAddress', 'macAddress', 'localDeviceUrl'];
 const WEBHOOK = '/webhook-in';
+// Contract §1 and §2: both requests say `Content-Type: application/json` (parameters such as charset allowed).
+const isJson = (req) => /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
 const SWITCHES = ['failPosts', 'dropPosts', 'expireCredentials', 'disableWebhook', 'enableWebhook', 'moveWebhook', 'clear'];
 
 /**
@@ -265,6 +268,7 @@ export function createEnergyIdService({
         req.headers['x-provisioning-secret'] !== SANDBOX_PROVISIONING_SECRET) {
       return sendJson(res, 401, { error: 'invalid provisioning credentials' });
     }
+    if (!isJson(req)) return sendJson(res, 400, { error: 'Content-Type must be application/json' });
     let body;
     try {
       body = JSON.parse(await readBody(req));
@@ -278,7 +282,10 @@ export function createEnergyIdService({
       if (typeof body[field] !== 'string' || !body[field]) return sendJson(res, 400, { error: `${field} is required (a non-empty string)` });
     }
     for (const field of HELLO_OPTIONAL) {
-      if (field in body && typeof body[field] !== 'string') return sendJson(res, 400, { error: `${field} must be a string` });
+      // "Leave out when empty": an empty optional field is not the same as none.
+      if (field in body && (typeof body[field] !== 'string' || !body[field])) {
+        return sendJson(res, 400, { error: `${field} must be a non-empty string, or left out` });
+      }
     }
     entry.deviceId = body.deviceId;
     let device = devices.get(body.deviceId);
@@ -357,6 +364,7 @@ export function createEnergyIdService({
         { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
       );
     }
+    if (!isJson(req)) return refuse(res, entry, { problem: 'content_type', error: 'Content-Type must be application/json' });
     let payload;
     try {
       payload = JSON.parse(text);

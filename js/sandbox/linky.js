@@ -60,6 +60,8 @@ const READING_TYPES = {
 const THROTTLED = { fault: { code: 900807, message: 'Message throttled out', description: 'You have exceeded your quota' } };
 
 const ERROR_URI = 'https://bluecoder.enedis.fr/api-doc/consulter-souscrire';
+/** The sandbox app's registered redirect address (own Enedis app). */
+const APP_CALLBACK = '/dataconnect/callback';
 const refuse = (status, error, description, headers) => ({ status, body: { error, error_description: description, error_uri: ERROR_URI }, headers });
 
 /** Which data endpoint a path is, and through which door: `{ series, access }` or undefined. */
@@ -96,6 +98,10 @@ export function createLinkyService({
     accessTokenTtl: TOKEN_TTL,
     rotateRefreshTokens: false,
     expiredDeviceCodeError: 'invalid_grant',
+    // Contract §1 step 1: `{device_code, user_code, verification_uri, expires_in, interval}`, nothing more.
+    completeVerificationUri: false,
+    // Step 5: a refresh names the consent's meters.
+    refreshFields: ['usage_points_id'],
     deviceApproveAfterMs,
     extraTokenFields: () => ({ usage_points_id: meters.join(',') }),
     subject: `a household with ${meters.length} meters`,
@@ -184,11 +190,14 @@ export function createLinkyService({
   }
 
   // mon-compte-particulier: the sandbox person is signed in and consents to
-  // every meter at once. `redirect_uri` stands in for the app's registered one.
-  function appConsentPage(res, url) {
+  // every meter at once. The contract's query is client_id, response_type,
+  // state and duration: Enedis sends the person back to the app's registered
+  // address, here the sandbox's own /dataconnect/callback page; a
+  // `redirect_uri` stands in for another registered one (a test's listener).
+  function appConsentPage(res, url, base) {
     const p = url.searchParams;
-    if (p.get('client_id') !== ENEDIS_APP_CLIENT_ID || !p.get('redirect_uri')) return sendHtml(res, 400, '<p>Unknown client or missing redirect_uri.</p>');
-    const target = new URL(p.get('redirect_uri'));
+    if (p.get('client_id') !== ENEDIS_APP_CLIENT_ID) return sendHtml(res, 400, '<p>Unknown client.</p>');
+    const target = new URL(p.get('redirect_uri') ?? `${base}${APP_CALLBACK}`);
     const duration = /^P(\d+)([YMD])$/.exec(p.get('duration') ?? '');
     const days = duration && Number(duration[1]) * { Y: 365, M: 30, D: 1 }[duration[2]];
     if (p.get('response_type') !== 'code' || !days || days > 3 * 365) {
@@ -245,7 +254,10 @@ export function createLinkyService({
       if (req.method === 'POST' && path === '/device/token') return auth.tokenEndpoint(req, res);
       if (req.method === 'GET' && path === '/device') return auth.devicePage(res, url);
       if (req.method === 'POST' && path === '/oauth2/v3/token') return appToken(req, res);
-      if (req.method === 'GET' && path === '/dataconnect/v1/oauth2/authorize') return appConsentPage(res, url);
+      if (req.method === 'GET' && path === '/dataconnect/v1/oauth2/authorize') return appConsentPage(res, url, base);
+      if (req.method === 'GET' && path === APP_CALLBACK) {
+        return sendHtml(res, 200, '<title>Consent given</title><p>Give the address of this page to <code>wattbridge linky consent \'&lt;URL&gt;\'</code>.</p>');
+      }
       if (answerControls(req, res, path, { auth, requests, resetRequests })) return;
       if (req.method === 'POST' && path === '/_sandbox/revoke-consent') {
         const prm = url.searchParams.get('meter');

@@ -20,6 +20,10 @@ const base64url = (buffer) => Buffer.from(buffer).toString('base64url');
  * @param {number|null} [options.deviceApproveAfterMs] approve a device login by itself after this delay
  * @param {() => object} [options.extraTokenFields] added to every token answer (e.g. usage_points_id)
  * @param {string} [options.subject] the account every login signs in as
+ * @param {string[]} [options.refreshFields] form fields a refresh must carry besides the refresh token
+ *   (the Enedis gateway: `usage_points_id`)
+ * @param {boolean} [options.completeVerificationUri] send `verification_uri_complete` (RFC 8628 §3.2, optional;
+ *   the Enedis gateway does not: its clients add `?code=<user_code>` themselves)
  * @param {() => number} [options.now] unix ms
  */
 export function createAuthServer({
@@ -31,6 +35,8 @@ export function createAuthServer({
   deviceApproveAfterMs = null,
   extraTokenFields = () => ({}),
   subject = 'sandbox-user',
+  completeVerificationUri = true,
+  refreshFields = [],
   now = Date.now,
 }) {
   const accessTokens = new Map(); // token -> { session, expiresAt }
@@ -67,13 +73,17 @@ export function createAuthServer({
         return sendJson(res, 200, newSession(scope));
       }
       case 'refresh_token': {
+        const missing = refreshFields.find((field) => !form.get(field));
+        if (missing) return oauthError(res, 400, 'invalid_request', `${missing} is required to refresh`);
         const entry = refreshTokens.get(form.get('refresh_token'));
         if (!entry || entry.used) return oauthError(res, 400, 'invalid_grant', 'Token is not active');
         const session = sessions.get(entry.session);
         if (!session.active) return oauthError(res, 400, 'invalid_grant', 'Session not active');
         if (!rotateRefreshTokens) {
-          const { refresh_token: _unused, ...answer } = issue(entry.session, session.scope);
-          return sendJson(res, 200, answer);
+          // A new access token with the same refresh token.
+          const answer = issue(entry.session, session.scope);
+          refreshTokens.delete(answer.refresh_token);
+          return sendJson(res, 200, { ...answer, refresh_token: form.get('refresh_token') });
         }
         entry.used = true;
         return sendJson(res, 200, issue(entry.session, session.scope));
@@ -121,7 +131,7 @@ export function createAuthServer({
       device_code: deviceCode,
       user_code: userCode,
       verification_uri: deviceUrl,
-      verification_uri_complete: `${deviceUrl}?code=${userCode}`,
+      ...(completeVerificationUri ? { verification_uri_complete: `${deviceUrl}?code=${userCode}` } : {}),
       expires_in: 300,
       interval: 5,
     });

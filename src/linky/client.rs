@@ -157,6 +157,7 @@ impl LinkyConfig {
             login_hint: Some(hint.to_owned()),
             refresh_url: None,
             user_agent: None,
+            verification_code_param: None,
             // The gateway's data proxy shares its origin; an own app's API does not.
             api_urls: vec![enedis.to_owned()],
         };
@@ -168,6 +169,8 @@ impl LinkyConfig {
                     refresh_echo_fields: vec!["usage_points_id".to_owned()],
                     refresh_url: Some(gateway.refresh_url),
                     user_agent: Some(gateway.user_agent),
+                    // The gateway's device answer has no verification_uri_complete (contract §1 step 1).
+                    verification_code_param: Some("code".to_owned()),
                     ..base(&gateway.client_id, format!("{}/device/token", gateway.url), "tokens/linky", "run `wattbridge linky login`", 20 * 60)
                 }))
             }

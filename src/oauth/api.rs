@@ -112,8 +112,13 @@ pub fn authorize_url(config: &OAuthConfig, url: &str, redirect_uri: &str, state:
     if !scope.is_empty() {
         pairs.push(("scope", &scope));
     }
+    with_query(url, &pairs)
+}
+
+/// `url` with `pairs` appended to its query (form-encoded).
+pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{}", crate::core::form::encode(&pairs))
+    format!("{url}{separator}{}", crate::core::form::encode(pairs))
 }
 
 /// The query parameters of a redirect URL (`code`, `state`, `error`, …).

@@ -157,7 +157,10 @@ impl<H: HttpClient, S: Store, C: Clock, K: Crypto> OAuthClient<H, S, C, K> {
         on_verification(&DeviceVerification {
             user_code: authorization.user_code.clone(),
             verification_uri: authorization.verification_uri.clone(),
-            verification_uri_complete: authorization.verification_uri_complete.clone(),
+            verification_uri_complete: authorization.verification_uri_complete.clone().or_else(|| {
+                let param = self.config.verification_code_param.as_deref()?;
+                Some(api::with_query(&authorization.verification_uri, &[(param, &authorization.user_code)]))
+            }),
             expires_in: authorization.expires_in,
         })?;
 

@@ -56,6 +56,13 @@ pub struct OAuthConfig {
     /// gateway asks its clients to name themselves).
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// For a device authorization server that sends no
+    /// `verification_uri_complete`: the query parameter of its verification
+    /// page that takes the user code, so the person still gets a link with the
+    /// code filled in (the Enedis gateway: `code`, as the Domoticz plugin
+    /// shows `…/device?code=<user_code>`).
+    #[serde(default)]
+    pub verification_code_param: Option<String>,
 }
 
 fn default_refresh_margin() -> i64 {

@@ -1,7 +1,7 @@
 //! Pure request builders and answer readers for the Weheat API
 //! (../shared/contracts/weheat.md §2–3).
 
-use super::derive::format_utc;
+use super::derive::{format_utc, parse_utc};
 use super::model::{Interval, Log, PagedPumps, Pump};
 use super::PROVIDER;
 use crate::core::{Error, ErrorCode, HttpRequest, HttpResponse, Method, Result, Secret};
@@ -64,6 +64,7 @@ pub fn parse_pumps(response: &HttpResponse) -> Result<(Vec<Pump>, i64)> {
 }
 
 /// One log object, or a list of them (tolerating a `{data: [...]}` envelope).
+/// A list item that is no object refuses the answer: a log is never dropped unseen.
 pub fn parse_logs(response: &HttpResponse, what: &str) -> Result<Vec<Log>> {
     let value: serde_json::Value = response.json(PROVIDER, what)?;
     let list = match value {
@@ -75,10 +76,43 @@ pub fn parse_logs(response: &HttpResponse, what: &str) -> Result<Vec<Log>> {
         },
         _ => Vec::new(),
     };
-    Ok(list.into_iter().filter_map(|item| match item {
-        serde_json::Value::Object(object) => Some(object),
-        _ => None,
-    }).collect())
+    let count = list.len();
+    list.into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            serde_json::Value::Object(object) => Ok(object),
+            _ => Err(bad_answer(what, format!("item {} of {count} is not an object", i + 1)).status(response.status)),
+        })
+        .collect()
+}
+
+/// Buckets with their starts (unix seconds) from the first of `fields` they
+/// carry (`timeBucket`; aggregated logs may have `timestamp` instead). A
+/// bucket that cannot be filed under a time refuses the whole answer:
+/// dropping it would leave a hole nobody sees.
+pub fn dated_buckets<'a>(logs: &'a [Log], fields: &[&str], what: &str) -> Result<Vec<(i64, &'a Log)>> {
+    logs.iter()
+        .enumerate()
+        .map(|(i, log)| {
+            let field = fields.iter().copied().find(|f| log.get(*f).is_some_and(|v| !v.is_null())).or(fields.first().copied()).unwrap_or("timeBucket");
+            let time = log.get(field);
+            match time.and_then(serde_json::Value::as_str).and_then(parse_utc) {
+                Some(start) => Ok((start, log)),
+                None => {
+                    let found = match time {
+                        None | Some(serde_json::Value::Null) => format!("no {field}"),
+                        Some(serde_json::Value::String(text)) => format!("{field} '{}'", text.chars().take(40).collect::<String>()),
+                        Some(other) => format!("{field} {}", other.to_string().chars().take(40).collect::<String>()),
+                    };
+                    Err(bad_answer(what, format!("bucket {} of {} has {found}, not an ISO 8601 time", i + 1, logs.len())))
+                }
+            }
+        })
+        .collect()
+}
+
+fn bad_answer(what: &str, problem: String) -> Error {
+    Error::new(ErrorCode::BadResponse, format!("{what}: {problem}; nothing of this answer was kept")).provider(PROVIDER)
 }
 
 /// 429 and 5xx are worth another try (after a pause); the rest is final.
@@ -110,9 +144,12 @@ mod tests {
 
     #[test]
     fn both_list_shapes_parse() {
-        let paged = HttpResponse::new(200, r#"{"metadata":{"totalCount":3,"pageSize":2,"currentPage":1,"totalPages":2},"data":[{"id":"a","name":"Home","model":0,"boilerType":0},{"id":"b","model":1,"newField":1}]}"#);
+        let paged = HttpResponse::new(200, r#"{"metadata":{"totalCount":3,"pageSize":2,"currentPage":1,"totalPages":2},"data":[{"id":"a","name":"Home","model":0,"serialNumber":"SN-1","status":70,"state":3,"dhwType":1,"boilerType":0,"firmwareVersion":"1.2"},{"id":"b","model":1,"newField":1}]}"#);
         let (pumps, pages) = parse_pumps(&paged).unwrap();
         assert_eq!((pumps.len(), pages, pumps[0].model_name()), (2, 2, "BlackBird P80"));
+        // Every field of the contract's pump (§2) is kept: `status` (what it does) apart from `state` (the record's).
+        assert_eq!((pumps[0].status, pumps[0].state, pumps[0].dhw_type), (Some(70), Some(3), Some(1)));
+        assert_eq!((pumps[0].serial_number.as_deref(), pumps[0].firmware_version.as_deref()), (Some("SN-1"), Some("1.2")));
         let plain = HttpResponse::new(200, r#"[{"id":"c","model":5,"boilerType":2}]"#);
         let (pumps, pages) = parse_pumps(&plain).unwrap();
         assert_eq!((pumps[0].id.as_str(), pages, pumps[0].is_hybrid()), ("c", 1, true));

@@ -99,6 +99,7 @@ impl WeheatConfig {
             api_urls: vec![self.api_url.clone()],
             refresh_url: None,
             user_agent: None,
+            verification_code_param: None,
         })
     }
 }
@@ -489,9 +490,9 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             let end = (start + window).min(now);
             let response = self.get(&api::energy_path(pump, start, end, interval), "energy logs", max_wait).await?;
             report.requests += 1;
-            let logs = api::parse_logs(&response, "energy logs")?;
+            let logs = api::parse_logs(&response, "Weheat energy logs")?;
             // Saved per window: an interrupted fill resumes where it stopped.
-            report.buckets += history.record(&logs, end, |log| log.get("timeBucket").and_then(Value::as_str).and_then(derive::parse_utc)).await?;
+            report.buckets += history.record(&api::dated_buckets(&logs, &["timeBucket"], "Weheat energy logs")?, end).await?;
             start = end;
             on_progress(report.requests, report.minimum_requests);
         }
@@ -576,10 +577,8 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             let end = (start + window).min(to);
             let response = self.get(&api::logs_path(pump, start, end, interval), "logs", max_wait).await?;
             report.requests += 1;
-            let samples: Vec<Sample> = api::parse_logs(&response, "logs")?
-                .iter()
-                .filter_map(|log| Some(Sample::of(derive::parse_utc(log.get("timeBucket").or(log.get("timestamp"))?.as_str()?)?, log)))
-                .collect();
+            let logs = api::parse_logs(&response, "Weheat logs")?;
+            let samples: Vec<Sample> = api::dated_buckets(&logs, &["timeBucket", "timestamp"], "Weheat logs")?.into_iter().map(|(ts, log)| Sample::of(ts, log)).collect();
             report.buckets += samples.len() as u32;
             self.keep_samples(pump, samples).await?;
             start = end;

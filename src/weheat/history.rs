@@ -105,14 +105,14 @@ impl<'a, S: Store> EnergyHistory<'a, S> {
     /// Keep the buckets of one fetched window (a re-fetched bucket replaces
     /// the stored one) and move the cursor to `end`. The months are written
     /// before the index: an interrupted fill resumes where it stopped.
-    pub async fn record(&self, logs: &[Log], end: i64, start_of: impl Fn(&Log) -> Option<i64>) -> Result<u32> {
-        self.store.locked(&self.key, self.merge(logs, end, start_of)).await
+    pub async fn record(&self, logs: &[(i64, &Log)], end: i64) -> Result<u32> {
+        self.store.locked(&self.key, self.merge(logs, end)).await
     }
 
     /// `record` with the history (index and months) held.
-    async fn merge(&self, logs: &[Log], end: i64, start_of: impl Fn(&Log) -> Option<i64>) -> Result<u32> {
+    async fn merge(&self, logs: &[(i64, &Log)], end: i64) -> Result<u32> {
         let mut index = self.migrated().await?;
-        let buckets: Vec<(i64, Stored)> = logs.iter().filter_map(|log| Some((start_of(log)?, Stored::of(log)))).collect();
+        let buckets: Vec<(i64, Stored)> = logs.iter().map(|(start, log)| (*start, Stored::of(log))).collect();
         let count = buckets.len() as u32;
         self.add(&mut index, buckets).await?;
         index.cursor = Some(end);

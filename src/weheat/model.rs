@@ -97,6 +97,11 @@ pub struct Pump {
     pub model: Option<i64>,
     #[serde(default)]
     pub serial_number: Option<String>,
+    /// What the pump last logged (1 offline, 40 standby, 70 heating, …:
+    /// `derive::state_name`).
+    #[serde(default)]
+    pub status: Option<i64>,
+    /// The pump's record state (3 = active), not what it is doing.
     #[serde(default)]
     pub state: Option<i64>,
     #[serde(default)]

@@ -18,13 +18,13 @@ async function fakeTimeSandbox(options = {}) {
 let devices = 0;
 const newDeviceId = () => `test-device-${++devices}`;
 
-async function hello(sb, deviceId, { secret = SANDBOX_PROVISIONING_SECRET, body } = {}) {
+async function hello(sb, deviceId, { secret = SANDBOX_PROVISIONING_SECRET, body, contentType = 'application/json' } = {}) {
   const res = await fetch(sb.urls.energyid.helloUrl, {
     method: 'POST',
     headers: {
       'x-provisioning-key': SANDBOX_PROVISIONING_KEY,
       'x-provisioning-secret': secret,
-      'content-type': 'application/json',
+      'content-type': contentType,
     },
     body: JSON.stringify(body ?? { deviceId, deviceName: `Home of ${deviceId}`, firmwareVersion: '1.2.3' }),
   });
@@ -40,10 +40,10 @@ async function claimed(sb, deviceId = newDeviceId()) {
   return { deviceId, ...second.body };
 }
 
-async function post(webhook, payload, { headers = webhook.headers, url = webhook.webhookUrl } = {}) {
+async function post(webhook, payload, { headers = webhook.headers, url = webhook.webhookUrl, contentType = 'application/json' } = {}) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': contentType },
     body: typeof payload === 'string' ? payload : JSON.stringify(payload),
   });
   const text = await res.text();
@@ -134,6 +134,14 @@ test('hello refuses wrong provisioning credentials (401) and missing fields (400
   const missing = await hello(sb, null, { body: { deviceId: 'x' } });
   assert.equal(missing.status, 400);
   assert.match(missing.body.error, /deviceName/);
+  // Contract §1: JSON said as such, and optional fields left out when empty.
+  const plain = await hello(sb, newDeviceId(), { contentType: 'text/plain' });
+  assert.equal(plain.status, 400);
+  assert.match(plain.body.error, /Content-Type must be application\/json/);
+  assert.equal((await hello(sb, newDeviceId(), { contentType: 'application/json; charset=utf-8' })).status, 200);
+  const empty = await hello(sb, null, { body: { deviceId: newDeviceId(), deviceName: 'Home', firmwareVersion: '' } });
+  assert.equal(empty.status, 400);
+  assert.match(empty.body.error, /firmwareVersion must be a non-empty string, or left out/);
 });
 
 test('every hello issues fresh credentials; each works until it expires (48 h), then 401 until hello', async () => {
@@ -229,6 +237,9 @@ test('each malformed payload is a 400 naming the problem, and nothing is recorde
     assert.equal(body.problem, problem, JSON.stringify(payload));
     assert.match(body.error, pattern);
   }
+  const form = await post(webhook, { ts: TS, el: 1 }, { contentType: 'application/x-www-form-urlencoded' });
+  assert.equal(form.status, 400, 'contract §2: the webhook takes application/json');
+  assert.equal(form.body.problem, 'content_type');
   const bad = await post(webhook, [{ ts: TS, el: 1 }, { ts: TS, wattage: 3 }]);
   assert.deepEqual(bad.body.index, 1);
   assert.deepEqual(bad.body.key, 'wattage');

@@ -301,7 +301,7 @@ test('linky login --import keeps tokens from another install, like our own, and 
   const form = (fields) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
   const start = async () => {
     const code = await (await fetch(`${gateway}/device/code`, form({ client_id: LINKY_CLIENT_ID }))).json();
-    await fetch(code.verification_uri_complete);
+    await fetch(`${code.verification_uri}?code=${code.user_code}`); // the page, as the Domoticz plugin links it
     return code.device_code;
   };
   const tokens = await (await fetch(`${gateway}/device/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: LINKY_CLIENT_ID, device_code: await start() }))).json();

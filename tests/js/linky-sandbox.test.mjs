@@ -37,7 +37,9 @@ async function call(url, token) {
 async function deviceLogin(origin = base) {
   const form = (fields) => ({ method: 'POST', body: new URLSearchParams(fields) });
   const code = await (await fetch(`${origin}/device/code`, form({ client_id: LINKY_CLIENT_ID }))).json();
-  assert.equal((await fetch(code.verification_uri_complete)).status, 200);
+  // The contract's fields only: the person opens the page with the code, as the Domoticz plugin shows it.
+  assert.deepEqual(Object.keys(code).sort(), ['device_code', 'expires_in', 'interval', 'user_code', 'verification_uri']);
+  assert.equal((await fetch(`${code.verification_uri}?code=${code.user_code}`)).status, 200);
   const grant = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: LINKY_CLIENT_ID, device_code: code.device_code };
   return (await fetch(`${origin}/device/token`, form(grant))).json();
 }
@@ -59,6 +61,23 @@ test('the gateway token lists every sandbox meter, household first', () => {
   assert.equal(login.usage_points_id, SANDBOX_METERS.join(','));
   assert.equal(SANDBOX_METERS[0], METER.household);
   assert.equal(SANDBOX_METERS.length, 8);
+});
+
+test('gateway refresh (contract §1 step 5): usage_points_id is required, the refresh token stays the same', async () => {
+  const form = (fields) => ({ method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', client_id: LINKY_CLIENT_ID, ...fields }) });
+  const refresh = async (fields) => {
+    const res = await fetch(`${base}/device/token`, form(fields));
+    return { status: res.status, body: await res.json() };
+  };
+  const without = await refresh({ refresh_token: login.refresh_token });
+  assert.equal(without.status, 400);
+  assert.equal(without.body.error, 'invalid_request');
+  assert.match(without.body.error_description, /usage_points_id/);
+  const renewed = await refresh({ refresh_token: login.refresh_token, usage_points_id: login.usage_points_id });
+  assert.equal(renewed.status, 200, JSON.stringify(renewed.body));
+  assert.notEqual(renewed.body.access_token, login.access_token);
+  assert.equal(renewed.body.refresh_token, login.refresh_token);
+  assert.equal((await refresh({ refresh_token: login.refresh_token, usage_points_id: login.usage_points_id })).status, 200, 'and it keeps working');
 });
 
 test('household: the recorded days come back exactly as recorded', async () => {
@@ -255,6 +274,15 @@ test('own Enedis app: client credentials, consent redirect, metering at the API 
   assert.equal(back.searchParams.get('usage_point_id'), SANDBOX_METERS.join(';'));
   consent.searchParams.set('duration', 'P4Y');
   assert.match((await fetch(consent, { redirect: 'manual' })).headers.get('location'), /error=invalid_request/);
+  // The contract's query has no redirect_uri: back to the app's registered address.
+  consent.searchParams.set('duration', 'P3Y');
+  consent.searchParams.delete('redirect_uri');
+  const registered = await fetch(consent, { redirect: 'manual' });
+  assert.equal(registered.status, 302);
+  const landing = new URL(registered.headers.get('location'));
+  assert.equal(landing.origin + landing.pathname, `${sb.urls.linky.enedisApiUrl}/dataconnect/callback`);
+  assert.equal(landing.searchParams.get('usage_point_id'), SANDBOX_METERS.join(';'));
+  assert.equal((await fetch(landing)).status, 200);
 
   const app = (bearer) => call(`${sb.urls.linky.enedisApiUrl}/${CLC}?start=2023-04-01&end=2023-04-02&usage_point_id=${METER.household}`, bearer);
   assert.deepEqual((await app(answer.access_token)).body, await fixture('consumption_load_curve_2023-04-01_2023-04-02'));

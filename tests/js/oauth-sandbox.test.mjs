@@ -115,6 +115,7 @@ function linky(extra = {}) {
     deviceAuthorizationUrl: `${sb.urls.linky.gatewayUrl}/device/code`,
     refreshMarginSecs: 1200,
     refreshEchoFields: ['usage_points_id'],
+    verificationCodeParam: 'code',
     loginHint: 'run `wattbridge linky login`',
     store: new MemoryStore(),
     ...extra,

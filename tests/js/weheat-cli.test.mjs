@@ -52,6 +52,10 @@ for (const newer of [false, true]) {
     const env = await loggedIn({ newer });
     const pumps = json(await wattbridge(['--json', 'weheat', 'pumps'], env));
     assert.deepEqual(pumps.map((p) => p.id).sort(), Object.values(P).sort());
+    for (const pump of pumps) {
+      assert.equal(pump.state, 3, 'the record is active');
+      assert.ok(Number.isInteger(pump.status), `the last logged state of ${pump.id} (contract §2 status)`);
+    }
     const hybrid = json(await wattbridge(['--json', 'weheat', 'latest', '--pump', P.hybrid], env));
     assert.equal(hybrid.dhwTop, null, 'no DHW tank on a hybrid');
     assert.equal(hybrid.room, null, '-1 room values mean none');

@@ -23,6 +23,10 @@ pub struct Fake {
     pub plain_list: bool,
     /// Energy logs answer 403, as for a client Weheat does not give them to.
     pub no_energy_logs: bool,
+    /// The energy logs' answer, when not the fake's hourly buckets.
+    pub energy_body: Option<String>,
+    /// The aggregated logs' answer, when not an empty list.
+    pub logs_body: Option<String>,
 }
 
 pub struct Rig {
@@ -82,7 +86,9 @@ fn answer(fake: &mut Fake, now_ms: i64, request: &HttpRequest) -> HttpResponse {
     } else if path.ends_with("/logs/latest") {
         format!(r#"{{"heatPumpId":"{PUMP}","timestamp":"{}","state":70,"tAirIn":5.0,"tRoom":-1,"rpm":2250,"cmMassPowerIn":1000,"cmMassPowerOut":4000,"isOnline":true}}"#, format_utc(now_ms / 1000))
     } else if path.starts_with("energy-logs/") {
-        buckets(&request.url)
+        fake.energy_body.clone().unwrap_or_else(|| buckets(&request.url))
+    } else if path.contains("/logs?") {
+        fake.logs_body.clone().unwrap_or_else(|| "[]".to_owned())
     } else {
         "{}".to_owned()
     };
