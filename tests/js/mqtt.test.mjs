@@ -121,6 +121,13 @@ test('publish announces every device with Home Assistant discovery configs and r
   // The values, against what the CLI itself reads from the same sources.
   const state = JSON.parse(topics.get(`wattbridge/${linky}/state`));
   const stats = json(await wattbridge(['--json', 'linky', 'stats'], env));
+  // A period's total restarts with the period: HA must be told when (last_reset), or its
+  // statistics read Monday's drop of "this week" as negative energy.
+  for (const [object, period] of [['yesterday', 'yesterday'], ['this_week', 'thisWeek'], ['this_month', 'thisMonth'], ['this_year', 'thisYear'], ['yesterday_cost', 'yesterday']]) {
+    const field = config(linky, object).last_reset_value_template?.match(/value_json\.(\w+)/)?.[1];
+    assert.ok(field, `${object} has no last_reset_value_template`);
+    assert.match(state[field], new RegExp(`^${stats.periods[period].from}T00:00:00\\+0[12]:00$`), `${object}: the Paris midnight its period starts at`);
+  }
   assert.equal(state.yesterday, Number(stats.periods.yesterday.kwh.toFixed(3)));
   assert.equal(state.this_month, Number(stats.periods.thisMonth.kwh.toFixed(3)));
   assert.equal(state.yesterday_cost, null, 'no price is set: the cost is unknown, not 0');
