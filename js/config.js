@@ -64,6 +64,7 @@ export const SETTINGS = {
   'mqtt.username': { about: 'MQTT user name' },
   'mqtt.password': { secret: true, about: 'MQTT password' },
   'mqtt.discovery_prefix': { default: 'homeassistant', about: 'Home Assistant discovery prefix' },
+  'mqtt.ha_status_topic': { default: 'homeassistant/status', about: 'where Home Assistant says online when it starts (its birth topic; it does not follow the prefix)' },
   'mqtt.base_topic': { default: 'wattbridge', about: 'topic under which states and <base>/status go' },
   'mqtt.device_discovery': { default: 'false', about: 'true: one device-based discovery message per device (HA 2024.11 and later)' },
   'mqtt.interval': { default: '300', about: 'mqtt run: seconds between two readings of the live values' },

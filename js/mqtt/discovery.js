@@ -76,11 +76,14 @@ export const topicId = (text) => String(text).toLowerCase().replace(/[^a-z0-9_]+
  * @property {string} [currency] the unit of money entities, default EUR
  * @property {string[]} [weheatStates] the enum options of the heat pump's state
  * @property {string} [availability] this process's availability topic (default `<base>/status`)
+ * @property {string} [haStatus] Home Assistant's birth topic (default `homeassistant/status`)
  */
 
 const stateTopic = (naming, device) => `${naming.base}/${device.id}/state`;
 /** Where this process says online/offline: `<base>/status`, or its own topic (a VEN runs beside `mqtt run`). */
 export const availabilityTopic = (naming) => naming.availability ?? `${naming.base}/status`;
+/** Where HA announces itself: its birth topic does not follow the discovery prefix, it is set on its own. */
+export const homeAssistantStatusTopic = (naming) => naming.haStatus ?? 'homeassistant/status';
 
 function entitiesOf(device) {
   const list = ENTITIES[device.kind];

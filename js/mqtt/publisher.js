@@ -3,10 +3,10 @@
 // build the package carries in www/vendor/mqtt.esm.js, passed as `mqtt`). wattbridge is
 // available while connected: `<base>/status` is `online` (retained) and the
 // broker's last will sets it to `offline` when the process dies. When Home
-// Assistant comes back (`<prefix>/status` → `online`) everything is announced
+// Assistant comes back (`homeassistant/status` → `online`) everything is announced
 // again, as its discovery protocol asks.
 import { WattbridgeError } from '../errors.js';
-import { availabilityTopic, discoveryMessages, stateMessages } from './discovery.js';
+import { availabilityTopic, discoveryMessages, homeAssistantStatusTopic, stateMessages } from './discovery.js';
 
 const PROVIDER = 'mqtt';
 // CONNACK codes of a refused login: MQTT 3.1.1 (4, 5) and 5.0 (134, 135).
@@ -96,12 +96,12 @@ export async function removeDevices(client, devices, naming) {
 }
 
 /**
- * Call `announce()` whenever Home Assistant says it is back online on
- * `<prefix>/status` (its birth message), so that a restarted HA sees every
- * entity again.
+ * Call `announce()` whenever Home Assistant says it is back online on its
+ * birth topic (`homeassistant/status`, or `naming.haStatus`), so that a
+ * restarted HA sees every entity again.
  */
 export async function onHomeAssistantBirth(client, naming, announce) {
-  const topic = `${naming.prefix}/status`;
+  const topic = homeAssistantStatusTopic(naming);
   client.on('message', (received, payload) => {
     if (received === topic && payload.toString() === 'online') announce();
   });

@@ -173,12 +173,13 @@ test('a wrong password exits 3 and a broker that is down exits 4, printing no se
 
 test('run announces again when Home Assistant comes back, and its last will says offline after kill -9', async () => {
   const { broker, env } = await home();
-  const sub = await listen(broker.url);
-  const run = wattbridge(['--json', 'mqtt', 'run', '--since', SINCE], env);
+  const sub = await listen(broker.url, ['homeassistant/#', 'ha/#', 'wattbridge/#']);
+  // A home with its own discovery prefix: HA's birth topic stays homeassistant/status all the same.
+  const run = wattbridge(['--json', '-c', 'mqtt.discovery_prefix=ha', 'mqtt', 'run', '--since', SINCE], env);
   let stdout = '';
   run.child.stdout.on('data', (chunk) => { stdout += chunk; });
   await until(() => stdout.includes('"event":"publish"'), 'the first publish', 60_000);
-  const configs = () => sub.messages.filter((m) => m.topic.endsWith('/config'));
+  const configs = () => sub.messages.filter((m) => m.topic.startsWith('ha/') && m.topic.endsWith('/config'));
   const before = configs().length;
   assert.ok(before >= 20, `configs announced: ${before}`);
 
