@@ -44,7 +44,7 @@ export const SETTINGS = {
   'energyid.allowed_keys': { about: 'custom metric keys to accept, comma separated' },
   'ha.url': { about: 'Home Assistant, e.g. http://homeassistant.local:8123 (https, or http on this machine)' },
   'ha.token': { secret: true, about: 'Home Assistant long-lived access token of an admin user' },
-  'ha.currency': { default: 'EUR', about: 'unit of the Linky cost statistic in Home Assistant' },
+  'ha.currency': { default: 'EUR', about: 'unit of the Linky cost in Home Assistant (its statistic and the MQTT sensor)' },
   'jeedom.url': { about: 'Jeedom, e.g. https://jeedom.local (or ending in /jeedom; https, or http on this machine)' },
   'jeedom.api_key': { secret: true, about: 'Jeedom API key (Settings → System → Configuration → API)' },
   'jeedom.object': { about: 'Jeedom object (room) new equipments go in, by name or id (default: none)' },

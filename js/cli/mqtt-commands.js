@@ -26,7 +26,7 @@ export function mqttSettings(settings) {
     base: settings.get('mqtt.base_topic'),
     haStatus: settings.get('mqtt.ha_status_topic'),
     deviceBased: settings.get('mqtt.device_discovery') === 'true',
-    currency: 'EUR',
+    currency: settings.get('ha.currency'),
     version,
     weheatStates: weheatStateNames(),
   };

@@ -229,7 +229,7 @@ test('publish --remove deletes every config and state; device-based discovery is
   const left = [...(await retained(broker.url)).keys()].filter((t) => t.includes('wattbridge_') || /^wattbridge\/.+\/state$/.test(t));
   assert.deepEqual(left, []);
 
-  const device = await wattbridge(['-c', 'mqtt.device_discovery=true', 'mqtt', 'publish', '--since', SINCE], env);
+  const device = await wattbridge(['-c', 'mqtt.device_discovery=true', '-c', 'ha.currency=CHF', 'mqtt', 'publish', '--since', SINCE], env);
   assert.equal(device.code, 3, 'Weheat is logged out: a person must act');
   assert.match(device.stdout, /weheat: .*wattbridge weheat login/);
   const topics = await retained(broker.url);
@@ -240,6 +240,7 @@ test('publish --remove deletes every config and state; device-based discovery is
   assert.equal(linky.components.energy.platform, 'sensor');
   assert.equal(linky.components.energy.unique_id, `wattbridge_linky_${M.household}_energy`);
   assert.equal(linky.components.energy.state_class, 'total_increasing');
+  assert.equal(linky.components.yesterday_cost.unit_of_measurement, 'CHF', 'the currency of the HA statistics');
 });
 
 test('sync feeds EnergyID and the broker; with the broker down EnergyID still gets every reading and sync exits 4', async () => {
