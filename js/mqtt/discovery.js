@@ -85,10 +85,11 @@ export const availabilityTopic = (naming) => naming.availability ?? `${naming.ba
 /** Where HA announces itself: its birth topic does not follow the discovery prefix, it is set on its own. */
 export const homeAssistantStatusTopic = (naming) => naming.haStatus ?? 'homeassistant/status';
 
-function entitiesOf(device) {
+/** A device's entities; with `all`, also the optional ones it omits now (a removal clears what an older run may have announced). */
+function entitiesOf(device, { all = false } = {}) {
   const list = ENTITIES[device.kind];
   if (!list) throw new TypeError(`unknown device kind ${device.kind}`);
-  return list.filter(([object, , options]) => !(options.optional && device.omit?.includes(object)));
+  return all ? list : list.filter(([object, , options]) => !(options.optional && device.omit?.includes(object)));
 }
 
 /** One entity's discovery fields (full names: HA reads both, people read these). */
@@ -147,7 +148,7 @@ const availability = (naming) => ({ availability_topic: availabilityTopic(naming
 export function discoveryMessages(devices, naming) {
   const messages = [];
   for (const device of devices) {
-    const entities = entitiesOf(device).map((entity) => entityConfig(naming, device, entity));
+    const entities = entitiesOf(device, { all: naming.remove }).map((entity) => entityConfig(naming, device, entity));
     if (naming.deviceBased) {
       const topic = `${naming.prefix}/device/wattbridge_${device.id}/config`;
       const components = Object.fromEntries(entities.map(({ component, object, config }) => {

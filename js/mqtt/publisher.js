@@ -88,9 +88,15 @@ export async function publishDevices(client, devices, naming, { configs = true }
   return messages.length;
 }
 
-/** Delete the discovery configs and retained states of `devices` (empty retained payloads). */
+/**
+ * Delete the discovery configs and retained states of `devices` (empty
+ * retained payloads). Both discovery forms go, per entity and per device: a
+ * home that switched `deviceBased` still has the other form's retained configs,
+ * and HA keeps an entity while its config stays on the broker.
+ */
 export async function removeDevices(client, devices, naming) {
-  const topics = [...discoveryMessages(devices, { ...naming, remove: true }).map((m) => m.topic), ...stateMessages(devices, naming).map((m) => m.topic)];
+  const configs = [false, true].flatMap((deviceBased) => discoveryMessages(devices, { ...naming, deviceBased, remove: true }));
+  const topics = [...configs.map((m) => m.topic), ...stateMessages(devices, naming).map((m) => m.topic)];
   await Promise.all(topics.map((topic) => client.publishAsync(topic, '', { retain: true, qos: 1 })));
   return topics.length;
 }

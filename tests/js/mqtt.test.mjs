@@ -241,6 +241,15 @@ test('publish --remove deletes every config and state; device-based discovery is
   assert.equal(linky.components.energy.unique_id, `wattbridge_linky_${M.household}_energy`);
   assert.equal(linky.components.energy.state_class, 'total_increasing');
   assert.equal(linky.components.yesterday_cost.unit_of_measurement, 'CHF', 'the currency of the HA statistics');
+
+  // Per-entity configs from before the switch to device discovery go too when removing under the new form.
+  await wattbridge(['mqtt', 'publish', '--since', SINCE], env);
+  const both = await retained(broker.url);
+  assert.ok(both.has(`homeassistant/sensor/wattbridge_linky_${M.household}/energy/config`) && both.has(`homeassistant/device/wattbridge_linky_${M.household}/config`));
+  const switched = await wattbridge(['-c', 'mqtt.device_discovery=true', 'mqtt', 'publish', '--remove'], env);
+  assert.equal(switched.code, 0, switched.stderr);
+  const remaining = [...(await retained(broker.url)).keys()].filter((t) => t.includes('wattbridge_') || /^wattbridge\/.+\/state$/.test(t));
+  assert.deepEqual(remaining, []);
 });
 
 test('sync feeds EnergyID and the broker; with the broker down EnergyID still gets every reading and sync exits 4', async () => {
