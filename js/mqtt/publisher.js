@@ -24,6 +24,10 @@ export function brokerLabel(url) {
 
 /** Check `mqtt.url` before anything connects: a clear `invalid_config` naming the problem. */
 export function checkBrokerUrl(url) {
+  // `host:1883` may even parse, with `host:` as its scheme: say what is missing rather than echo it.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new WattbridgeError('mqtt.url has no scheme: start it with mqtt:// (or mqtts://, ws://, wss://), e.g. mqtt://homeassistant.local:1883', { code: 'invalid_config', provider: PROVIDER });
+  }
   let parsed;
   try {
     parsed = new URL(url);
@@ -45,7 +49,25 @@ function connectionError(err, url) {
   if (REFUSED_LOGIN.has(err?.code)) {
     return new WattbridgeError(`${where} refused the login (${err.message.replace(/^Connection refused: /, '')}): check mqtt.username and mqtt.password`, { code: 'invalid_credentials', provider: PROVIDER });
   }
-  return new WattbridgeError(`cannot reach the MQTT broker at ${where}${err?.message ? ` (${err.message})` : ''}`, { code: 'unavailable', provider: PROVIDER });
+  const tls = /^(mqtts|wss|ssl):/.test(where);
+  return new WattbridgeError(`cannot reach the MQTT broker at ${where}: ${unreachable(err, tls)}`, { code: 'unavailable', provider: PROVIDER });
+}
+
+/**
+ * Why a broker could not be reached, said so that a person knows what to
+ * change: the usual slips are a port that is not MQTT's (HA's web port, a
+ * plain port behind mqtts://) and a private CA. Node's own text can span lines.
+ */
+function unreachable(err, tls) {
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (err?.message === 'connack timeout') return "no MQTT answer: is mqtt.url the broker's MQTT port (1883, or 8883 for mqtts://)?";
+  // A plain broker hangs up on a TLS hello (ECONNRESET); a plain web server answers garbage (EPROTO).
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL') || (tls && code === 'ECONNRESET')) return 'the TLS handshake failed: does this port speak TLS? (mqtts:// is usually port 8883, mqtt:// 1883)';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `its TLS certificate is made out to another host name (${code})`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return `its TLS certificate is not signed by an authority this machine trusts (${code}): name the broker's CA in NODE_EXTRA_CA_CERTS`;
+  if (code === 'ECONNREFUSED') return 'nothing listens on that port (ECONNREFUSED)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name could not be resolved (${code})`;
+  return String(err?.message ?? err).split('\n')[0].trim() || 'the connection failed';
 }
 
 /**

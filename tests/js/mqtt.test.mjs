@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
+import { createServer } from 'node:net';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
 import { sandbox, runCli as wattbridge, sandboxHome, startMosquitto, freePort, until } from './helpers.mjs';
 
@@ -169,6 +170,27 @@ test('a wrong password exits 3 and a broker that is down exits 4, printing no se
   assert.equal(credentials.code, 2);
   assert.match(credentials.stderr, /must not carry a user name or password/);
   assert.ok(!credentials.stderr.includes('pw@'));
+});
+
+test('the usual slips in mqtt.url are named: no scheme, TLS on a plain port, a port that is not MQTT', async () => {
+  const { broker, env } = await home();
+  const bare = await wattbridge(['mqtt', 'publish'], { ...env, WATTBRIDGE_MQTT_URL: `127.0.0.1:${broker.port}` });
+  assert.equal(bare.code, 2, bare.stderr);
+  assert.match(bare.stderr, /mqtt\.url has no scheme: start it with mqtt:\/\//);
+
+  const tls = await wattbridge(['mqtt', 'publish'], { ...env, WATTBRIDGE_MQTT_URL: broker.url.replace('mqtt://', 'mqtts://') });
+  assert.equal(tls.code, 4, tls.stderr);
+  assert.match(tls.stderr, /TLS handshake failed: does this port speak TLS\?/);
+  assert.equal(tls.stderr.trim().split('\n').length, 1, `one line, not OpenSSL's: ${tls.stderr}`);
+
+  // Home Assistant's web port, say: it takes the connection and never answers MQTT.
+  const silent = createServer(() => {});
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  after(() => silent.close());
+  const web = await wattbridge(['mqtt', 'publish'], { ...env, WATTBRIDGE_MQTT_URL: `mqtt://127.0.0.1:${silent.address().port}` });
+  assert.equal(web.code, 4, web.stderr);
+  assert.match(web.stderr, /no MQTT answer: is mqtt\.url the broker's MQTT port/);
+  assertNoSecret(web);
 });
 
 test('run announces again when Home Assistant comes back, and its last will says offline after kill -9', async () => {
