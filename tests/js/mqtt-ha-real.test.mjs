@@ -97,4 +97,13 @@ test('Home Assistant itself creates the entities from the discovery, with their 
   const complaints = ha.log().split('\n').filter((line) => /WARNING|ERROR/.test(line) && /mqtt|wattbridge/i.test(line))
     .filter((line) => !(nullTimestampWarned && /Invalid state message '.*"last_upload":null/.test(line)));
   assert.deepEqual(complaints, []);
+
+  // Removal: HA deletes the entities when their configs are emptied.
+  const removed = await wattbridge(['mqtt', 'publish', '--remove'], env);
+  assert.equal(removed.code, 0, removed.stderr);
+  for (const deadline = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 500))) {
+    const left = [...(await states()).keys()].filter((id) => id.includes('wattbridge_'));
+    if (!left.length) break;
+    assert.ok(Date.now() < deadline, `HA still has ${left.join(', ')}`);
+  }
 });
