@@ -24,14 +24,15 @@ export function mqttSettings(settings) {
   const naming = {
     prefix: settings.get('mqtt.discovery_prefix'),
     base: settings.get('mqtt.base_topic'),
+    haStatus: settings.get('mqtt.ha_status_topic'),
     deviceBased: settings.get('mqtt.device_discovery') === 'true',
-    currency: 'EUR',
+    currency: settings.get('ha.currency'),
     version,
     weheatStates: weheatStateNames(),
   };
-  for (const [key, value] of [['mqtt.discovery_prefix', naming.prefix], ['mqtt.base_topic', naming.base]]) {
+  for (const [key, value] of [['mqtt.discovery_prefix', naming.prefix], ['mqtt.base_topic', naming.base], ['mqtt.ha_status_topic', naming.haStatus]]) {
     if (!/^[A-Za-z0-9_/-]+$/.test(value) || value.startsWith('/') || value.endsWith('/')) {
-      throw new WattbridgeError(`${key} "${value}" is not a topic prefix: letters, digits, _ - and inner /`, { code: 'invalid_config', provider: 'mqtt' });
+      throw new WattbridgeError(`${key} "${value}" is not a topic: letters, digits, _ - and inner /`, { code: 'invalid_config', provider: 'mqtt' });
     }
   }
   return { url, username: settings.get('mqtt.username'), password: settings.get('mqtt.password'), naming };

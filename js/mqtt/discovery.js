@@ -5,16 +5,21 @@
 // `<base>/<device>/state`; each entity picks its field with a value_template,
 // and a null field becomes HA's "unknown" (the template renders None).
 
-/** What each kind of device shows: `[object, name, options]`, in display order. */
+/**
+ * What each kind of device shows: `[object, name, options]`, in display order.
+ * A period's total (`state_class: total`) names the state field holding the
+ * period's start in `last_reset`: without it HA's statistics would read the
+ * drop at a new week or month as negative energy.
+ */
 const ENTITIES = {
   linky: [
     ['energy', 'Energy', { device_class: 'energy', state_class: 'total_increasing', unit: 'kWh', icon: 'mdi:meter-electric' }],
     ['production_energy', 'Production energy', { device_class: 'energy', state_class: 'total_increasing', unit: 'kWh', optional: true }],
-    ['yesterday', 'Yesterday', { device_class: 'energy', state_class: 'total', unit: 'kWh' }],
-    ['this_week', 'This week', { device_class: 'energy', state_class: 'total', unit: 'kWh' }],
-    ['this_month', 'This month', { device_class: 'energy', state_class: 'total', unit: 'kWh' }],
-    ['this_year', 'This year', { device_class: 'energy', state_class: 'total', unit: 'kWh' }],
-    ['yesterday_cost', 'Yesterday cost', { device_class: 'monetary', state_class: 'total', unit: 'currency' }],
+    ['yesterday', 'Yesterday', { device_class: 'energy', state_class: 'total', unit: 'kWh', last_reset: 'yesterday_start' }],
+    ['this_week', 'This week', { device_class: 'energy', state_class: 'total', unit: 'kWh', last_reset: 'this_week_start' }],
+    ['this_month', 'This month', { device_class: 'energy', state_class: 'total', unit: 'kWh', last_reset: 'this_month_start' }],
+    ['this_year', 'This year', { device_class: 'energy', state_class: 'total', unit: 'kWh', last_reset: 'this_year_start' }],
+    ['yesterday_cost', 'Yesterday cost', { device_class: 'monetary', state_class: 'total', unit: 'currency', last_reset: 'yesterday_start' }],
     ['max_power', 'Yesterday max power', { device_class: 'apparent_power', state_class: 'measurement', unit: 'VA', attributes: ['max_power_at'] }],
     ['last_data_day', 'Last data day', { device_class: 'date' }],
     ['consent', 'Consent', { device_class: 'enum', options: ['ok', 'consent_required', 'auth_required', 'error'] }],
@@ -71,16 +76,20 @@ export const topicId = (text) => String(text).toLowerCase().replace(/[^a-z0-9_]+
  * @property {string} [currency] the unit of money entities, default EUR
  * @property {string[]} [weheatStates] the enum options of the heat pump's state
  * @property {string} [availability] this process's availability topic (default `<base>/status`)
+ * @property {string} [haStatus] Home Assistant's birth topic (default `homeassistant/status`)
  */
 
 const stateTopic = (naming, device) => `${naming.base}/${device.id}/state`;
 /** Where this process says online/offline: `<base>/status`, or its own topic (a VEN runs beside `mqtt run`). */
 export const availabilityTopic = (naming) => naming.availability ?? `${naming.base}/status`;
+/** Where HA announces itself: its birth topic does not follow the discovery prefix, it is set on its own. */
+export const homeAssistantStatusTopic = (naming) => naming.haStatus ?? 'homeassistant/status';
 
-function entitiesOf(device) {
+/** A device's entities; with `all`, also the optional ones it omits now (a removal clears what an older run may have announced). */
+function entitiesOf(device, { all = false } = {}) {
   const list = ENTITIES[device.kind];
   if (!list) throw new TypeError(`unknown device kind ${device.kind}`);
-  return list.filter(([object, , options]) => !(options.optional && device.omit?.includes(object)));
+  return all ? list : list.filter(([object, , options]) => !(options.optional && device.omit?.includes(object)));
 }
 
 /** One entity's discovery fields (full names: HA reads both, people read these). */
@@ -102,6 +111,8 @@ function entityConfig(naming, device, [object, name, options]) {
   if (options.unit) config.unit_of_measurement = options.unit === 'currency' ? naming.currency ?? 'EUR' : options.unit;
   if (options.options) config.options = options.options === 'states' ? naming.weheatStates ?? [] : options.options;
   if (options.icon) config.icon = options.icon;
+  // `or ''`: HA ignores an empty last_reset, while "None" (a null) logs a warning.
+  if (options.last_reset) config.last_reset_value_template = `{{ value_json.${options.last_reset} or '' }}`;
   if (options.attributes) {
     config.json_attributes_topic = stateTopic(naming, device);
     const fields = options.attributes.map((field) => `'${field.startsWith(`${object}_`) ? field.slice(object.length + 1) : field}': value_json.${field}`).join(', ');
@@ -137,7 +148,7 @@ const availability = (naming) => ({ availability_topic: availabilityTopic(naming
 export function discoveryMessages(devices, naming) {
   const messages = [];
   for (const device of devices) {
-    const entities = entitiesOf(device).map((entity) => entityConfig(naming, device, entity));
+    const entities = entitiesOf(device, { all: naming.remove }).map((entity) => entityConfig(naming, device, entity));
     if (naming.deviceBased) {
       const topic = `${naming.prefix}/device/wattbridge_${device.id}/config`;
       const components = Object.fromEntries(entities.map(({ component, object, config }) => {
@@ -168,7 +179,7 @@ export function stateMessages(devices, naming) {
     const state = {};
     for (const [object, , options] of entitiesOf(device)) {
       state[object] = device.values[object] ?? null;
-      for (const field of options.attributes ?? []) state[field] = device.values[field] ?? null;
+      for (const field of [...(options.attributes ?? []), ...(options.last_reset ? [options.last_reset] : [])]) state[field] = device.values[field] ?? null;
     }
     return { topic: stateTopic(naming, device), payload: JSON.stringify(state), retain: true };
   });

@@ -12,6 +12,8 @@ export interface Naming {
   weheatStates?: string[];
   /** This process's availability topic (default `<base>/status`). */
   availability?: string;
+  /** Where Home Assistant says `online` when it (re)starts (default `homeassistant/status`, whatever the prefix). */
+  haStatus?: string;
   /** One device-based discovery message per device (HA 2024.11 and later). */
   deviceBased?: boolean;
 }

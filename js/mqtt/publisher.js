@@ -3,10 +3,10 @@
 // build the package carries in www/vendor/mqtt.esm.js, passed as `mqtt`). wattbridge is
 // available while connected: `<base>/status` is `online` (retained) and the
 // broker's last will sets it to `offline` when the process dies. When Home
-// Assistant comes back (`<prefix>/status` → `online`) everything is announced
+// Assistant comes back (`homeassistant/status` → `online`) everything is announced
 // again, as its discovery protocol asks.
 import { WattbridgeError } from '../errors.js';
-import { availabilityTopic, discoveryMessages, stateMessages } from './discovery.js';
+import { availabilityTopic, discoveryMessages, homeAssistantStatusTopic, stateMessages } from './discovery.js';
 
 const PROVIDER = 'mqtt';
 // CONNACK codes of a refused login: MQTT 3.1.1 (4, 5) and 5.0 (134, 135).
@@ -24,6 +24,10 @@ export function brokerLabel(url) {
 
 /** Check `mqtt.url` before anything connects: a clear `invalid_config` naming the problem. */
 export function checkBrokerUrl(url) {
+  // `host:1883` may even parse, with `host:` as its scheme: say what is missing rather than echo it.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new WattbridgeError('mqtt.url has no scheme: start it with mqtt:// (or mqtts://, ws://, wss://), e.g. mqtt://homeassistant.local:1883', { code: 'invalid_config', provider: PROVIDER });
+  }
   let parsed;
   try {
     parsed = new URL(url);
@@ -45,7 +49,25 @@ function connectionError(err, url) {
   if (REFUSED_LOGIN.has(err?.code)) {
     return new WattbridgeError(`${where} refused the login (${err.message.replace(/^Connection refused: /, '')}): check mqtt.username and mqtt.password`, { code: 'invalid_credentials', provider: PROVIDER });
   }
-  return new WattbridgeError(`cannot reach the MQTT broker at ${where}${err?.message ? ` (${err.message})` : ''}`, { code: 'unavailable', provider: PROVIDER });
+  const tls = /^(mqtts|wss|ssl):/.test(where);
+  return new WattbridgeError(`cannot reach the MQTT broker at ${where}: ${unreachable(err, tls)}`, { code: 'unavailable', provider: PROVIDER });
+}
+
+/**
+ * Why a broker could not be reached, said so that a person knows what to
+ * change: the usual slips are a port that is not MQTT's (HA's web port, a
+ * plain port behind mqtts://) and a private CA. Node's own text can span lines.
+ */
+function unreachable(err, tls) {
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (err?.message === 'connack timeout') return "no MQTT answer: is mqtt.url the broker's MQTT port (1883, or 8883 for mqtts://)?";
+  // A plain broker hangs up on a TLS hello (ECONNRESET); a plain web server answers garbage (EPROTO).
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL') || (tls && code === 'ECONNRESET')) return 'the TLS handshake failed: does this port speak TLS? (mqtts:// is usually port 8883, mqtt:// 1883)';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `its TLS certificate is made out to another host name (${code})`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return `its TLS certificate is not signed by an authority this machine trusts (${code}): name the broker's CA in NODE_EXTRA_CA_CERTS`;
+  if (code === 'ECONNREFUSED') return 'nothing listens on that port (ECONNREFUSED)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name could not be resolved (${code})`;
+  return String(err?.message ?? err).split('\n')[0].trim() || 'the connection failed';
 }
 
 /**
@@ -88,20 +110,26 @@ export async function publishDevices(client, devices, naming, { configs = true }
   return messages.length;
 }
 
-/** Delete the discovery configs and retained states of `devices` (empty retained payloads). */
+/**
+ * Delete the discovery configs and retained states of `devices` (empty
+ * retained payloads). Both discovery forms go, per entity and per device: a
+ * home that switched `deviceBased` still has the other form's retained configs,
+ * and HA keeps an entity while its config stays on the broker.
+ */
 export async function removeDevices(client, devices, naming) {
-  const topics = [...discoveryMessages(devices, { ...naming, remove: true }).map((m) => m.topic), ...stateMessages(devices, naming).map((m) => m.topic)];
+  const configs = [false, true].flatMap((deviceBased) => discoveryMessages(devices, { ...naming, deviceBased, remove: true }));
+  const topics = [...configs.map((m) => m.topic), ...stateMessages(devices, naming).map((m) => m.topic)];
   await Promise.all(topics.map((topic) => client.publishAsync(topic, '', { retain: true, qos: 1 })));
   return topics.length;
 }
 
 /**
- * Call `announce()` whenever Home Assistant says it is back online on
- * `<prefix>/status` (its birth message), so that a restarted HA sees every
- * entity again.
+ * Call `announce()` whenever Home Assistant says it is back online on its
+ * birth topic (`homeassistant/status`, or `naming.haStatus`), so that a
+ * restarted HA sees every entity again.
  */
 export async function onHomeAssistantBirth(client, naming, announce) {
-  const topic = `${naming.prefix}/status`;
+  const topic = homeAssistantStatusTopic(naming);
   client.on('message', (received, payload) => {
     if (received === topic && payload.toString() === 'online') announce();
   });

@@ -16,6 +16,18 @@ function daysBefore(today, days) {
   return date.toISOString().slice(0, 10);
 }
 
+let parisOffset;
+/**
+ * The start of a Paris day as HA's `last_reset` wants it: `2024-03-31T00:00:00+01:00`.
+ * Paris changes its clock at 02:00 or 03:00, so the offset in force at 00:00 UTC
+ * of that date is the one of its midnight.
+ */
+function parisMidnight(date) {
+  parisOffset ??= new Intl.DateTimeFormat('en', { timeZone: 'Europe/Paris', timeZoneName: 'longOffset' });
+  const zone = parisOffset.formatToParts(new Date(`${date}T00:00:00Z`)).find((part) => part.type === 'timeZoneName').value;
+  return `${date}T00:00:00${zone.replace(/^GMT/, '') || '+00:00'}`;
+}
+
 const CONSENT = { consent_required: 'consent_required', auth_required: 'auth_required', invalid_credentials: 'auth_required' };
 
 async function linkyDevice(linky, { tariff, energy, refresh }, problems) {
@@ -42,6 +54,10 @@ async function linkyDevice(linky, { tariff, energy, refresh }, problems) {
       this_month: total(periods.thisMonth),
       this_year: total(periods.thisYear),
       yesterday_cost: periods.yesterday.daysWithData ? round(periods.yesterday.cost, 2) : null,
+      yesterday_start: parisMidnight(periods.yesterday.from),
+      this_week_start: parisMidnight(periods.thisWeek.from),
+      this_month_start: parisMidnight(periods.thisMonth.from),
+      this_year_start: parisMidnight(periods.thisYear.from),
     });
   } catch (err) {
     problems.push({ device: 'linky', code: err.code, message: err.message });

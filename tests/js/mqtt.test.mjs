@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
+import { createServer } from 'node:net';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, SANDBOX_WEHEAT_USER, SANDBOX_PROVISIONING_SECRET } from 'wattbridge/sandbox';
 import { sandbox, runCli as wattbridge, sandboxHome, startMosquitto, freePort, until } from './helpers.mjs';
 
@@ -121,6 +122,13 @@ test('publish announces every device with Home Assistant discovery configs and r
   // The values, against what the CLI itself reads from the same sources.
   const state = JSON.parse(topics.get(`wattbridge/${linky}/state`));
   const stats = json(await wattbridge(['--json', 'linky', 'stats'], env));
+  // A period's total restarts with the period: HA must be told when (last_reset), or its
+  // statistics read Monday's drop of "this week" as negative energy.
+  for (const [object, period] of [['yesterday', 'yesterday'], ['this_week', 'thisWeek'], ['this_month', 'thisMonth'], ['this_year', 'thisYear'], ['yesterday_cost', 'yesterday']]) {
+    const field = config(linky, object).last_reset_value_template?.match(/value_json\.(\w+)/)?.[1];
+    assert.ok(field, `${object} has no last_reset_value_template`);
+    assert.match(state[field], new RegExp(`^${stats.periods[period].from}T00:00:00\\+0[12]:00$`), `${object}: the Paris midnight its period starts at`);
+  }
   assert.equal(state.yesterday, Number(stats.periods.yesterday.kwh.toFixed(3)));
   assert.equal(state.this_month, Number(stats.periods.thisMonth.kwh.toFixed(3)));
   assert.equal(state.yesterday_cost, null, 'no price is set: the cost is unknown, not 0');
@@ -164,14 +172,36 @@ test('a wrong password exits 3 and a broker that is down exits 4, printing no se
   assert.ok(!credentials.stderr.includes('pw@'));
 });
 
+test('the usual slips in mqtt.url are named: no scheme, TLS on a plain port, a port that is not MQTT', async () => {
+  const { broker, env } = await home();
+  const bare = await wattbridge(['mqtt', 'publish'], { ...env, WATTBRIDGE_MQTT_URL: `127.0.0.1:${broker.port}` });
+  assert.equal(bare.code, 2, bare.stderr);
+  assert.match(bare.stderr, /mqtt\.url has no scheme: start it with mqtt:\/\//);
+
+  const tls = await wattbridge(['mqtt', 'publish'], { ...env, WATTBRIDGE_MQTT_URL: broker.url.replace('mqtt://', 'mqtts://') });
+  assert.equal(tls.code, 4, tls.stderr);
+  assert.match(tls.stderr, /TLS handshake failed: does this port speak TLS\?/);
+  assert.equal(tls.stderr.trim().split('\n').length, 1, `one line, not OpenSSL's: ${tls.stderr}`);
+
+  // Home Assistant's web port, say: it takes the connection and never answers MQTT.
+  const silent = createServer(() => {});
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  after(() => silent.close());
+  const web = await wattbridge(['mqtt', 'publish'], { ...env, WATTBRIDGE_MQTT_URL: `mqtt://127.0.0.1:${silent.address().port}` });
+  assert.equal(web.code, 4, web.stderr);
+  assert.match(web.stderr, /no MQTT answer: is mqtt\.url the broker's MQTT port/);
+  assertNoSecret(web);
+});
+
 test('run announces again when Home Assistant comes back, and its last will says offline after kill -9', async () => {
   const { broker, env } = await home();
-  const sub = await listen(broker.url);
-  const run = wattbridge(['--json', 'mqtt', 'run', '--since', SINCE], env);
+  const sub = await listen(broker.url, ['homeassistant/#', 'ha/#', 'wattbridge/#']);
+  // A home with its own discovery prefix: HA's birth topic stays homeassistant/status all the same.
+  const run = wattbridge(['--json', '-c', 'mqtt.discovery_prefix=ha', 'mqtt', 'run', '--since', SINCE], env);
   let stdout = '';
   run.child.stdout.on('data', (chunk) => { stdout += chunk; });
   await until(() => stdout.includes('"event":"publish"'), 'the first publish', 60_000);
-  const configs = () => sub.messages.filter((m) => m.topic.endsWith('/config'));
+  const configs = () => sub.messages.filter((m) => m.topic.startsWith('ha/') && m.topic.endsWith('/config'));
   const before = configs().length;
   assert.ok(before >= 20, `configs announced: ${before}`);
 
@@ -221,7 +251,7 @@ test('publish --remove deletes every config and state; device-based discovery is
   const left = [...(await retained(broker.url)).keys()].filter((t) => t.includes('wattbridge_') || /^wattbridge\/.+\/state$/.test(t));
   assert.deepEqual(left, []);
 
-  const device = await wattbridge(['-c', 'mqtt.device_discovery=true', 'mqtt', 'publish', '--since', SINCE], env);
+  const device = await wattbridge(['-c', 'mqtt.device_discovery=true', '-c', 'ha.currency=CHF', 'mqtt', 'publish', '--since', SINCE], env);
   assert.equal(device.code, 3, 'Weheat is logged out: a person must act');
   assert.match(device.stdout, /weheat: .*wattbridge weheat login/);
   const topics = await retained(broker.url);
@@ -232,6 +262,16 @@ test('publish --remove deletes every config and state; device-based discovery is
   assert.equal(linky.components.energy.platform, 'sensor');
   assert.equal(linky.components.energy.unique_id, `wattbridge_linky_${M.household}_energy`);
   assert.equal(linky.components.energy.state_class, 'total_increasing');
+  assert.equal(linky.components.yesterday_cost.unit_of_measurement, 'CHF', 'the currency of the HA statistics');
+
+  // Per-entity configs from before the switch to device discovery go too when removing under the new form.
+  await wattbridge(['mqtt', 'publish', '--since', SINCE], env);
+  const both = await retained(broker.url);
+  assert.ok(both.has(`homeassistant/sensor/wattbridge_linky_${M.household}/energy/config`) && both.has(`homeassistant/device/wattbridge_linky_${M.household}/config`));
+  const switched = await wattbridge(['-c', 'mqtt.device_discovery=true', 'mqtt', 'publish', '--remove'], env);
+  assert.equal(switched.code, 0, switched.stderr);
+  const remaining = [...(await retained(broker.url)).keys()].filter((t) => t.includes('wattbridge_') || /^wattbridge\/.+\/state$/.test(t));
+  assert.deepEqual(remaining, []);
 });
 
 test('sync feeds EnergyID and the broker; with the broker down EnergyID still gets every reading and sync exits 4', async () => {

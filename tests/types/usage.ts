@@ -54,6 +54,14 @@ import { discoveryMessages, type Device } from 'wattbridge/mqtt';
 const meter: Device = { kind: 'linky', id: 'linky_1', name: 'Linky 1', manufacturer: 'Enedis', model: 'Linky', values: { energy: 1.5, consent: 'ok' } };
 const configs: { topic: string }[] = discoveryMessages([meter], { prefix: 'homeassistant', base: 'wattbridge', version: '0' });
 void configs;
+// The README's page snippet (mqtt.js passed in; here any module with connectAsync).
+import { collectDevices, connectBroker, publishDevices } from 'wattbridge/mqtt';
+export async function fromPage(mqtt: { connectAsync: Function }, password: string): Promise<number> {
+  const naming = { prefix: 'homeassistant', base: 'wattbridge', version: '0.1.0', haStatus: 'homeassistant/status' };
+  const { devices } = await collectDevices({ linky: new Linky() });
+  const client = await connectBroker({ url: 'wss://ha.example/mqtt', username: 'home', password, naming, mqtt });
+  return publishDevices(client, devices, naming);
+}
 
 // wattbridge/init (a service worker: no top-level await) and wattbridge/browser-stores
 import { init, Linky as LazyLinky } from 'wattbridge/init';
