@@ -315,7 +315,7 @@ fn without_a_timezone_setting_jeedom_s_default_brussels_is_used() {
         let client = Jeedom::new("http://127.0.0.1:9", Secret::new(KEY), http.clone())?;
         let sink = JeedomSink::new(&client, &store, &clock, Options::default(), none());
         let key = sink.subject_key("linky", Some(PRM), "consumption").unwrap();
-        sink.resume(&key, None, (0, 0)).await?;
+        sink.resume(&key, None, (0, 0), &|_, _| Box::pin(async { Ok(Vec::new()) })).await?;
         sink.deliver(&|_, _| {}).await
     })
     .unwrap();
