@@ -224,6 +224,23 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
 
     /// Send one message to `{vtn}/{service}` and read the (validated) answer.
     async fn exchange(&self, service: &str, signed_object: String, what: &str) -> Result<VtnMessage> {
+        let body = self.post(service, signed_object, what).await?;
+        self.read_answer(&body).await
+    }
+
+    /// Send our `oadrResponse`, which OpenLEADR's VTN answers with an empty
+    /// HTTP 200 (any other VTN may answer an oadrResponse of its own).
+    async fn respond(&self, service: &str, signed_object: String, what: &str) -> Result<()> {
+        let body = self.post(service, signed_object, what).await?;
+        if body.trim().is_empty() {
+            return Ok(());
+        }
+        let answer = self.read_answer(&body).await?;
+        self.expect_ok(answer, what)
+    }
+
+    /// POST one message; the body of a 2xx answer.
+    async fn post(&self, service: &str, signed_object: String, what: &str) -> Result<String> {
         let signing = self.signing.borrow().clone();
         let body = match signing {
             Some((key, cert)) => dsig::sign(&signed_object, &key, &cert, self.clock.now_ms(), &self.crypto).await?,
@@ -237,8 +254,12 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         if !response.is_success() {
             return Err(rejected(response.status, what));
         }
+        Ok(response.body)
+    }
+
+    async fn read_answer(&self, body: &str) -> Result<VtnMessage> {
         let now = self.clock.now_ms();
-        let opened = self.validator.lock().await.open(&response.body, now, &self.crypto).await;
+        let opened = self.validator.lock().await.open(body, now, &self.crypto).await;
         msg::read_signed_object(&opened?)
     }
 
@@ -338,7 +359,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             VtnMessage::RequestReregistration => {
                 self.handler.notice(Notice::Reregistering);
                 let ven_id = self.ids()?;
-                self.exchange("OadrPoll", msg::response(None, &ven_id), "oadrResponse").await?;
+                // Acknowledged on the registration service, as OpenLEADR's VEN does.
+                self.respond("EiRegisterParty", msg::response(None, &ven_id), "oadrResponse").await?;
                 Box::pin(self.register()).await
             }
             VtnMessage::CreateReport { requests, .. } => self.accept_report_requests(requests).await,
