@@ -466,14 +466,21 @@ fn message_name(body: &str) -> String {
 /// HTTP 200, as OpenLEADR's VTN answers it. With `signer`, every answer not
 /// already signed is signed.
 fn fake_vtn(clock: VirtualClock, log: Log, polls: Vec<String>, signer: Option<Rc<Signer>>) -> RoutedHttp {
+    fake_vtn_answering(clock, log, polls, signer, |_| None)
+}
+
+/// [`fake_vtn`], with `answer(message name)` taking precedence when it has one.
+fn fake_vtn_answering(clock: VirtualClock, log: Log, polls: Vec<String>, signer: Option<Rc<Signer>>, answer: impl Fn(&str) -> Option<String> + 'static) -> RoutedHttp {
     let polls = RefCell::new(polls.into_iter());
+    let own_answer = answer;
     RoutedHttp::new(move |request| {
         assert_eq!(request.headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.expose()), Some("application/xml"));
         let body = request.body.clone().unwrap_or_default();
         let service = request.url.rsplit('/').next().unwrap().to_owned();
         let name = message_name(&body);
         log.borrow_mut().push((clock.now(), service, name.clone(), body));
-        let answer = match name.as_str() {
+        let answer = own_answer(&name);
+        let answer = answer.unwrap_or_else(|| match name.as_str() {
             "oadrQueryRegistration" => fixture("query_registration_answer"),
             "oadrCreatePartyRegistration" => fixture("created_party_registration"),
             "oadrRegisterReport" => fixture("registered_report"),
@@ -482,7 +489,7 @@ fn fake_vtn(clock: VirtualClock, log: Log, polls: Vec<String>, signer: Option<Rc
             "oadrCancelPartyRegistration" => fixture("canceled_party_registration"),
             "oadrResponse" => String::new(),
             _ => fixture("response"),
-        };
+        });
         let answer = match &signer {
             Some(signer) if !answer.is_empty() && !answer.contains("<ds:Signature") => signer.sign(&signed_object_of(&answer), clock.now()),
             _ => answer,
@@ -901,4 +908,71 @@ fn a_status_report_is_described_as_one_and_takes_statuses_only() {
     let not_finite = LoadControlValue { current: f64::INFINITY, min: None, max: None, normal: None };
     let err = status_offer.check_payload(&status(true, Some(LoadControlState { level_offset: Some(not_finite), ..Default::default() }))).unwrap_err();
     assert!(err.message.contains("finite numbers only"), "{}", err.message);
+}
+
+// ------------------------------------------------------------ report failures
+
+/// A handler whose report callback fails for one rID and reads 230 for the others.
+#[derive(Clone, Default)]
+struct FailingReading {
+    failing: &'static str,
+    notices: Rc<RefCell<Vec<Notice>>>,
+}
+
+impl VenHandler for FailingReading {
+    async fn on_event(&self, _event: &Event) -> Result<Opt> {
+        Ok(Opt::In)
+    }
+    async fn report_value(&self, r_id: &str) -> Result<ReportPayload> {
+        if r_id == self.failing {
+            return Err(wattbridge::core::Error::invalid_input("the meter is offline"));
+        }
+        Ok(ReportPayload::Float(230.0))
+    }
+    fn notice(&self, notice: Notice) {
+        self.notices.borrow_mut().push(notice);
+    }
+}
+
+/// OpenLEADR's oadrRegisteredReport asking for rr-1 (meter1_powerReal) and
+/// rr-2 (meter1_voltage), both sampled every 10 s and sent every 30 s.
+fn registered_power_and_voltage() -> String {
+    let registered = fixture("registered_report");
+    let start = registered.find("<oadr:oadrReportRequest>").unwrap();
+    let end = registered.find("</oadr:oadrReportRequest>").unwrap() + "</oadr:oadrReportRequest>".len();
+    let request = &registered[start..end];
+    let voltage = request.replace("rr-1", "rr-2").replace("meter1_powerReal", "meter1_voltage");
+    registered.replacen(request, &format!("{request}{voltage}"), 1)
+}
+
+#[test]
+fn a_report_that_fails_is_reported_on_its_own_and_the_others_due_with_it_are_still_sent() {
+    let power = config(None).reports[0].clone();
+    let voltage = ReportOffer { measurement: "voltage".into(), ..power.clone() };
+    let config = VenConfig { reports: vec![power, voltage], ..config(None) };
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let http = fake_vtn_answering(clock.clone(), log.clone(), Vec::new(), None, |name| (name == "oadrRegisterReport").then(registered_power_and_voltage));
+    let handler = FailingReading { failing: "meter1_powerReal", ..Default::default() };
+    let ven = Ven::new(config, http, clock.clone(), NativeCrypto, handler.clone()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 65_000, stop: || ven.stop() }) }).0.unwrap();
+
+    // Both reports fall due together at 30 s and 60 s: the voltage goes out each time.
+    let log = log.borrow();
+    let updates = sent(&log, "oadrUpdateReport");
+    assert_eq!(updates.len(), 2, "{:?}", updates.iter().map(|(t, ..)| t - start).collect::<Vec<_>>());
+    assert!(updates.iter().all(|(_, _, _, body)| body.contains("<ei:reportRequestID>rr-2</ei:reportRequestID>") && body.contains("<ei:rID>meter1_voltage</ei:rID>")));
+    assert!(!updates.iter().any(|(_, _, _, body)| body.contains("meter1_powerReal")), "nothing half-sent for the failing report");
+    // The power report's failure is reported each time, naming it and why.
+    let notices = handler.notices.borrow();
+    let errors: Vec<(&str, &str)> = notices.iter().filter_map(|n| match n { Notice::Error { code, message } => Some((code.as_str(), message.as_str())), _ => None }).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    for (code, message) in errors {
+        assert_eq!(code, "invalid_input");
+        assert!(message.contains("rr-1") && message.contains("the meter is offline"), "{message}");
+    }
+    let sent_reports: Vec<&str> = notices.iter().filter_map(|n| match n { Notice::ReportSent { report_request_id, .. } => Some(report_request_id.as_str()), _ => None }).collect();
+    assert_eq!(sent_reports, ["rr-2", "rr-2"]);
 }

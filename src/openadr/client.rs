@@ -432,6 +432,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         self.expect_ok(answer, "oadrCreatedEvent")
     }
 
+    /// Send every report that is due. Each one stands alone: one whose
+    /// reading or sending fails is reported (naming it) and the others still go.
     async fn send_due_reports(&self) -> Result<()> {
         let now = self.clock.now_ms();
         let due: Vec<(ReportRequest, String)> = {
@@ -451,28 +453,36 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         };
         let ven_id = self.ids()?;
         for (request, report_name) in due {
-            let mut values = Vec::new();
-            for r_id in &request.r_ids {
-                let value = self.handler.report_value(r_id).await?;
-                if let Some(offer) = self.config.reports.iter().find(|o| o.r_id() == *r_id) {
-                    offer.check_payload(&value)?;
-                }
-                values.push(ReportValue { r_id: r_id.clone(), dtstart_ms: now, value });
+            if let Err(err) = self.send_report(&ven_id, &request, &report_name, now).await {
+                self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: format!("report {} was not sent: {}", request.report_request_id, err.message) });
             }
-            let update = ReportUpdate {
-                report_request_id: &request.report_request_id,
-                report_specifier_id: &request.report_specifier_id,
-                report_name: &report_name,
-                report_id: &new_id()?,
-                values: &values,
-            };
-            let answer = self.exchange("EiReport", msg::update_report(&new_id()?, &ven_id, &update, now), "oadrUpdateReport").await?;
-            match answer {
-                VtnMessage::UpdatedReport { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {}
-                other => return Err(unexpected("oadrUpdatedReport", &other)),
-            }
-            self.handler.notice(Notice::ReportSent { report_request_id: request.report_request_id.clone(), values: values.into_iter().map(|v| (v.r_id, v.value)).collect() });
         }
+        Ok(())
+    }
+
+    /// Read one report's values and send them in an `oadrUpdateReport`.
+    async fn send_report(&self, ven_id: &str, request: &ReportRequest, report_name: &str, now: i64) -> Result<()> {
+        let mut values = Vec::new();
+        for r_id in &request.r_ids {
+            let value = self.handler.report_value(r_id).await?;
+            if let Some(offer) = self.config.reports.iter().find(|o| o.r_id() == *r_id) {
+                offer.check_payload(&value)?;
+            }
+            values.push(ReportValue { r_id: r_id.clone(), dtstart_ms: now, value });
+        }
+        let update = ReportUpdate {
+            report_request_id: &request.report_request_id,
+            report_specifier_id: &request.report_specifier_id,
+            report_name,
+            report_id: &new_id()?,
+            values: &values,
+        };
+        let answer = self.exchange("EiReport", msg::update_report(&new_id()?, ven_id, &update, now), "oadrUpdateReport").await?;
+        match answer {
+            VtnMessage::UpdatedReport { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {}
+            other => return Err(unexpected("oadrUpdatedReport", &other)),
+        }
+        self.handler.notice(Notice::ReportSent { report_request_id: request.report_request_id.clone(), values: values.into_iter().map(|v| (v.r_id, v.value)).collect() });
         Ok(())
     }
 
@@ -491,13 +501,12 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 self.clock.sleep(Duration::from_millis((wake - now).min(TICK_MS) as u64)).await;
                 continue;
             }
-            let result = if next_poll <= now { self.poll_once().await } else { Ok(()) };
-            let result = match result {
-                Ok(()) => self.send_due_reports().await,
-                Err(err) => Err(err),
-            };
-            if let Err(err) = result {
-                self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: err.message.clone() });
+            // A failed poll does not hold back the reports due with it.
+            let polled = if next_poll <= now { self.poll_once().await } else { Ok(()) };
+            for result in [polled, self.send_due_reports().await] {
+                if let Err(err) = result {
+                    self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: err.message.clone() });
+                }
             }
         }
         Ok(())
