@@ -976,3 +976,51 @@ fn a_report_that_fails_is_reported_on_its_own_and_the_others_due_with_it_are_sti
     let sent_reports: Vec<&str> = notices.iter().filter_map(|n| match n { Notice::ReportSent { report_request_id, .. } => Some(report_request_id.as_str()), _ => None }).collect();
     assert_eq!(sent_reports, ["rr-2", "rr-2"]);
 }
+
+// ------------------------------------------------------------ OpenADR-level errors
+
+/// An OpenADR error as a VTN sends it: HTTP 200, the code in `eiResponse`.
+fn with_code(document: &str, code: u16, description: &str) -> String {
+    document
+        .replacen("<ei:responseCode>200</ei:responseCode>", &format!("<ei:responseCode>{code}</ei:responseCode>"), 1)
+        .replacen("<ei:responseDescription>OK</ei:responseDescription>", &format!("<ei:responseDescription>{description}</ei:responseDescription>"), 1)
+}
+
+#[test]
+fn an_openadr_error_code_in_an_answer_is_an_error_naming_it_never_taken_as_ok() {
+    // The registration refused with an oadrResponse (as OpenLEADR's VTN sends its errors).
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let refusing = fake_vtn_answering(clock.clone(), Log::default(), Vec::new(), None, |name| {
+        (name == "oadrCreatePartyRegistration").then(|| with_code(&fixture("response"), 452, "The supplied venID is invalid"))
+    });
+    let ven = Ven::new(config(None), refusing, clock.clone(), NativeCrypto, Recorder::default()).unwrap();
+    let err = run(ven.register()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Rejected);
+    assert_eq!(err.message, "the VTN answered oadrCreatePartyRegistration with code 452 (invalid ID): The supplied venID is invalid");
+
+    // In the loop: a poll answered with 463, then an event list that carries
+    // an error code and no events. Neither is taken as "nothing new" or as
+    // "no events any more": ev-1 is not cancelled by the failed list.
+    let polls = vec![
+        fixture("distribute_event"),
+        with_code(&fixture("response"), 463, "Not registered"),
+        with_code(&fixture("distribute_event"), 469, "Try again later").replace("<oadr:oadrEvent>", "<oadr:oadrEventX>").replace("</oadr:oadrEvent>", "</oadr:oadrEventX>"),
+    ];
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let recorder = Recorder::default();
+    let ven = Ven::new(config(None), fake_vtn(clock.clone(), Log::default(), polls, None), clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    let start = clock.now();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 35_000, stop: || ven.stop() }) }).0.unwrap();
+    let notices = recorder.notices.borrow();
+    let errors: Vec<(&str, &str)> = notices.iter().filter_map(|n| match n { Notice::Error { code, message } => Some((code.as_str(), message.as_str())), _ => None }).collect();
+    assert_eq!(
+        errors,
+        [
+            ("rejected", "the VTN answered oadrPoll with code 463 (not registered or authorized): Not registered"),
+            ("rejected", "the VTN answered oadrPoll with code 469 (deployment error or other error): Try again later"),
+        ]
+    );
+    assert!(!notices.iter().any(|n| matches!(n, Notice::Cancelled { event_id, .. } if event_id == "ev-1")), "{notices:?}");
+    assert_eq!(ven.next_events().iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["ev-1"]);
+}

@@ -454,6 +454,12 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
         return Err(bad(format!("unexpected message element {}", message.local)));
     }
     let code = || response_code(message);
+    // A refusal is one whatever message carries it (OpenLEADR answers errors
+    // with an oadrResponse, an event request's with an empty oadrDistributeEvent).
+    if let Some(code) = message.text_at(&["eiResponse", "responseCode"]).and_then(|c| c.trim().parse::<u16>().ok()).filter(|c| !(200..300).contains(c)) {
+        let description: String = message.text_at(&["eiResponse", "responseDescription"]).unwrap_or_default().chars().take(200).collect();
+        return Ok(VtnMessage::Refused { code, description });
+    }
     Ok(match message.local.as_str() {
         "oadrResponse" => VtnMessage::Response { code: code()?, description: message.text_at(&["eiResponse", "responseDescription"]).unwrap_or_default() },
         "oadrCreatedPartyRegistration" => VtnMessage::CreatedPartyRegistration(CreatedPartyRegistration {
@@ -477,6 +483,24 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
         "oadrUpdatedReport" => VtnMessage::UpdatedReport { code: code()? },
         "oadrUpdateReport" => VtnMessage::UpdateReport { request_id: message.text_at(&["requestID"]).unwrap_or_default(), values: report_values(message)? },
         other => VtnMessage::Other(other.to_owned()),
+    })
+}
+
+/// What an OpenADR response code means (OpenADR 2.0b, 8.1; OpenLEADR's STATUS_CODES).
+pub fn status_name(code: u16) -> Option<&'static str> {
+    Some(match code {
+        450 => "out of sequence",
+        451 => "not allowed",
+        452 => "invalid ID",
+        453 => "not recognized",
+        454 => "invalid data",
+        459 => "compliance error",
+        460 => "signal not supported",
+        461 => "report not supported",
+        462 => "target mismatch",
+        463 => "not registered or authorized",
+        469 => "deployment error or other error",
+        _ => return None,
     })
 }
 

@@ -225,7 +225,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
     /// Send one message to `{vtn}/{service}` and read the (validated) answer.
     async fn exchange(&self, service: &str, signed_object: String, what: &str) -> Result<VtnMessage> {
         let body = self.post(service, signed_object, what).await?;
-        self.read_answer(&body).await
+        self.read_answer(&body, what).await
     }
 
     /// Send our `oadrResponse`, which OpenLEADR's VTN answers with an empty
@@ -235,7 +235,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         if body.trim().is_empty() {
             return Ok(());
         }
-        let answer = self.read_answer(&body).await?;
+        let answer = self.read_answer(&body, what).await?;
         self.expect_ok(answer, what)
     }
 
@@ -257,10 +257,17 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         Ok(response.body)
     }
 
-    async fn read_answer(&self, body: &str) -> Result<VtnMessage> {
+    /// The validated answer to `what`; an OpenADR error code in it is an error.
+    async fn read_answer(&self, body: &str, what: &str) -> Result<VtnMessage> {
         let now = self.clock.now_ms();
         let opened = self.validator.lock().await.open(body, now, &self.crypto).await;
-        msg::read_signed_object(&opened?)
+        match msg::read_signed_object(&opened?)? {
+            VtnMessage::Refused { code, description } => {
+                let name = msg::status_name(code).map(|n| format!(" ({n})")).unwrap_or_default();
+                Err(Error::new(ErrorCode::Rejected, format!("the VTN answered {what} with code {code}{name}: {description}")).provider(PROVIDER))
+            }
+            answer => Ok(answer),
+        }
     }
 
     fn ids(&self) -> Result<String> {
@@ -346,8 +353,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
 
     fn expect_ok(&self, answer: VtnMessage, what: &str) -> Result<()> {
         match answer {
-            VtnMessage::Response { code: 200..=299, .. } => Ok(()),
-            VtnMessage::Response { code, description } => Err(Error::new(ErrorCode::Rejected, format!("the VTN answered {what} with code {code}: {description}")).provider(PROVIDER)),
+            // Error codes were refused on reading (`read_answer`).
+            VtnMessage::Response { .. } => Ok(()),
             other => Err(unexpected(&format!("oadrResponse to {what}"), &other)),
         }
     }

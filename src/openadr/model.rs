@@ -115,6 +115,9 @@ pub enum VtnMessage {
     UpdateReport { request_id: String, values: Vec<ReportValue> },
     /// A message the VEN does not act on (e.g. oadrCancelReport): named, ignored.
     Other(String),
+    /// Any answer whose `eiResponse` carries an OpenADR error code (4xx):
+    /// the VTN refused what we sent, whatever message it chose to say so.
+    Refused { code: u16, description: String },
 }
 
 impl VtnMessage {
@@ -133,6 +136,7 @@ impl VtnMessage {
             VtnMessage::UpdatedReport { .. } => "oadrUpdatedReport",
             VtnMessage::UpdateReport { .. } => "oadrUpdateReport",
             VtnMessage::Other(name) => name,
+            VtnMessage::Refused { .. } => "an OpenADR error",
         }
     }
 }
