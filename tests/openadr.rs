@@ -47,7 +47,8 @@ fn reads_every_vtn_message_as_openleadr_writes_it() {
     let VtnMessage::CreatedPartyRegistration(created) = read(&fixture("created_party_registration")) else { panic!() };
     assert_eq!((created.ven_id.as_deref(), created.registration_id.as_deref()), (Some("ven-1"), Some("reg-1")));
 
-    let VtnMessage::RegisteredReport { code: 200, requests } = read(&fixture("registered_report")) else { panic!() };
+    let VtnMessage::RegisteredReport { code: 200, request_id, requests } = read(&fixture("registered_report")) else { panic!() };
+    assert_eq!(request_id, "req-1", "the eiResponse's, for oadrCreatedReport to echo");
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!((request.report_request_id.as_str(), request.report_specifier_id.as_str()), ("rr-1", "wattbridge_telemetry_usage"));
@@ -1023,4 +1024,22 @@ fn an_openadr_error_code_in_an_answer_is_an_error_naming_it_never_taken_as_ok() 
     );
     assert!(!notices.iter().any(|n| matches!(n, Notice::Cancelled { event_id, .. } if event_id == "ev-1")), "{notices:?}");
     assert_eq!(ven.next_events().iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["ev-1"]);
+}
+
+// ------------------------------------------------------------ ids echoed
+
+#[test]
+fn created_report_echoes_the_request_it_answers_and_lists_every_pending_report() {
+    // rr-1 comes with the registration (eiResponse requestID req-1); then the
+    // VTN asks for rr-2 with oadrCreateReport req-2.
+    let create = fixture("create_report").replace("rr-1", "rr-2");
+    let (log, ..) = run_for(config(None), 1_795_000_000, vec![create], 15);
+    let created: Vec<(String, Vec<String>)> = sent(&log, "oadrCreatedReport")
+        .iter()
+        .map(|(_, _, _, body)| {
+            let message = built(&signed_object_of(body), "oadrCreatedReport");
+            (message.text_at(&["eiResponse", "requestID"]).unwrap(), message.child("oadrPendingReports").unwrap().children_named("reportRequestID").map(Element::text).collect())
+        })
+        .collect();
+    assert_eq!(created, [("req-1".to_owned(), vec!["rr-1".to_owned()]), ("req-2".to_owned(), vec!["rr-1".to_owned(), "rr-2".to_owned()])]);
 }

@@ -354,6 +354,8 @@ pub fn register_report(request: &str, ven_id: &str, offers: &[ReportOffer], now_
     signed_object("oadrRegisterReport", "", &body)
 }
 
+/// `oadrCreatedReport`: `request` is the id of the message that asked for
+/// the reports (echoed), `pending` every periodic report still to deliver.
 pub fn created_report(request: &str, ven_id: &str, pending: &[String]) -> String {
     let mut body = format!("<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse><oadr:oadrPendingReports>", request_id(request));
     for id in pending {
@@ -470,7 +472,7 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
             vtn_id: message.text_at(&["vtnID"]),
             poll_freq_secs: message.text_at(&["oadrRequestedOadrPollFreq", "duration"]).and_then(|d| parse_duration(&d)),
         }),
-        "oadrRegisteredReport" => VtnMessage::RegisteredReport { code: code()?, requests: report_requests(message)? },
+        "oadrRegisteredReport" => VtnMessage::RegisteredReport { code: code()?, request_id: message.text_at(&["eiResponse", "requestID"]).unwrap_or_default(), requests: report_requests(message)? },
         "oadrCreateReport" => VtnMessage::CreateReport { request_id: message.text_at(&["requestID"]).unwrap_or_default(), requests: report_requests(message)? },
         "oadrDistributeEvent" => VtnMessage::DistributeEvent {
             request_id: message.text_at(&["requestID"]).unwrap_or_default(),

@@ -315,7 +315,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         if !self.config.reports.is_empty() {
             let message = msg::register_report(&new_id()?, &ven_id, &self.config.reports, self.clock.now_ms());
             match self.exchange("EiReport", message, "oadrRegisterReport").await? {
-                VtnMessage::RegisteredReport { requests, .. } => self.accept_report_requests(requests).await?,
+                VtnMessage::RegisteredReport { request_id, requests, .. } => self.accept_report_requests(&request_id, requests).await?,
                 VtnMessage::Response { .. } => {}
                 other => return Err(unexpected("oadrRegisteredReport", &other)),
             }
@@ -328,11 +328,11 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         Ok(())
     }
 
-    /// Keep the requests whose readings we offer and confirm them with `oadrCreatedReport`.
-    async fn accept_report_requests(&self, requests: Vec<ReportRequest>) -> Result<()> {
+    /// Keep the requests whose readings we offer and confirm them with
+    /// `oadrCreatedReport`, echoing `request_id` (of the message that asked).
+    async fn accept_report_requests(&self, request_id: &str, requests: Vec<ReportRequest>) -> Result<()> {
         let ven_id = self.ids()?;
         let now = self.clock.now_ms();
-        let mut accepted = Vec::new();
         for request in requests {
             let offers: Vec<&ReportOffer> = self.config.reports.iter().filter(|o| request.r_ids.contains(&o.r_id())).collect();
             let Some(first) = offers.first() else { continue };
@@ -342,12 +342,13 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 .unwrap_or(first.sampling_rate_secs as i64)
                 .clamp(1, MAX_INTERVAL_SECS);
             self.handler.notice(Notice::ReportRequested { report_request_id: request.report_request_id.clone(), r_ids: request.r_ids.clone(), interval_secs });
-            accepted.push(request.report_request_id.clone());
             let mut state = self.state.borrow_mut();
             state.reports.retain(|r| r.request.report_request_id != request.report_request_id);
             state.reports.push(ActiveReport { report_name: first.report_name.clone(), interval_ms: interval_secs * 1000, next_due_ms: now + interval_secs * 1000, request });
         }
-        let answer = self.exchange("EiReport", msg::created_report(&new_id()?, &ven_id, &accepted), "oadrCreatedReport").await?;
+        // Pending: every periodic report not yet delivered, those asked before included (the schema's definition).
+        let pending: Vec<String> = self.state.borrow().reports.iter().map(|r| r.request.report_request_id.clone()).collect();
+        let answer = self.exchange("EiReport", msg::created_report(request_id, &ven_id, &pending), "oadrCreatedReport").await?;
         self.expect_ok(answer, "oadrCreatedReport")
     }
 
@@ -370,7 +371,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 self.respond("EiRegisterParty", msg::response(None, &ven_id), "oadrResponse").await?;
                 Box::pin(self.register()).await
             }
-            VtnMessage::CreateReport { requests, .. } => self.accept_report_requests(requests).await,
+            VtnMessage::CreateReport { request_id, requests } => self.accept_report_requests(&request_id, requests).await,
             VtnMessage::UpdateReport { request_id, values } => {
                 let ven_id = self.ids()?;
                 let values = values.into_iter().map(|v| ReceivedValue { r_id: v.r_id, dtstart: format_utc_millis(v.dtstart_ms), value: v.value }).collect();

@@ -104,7 +104,8 @@ impl LoadControlValue {
 pub enum VtnMessage {
     Response { code: u16, description: String },
     CreatedPartyRegistration(CreatedPartyRegistration),
-    RegisteredReport { code: u16, requests: Vec<ReportRequest> },
+    /// `request_id`: the eiResponse's, which our oadrCreatedReport echoes.
+    RegisteredReport { code: u16, request_id: String, requests: Vec<ReportRequest> },
     CreateReport { request_id: String, requests: Vec<ReportRequest> },
     DistributeEvent { request_id: String, vtn_id: String, events: Vec<Event> },
     RequestReregistration,
