@@ -1043,3 +1043,17 @@ fn created_report_echoes_the_request_it_answers_and_lists_every_pending_report()
         .collect();
     assert_eq!(created, [("req-1".to_owned(), vec!["rr-1".to_owned()]), ("req-2".to_owned(), vec!["rr-1".to_owned(), "rr-2".to_owned()])]);
 }
+
+#[test]
+fn the_registration_says_whether_our_messages_are_signed() {
+    let keys = keys(SignatureAlgorithm::EcdsaP256Sha256);
+    let with_keys = VenConfig { cert: Some(keys.cert_pem.clone()), key: Some(Secret::new(keys.key_pem.clone())), ..config(None) };
+    let flag = |config: VenConfig| {
+        let (log, ..) = run_for(config, 1_795_000_000, Vec::new(), 1);
+        let (_, _, _, body) = sent(&log, "oadrCreatePartyRegistration")[0];
+        built(&signed_object_of(body), "oadrCreatePartyRegistration").text_at(&["oadrXmlSignature"]).unwrap()
+    };
+    assert_eq!(flag(config(None)), "false");
+    assert_eq!(flag(with_keys.clone()), "true");
+    assert_eq!(flag(VenConfig { disable_signature: true, ..with_keys }), "false", "disableSignature: we say we do not sign");
+}

@@ -291,7 +291,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             ven_name: &self.config.ven_name,
             ven_id: ven_id.as_deref(),
             registration_id: registration_id.as_deref(),
-            xml_signature: self.config.cert.is_some(),
+            // Whether we sign: keys were loaded (none with disableSignature).
+            xml_signature: self.signing.borrow().is_some(),
         };
         let created = match self.exchange("EiRegisterParty", msg::create_party_registration(&registration), "oadrCreatePartyRegistration").await? {
             VtnMessage::CreatedPartyRegistration(created) => created,
