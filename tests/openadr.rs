@@ -560,9 +560,15 @@ fn the_ven_loop_in_virtual_time() {
         .collect();
     assert_eq!(answers, [("ev-1".into(), "0".into(), "optOut".into()), ("ev-1".into(), "1".into(), "optIn".into())]);
 
-    // Reports: every 30 s (the requested report-back duration), the callback's value.
+    // Reports: sent every 30 s (the requested report-back duration), each
+    // with the readings taken every 10 s (the requested granularity) since the last.
     let updates = sent(&log, "oadrUpdateReport");
     assert!(updates.len() >= 2, "{}", updates.len());
+    for (at, _, _, body) in &updates {
+        let message = built(&signed_object_of(body), "oadrUpdateReport");
+        let times: Vec<i64> = message.path(&["oadrReport", "intervals"]).unwrap().children_named("interval").map(|i| wattbridge::core::time::parse_utc(&i.text_at(&["dtstart", "date-time"]).unwrap()).unwrap()).collect();
+        assert_eq!(times, [at - 20_000, at - 10_000, *at], "three readings 10 s apart, the last taken as it is sent");
+    }
     assert!(updates.iter().all(|(_, _, _, body)| body.contains("<ei:value>42.5</ei:value>") && body.contains("<ei:reportRequestID>rr-1</ei:reportRequestID>") && body.contains("<ei:rID>meter1_powerReal</ei:rID>")));
     // On the cadence set when the request was accepted (again at the re-registration).
     let accepted: Vec<i64> = sent(&log, "oadrCreatedReport").iter().map(|(t, ..)| *t).collect();
@@ -966,13 +972,12 @@ fn a_report_that_fails_is_reported_on_its_own_and_the_others_due_with_it_are_sti
     assert_eq!(updates.len(), 2, "{:?}", updates.iter().map(|(t, ..)| t - start).collect::<Vec<_>>());
     assert!(updates.iter().all(|(_, _, _, body)| body.contains("<ei:reportRequestID>rr-2</ei:reportRequestID>") && body.contains("<ei:rID>meter1_voltage</ei:rID>")));
     assert!(!updates.iter().any(|(_, _, _, body)| body.contains("meter1_powerReal")), "nothing half-sent for the failing report");
-    // The power report's failure is reported each time, naming it and why.
+    // The power report's failure is reported at each reading (every 10 s), naming it and why.
     let notices = handler.notices.borrow();
     let errors: Vec<(&str, &str)> = notices.iter().filter_map(|n| match n { Notice::Error { code, message } => Some((code.as_str(), message.as_str())), _ => None }).collect();
-    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors.len(), 6, "{errors:?}");
     for (code, message) in errors {
-        assert_eq!(code, "invalid_input");
-        assert!(message.contains("rr-1") && message.contains("the meter is offline"), "{message}");
+        assert_eq!((code, message), ("invalid_input", "report rr-1 could not be read: the meter is offline"));
     }
     let sent_reports: Vec<&str> = notices.iter().filter_map(|n| match n { Notice::ReportSent { report_request_id, .. } => Some(report_request_id.as_str()), _ => None }).collect();
     assert_eq!(sent_reports, ["rr-2", "rr-2"]);

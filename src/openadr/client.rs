@@ -95,11 +95,29 @@ pub trait VenHandler {
     fn notice(&self, notice: Notice);
 }
 
+/// A report the VTN asked for: read every `sample_ms` (its granularity),
+/// sent every `send_ms` (its report-back duration) with the readings since.
 struct ActiveReport {
     request: ReportRequest,
     report_name: String,
-    interval_ms: i64,
-    next_due_ms: i64,
+    sample_ms: i64,
+    send_ms: i64,
+    next_sample_ms: i64,
+    next_send_ms: i64,
+    /// Taken, not sent yet.
+    readings: Vec<ReportValue>,
+}
+
+/// Most readings one `oadrUpdateReport` carries per rID: a tiny granularity
+/// under a long report-back duration is sampled more coarsely, not buffered
+/// into a message no VTN would read.
+const MAX_READINGS_PER_SEND: i64 = 1000;
+
+/// The next slot of a cadence at or after `now`, skipping missed ones
+/// rather than bursting (counted, not stepped through one by one).
+fn next_slot(due_ms: i64, every_ms: i64, now: i64) -> i64 {
+    let every = every_ms.max(1000);
+    due_ms + ((now - due_ms) / every + 1) * every
 }
 
 #[derive(Default)]
@@ -337,15 +355,24 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         for request in requests {
             let offers: Vec<&ReportOffer> = self.config.reports.iter().filter(|o| request.r_ids.contains(&o.r_id())).collect();
             let Some(first) = offers.first() else { continue };
-            let interval_secs = [request.report_back_secs, request.granularity_secs]
-                .into_iter()
-                .find(|s| *s > 0)
-                .unwrap_or(first.sampling_rate_secs as i64)
-                .clamp(1, MAX_INTERVAL_SECS);
-            self.handler.notice(Notice::ReportRequested { report_request_id: request.report_request_id.clone(), r_ids: request.r_ids.clone(), interval_secs });
+            // OpenADR: sample at the granularity, send at the report-back
+            // duration; either stands for the other when missing, and the
+            // offered sampling rate for both.
+            let fallback = first.sampling_rate_secs as i64;
+            let send_secs = [request.report_back_secs, request.granularity_secs, fallback].into_iter().find(|s| *s > 0).unwrap_or(1).clamp(1, MAX_INTERVAL_SECS);
+            let sample_secs = [request.granularity_secs, send_secs].into_iter().find(|s| *s > 0).unwrap_or(1).clamp(1, send_secs).max(send_secs / MAX_READINGS_PER_SEND);
+            self.handler.notice(Notice::ReportRequested { report_request_id: request.report_request_id.clone(), r_ids: request.r_ids.clone(), interval_secs: send_secs });
             let mut state = self.state.borrow_mut();
             state.reports.retain(|r| r.request.report_request_id != request.report_request_id);
-            state.reports.push(ActiveReport { report_name: first.report_name.clone(), interval_ms: interval_secs * 1000, next_due_ms: now + interval_secs * 1000, request });
+            state.reports.push(ActiveReport {
+                report_name: first.report_name.clone(),
+                sample_ms: sample_secs * 1000,
+                send_ms: send_secs * 1000,
+                next_sample_ms: now + sample_secs * 1000,
+                next_send_ms: now + send_secs * 1000,
+                readings: Vec::new(),
+                request,
+            });
         }
         // Pending: every periodic report not yet delivered, those asked before included (the schema's definition).
         let pending: Vec<String> = self.state.borrow().reports.iter().map(|r| r.request.report_request_id.clone()).collect();
@@ -441,36 +468,59 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         self.expect_ok(answer, "oadrCreatedEvent")
     }
 
-    /// Send every report that is due. Each one stands alone: one whose
-    /// reading or sending fails is reported (naming it) and the others still go.
+    /// Take the readings and send the reports that are due. Each report
+    /// stands alone: one whose reading or sending fails is reported (naming
+    /// it) and the others still go.
     async fn send_due_reports(&self) -> Result<()> {
         let now = self.clock.now_ms();
-        let due: Vec<(ReportRequest, String)> = {
+        let to_sample: Vec<ReportRequest> = {
             let mut state = self.state.borrow_mut();
-            state
-                .reports
-                .iter_mut()
-                .filter(|r| r.next_due_ms <= now)
-                .map(|r| {
-                    // Keep the cadence; skip missed slots rather than bursting
-                    // (counted, not stepped through one by one).
-                    let interval = r.interval_ms.max(1000);
-                    r.next_due_ms += ((now - r.next_due_ms) / interval + 1) * interval;
-                    (r.request.clone(), r.report_name.clone())
-                })
-                .collect()
+            let due = state.reports.iter_mut().filter(|r| r.next_sample_ms <= now);
+            due.map(|r| {
+                r.next_sample_ms = next_slot(r.next_sample_ms, r.sample_ms, now);
+                r.request.clone()
+            })
+            .collect()
+        };
+        for request in to_sample {
+            match self.read_report(&request, now).await {
+                Ok(values) => {
+                    let mut state = self.state.borrow_mut();
+                    if let Some(report) = state.reports.iter_mut().find(|r| r.request.report_request_id == request.report_request_id) {
+                        report.readings.extend(values);
+                    }
+                }
+                Err(err) => self.report_failed(&request.report_request_id, "could not be read", &err),
+            }
+        }
+        let to_send: Vec<(ReportRequest, String, Vec<ReportValue>)> = {
+            let mut state = self.state.borrow_mut();
+            let due = state.reports.iter_mut().filter(|r| r.next_send_ms <= now);
+            due.map(|r| {
+                r.next_send_ms = next_slot(r.next_send_ms, r.send_ms, now);
+                (r.request.clone(), r.report_name.clone(), std::mem::take(&mut r.readings))
+            })
+            .collect()
         };
         let ven_id = self.ids()?;
-        for (request, report_name) in due {
-            if let Err(err) = self.send_report(&ven_id, &request, &report_name, now).await {
-                self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: format!("report {} was not sent: {}", request.report_request_id, err.message) });
+        for (request, report_name, values) in to_send {
+            if values.is_empty() {
+                continue;
+            }
+            let count = values.len();
+            if let Err(err) = self.send_report(&ven_id, &request, &report_name, values, now).await {
+                self.report_failed(&request.report_request_id, &format!("was not sent ({count} readings dropped)"), &err);
             }
         }
         Ok(())
     }
 
-    /// Read one report's values and send them in an `oadrUpdateReport`.
-    async fn send_report(&self, ven_id: &str, request: &ReportRequest, report_name: &str, now: i64) -> Result<()> {
+    fn report_failed(&self, report_request_id: &str, what: &str, err: &Error) {
+        self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: format!("report {report_request_id} {what}: {}", err.message) });
+    }
+
+    /// One reading of each of a report's rIDs, checked against its description.
+    async fn read_report(&self, request: &ReportRequest, now: i64) -> Result<Vec<ReportValue>> {
         let mut values = Vec::new();
         for r_id in &request.r_ids {
             let value = self.handler.report_value(r_id).await?;
@@ -479,6 +529,11 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             }
             values.push(ReportValue { r_id: r_id.clone(), dtstart_ms: now, value });
         }
+        Ok(values)
+    }
+
+    /// Send a report's readings in an `oadrUpdateReport`.
+    async fn send_report(&self, ven_id: &str, request: &ReportRequest, report_name: &str, values: Vec<ReportValue>, now: i64) -> Result<()> {
         let update = ReportUpdate {
             report_request_id: &request.report_request_id,
             report_specifier_id: &request.report_specifier_id,
@@ -503,7 +558,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             let now = self.clock.now_ms();
             let (next_poll, next_report) = {
                 let state = self.state.borrow();
-                (state.next_poll_ms, state.reports.iter().map(|r| r.next_due_ms).min().unwrap_or(i64::MAX))
+                (state.next_poll_ms, state.reports.iter().map(|r| r.next_sample_ms.min(r.next_send_ms)).min().unwrap_or(i64::MAX))
             };
             let wake = next_poll.min(next_report);
             if wake > now {
