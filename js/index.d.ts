@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'wrong_direction'
   | 'before_history_limit'
   | 'before_activation'
-  | 'signature_invalid';
+  | 'signature_invalid'
+  | 'tls_certificate';
 
 export class WattbridgeError extends Error {
   constructor(
