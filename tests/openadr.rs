@@ -1062,3 +1062,33 @@ fn the_registration_says_whether_our_messages_are_signed() {
     assert_eq!(flag(with_keys.clone()), "true");
     assert_eq!(flag(VenConfig { disable_signature: true, ..with_keys }), "false", "disableSignature: we say we do not sign");
 }
+
+#[test]
+fn a_report_answered_with_a_request_to_register_again_registers_again_and_says_what_was_lost() {
+    // The VTN forgets us between polls: the first report update is answered
+    // with oadrRequestReregistration (as OpenLEADR answers any message of a
+    // VEN it does not know).
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let forgot = Rc::new(std::cell::Cell::new(false));
+    let once = forgot.clone();
+    let http = fake_vtn_answering(clock.clone(), log.clone(), Vec::new(), None, move |name| {
+        (name == "oadrUpdateReport" && !once.replace(true)).then(|| fixture("request_reregistration"))
+    });
+    let recorder = Recorder::default();
+    let ven = Ven::new(VenConfig { allow_jitter: false, ..config(None) }, http, clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 65_000, stop: || ven.stop() }) }).0.unwrap();
+    let log = log.borrow();
+    assert_eq!(sent(&log, "oadrCreatePartyRegistration").len(), 2, "registered again at once");
+    let notices = recorder.notices.borrow();
+    assert!(notices.contains(&Notice::Reregistering));
+    let errors: Vec<&Notice> = notices.iter().filter(|n| matches!(n, Notice::Error { .. })).collect();
+    assert_eq!(
+        errors,
+        [&Notice::Error { code: "rejected".into(), message: "report rr-1 was not sent (3 readings dropped): the VTN asked us to register again (done)".into() }]
+    );
+    // Reports go on under the new registration.
+    assert!(sent(&log, "oadrUpdateReport").iter().any(|(t, ..)| *t > start + 30_000));
+}

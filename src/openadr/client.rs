@@ -544,6 +544,12 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         let answer = self.exchange("EiReport", msg::update_report(&new_id()?, ven_id, &update, now), "oadrUpdateReport").await?;
         match answer {
             VtnMessage::UpdatedReport { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {}
+            // OpenLEADR answers any message of a VEN it no longer knows so:
+            // register again now, and say the readings did not arrive.
+            VtnMessage::RequestReregistration => {
+                self.handle(VtnMessage::RequestReregistration).await?;
+                return Err(Error::new(ErrorCode::Rejected, "the VTN asked us to register again (done)").provider(PROVIDER));
+            }
             other => return Err(unexpected("oadrUpdatedReport", &other)),
         }
         self.handler.notice(Notice::ReportSent { report_request_id: request.report_request_id.clone(), values: values.into_iter().map(|v| (v.r_id, v.value)).collect() });
