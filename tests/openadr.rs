@@ -1092,3 +1092,53 @@ fn a_report_answered_with_a_request_to_register_again_registers_again_and_says_w
     // Reports go on under the new registration.
     assert!(sent(&log, "oadrUpdateReport").iter().any(|(t, ..)| *t > start + 30_000));
 }
+
+// ------------------------------------------------------------ the VTN ends things
+
+#[test]
+fn the_vtn_cancels_a_report_then_our_registration_and_each_is_answered() {
+    // Polls at 10, 20 and 30 s: nothing; rr-1 cancelled (one reading taken,
+    // at 10 s, not sent yet); our registration cancelled.
+    let polls = vec![fixture("response"), fixture("cancel_report"), fixture("cancel_party_registration")];
+    let start = 1_795_000_000_000;
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let log: Log = Rc::default();
+    let recorder = Recorder::default();
+    let ven = Ven::new(VenConfig { allow_jitter: false, ..config(None) }, fake_vtn(clock.clone(), log.clone(), polls, None), clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    // The loop ends by itself once the VTN has cancelled the registration
+    // (else the guard stops it at 120 s, and the test fails).
+    let ended = run(async { futures::future::select(Box::pin(ven.run()), StopAt { clock: &clock, at_ms: start + 120_000, stop: || ven.stop() }).await });
+    assert!(matches!(ended, futures::future::Either::Left((Ok(()), _))), "the loop did not end by itself");
+    run(ven.cancel_registration()).unwrap();
+
+    let log = log.borrow();
+    // The reading taken before the cancellation is sent a last time, then none.
+    let updates = sent(&log, "oadrUpdateReport");
+    assert_eq!(updates.iter().map(|(t, ..)| t - start).collect::<Vec<_>>(), [20_000]);
+    let update = built(&signed_object_of(&updates[0].3), "oadrUpdateReport");
+    assert_eq!(update.path(&["oadrReport", "intervals"]).unwrap().children_named("interval").count(), 1);
+
+    let canceled = sent(&log, "oadrCanceledReport");
+    assert_eq!(canceled.len(), 1);
+    assert_eq!(canceled[0].1, "EiReport");
+    let message = built(&signed_object_of(&canceled[0].3), "oadrCanceledReport");
+    assert_eq!(names(&message), ["eiResponse", "oadrPendingReports", "venID"]);
+    assert_eq!(message.text_at(&["eiResponse", "requestID"]).as_deref(), Some("req-6"));
+    assert_eq!(message.child("oadrPendingReports").unwrap().elements().count(), 0, "no report goes on");
+
+    let canceled = sent(&log, "oadrCanceledPartyRegistration");
+    assert_eq!(canceled.len(), 1);
+    assert_eq!(canceled[0].1, "EiRegisterParty");
+    let message = built(&signed_object_of(&canceled[0].3), "oadrCanceledPartyRegistration");
+    assert_eq!(names(&message), ["eiResponse", "registrationID", "venID"]);
+    assert_eq!([message.text_at(&["eiResponse", "requestID"]), message.text_at(&["registrationID"])], [Some("req-7".into()), Some("reg-1".into())]);
+    // Unregistered: no poll after it, and nothing to cancel on stop.
+    assert_eq!(sent(&log, "oadrPoll").len(), 3);
+    assert_eq!(log.last().unwrap().2, "oadrCanceledPartyRegistration");
+
+    let notices = recorder.notices.borrow();
+    assert!(notices.contains(&Notice::ReportCancelled { report_request_id: "rr-1".into() }), "{notices:?}");
+    assert_eq!(notices.iter().filter(|n| **n == Notice::RegistrationCancelled).count(), 1);
+    assert!(!notices.iter().any(|n| matches!(n, Notice::Error { .. })), "{notices:?}");
+}

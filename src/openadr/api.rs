@@ -357,13 +357,34 @@ pub fn register_report(request: &str, ven_id: &str, offers: &[ReportOffer], now_
 /// `oadrCreatedReport`: `request` is the id of the message that asked for
 /// the reports (echoed), `pending` every periodic report still to deliver.
 pub fn created_report(request: &str, ven_id: &str, pending: &[String]) -> String {
+    pending_reports_answer("oadrCreatedReport", request, ven_id, pending)
+}
+
+/// `oadrCanceledReport`, the answer to the VTN's `oadrCancelReport`: the
+/// same form, `pending` the reports that go on.
+pub fn canceled_report(request: &str, ven_id: &str, pending: &[String]) -> String {
+    pending_reports_answer("oadrCanceledReport", request, ven_id, pending)
+}
+
+fn pending_reports_answer(name: &str, request: &str, ven_id: &str, pending: &[String]) -> String {
     let mut body = format!("<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse><oadr:oadrPendingReports>", request_id(request));
     for id in pending {
         body += &tag("ei:reportRequestID", id);
     }
     body += "</oadr:oadrPendingReports>";
     body += &tag("ei:venID", ven_id);
-    signed_object("oadrCreatedReport", "", &body)
+    signed_object(name, "", &body)
+}
+
+/// `oadrCanceledPartyRegistration`, the answer to the VTN's cancellation of our registration.
+pub fn canceled_party_registration(request: &str, registration_id: &str, ven_id: &str) -> String {
+    let body = format!(
+        "<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse>{}{}",
+        request_id(request),
+        tag("ei:registrationID", registration_id),
+        tag("ei:venID", ven_id)
+    );
+    signed_object("oadrCanceledPartyRegistration", "", &body)
 }
 
 pub struct ReportUpdate<'a> {
@@ -482,6 +503,10 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
         "oadrRequestReregistration" => VtnMessage::RequestReregistration,
         "oadrCanceledPartyRegistration" => VtnMessage::CanceledPartyRegistration { code: code()? },
         "oadrCancelPartyRegistration" => VtnMessage::CancelPartyRegistration { request_id: message.text_at(&["requestID"]).unwrap_or_default() },
+        "oadrCancelReport" => VtnMessage::CancelReport {
+            request_id: message.text_at(&["requestID"]).unwrap_or_default(),
+            report_request_ids: message.children_named("reportRequestID").map(Element::text).collect(),
+        },
         "oadrUpdatedReport" => VtnMessage::UpdatedReport { code: code()? },
         "oadrUpdateReport" => VtnMessage::UpdateReport { request_id: message.text_at(&["requestID"]).unwrap_or_default(), values: report_values(message)? },
         other => VtnMessage::Other(other.to_owned()),

@@ -71,6 +71,8 @@ pub enum Notice {
     /// The VTN sent a report: its readings as `{rId, dtstart, value}`.
     ReportReceived { request_id: String, values: Vec<ReceivedValue> },
     Reregistering,
+    /// The VTN cancelled a report (`oadrCancelReport`): no more of it is sent.
+    ReportCancelled { report_request_id: String },
     Error { code: String, message: String },
     RegistrationCancelled,
 }
@@ -407,6 +409,17 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
                 let answer = self.exchange("EiReport", msg::updated_report(&request_id, &ven_id), "oadrUpdatedReport").await?;
                 self.expect_ok(answer, "oadrUpdatedReport")
             }
+            VtnMessage::CancelReport { request_id, report_request_ids } => self.cancel_reports(&request_id, &report_request_ids).await,
+            VtnMessage::CancelPartyRegistration { request_id } => {
+                let ven_id = self.ids()?;
+                let registration_id = self.state.borrow().registration_id.clone().unwrap_or_default();
+                let answer = self.exchange("EiRegisterParty", msg::canceled_party_registration(&request_id, &registration_id, &ven_id), "oadrCanceledPartyRegistration").await?;
+                self.expect_ok(answer, "oadrCanceledPartyRegistration")?;
+                // Unregistered: nothing more to poll or report; the loop ends.
+                self.forget_registration();
+                self.stop();
+                Ok(())
+            }
             VtnMessage::Response { .. } | VtnMessage::Other(_) => Ok(()),
             other => Err(protocol(format!("unexpected message {}", other.name()))),
         }
@@ -547,7 +560,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             // OpenLEADR answers any message of a VEN it no longer knows so:
             // register again now, and say the readings did not arrive.
             VtnMessage::RequestReregistration => {
-                self.handle(VtnMessage::RequestReregistration).await?;
+                // Boxed: `handle` may come back here (a cancelled report's last readings).
+                Box::pin(self.handle(VtnMessage::RequestReregistration)).await?;
                 return Err(Error::new(ErrorCode::Rejected, "the VTN asked us to register again (done)").provider(PROVIDER));
             }
             other => return Err(unexpected("oadrUpdatedReport", &other)),
@@ -593,6 +607,40 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         self.handle(answer).await
     }
 
+    fn forget_registration(&self) {
+        let mut state = self.state.borrow_mut();
+        state.registration_id = None;
+        state.reports.clear();
+        drop(state);
+        self.handler.notice(Notice::RegistrationCancelled);
+    }
+
+    /// The VTN's `oadrCancelReport`: the readings taken are sent a last time
+    /// (as OpenLEADR's VEN does), then the reports stop; `oadrCanceledReport`
+    /// answers with the reports that go on.
+    async fn cancel_reports(&self, request_id: &str, report_request_ids: &[String]) -> Result<()> {
+        let ven_id = self.ids()?;
+        let cancelled: Vec<ActiveReport> = {
+            let mut state = self.state.borrow_mut();
+            let (cancelled, kept) = std::mem::take(&mut state.reports).into_iter().partition(|r| report_request_ids.contains(&r.request.report_request_id));
+            state.reports = kept;
+            cancelled
+        };
+        let now = self.clock.now_ms();
+        for report in cancelled {
+            let count = report.readings.len();
+            if count > 0 {
+                if let Err(err) = self.send_report(&ven_id, &report.request, &report.report_name, report.readings, now).await {
+                    self.report_failed(&report.request.report_request_id, &format!("was not sent ({count} readings dropped)"), &err);
+                }
+            }
+            self.handler.notice(Notice::ReportCancelled { report_request_id: report.request.report_request_id });
+        }
+        let pending: Vec<String> = self.state.borrow().reports.iter().map(|r| r.request.report_request_id.clone()).collect();
+        let answer = self.exchange("EiReport", msg::canceled_report(request_id, &ven_id, &pending), "oadrCanceledReport").await?;
+        self.expect_ok(answer, "oadrCanceledReport")
+    }
+
     /// Ask the loop to end after its current step.
     pub fn stop(&self) {
         self.stop.set(true);
@@ -610,11 +658,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         let answer = self.exchange("EiRegisterParty", msg::cancel_party_registration(&new_id()?, &registration_id, &ven_id), "oadrCancelPartyRegistration").await?;
         match answer {
             VtnMessage::CanceledPartyRegistration { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {
-                let mut state = self.state.borrow_mut();
-                state.registration_id = None;
-                state.reports.clear();
-                drop(state);
-                self.handler.notice(Notice::RegistrationCancelled);
+                self.forget_registration();
                 Ok(())
             }
             other => Err(unexpected("oadrCanceledPartyRegistration", &other)),

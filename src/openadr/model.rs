@@ -111,10 +111,12 @@ pub enum VtnMessage {
     RequestReregistration,
     CanceledPartyRegistration { code: u16 },
     CancelPartyRegistration { request_id: String },
+    /// The VTN no longer wants these reports.
+    CancelReport { request_id: String, report_request_ids: Vec<String> },
     UpdatedReport { code: u16 },
     /// A report the VTN sends the VEN (its readings, in any 2.0b payload form).
     UpdateReport { request_id: String, values: Vec<ReportValue> },
-    /// A message the VEN does not act on (e.g. oadrCancelReport): named, ignored.
+    /// A message the VEN does not act on: named, ignored.
     Other(String),
     /// Any answer whose `eiResponse` carries an OpenADR error code (4xx):
     /// the VTN refused what we sent, whatever message it chose to say so.
@@ -134,6 +136,7 @@ impl VtnMessage {
             VtnMessage::RequestReregistration => "oadrRequestReregistration",
             VtnMessage::CanceledPartyRegistration { .. } => "oadrCanceledPartyRegistration",
             VtnMessage::CancelPartyRegistration { .. } => "oadrCancelPartyRegistration",
+            VtnMessage::CancelReport { .. } => "oadrCancelReport",
             VtnMessage::UpdatedReport { .. } => "oadrUpdatedReport",
             VtnMessage::UpdateReport { .. } => "oadrUpdateReport",
             VtnMessage::Other(name) => name,
