@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'wrong_direction'
   | 'before_history_limit'
   | 'before_activation'
-  | 'signature_invalid';
+  | 'signature_invalid'
+  | 'tls_certificate';
 
 export class WattbridgeError extends Error {
   constructor(
@@ -649,6 +650,8 @@ export type OpenAdrNotice =
   /** The VTN sent a report (oadrUpdateReport); the VEN answered it with oadrUpdatedReport. */
   | { type: 'reportReceived'; requestId: string; values: Array<{ rId: string; dtstart: string; value: OpenAdrReading }> }
   | { type: 'reregistering' }
+  /** The VTN cancelled a report (oadrCancelReport): its last readings were sent, no more follow. */
+  | { type: 'reportCancelled'; reportRequestId: string }
   | { type: 'error'; code: ErrorCode; message: string }
   | { type: 'registrationCancelled' };
 

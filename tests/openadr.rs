@@ -47,7 +47,8 @@ fn reads_every_vtn_message_as_openleadr_writes_it() {
     let VtnMessage::CreatedPartyRegistration(created) = read(&fixture("created_party_registration")) else { panic!() };
     assert_eq!((created.ven_id.as_deref(), created.registration_id.as_deref()), (Some("ven-1"), Some("reg-1")));
 
-    let VtnMessage::RegisteredReport { code: 200, requests } = read(&fixture("registered_report")) else { panic!() };
+    let VtnMessage::RegisteredReport { code: 200, request_id, requests } = read(&fixture("registered_report")) else { panic!() };
+    assert_eq!(request_id, "req-1", "the eiResponse's, for oadrCreatedReport to echo");
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!((request.report_request_id.as_str(), request.report_specifier_id.as_str()), ("rr-1", "wattbridge_telemetry_usage"));
@@ -462,27 +463,36 @@ fn message_name(body: &str) -> String {
 }
 
 /// A VTN scripted from OpenLEADR's renderings. Polls are answered in turn by
-/// `polls` (then plain oadrResponses). With `signer`, every answer not
+/// `polls` (then plain oadrResponses). A VEN's own oadrResponse gets an empty
+/// HTTP 200, as OpenLEADR's VTN answers it. With `signer`, every answer not
 /// already signed is signed.
 fn fake_vtn(clock: VirtualClock, log: Log, polls: Vec<String>, signer: Option<Rc<Signer>>) -> RoutedHttp {
+    fake_vtn_answering(clock, log, polls, signer, |_| None)
+}
+
+/// [`fake_vtn`], with `answer(message name)` taking precedence when it has one.
+fn fake_vtn_answering(clock: VirtualClock, log: Log, polls: Vec<String>, signer: Option<Rc<Signer>>, answer: impl Fn(&str) -> Option<String> + 'static) -> RoutedHttp {
     let polls = RefCell::new(polls.into_iter());
+    let own_answer = answer;
     RoutedHttp::new(move |request| {
         assert_eq!(request.headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.expose()), Some("application/xml"));
         let body = request.body.clone().unwrap_or_default();
         let service = request.url.rsplit('/').next().unwrap().to_owned();
         let name = message_name(&body);
         log.borrow_mut().push((clock.now(), service, name.clone(), body));
-        let answer = match name.as_str() {
+        let answer = own_answer(&name);
+        let answer = answer.unwrap_or_else(|| match name.as_str() {
             "oadrQueryRegistration" => fixture("query_registration_answer"),
             "oadrCreatePartyRegistration" => fixture("created_party_registration"),
             "oadrRegisterReport" => fixture("registered_report"),
             "oadrPoll" => polls.borrow_mut().next().unwrap_or_else(|| fixture("response")),
             "oadrUpdateReport" => fixture("updated_report"),
             "oadrCancelPartyRegistration" => fixture("canceled_party_registration"),
+            "oadrResponse" => String::new(),
             _ => fixture("response"),
-        };
+        });
         let answer = match &signer {
-            Some(signer) if !answer.contains("<ds:Signature") => signer.sign(&signed_object_of(&answer), clock.now()),
+            Some(signer) if !answer.is_empty() && !answer.contains("<ds:Signature") => signer.sign(&signed_object_of(&answer), clock.now()),
             _ => answer,
         };
         Ok(HttpResponse::new(200, answer))
@@ -520,7 +530,8 @@ fn the_ven_loop_in_virtual_time() {
     let order: Vec<&str> = log.iter().take(6).map(|(_, _, n, _)| n.as_str()).collect();
     assert_eq!(order, ["oadrQueryRegistration", "oadrCreatePartyRegistration", "oadrRegisterReport", "oadrCreatedReport", "oadrRequestEvent", "oadrPoll"]);
     assert!(log.iter().all(|(_, service, name, _)| service == match name.as_str() {
-        "oadrQueryRegistration" | "oadrCreatePartyRegistration" | "oadrCancelPartyRegistration" => "EiRegisterParty",
+        // The answer to oadrRequestReregistration belongs to the registration service, as OpenLEADR's VEN sends it.
+        "oadrQueryRegistration" | "oadrCreatePartyRegistration" | "oadrCancelPartyRegistration" | "oadrResponse" => "EiRegisterParty",
         "oadrRegisterReport" | "oadrCreatedReport" | "oadrUpdateReport" => "EiReport",
         "oadrRequestEvent" | "oadrCreatedEvent" => "EiEvent",
         _ => "OadrPoll",
@@ -549,9 +560,15 @@ fn the_ven_loop_in_virtual_time() {
         .collect();
     assert_eq!(answers, [("ev-1".into(), "0".into(), "optOut".into()), ("ev-1".into(), "1".into(), "optIn".into())]);
 
-    // Reports: every 30 s (the requested report-back duration), the callback's value.
+    // Reports: sent every 30 s (the requested report-back duration), each
+    // with the readings taken every 10 s (the requested granularity) since the last.
     let updates = sent(&log, "oadrUpdateReport");
     assert!(updates.len() >= 2, "{}", updates.len());
+    for (at, _, _, body) in &updates {
+        let message = built(&signed_object_of(body), "oadrUpdateReport");
+        let times: Vec<i64> = message.path(&["oadrReport", "intervals"]).unwrap().children_named("interval").map(|i| wattbridge::core::time::parse_utc(&i.text_at(&["dtstart", "date-time"]).unwrap()).unwrap()).collect();
+        assert_eq!(times, [at - 20_000, at - 10_000, *at], "three readings 10 s apart, the last taken as it is sent");
+    }
     assert!(updates.iter().all(|(_, _, _, body)| body.contains("<ei:value>42.5</ei:value>") && body.contains("<ei:reportRequestID>rr-1</ei:reportRequestID>") && body.contains("<ei:rID>meter1_powerReal</ei:rID>")));
     // On the cadence set when the request was accepted (again at the re-registration).
     let accepted: Vec<i64> = sent(&log, "oadrCreatedReport").iter().map(|(t, ..)| *t).collect();
@@ -898,4 +915,230 @@ fn a_status_report_is_described_as_one_and_takes_statuses_only() {
     let not_finite = LoadControlValue { current: f64::INFINITY, min: None, max: None, normal: None };
     let err = status_offer.check_payload(&status(true, Some(LoadControlState { level_offset: Some(not_finite), ..Default::default() }))).unwrap_err();
     assert!(err.message.contains("finite numbers only"), "{}", err.message);
+}
+
+// ------------------------------------------------------------ report failures
+
+/// A handler whose report callback fails for one rID and reads 230 for the others.
+#[derive(Clone, Default)]
+struct FailingReading {
+    failing: &'static str,
+    notices: Rc<RefCell<Vec<Notice>>>,
+}
+
+impl VenHandler for FailingReading {
+    async fn on_event(&self, _event: &Event) -> Result<Opt> {
+        Ok(Opt::In)
+    }
+    async fn report_value(&self, r_id: &str) -> Result<ReportPayload> {
+        if r_id == self.failing {
+            return Err(wattbridge::core::Error::invalid_input("the meter is offline"));
+        }
+        Ok(ReportPayload::Float(230.0))
+    }
+    fn notice(&self, notice: Notice) {
+        self.notices.borrow_mut().push(notice);
+    }
+}
+
+/// OpenLEADR's oadrRegisteredReport asking for rr-1 (meter1_powerReal) and
+/// rr-2 (meter1_voltage), both sampled every 10 s and sent every 30 s.
+fn registered_power_and_voltage() -> String {
+    let registered = fixture("registered_report");
+    let start = registered.find("<oadr:oadrReportRequest>").unwrap();
+    let end = registered.find("</oadr:oadrReportRequest>").unwrap() + "</oadr:oadrReportRequest>".len();
+    let request = &registered[start..end];
+    let voltage = request.replace("rr-1", "rr-2").replace("meter1_powerReal", "meter1_voltage");
+    registered.replacen(request, &format!("{request}{voltage}"), 1)
+}
+
+#[test]
+fn a_report_that_fails_is_reported_on_its_own_and_the_others_due_with_it_are_still_sent() {
+    let power = config(None).reports[0].clone();
+    let voltage = ReportOffer { measurement: "voltage".into(), ..power.clone() };
+    let config = VenConfig { reports: vec![power, voltage], ..config(None) };
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let http = fake_vtn_answering(clock.clone(), log.clone(), Vec::new(), None, |name| (name == "oadrRegisterReport").then(registered_power_and_voltage));
+    let handler = FailingReading { failing: "meter1_powerReal", ..Default::default() };
+    let ven = Ven::new(config, http, clock.clone(), NativeCrypto, handler.clone()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 65_000, stop: || ven.stop() }) }).0.unwrap();
+
+    // Both reports fall due together at 30 s and 60 s: the voltage goes out each time.
+    let log = log.borrow();
+    let updates = sent(&log, "oadrUpdateReport");
+    assert_eq!(updates.len(), 2, "{:?}", updates.iter().map(|(t, ..)| t - start).collect::<Vec<_>>());
+    assert!(updates.iter().all(|(_, _, _, body)| body.contains("<ei:reportRequestID>rr-2</ei:reportRequestID>") && body.contains("<ei:rID>meter1_voltage</ei:rID>")));
+    assert!(!updates.iter().any(|(_, _, _, body)| body.contains("meter1_powerReal")), "nothing half-sent for the failing report");
+    // The power report's failure is reported at each reading (every 10 s), naming it and why.
+    let notices = handler.notices.borrow();
+    let errors: Vec<(&str, &str)> = notices.iter().filter_map(|n| match n { Notice::Error { code, message } => Some((code.as_str(), message.as_str())), _ => None }).collect();
+    assert_eq!(errors.len(), 6, "{errors:?}");
+    for (code, message) in errors {
+        assert_eq!((code, message), ("invalid_input", "report rr-1 could not be read: the meter is offline"));
+    }
+    let sent_reports: Vec<&str> = notices.iter().filter_map(|n| match n { Notice::ReportSent { report_request_id, .. } => Some(report_request_id.as_str()), _ => None }).collect();
+    assert_eq!(sent_reports, ["rr-2", "rr-2"]);
+}
+
+// ------------------------------------------------------------ OpenADR-level errors
+
+/// An OpenADR error as a VTN sends it: HTTP 200, the code in `eiResponse`.
+fn with_code(document: &str, code: u16, description: &str) -> String {
+    document
+        .replacen("<ei:responseCode>200</ei:responseCode>", &format!("<ei:responseCode>{code}</ei:responseCode>"), 1)
+        .replacen("<ei:responseDescription>OK</ei:responseDescription>", &format!("<ei:responseDescription>{description}</ei:responseDescription>"), 1)
+}
+
+#[test]
+fn an_openadr_error_code_in_an_answer_is_an_error_naming_it_never_taken_as_ok() {
+    // The registration refused with an oadrResponse (as OpenLEADR's VTN sends its errors).
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let refusing = fake_vtn_answering(clock.clone(), Log::default(), Vec::new(), None, |name| {
+        (name == "oadrCreatePartyRegistration").then(|| with_code(&fixture("response"), 452, "The supplied venID is invalid"))
+    });
+    let ven = Ven::new(config(None), refusing, clock.clone(), NativeCrypto, Recorder::default()).unwrap();
+    let err = run(ven.register()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Rejected);
+    assert_eq!(err.message, "the VTN answered oadrCreatePartyRegistration with code 452 (invalid ID): The supplied venID is invalid");
+
+    // In the loop: a poll answered with 463, then an event list that carries
+    // an error code and no events. Neither is taken as "nothing new" or as
+    // "no events any more": ev-1 is not cancelled by the failed list.
+    let polls = vec![
+        fixture("distribute_event"),
+        with_code(&fixture("response"), 463, "Not registered"),
+        with_code(&fixture("distribute_event"), 469, "Try again later").replace("<oadr:oadrEvent>", "<oadr:oadrEventX>").replace("</oadr:oadrEvent>", "</oadr:oadrEventX>"),
+    ];
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let recorder = Recorder::default();
+    let ven = Ven::new(config(None), fake_vtn(clock.clone(), Log::default(), polls, None), clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    let start = clock.now();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 35_000, stop: || ven.stop() }) }).0.unwrap();
+    let notices = recorder.notices.borrow();
+    let errors: Vec<(&str, &str)> = notices.iter().filter_map(|n| match n { Notice::Error { code, message } => Some((code.as_str(), message.as_str())), _ => None }).collect();
+    assert_eq!(
+        errors,
+        [
+            ("rejected", "the VTN answered oadrPoll with code 463 (not registered or authorized): Not registered"),
+            ("rejected", "the VTN answered oadrPoll with code 469 (deployment error or other error): Try again later"),
+        ]
+    );
+    assert!(!notices.iter().any(|n| matches!(n, Notice::Cancelled { event_id, .. } if event_id == "ev-1")), "{notices:?}");
+    assert_eq!(ven.next_events().iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["ev-1"]);
+}
+
+// ------------------------------------------------------------ ids echoed
+
+#[test]
+fn created_report_echoes_the_request_it_answers_and_lists_every_pending_report() {
+    // rr-1 comes with the registration (eiResponse requestID req-1); then the
+    // VTN asks for rr-2 with oadrCreateReport req-2.
+    let create = fixture("create_report").replace("rr-1", "rr-2");
+    let (log, ..) = run_for(config(None), 1_795_000_000, vec![create], 15);
+    let created: Vec<(String, Vec<String>)> = sent(&log, "oadrCreatedReport")
+        .iter()
+        .map(|(_, _, _, body)| {
+            let message = built(&signed_object_of(body), "oadrCreatedReport");
+            (message.text_at(&["eiResponse", "requestID"]).unwrap(), message.child("oadrPendingReports").unwrap().children_named("reportRequestID").map(Element::text).collect())
+        })
+        .collect();
+    assert_eq!(created, [("req-1".to_owned(), vec!["rr-1".to_owned()]), ("req-2".to_owned(), vec!["rr-1".to_owned(), "rr-2".to_owned()])]);
+}
+
+#[test]
+fn the_registration_says_whether_our_messages_are_signed() {
+    let keys = keys(SignatureAlgorithm::EcdsaP256Sha256);
+    let with_keys = VenConfig { cert: Some(keys.cert_pem.clone()), key: Some(Secret::new(keys.key_pem.clone())), ..config(None) };
+    let flag = |config: VenConfig| {
+        let (log, ..) = run_for(config, 1_795_000_000, Vec::new(), 1);
+        let (_, _, _, body) = sent(&log, "oadrCreatePartyRegistration")[0];
+        built(&signed_object_of(body), "oadrCreatePartyRegistration").text_at(&["oadrXmlSignature"]).unwrap()
+    };
+    assert_eq!(flag(config(None)), "false");
+    assert_eq!(flag(with_keys.clone()), "true");
+    assert_eq!(flag(VenConfig { disable_signature: true, ..with_keys }), "false", "disableSignature: we say we do not sign");
+}
+
+#[test]
+fn a_report_answered_with_a_request_to_register_again_registers_again_and_says_what_was_lost() {
+    // The VTN forgets us between polls: the first report update is answered
+    // with oadrRequestReregistration (as OpenLEADR answers any message of a
+    // VEN it does not know).
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let start = clock.now();
+    let log: Log = Rc::default();
+    let forgot = Rc::new(std::cell::Cell::new(false));
+    let once = forgot.clone();
+    let http = fake_vtn_answering(clock.clone(), log.clone(), Vec::new(), None, move |name| {
+        (name == "oadrUpdateReport" && !once.replace(true)).then(|| fixture("request_reregistration"))
+    });
+    let recorder = Recorder::default();
+    let ven = Ven::new(VenConfig { allow_jitter: false, ..config(None) }, http, clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    run(async { futures::join!(ven.run(), StopAt { clock: &clock, at_ms: start + 65_000, stop: || ven.stop() }) }).0.unwrap();
+    let log = log.borrow();
+    assert_eq!(sent(&log, "oadrCreatePartyRegistration").len(), 2, "registered again at once");
+    let notices = recorder.notices.borrow();
+    assert!(notices.contains(&Notice::Reregistering));
+    let errors: Vec<&Notice> = notices.iter().filter(|n| matches!(n, Notice::Error { .. })).collect();
+    assert_eq!(
+        errors,
+        [&Notice::Error { code: "rejected".into(), message: "report rr-1 was not sent (3 readings dropped): the VTN asked us to register again (done)".into() }]
+    );
+    // Reports go on under the new registration.
+    assert!(sent(&log, "oadrUpdateReport").iter().any(|(t, ..)| *t > start + 30_000));
+}
+
+// ------------------------------------------------------------ the VTN ends things
+
+#[test]
+fn the_vtn_cancels_a_report_then_our_registration_and_each_is_answered() {
+    // Polls at 10, 20 and 30 s: nothing; rr-1 cancelled (one reading taken,
+    // at 10 s, not sent yet); our registration cancelled.
+    let polls = vec![fixture("response"), fixture("cancel_report"), fixture("cancel_party_registration")];
+    let start = 1_795_000_000_000;
+    let clock = VirtualClock::at_secs(1_795_000_000);
+    let log: Log = Rc::default();
+    let recorder = Recorder::default();
+    let ven = Ven::new(VenConfig { allow_jitter: false, ..config(None) }, fake_vtn(clock.clone(), log.clone(), polls, None), clock.clone(), NativeCrypto, recorder.clone()).unwrap();
+    run(ven.register()).unwrap();
+    // The loop ends by itself once the VTN has cancelled the registration
+    // (else the guard stops it at 120 s, and the test fails).
+    let ended = run(async { futures::future::select(Box::pin(ven.run()), StopAt { clock: &clock, at_ms: start + 120_000, stop: || ven.stop() }).await });
+    assert!(matches!(ended, futures::future::Either::Left((Ok(()), _))), "the loop did not end by itself");
+    run(ven.cancel_registration()).unwrap();
+
+    let log = log.borrow();
+    // The reading taken before the cancellation is sent a last time, then none.
+    let updates = sent(&log, "oadrUpdateReport");
+    assert_eq!(updates.iter().map(|(t, ..)| t - start).collect::<Vec<_>>(), [20_000]);
+    let update = built(&signed_object_of(&updates[0].3), "oadrUpdateReport");
+    assert_eq!(update.path(&["oadrReport", "intervals"]).unwrap().children_named("interval").count(), 1);
+
+    let canceled = sent(&log, "oadrCanceledReport");
+    assert_eq!(canceled.len(), 1);
+    assert_eq!(canceled[0].1, "EiReport");
+    let message = built(&signed_object_of(&canceled[0].3), "oadrCanceledReport");
+    assert_eq!(names(&message), ["eiResponse", "oadrPendingReports", "venID"]);
+    assert_eq!(message.text_at(&["eiResponse", "requestID"]).as_deref(), Some("req-6"));
+    assert_eq!(message.child("oadrPendingReports").unwrap().elements().count(), 0, "no report goes on");
+
+    let canceled = sent(&log, "oadrCanceledPartyRegistration");
+    assert_eq!(canceled.len(), 1);
+    assert_eq!(canceled[0].1, "EiRegisterParty");
+    let message = built(&signed_object_of(&canceled[0].3), "oadrCanceledPartyRegistration");
+    assert_eq!(names(&message), ["eiResponse", "registrationID", "venID"]);
+    assert_eq!([message.text_at(&["eiResponse", "requestID"]), message.text_at(&["registrationID"])], [Some("req-7".into()), Some("reg-1".into())]);
+    // Unregistered: no poll after it, and nothing to cancel on stop.
+    assert_eq!(sent(&log, "oadrPoll").len(), 3);
+    assert_eq!(log.last().unwrap().2, "oadrCanceledPartyRegistration");
+
+    let notices = recorder.notices.borrow();
+    assert!(notices.contains(&Notice::ReportCancelled { report_request_id: "rr-1".into() }), "{notices:?}");
+    assert_eq!(notices.iter().filter(|n| **n == Notice::RegistrationCancelled).count(), 1);
+    assert!(!notices.iter().any(|n| matches!(n, Notice::Error { .. })), "{notices:?}");
 }

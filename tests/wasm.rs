@@ -152,14 +152,18 @@ async fn a_handed_over_fetch_carries_requests_and_its_failures_say_why_by_code_o
     let failing = |code: &str| {
         Function::new_with_args("request", &format!("return Promise.reject(new TypeError('fetch failed https://user:SECRET@vtn.invalid', {{ cause: {{ code: {code:?} }} }}))"))
     };
-    for (code, said) in [
-        ("ERR_TLS_CERT_ALTNAME_INVALID", "its TLS certificate is made out to another host name (ERR_TLS_CERT_ALTNAME_INVALID)"),
-        ("SELF_SIGNED_CERT_IN_CHAIN", "its TLS certificate is not signed by an authority this program trusts (SELF_SIGNED_CERT_IN_CHAIN)"),
-        ("ECONNREFUSED", "the connection was refused (ECONNREFUSED)"),
-        ("not a code: SECRET", "the connection failed or was refused"),
+    // A certificate failure is a person's to fix (tls_certificate), a refused connection a retry's (network).
+    for (code, said, error) in [
+        ("ERR_TLS_CERT_ALTNAME_INVALID", "its TLS certificate is made out to another host name (ERR_TLS_CERT_ALTNAME_INVALID)", ErrorCode::TlsCertificate),
+        ("SELF_SIGNED_CERT_IN_CHAIN", "its TLS certificate is not signed by an authority this program trusts (SELF_SIGNED_CERT_IN_CHAIN)", ErrorCode::TlsCertificate),
+        ("CERT_HAS_EXPIRED", "its TLS certificate is expired or not yet valid (CERT_HAS_EXPIRED)", ErrorCode::TlsCertificate),
+        ("ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE", "the TLS handshake failed over a certificate (ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE)", ErrorCode::TlsCertificate),
+        ("ERR_SSL_WRONG_VERSION_NUMBER", "the TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER)", ErrorCode::Network),
+        ("ECONNREFUSED", "the connection was refused (ECONNREFUSED)", ErrorCode::Network),
+        ("not a code: SECRET", "the connection failed or was refused", ErrorCode::Network),
     ] {
         let err = FetchHttp::with_fetch(failing(code)).send(HttpRequest::new(Method::Get, "https://vtn.invalid/x")).await.unwrap_err();
-        assert_eq!(err.code, ErrorCode::Network);
+        assert_eq!(err.code, error, "{code}");
         assert_eq!(err.message, format!("could not reach vtn.invalid: {said}"));
     }
     // Something that is not a Response, or a throw that is not an Error, is an error, not a panic.

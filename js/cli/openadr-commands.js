@@ -61,6 +61,7 @@ function describe(notice) {
     case 'reportSent': return `report ${notice.reportRequestId} sent: ${notice.values.map(([rId, value]) => `${rId}=${shown(value)}`).join(', ')}`;
     case 'reportReceived': return `the VTN sent report ${notice.requestId}: ${notice.values.map((v) => `${v.rId}=${shown(v.value)} at ${v.dtstart}`).join(', ')}`;
     case 'reregistering': return 'the VTN asked us to register again';
+    case 'reportCancelled': return `the VTN cancelled report ${notice.reportRequestId}`;
     case 'error': return `problem: ${notice.message} [${notice.code}] (carrying on)`;
     case 'registrationCancelled': return 'registration cancelled';
     default: return null;

@@ -57,6 +57,11 @@ pub enum ErrorCode {
     /// Another wattbridge process holds the lock on the same state (a sync
     /// already running): nothing was done, try again when it has finished.
     Busy,
+    /// The service's TLS certificate could not be verified (unknown
+    /// authority, made out to another name, expired) or it refused ours:
+    /// retrying cannot fix that, a person must (a CA file, the right URL,
+    /// a renewed certificate, the machine's clock).
+    TlsCertificate,
 }
 
 /// What has to happen before an error can go away. The CLI's exit codes and
@@ -94,7 +99,7 @@ impl Disposition {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::InvalidInput,
         ErrorCode::InvalidConfig,
         ErrorCode::Network,
@@ -116,6 +121,7 @@ impl ErrorCode {
         ErrorCode::BeforeActivation,
         ErrorCode::SignatureInvalid,
         ErrorCode::Busy,
+        ErrorCode::TlsCertificate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -141,6 +147,7 @@ impl ErrorCode {
             ErrorCode::BeforeActivation => "before_activation",
             ErrorCode::SignatureInvalid => "signature_invalid",
             ErrorCode::Busy => "busy",
+            ErrorCode::TlsCertificate => "tls_certificate",
         }
     }
 
@@ -156,7 +163,10 @@ impl ErrorCode {
             // falls back to daily values before this reaches a person).
             | ErrorCode::NoData
             | ErrorCode::WebhookDisabled
-            | ErrorCode::SignatureInvalid => Person,
+            | ErrorCode::SignatureInvalid
+            // Not `network`: the same certificate fails the same way on
+            // every retry, so a scheduler retrying it only hides the problem.
+            | ErrorCode::TlsCertificate => Person,
             ErrorCode::Network
             | ErrorCode::Unavailable
             | ErrorCode::RateLimited
@@ -295,6 +305,7 @@ mod tests {
             ("before_activation", BadInput, 2),
             ("signature_invalid", Person, 3),
             ("busy", RetryLater, 4),
+            ("tls_certificate", Person, 3),
         ];
         assert_eq!(table, expected);
         let names: std::collections::BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();

@@ -354,14 +354,37 @@ pub fn register_report(request: &str, ven_id: &str, offers: &[ReportOffer], now_
     signed_object("oadrRegisterReport", "", &body)
 }
 
+/// `oadrCreatedReport`: `request` is the id of the message that asked for
+/// the reports (echoed), `pending` every periodic report still to deliver.
 pub fn created_report(request: &str, ven_id: &str, pending: &[String]) -> String {
+    pending_reports_answer("oadrCreatedReport", request, ven_id, pending)
+}
+
+/// `oadrCanceledReport`, the answer to the VTN's `oadrCancelReport`: the
+/// same form, `pending` the reports that go on.
+pub fn canceled_report(request: &str, ven_id: &str, pending: &[String]) -> String {
+    pending_reports_answer("oadrCanceledReport", request, ven_id, pending)
+}
+
+fn pending_reports_answer(name: &str, request: &str, ven_id: &str, pending: &[String]) -> String {
     let mut body = format!("<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse><oadr:oadrPendingReports>", request_id(request));
     for id in pending {
         body += &tag("ei:reportRequestID", id);
     }
     body += "</oadr:oadrPendingReports>";
     body += &tag("ei:venID", ven_id);
-    signed_object("oadrCreatedReport", "", &body)
+    signed_object(name, "", &body)
+}
+
+/// `oadrCanceledPartyRegistration`, the answer to the VTN's cancellation of our registration.
+pub fn canceled_party_registration(request: &str, registration_id: &str, ven_id: &str) -> String {
+    let body = format!(
+        "<ei:eiResponse><ei:responseCode>200</ei:responseCode><ei:responseDescription>OK</ei:responseDescription>{}</ei:eiResponse>{}{}",
+        request_id(request),
+        tag("ei:registrationID", registration_id),
+        tag("ei:venID", ven_id)
+    );
+    signed_object("oadrCanceledPartyRegistration", "", &body)
 }
 
 pub struct ReportUpdate<'a> {
@@ -454,6 +477,12 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
         return Err(bad(format!("unexpected message element {}", message.local)));
     }
     let code = || response_code(message);
+    // A refusal is one whatever message carries it (OpenLEADR answers errors
+    // with an oadrResponse, an event request's with an empty oadrDistributeEvent).
+    if let Some(code) = message.text_at(&["eiResponse", "responseCode"]).and_then(|c| c.trim().parse::<u16>().ok()).filter(|c| !(200..300).contains(c)) {
+        let description: String = message.text_at(&["eiResponse", "responseDescription"]).unwrap_or_default().chars().take(200).collect();
+        return Ok(VtnMessage::Refused { code, description });
+    }
     Ok(match message.local.as_str() {
         "oadrResponse" => VtnMessage::Response { code: code()?, description: message.text_at(&["eiResponse", "responseDescription"]).unwrap_or_default() },
         "oadrCreatedPartyRegistration" => VtnMessage::CreatedPartyRegistration(CreatedPartyRegistration {
@@ -464,7 +493,7 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
             vtn_id: message.text_at(&["vtnID"]),
             poll_freq_secs: message.text_at(&["oadrRequestedOadrPollFreq", "duration"]).and_then(|d| parse_duration(&d)),
         }),
-        "oadrRegisteredReport" => VtnMessage::RegisteredReport { code: code()?, requests: report_requests(message)? },
+        "oadrRegisteredReport" => VtnMessage::RegisteredReport { code: code()?, request_id: message.text_at(&["eiResponse", "requestID"]).unwrap_or_default(), requests: report_requests(message)? },
         "oadrCreateReport" => VtnMessage::CreateReport { request_id: message.text_at(&["requestID"]).unwrap_or_default(), requests: report_requests(message)? },
         "oadrDistributeEvent" => VtnMessage::DistributeEvent {
             request_id: message.text_at(&["requestID"]).unwrap_or_default(),
@@ -474,9 +503,31 @@ pub fn read_signed_object(signed_object: &Element) -> Result<VtnMessage> {
         "oadrRequestReregistration" => VtnMessage::RequestReregistration,
         "oadrCanceledPartyRegistration" => VtnMessage::CanceledPartyRegistration { code: code()? },
         "oadrCancelPartyRegistration" => VtnMessage::CancelPartyRegistration { request_id: message.text_at(&["requestID"]).unwrap_or_default() },
+        "oadrCancelReport" => VtnMessage::CancelReport {
+            request_id: message.text_at(&["requestID"]).unwrap_or_default(),
+            report_request_ids: message.children_named("reportRequestID").map(Element::text).collect(),
+        },
         "oadrUpdatedReport" => VtnMessage::UpdatedReport { code: code()? },
         "oadrUpdateReport" => VtnMessage::UpdateReport { request_id: message.text_at(&["requestID"]).unwrap_or_default(), values: report_values(message)? },
         other => VtnMessage::Other(other.to_owned()),
+    })
+}
+
+/// What an OpenADR response code means (OpenADR 2.0b, 8.1; OpenLEADR's STATUS_CODES).
+pub fn status_name(code: u16) -> Option<&'static str> {
+    Some(match code {
+        450 => "out of sequence",
+        451 => "not allowed",
+        452 => "invalid ID",
+        453 => "not recognized",
+        454 => "invalid data",
+        459 => "compliance error",
+        460 => "signal not supported",
+        461 => "report not supported",
+        462 => "target mismatch",
+        463 => "not registered or authorized",
+        469 => "deployment error or other error",
+        _ => return None,
     })
 }
 

@@ -71,6 +71,8 @@ pub enum Notice {
     /// The VTN sent a report: its readings as `{rId, dtstart, value}`.
     ReportReceived { request_id: String, values: Vec<ReceivedValue> },
     Reregistering,
+    /// The VTN cancelled a report (`oadrCancelReport`): no more of it is sent.
+    ReportCancelled { report_request_id: String },
     Error { code: String, message: String },
     RegistrationCancelled,
 }
@@ -95,11 +97,29 @@ pub trait VenHandler {
     fn notice(&self, notice: Notice);
 }
 
+/// A report the VTN asked for: read every `sample_ms` (its granularity),
+/// sent every `send_ms` (its report-back duration) with the readings since.
 struct ActiveReport {
     request: ReportRequest,
     report_name: String,
-    interval_ms: i64,
-    next_due_ms: i64,
+    sample_ms: i64,
+    send_ms: i64,
+    next_sample_ms: i64,
+    next_send_ms: i64,
+    /// Taken, not sent yet.
+    readings: Vec<ReportValue>,
+}
+
+/// Most readings one `oadrUpdateReport` carries per rID: a tiny granularity
+/// under a long report-back duration is sampled more coarsely, not buffered
+/// into a message no VTN would read.
+const MAX_READINGS_PER_SEND: i64 = 1000;
+
+/// The next slot of a cadence at or after `now`, skipping missed ones
+/// rather than bursting (counted, not stepped through one by one).
+fn next_slot(due_ms: i64, every_ms: i64, now: i64) -> i64 {
+    let every = every_ms.max(1000);
+    due_ms + ((now - due_ms) / every + 1) * every
 }
 
 #[derive(Default)]
@@ -224,6 +244,23 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
 
     /// Send one message to `{vtn}/{service}` and read the (validated) answer.
     async fn exchange(&self, service: &str, signed_object: String, what: &str) -> Result<VtnMessage> {
+        let body = self.post(service, signed_object, what).await?;
+        self.read_answer(&body, what).await
+    }
+
+    /// Send our `oadrResponse`, which OpenLEADR's VTN answers with an empty
+    /// HTTP 200 (any other VTN may answer an oadrResponse of its own).
+    async fn respond(&self, service: &str, signed_object: String, what: &str) -> Result<()> {
+        let body = self.post(service, signed_object, what).await?;
+        if body.trim().is_empty() {
+            return Ok(());
+        }
+        let answer = self.read_answer(&body, what).await?;
+        self.expect_ok(answer, what)
+    }
+
+    /// POST one message; the body of a 2xx answer.
+    async fn post(&self, service: &str, signed_object: String, what: &str) -> Result<String> {
         let signing = self.signing.borrow().clone();
         let body = match signing {
             Some((key, cert)) => dsig::sign(&signed_object, &key, &cert, self.clock.now_ms(), &self.crypto).await?,
@@ -237,9 +274,20 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         if !response.is_success() {
             return Err(rejected(response.status, what));
         }
+        Ok(response.body)
+    }
+
+    /// The validated answer to `what`; an OpenADR error code in it is an error.
+    async fn read_answer(&self, body: &str, what: &str) -> Result<VtnMessage> {
         let now = self.clock.now_ms();
-        let opened = self.validator.lock().await.open(&response.body, now, &self.crypto).await;
-        msg::read_signed_object(&opened?)
+        let opened = self.validator.lock().await.open(body, now, &self.crypto).await;
+        match msg::read_signed_object(&opened?)? {
+            VtnMessage::Refused { code, description } => {
+                let name = msg::status_name(code).map(|n| format!(" ({n})")).unwrap_or_default();
+                Err(Error::new(ErrorCode::Rejected, format!("the VTN answered {what} with code {code}{name}: {description}")).provider(PROVIDER))
+            }
+            answer => Ok(answer),
+        }
     }
 
     fn ids(&self) -> Result<String> {
@@ -263,7 +311,8 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             ven_name: &self.config.ven_name,
             ven_id: ven_id.as_deref(),
             registration_id: registration_id.as_deref(),
-            xml_signature: self.config.cert.is_some(),
+            // Whether we sign: keys were loaded (none with disableSignature).
+            xml_signature: self.signing.borrow().is_some(),
         };
         let created = match self.exchange("EiRegisterParty", msg::create_party_registration(&registration), "oadrCreatePartyRegistration").await? {
             VtnMessage::CreatedPartyRegistration(created) => created,
@@ -287,7 +336,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         if !self.config.reports.is_empty() {
             let message = msg::register_report(&new_id()?, &ven_id, &self.config.reports, self.clock.now_ms());
             match self.exchange("EiReport", message, "oadrRegisterReport").await? {
-                VtnMessage::RegisteredReport { requests, .. } => self.accept_report_requests(requests).await?,
+                VtnMessage::RegisteredReport { request_id, requests, .. } => self.accept_report_requests(&request_id, requests).await?,
                 VtnMessage::Response { .. } => {}
                 other => return Err(unexpected("oadrRegisteredReport", &other)),
             }
@@ -300,33 +349,43 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         Ok(())
     }
 
-    /// Keep the requests whose readings we offer and confirm them with `oadrCreatedReport`.
-    async fn accept_report_requests(&self, requests: Vec<ReportRequest>) -> Result<()> {
+    /// Keep the requests whose readings we offer and confirm them with
+    /// `oadrCreatedReport`, echoing `request_id` (of the message that asked).
+    async fn accept_report_requests(&self, request_id: &str, requests: Vec<ReportRequest>) -> Result<()> {
         let ven_id = self.ids()?;
         let now = self.clock.now_ms();
-        let mut accepted = Vec::new();
         for request in requests {
             let offers: Vec<&ReportOffer> = self.config.reports.iter().filter(|o| request.r_ids.contains(&o.r_id())).collect();
             let Some(first) = offers.first() else { continue };
-            let interval_secs = [request.report_back_secs, request.granularity_secs]
-                .into_iter()
-                .find(|s| *s > 0)
-                .unwrap_or(first.sampling_rate_secs as i64)
-                .clamp(1, MAX_INTERVAL_SECS);
-            self.handler.notice(Notice::ReportRequested { report_request_id: request.report_request_id.clone(), r_ids: request.r_ids.clone(), interval_secs });
-            accepted.push(request.report_request_id.clone());
+            // OpenADR: sample at the granularity, send at the report-back
+            // duration; either stands for the other when missing, and the
+            // offered sampling rate for both.
+            let fallback = first.sampling_rate_secs as i64;
+            let send_secs = [request.report_back_secs, request.granularity_secs, fallback].into_iter().find(|s| *s > 0).unwrap_or(1).clamp(1, MAX_INTERVAL_SECS);
+            let sample_secs = [request.granularity_secs, send_secs].into_iter().find(|s| *s > 0).unwrap_or(1).clamp(1, send_secs).max(send_secs / MAX_READINGS_PER_SEND);
+            self.handler.notice(Notice::ReportRequested { report_request_id: request.report_request_id.clone(), r_ids: request.r_ids.clone(), interval_secs: send_secs });
             let mut state = self.state.borrow_mut();
             state.reports.retain(|r| r.request.report_request_id != request.report_request_id);
-            state.reports.push(ActiveReport { report_name: first.report_name.clone(), interval_ms: interval_secs * 1000, next_due_ms: now + interval_secs * 1000, request });
+            state.reports.push(ActiveReport {
+                report_name: first.report_name.clone(),
+                sample_ms: sample_secs * 1000,
+                send_ms: send_secs * 1000,
+                next_sample_ms: now + sample_secs * 1000,
+                next_send_ms: now + send_secs * 1000,
+                readings: Vec::new(),
+                request,
+            });
         }
-        let answer = self.exchange("EiReport", msg::created_report(&new_id()?, &ven_id, &accepted), "oadrCreatedReport").await?;
+        // Pending: every periodic report not yet delivered, those asked before included (the schema's definition).
+        let pending: Vec<String> = self.state.borrow().reports.iter().map(|r| r.request.report_request_id.clone()).collect();
+        let answer = self.exchange("EiReport", msg::created_report(request_id, &ven_id, &pending), "oadrCreatedReport").await?;
         self.expect_ok(answer, "oadrCreatedReport")
     }
 
     fn expect_ok(&self, answer: VtnMessage, what: &str) -> Result<()> {
         match answer {
-            VtnMessage::Response { code: 200..=299, .. } => Ok(()),
-            VtnMessage::Response { code, description } => Err(Error::new(ErrorCode::Rejected, format!("the VTN answered {what} with code {code}: {description}")).provider(PROVIDER)),
+            // Error codes were refused on reading (`read_answer`).
+            VtnMessage::Response { .. } => Ok(()),
             other => Err(unexpected(&format!("oadrResponse to {what}"), &other)),
         }
     }
@@ -338,16 +397,28 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             VtnMessage::RequestReregistration => {
                 self.handler.notice(Notice::Reregistering);
                 let ven_id = self.ids()?;
-                self.exchange("OadrPoll", msg::response(None, &ven_id), "oadrResponse").await?;
+                // Acknowledged on the registration service, as OpenLEADR's VEN does.
+                self.respond("EiRegisterParty", msg::response(None, &ven_id), "oadrResponse").await?;
                 Box::pin(self.register()).await
             }
-            VtnMessage::CreateReport { requests, .. } => self.accept_report_requests(requests).await,
+            VtnMessage::CreateReport { request_id, requests } => self.accept_report_requests(&request_id, requests).await,
             VtnMessage::UpdateReport { request_id, values } => {
                 let ven_id = self.ids()?;
                 let values = values.into_iter().map(|v| ReceivedValue { r_id: v.r_id, dtstart: format_utc_millis(v.dtstart_ms), value: v.value }).collect();
                 self.handler.notice(Notice::ReportReceived { request_id: request_id.clone(), values });
                 let answer = self.exchange("EiReport", msg::updated_report(&request_id, &ven_id), "oadrUpdatedReport").await?;
                 self.expect_ok(answer, "oadrUpdatedReport")
+            }
+            VtnMessage::CancelReport { request_id, report_request_ids } => self.cancel_reports(&request_id, &report_request_ids).await,
+            VtnMessage::CancelPartyRegistration { request_id } => {
+                let ven_id = self.ids()?;
+                let registration_id = self.state.borrow().registration_id.clone().unwrap_or_default();
+                let answer = self.exchange("EiRegisterParty", msg::canceled_party_registration(&request_id, &registration_id, &ven_id), "oadrCanceledPartyRegistration").await?;
+                self.expect_ok(answer, "oadrCanceledPartyRegistration")?;
+                // Unregistered: nothing more to poll or report; the loop ends.
+                self.forget_registration();
+                self.stop();
+                Ok(())
             }
             VtnMessage::Response { .. } | VtnMessage::Other(_) => Ok(()),
             other => Err(protocol(format!("unexpected message {}", other.name()))),
@@ -410,47 +481,92 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         self.expect_ok(answer, "oadrCreatedEvent")
     }
 
+    /// Take the readings and send the reports that are due. Each report
+    /// stands alone: one whose reading or sending fails is reported (naming
+    /// it) and the others still go.
     async fn send_due_reports(&self) -> Result<()> {
         let now = self.clock.now_ms();
-        let due: Vec<(ReportRequest, String)> = {
+        let to_sample: Vec<ReportRequest> = {
             let mut state = self.state.borrow_mut();
-            state
-                .reports
-                .iter_mut()
-                .filter(|r| r.next_due_ms <= now)
-                .map(|r| {
-                    // Keep the cadence; skip missed slots rather than bursting
-                    // (counted, not stepped through one by one).
-                    let interval = r.interval_ms.max(1000);
-                    r.next_due_ms += ((now - r.next_due_ms) / interval + 1) * interval;
-                    (r.request.clone(), r.report_name.clone())
-                })
-                .collect()
+            let due = state.reports.iter_mut().filter(|r| r.next_sample_ms <= now);
+            due.map(|r| {
+                r.next_sample_ms = next_slot(r.next_sample_ms, r.sample_ms, now);
+                r.request.clone()
+            })
+            .collect()
+        };
+        for request in to_sample {
+            match self.read_report(&request, now).await {
+                Ok(values) => {
+                    let mut state = self.state.borrow_mut();
+                    if let Some(report) = state.reports.iter_mut().find(|r| r.request.report_request_id == request.report_request_id) {
+                        report.readings.extend(values);
+                    }
+                }
+                Err(err) => self.report_failed(&request.report_request_id, "could not be read", &err),
+            }
+        }
+        let to_send: Vec<(ReportRequest, String, Vec<ReportValue>)> = {
+            let mut state = self.state.borrow_mut();
+            let due = state.reports.iter_mut().filter(|r| r.next_send_ms <= now);
+            due.map(|r| {
+                r.next_send_ms = next_slot(r.next_send_ms, r.send_ms, now);
+                (r.request.clone(), r.report_name.clone(), std::mem::take(&mut r.readings))
+            })
+            .collect()
         };
         let ven_id = self.ids()?;
-        for (request, report_name) in due {
-            let mut values = Vec::new();
-            for r_id in &request.r_ids {
-                let value = self.handler.report_value(r_id).await?;
-                if let Some(offer) = self.config.reports.iter().find(|o| o.r_id() == *r_id) {
-                    offer.check_payload(&value)?;
-                }
-                values.push(ReportValue { r_id: r_id.clone(), dtstart_ms: now, value });
+        for (request, report_name, values) in to_send {
+            if values.is_empty() {
+                continue;
             }
-            let update = ReportUpdate {
-                report_request_id: &request.report_request_id,
-                report_specifier_id: &request.report_specifier_id,
-                report_name: &report_name,
-                report_id: &new_id()?,
-                values: &values,
-            };
-            let answer = self.exchange("EiReport", msg::update_report(&new_id()?, &ven_id, &update, now), "oadrUpdateReport").await?;
-            match answer {
-                VtnMessage::UpdatedReport { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {}
-                other => return Err(unexpected("oadrUpdatedReport", &other)),
+            let count = values.len();
+            if let Err(err) = self.send_report(&ven_id, &request, &report_name, values, now).await {
+                self.report_failed(&request.report_request_id, &format!("was not sent ({count} readings dropped)"), &err);
             }
-            self.handler.notice(Notice::ReportSent { report_request_id: request.report_request_id.clone(), values: values.into_iter().map(|v| (v.r_id, v.value)).collect() });
         }
+        Ok(())
+    }
+
+    fn report_failed(&self, report_request_id: &str, what: &str, err: &Error) {
+        self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: format!("report {report_request_id} {what}: {}", err.message) });
+    }
+
+    /// One reading of each of a report's rIDs, checked against its description.
+    async fn read_report(&self, request: &ReportRequest, now: i64) -> Result<Vec<ReportValue>> {
+        let mut values = Vec::new();
+        for r_id in &request.r_ids {
+            let value = self.handler.report_value(r_id).await?;
+            if let Some(offer) = self.config.reports.iter().find(|o| o.r_id() == *r_id) {
+                offer.check_payload(&value)?;
+            }
+            values.push(ReportValue { r_id: r_id.clone(), dtstart_ms: now, value });
+        }
+        Ok(values)
+    }
+
+    /// Send a report's readings in an `oadrUpdateReport`.
+    async fn send_report(&self, ven_id: &str, request: &ReportRequest, report_name: &str, values: Vec<ReportValue>, now: i64) -> Result<()> {
+        let update = ReportUpdate {
+            report_request_id: &request.report_request_id,
+            report_specifier_id: &request.report_specifier_id,
+            report_name,
+            report_id: &new_id()?,
+            values: &values,
+        };
+        let answer = self.exchange("EiReport", msg::update_report(&new_id()?, ven_id, &update, now), "oadrUpdateReport").await?;
+        match answer {
+            VtnMessage::UpdatedReport { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {}
+            // OpenLEADR answers any message of a VEN it no longer knows so:
+            // register again now, and say the readings did not arrive.
+            VtnMessage::RequestReregistration => {
+                // Boxed: `handle` may come back here (a cancelled report's last readings).
+                Box::pin(self.handle(VtnMessage::RequestReregistration)).await?;
+                return Err(Error::new(ErrorCode::Rejected, "the VTN asked us to register again (done)").provider(PROVIDER));
+            }
+            other => return Err(unexpected("oadrUpdatedReport", &other)),
+        }
+        self.handler.notice(Notice::ReportSent { report_request_id: request.report_request_id.clone(), values: values.into_iter().map(|v| (v.r_id, v.value)).collect() });
         Ok(())
     }
 
@@ -462,20 +578,19 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
             let now = self.clock.now_ms();
             let (next_poll, next_report) = {
                 let state = self.state.borrow();
-                (state.next_poll_ms, state.reports.iter().map(|r| r.next_due_ms).min().unwrap_or(i64::MAX))
+                (state.next_poll_ms, state.reports.iter().map(|r| r.next_sample_ms.min(r.next_send_ms)).min().unwrap_or(i64::MAX))
             };
             let wake = next_poll.min(next_report);
             if wake > now {
                 self.clock.sleep(Duration::from_millis((wake - now).min(TICK_MS) as u64)).await;
                 continue;
             }
-            let result = if next_poll <= now { self.poll_once().await } else { Ok(()) };
-            let result = match result {
-                Ok(()) => self.send_due_reports().await,
-                Err(err) => Err(err),
-            };
-            if let Err(err) = result {
-                self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: err.message.clone() });
+            // A failed poll does not hold back the reports due with it.
+            let polled = if next_poll <= now { self.poll_once().await } else { Ok(()) };
+            for result in [polled, self.send_due_reports().await] {
+                if let Err(err) = result {
+                    self.handler.notice(Notice::Error { code: err.code.as_str().to_owned(), message: err.message.clone() });
+                }
             }
         }
         Ok(())
@@ -490,6 +605,40 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         }
         let answer = self.exchange("OadrPoll", msg::poll(&ven_id), "oadrPoll").await?;
         self.handle(answer).await
+    }
+
+    fn forget_registration(&self) {
+        let mut state = self.state.borrow_mut();
+        state.registration_id = None;
+        state.reports.clear();
+        drop(state);
+        self.handler.notice(Notice::RegistrationCancelled);
+    }
+
+    /// The VTN's `oadrCancelReport`: the readings taken are sent a last time
+    /// (as OpenLEADR's VEN does), then the reports stop; `oadrCanceledReport`
+    /// answers with the reports that go on.
+    async fn cancel_reports(&self, request_id: &str, report_request_ids: &[String]) -> Result<()> {
+        let ven_id = self.ids()?;
+        let cancelled: Vec<ActiveReport> = {
+            let mut state = self.state.borrow_mut();
+            let (cancelled, kept) = std::mem::take(&mut state.reports).into_iter().partition(|r| report_request_ids.contains(&r.request.report_request_id));
+            state.reports = kept;
+            cancelled
+        };
+        let now = self.clock.now_ms();
+        for report in cancelled {
+            let count = report.readings.len();
+            if count > 0 {
+                if let Err(err) = self.send_report(&ven_id, &report.request, &report.report_name, report.readings, now).await {
+                    self.report_failed(&report.request.report_request_id, &format!("was not sent ({count} readings dropped)"), &err);
+                }
+            }
+            self.handler.notice(Notice::ReportCancelled { report_request_id: report.request.report_request_id });
+        }
+        let pending: Vec<String> = self.state.borrow().reports.iter().map(|r| r.request.report_request_id.clone()).collect();
+        let answer = self.exchange("EiReport", msg::canceled_report(request_id, &ven_id, &pending), "oadrCanceledReport").await?;
+        self.expect_ok(answer, "oadrCanceledReport")
     }
 
     /// Ask the loop to end after its current step.
@@ -509,11 +658,7 @@ impl<H: HttpClient, C: Clock, K: PublicKeyCrypto, A: VenHandler> Ven<H, C, K, A>
         let answer = self.exchange("EiRegisterParty", msg::cancel_party_registration(&new_id()?, &registration_id, &ven_id), "oadrCancelPartyRegistration").await?;
         match answer {
             VtnMessage::CanceledPartyRegistration { code: 200..=299 } | VtnMessage::Response { code: 200..=299, .. } => {
-                let mut state = self.state.borrow_mut();
-                state.registration_id = None;
-                state.reports.clear();
-                drop(state);
-                self.handler.notice(Notice::RegistrationCancelled);
+                self.forget_registration();
                 Ok(())
             }
             other => Err(unexpected("oadrCanceledPartyRegistration", &other)),

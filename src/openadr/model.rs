@@ -104,17 +104,23 @@ impl LoadControlValue {
 pub enum VtnMessage {
     Response { code: u16, description: String },
     CreatedPartyRegistration(CreatedPartyRegistration),
-    RegisteredReport { code: u16, requests: Vec<ReportRequest> },
+    /// `request_id`: the eiResponse's, which our oadrCreatedReport echoes.
+    RegisteredReport { code: u16, request_id: String, requests: Vec<ReportRequest> },
     CreateReport { request_id: String, requests: Vec<ReportRequest> },
     DistributeEvent { request_id: String, vtn_id: String, events: Vec<Event> },
     RequestReregistration,
     CanceledPartyRegistration { code: u16 },
     CancelPartyRegistration { request_id: String },
+    /// The VTN no longer wants these reports.
+    CancelReport { request_id: String, report_request_ids: Vec<String> },
     UpdatedReport { code: u16 },
     /// A report the VTN sends the VEN (its readings, in any 2.0b payload form).
     UpdateReport { request_id: String, values: Vec<ReportValue> },
-    /// A message the VEN does not act on (e.g. oadrCancelReport): named, ignored.
+    /// A message the VEN does not act on: named, ignored.
     Other(String),
+    /// Any answer whose `eiResponse` carries an OpenADR error code (4xx):
+    /// the VTN refused what we sent, whatever message it chose to say so.
+    Refused { code: u16, description: String },
 }
 
 impl VtnMessage {
@@ -130,9 +136,11 @@ impl VtnMessage {
             VtnMessage::RequestReregistration => "oadrRequestReregistration",
             VtnMessage::CanceledPartyRegistration { .. } => "oadrCanceledPartyRegistration",
             VtnMessage::CancelPartyRegistration { .. } => "oadrCancelPartyRegistration",
+            VtnMessage::CancelReport { .. } => "oadrCancelReport",
             VtnMessage::UpdatedReport { .. } => "oadrUpdatedReport",
             VtnMessage::UpdateReport { .. } => "oadrUpdateReport",
             VtnMessage::Other(name) => name,
+            VtnMessage::Refused { .. } => "an OpenADR error",
         }
     }
 }

@@ -60,36 +60,41 @@ fn describe_build(err: &gloo_net::Error) -> &'static str {
     }
 }
 
-/// Why `fetch` rejected, in our words: JS's own messages may quote the URL
-/// (with its query or userinfo, in a form we cannot reliably find to remove)
-/// or a header value, so only the kind of error is kept, and Node's error
-/// code (`cause.code`, a name such as `ECONNREFUSED`, never a value) when
-/// it says something a person can act on.
-fn describe(reason: &JsValue) -> String {
+/// Why `fetch` rejected, in our words, and the error code it deserves: JS's
+/// own messages may quote the URL (with its query or userinfo, in a form we
+/// cannot reliably find to remove) or a header value, so only the kind of
+/// error is kept, and Node's error code (`cause.code`, a name such as
+/// `ECONNREFUSED`, never a value) when it says something a person can act
+/// on. A certificate failure is `tls_certificate` (a person must act), the
+/// rest `network` (retry later).
+fn describe(reason: &JsValue) -> (ErrorCode, String) {
+    let network = |why: &str| (ErrorCode::Network, why.to_owned());
     let text = |value: &JsValue, key: &str| Reflect::get(value, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
     let name = text(reason, "name").unwrap_or_default();
     if name == "TimeoutError" || name == "AbortError" {
-        return "no answer within 30 s".to_owned();
+        return network("no answer within 30 s");
     }
     if name != "TypeError" {
-        return "the request could not be made".to_owned();
+        return network("the request could not be made");
     }
     let code = Reflect::get(reason, &JsValue::from_str("cause")).ok().and_then(|cause| text(&cause, "code"));
     // Only a code that looks like one is quoted.
     let code = code.filter(|c| !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'));
-    let Some(code) = code else { return "the connection failed or was refused".to_owned() };
-    let what = match code.as_str() {
+    let Some(code) = code else { return network("the connection failed or was refused") };
+    let (error, what) = match code.as_str() {
         "UNABLE_TO_VERIFY_LEAF_SIGNATURE" | "SELF_SIGNED_CERT_IN_CHAIN" | "DEPTH_ZERO_SELF_SIGNED_CERT" | "UNABLE_TO_GET_ISSUER_CERT" | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" => {
-            "its TLS certificate is not signed by an authority this program trusts"
+            (ErrorCode::TlsCertificate, "its TLS certificate is not signed by an authority this program trusts")
         }
-        "ERR_TLS_CERT_ALTNAME_INVALID" => "its TLS certificate is made out to another host name",
-        "CERT_HAS_EXPIRED" | "CERT_NOT_YET_VALID" => "its TLS certificate is expired or not yet valid",
-        "ECONNREFUSED" => "the connection was refused",
-        "ENOTFOUND" | "EAI_AGAIN" => "the host name could not be resolved",
-        c if c.contains("CERT") || c.starts_with("ERR_TLS") || c.starts_with("ERR_SSL") => "the TLS handshake failed",
-        _ => "the connection failed",
+        "ERR_TLS_CERT_ALTNAME_INVALID" => (ErrorCode::TlsCertificate, "its TLS certificate is made out to another host name"),
+        "CERT_HAS_EXPIRED" | "CERT_NOT_YET_VALID" => (ErrorCode::TlsCertificate, "its TLS certificate is expired or not yet valid"),
+        "ECONNREFUSED" => (ErrorCode::Network, "the connection was refused"),
+        "ENOTFOUND" | "EAI_AGAIN" => (ErrorCode::Network, "the host name could not be resolved"),
+        // Any other certificate problem (ours refused, a revoked one, …).
+        c if c.contains("CERT") => (ErrorCode::TlsCertificate, "the TLS handshake failed over a certificate"),
+        c if c.starts_with("ERR_TLS") || c.starts_with("ERR_SSL") => (ErrorCode::Network, "the TLS handshake failed"),
+        _ => (ErrorCode::Network, "the connection failed"),
     };
-    format!("{what} ({code})")
+    (error, format!("{what} ({code})"))
 }
 
 fn method(method: crate::core::Method) -> Method {
@@ -181,11 +186,11 @@ impl HttpClient for FetchHttp {
             Ok(value) if value.is_instance_of::<web_sys::Response>() => value.unchecked_into::<web_sys::Response>().into(),
             Ok(_) => return Err(Error::new(ErrorCode::Network, format!("could not reach {host}: fetch answered something other than a Response"))),
             Err(reason) => {
-                let why = describe(&reason);
+                let (code, why) = describe(&reason);
                 if let Some(shown) = &shown {
                     log::debug(&format!("{shown} -> failed: {why}"));
                 }
-                return Err(Error::new(ErrorCode::Network, format!("could not reach {host}: {why}")));
+                return Err(Error::new(code, format!("could not reach {host}: {why}")));
             }
         };
         let status = response.status();

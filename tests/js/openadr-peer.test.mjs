@@ -301,3 +301,33 @@ test('a report callback returning the wrong form is an invalid_input naming the 
   }
   assert.ok(!vtn.lines.some((r) => r.kind === 'report_value'), 'nothing of the wrong form was sent');
 });
+
+test('asked by the real VTN to register again, the VEN does so and carries on', { skip, timeout: 90000 }, async () => {
+  const vtn = await startVtn();
+  const notices = [];
+  const ven = new OpenAdrVen({ vtnUrl: vtn.url, venName: 'wb-again', onNotice: (n) => notices.push(n) });
+  ven.onEvent(() => 'optIn');
+  ven.addReport(() => 7, { resourceId: 'meter1', measurement: 'powerReal', unit: 'W', samplingRate: 1 });
+  try {
+    await ven.start();
+    await vtn.waitFor((r) => r.kind === 'report_value' && r.value === 7);
+    // The VTN forgets us: its next answers are oadrRequestReregistration, ours an
+    // oadrResponse (which OpenLEADR answers with an empty body) and a new registration.
+    const from = vtn.lines.length;
+    assert.equal((await vtn.command({ cmd: 'forget' })).kind, 'done');
+    await vtn.waitFor((r) => r.kind === 'registration' && r.ven_name === 'wb-again', { from });
+    await until(() => notices.find((n) => n.type === 'reregistering'), 'the reregistering notice');
+    await until(() => notices.filter((n) => n.type === 'registered').length === 2, 'the second registration');
+    // Reports and events flow again.
+    const after = vtn.lines.length;
+    await vtn.waitFor((r) => r.kind === 'report_value' && r.value === 7, { from: after });
+    await vtn.command({ cmd: 'event', event_id: 'ev-after', payload: 1 });
+    assert.equal((await vtn.waitFor((r) => r.kind === 'event_response' && r.event_id === 'ev-after')).opt_type, 'optIn');
+  } finally {
+    // The VTN is stopped even when the VEN cannot leave cleanly (a failed run).
+    try { await ven.stop(); } finally { await vtn.stop(); }
+  }
+  // A report due while the VTN had forgotten us is reported as not sent, never silently lost; nothing else failed.
+  const errors = notices.filter((n) => n.type === 'error');
+  assert.ok(errors.every((n) => /^report \S+ was not sent \(1 readings dropped\): the VTN asked us to register again/.test(n.message)), JSON.stringify(errors));
+});

@@ -62,7 +62,8 @@ async function assertWorks(vtn, venName, tlsOptions) {
 test('without caFile, a VTN certificate from an unknown authority is refused with a clear error', { skip, timeout: 60000 }, async () => {
   const ven = await venFor(vtnByIp, 'no-ca', {});
   await assert.rejects(ven.start(), (err) => {
-    assert.equal(err.code, 'network');
+    // Not 'network': retrying cannot fix it, a person must (a CA file).
+    assert.equal(err.code, 'tls_certificate');
     assert.match(err.message, /could not reach 127\.0\.0\.1: its TLS certificate is not signed by an authority this program trusts \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/);
     return true;
   });
@@ -76,7 +77,7 @@ test('with caFile, the VEN registers over TLS and its reports arrive', { skip, t
 test('a certificate made out to another name is refused, unless checkHostname is false', { skip, timeout: 60000 }, async () => {
   const ven = await venFor(vtnByName, 'name-checked', { caFile: ca.cert });
   await assert.rejects(ven.start(), (err) => {
-    assert.equal(err.code, 'network');
+    assert.equal(err.code, 'tls_certificate');
     assert.match(err.message, /its TLS certificate is made out to another host name \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
     return true;
   });
@@ -109,9 +110,11 @@ test('openadr run: --no-check-hostname, and the CA file from WATTBRIDGE_OPENADR_
   const env = { WATTBRIDGE_HOME: mkdtempSync(join(tmpdir(), 'wattbridge-openadr-tls-home-')), WATTBRIDGE_OPENADR_CA_FILE: ca.cert };
   const args = ['openadr', 'run', '--vtn', vtnByName.url, '--ven-name', 'cli-tls', '--json', '--cert', venKeys.cert, '--key', venKeys.key, '--report-interval', '1'];
   const refused = await runCli(args, env);
-  // A network error: the scheduler's "retry later" exit code.
-  assert.equal(refused.code, 4, refused.stderr);
-  assert.match(JSON.parse(refused.stdout).error.message, /made out to another host name/);
+  // A person must act (--no-check-hostname, or the right URL): exit 3, not "retry later" (4).
+  assert.equal(refused.code, 3, refused.stderr);
+  const { error } = JSON.parse(refused.stdout);
+  assert.equal(error.code, 'tls_certificate');
+  assert.match(error.message, /made out to another host name/);
 
   const cli = runCli([...args, '--no-check-hostname'], env);
   try {

@@ -59,3 +59,6 @@ write("update_report", "oadrUpdateReport", request_id="req-5", ven_id="ven-1", r
     "report_name": "TELEMETRY_USAGE", "created_date_time": START, "dtstart": START,
     "intervals": [{"dtstart": START, "report_payload": {"r_id": "site_powerReal", "value": 0.25}},
                   {"dtstart": START + timedelta(minutes=10), "report_payload": {"r_id": "site_powerReal", "value": 3}}]}])
+# The VTN ends a report, and our registration.
+write("cancel_report", "oadrCancelReport", request_id="req-6", report_request_id="rr-1", report_to_follow=False, ven_id="ven-1")
+write("cancel_party_registration", "oadrCancelPartyRegistration", request_id="req-7", registration_id="reg-1", ven_id="ven-1")

@@ -6,6 +6,10 @@ takes commands as JSON lines on stdin:
                                                                (starting in 5 min, or "start_in" seconds)
   {"cmd": "modify", "event_id": "ev1", "payload": 3.0}       change it (new modification number)
   {"cmd": "cancel", "event_id": "ev1"}                       cancel it
+  {"cmd": "forget"}                                          forget the registered VEN: its next
+                                                             messages are answered with
+                                                             oadrRequestReregistration until it
+                                                             registers again
   {"cmd": "sign_poll_answer"}                                print an oadrResponse signed by the VTN key
   {"cmd": "sign_distribute", "event_ids": ["ev9"]}            print an oadrDistributeEvent with these
                                                              events (response never required), signed
@@ -42,18 +46,26 @@ async def main():
     port = int(args[0])
     opts = dict(zip(args[1::2], args[2::2]))
     ven = {}
+    forgotten = set()
+    secure = "--tls-cert" in opts
 
     def ven_lookup(ven_id):
-        # Over TLS: the VEN registered with, and must keep signing with, this fingerprint.
-        return dict(ven) if ven.get("ven_id") == ven_id else None
+        # OpenLEADR asks a VEN it does not know (None) to register again.
+        if ven_id in forgotten:
+            return None
+        if ven.get("ven_id") == ven_id:
+            # Over TLS: the VEN registered with, and must keep signing with, this fingerprint.
+            return dict(ven)
+        # Over plain HTTP every other VEN is known (several register one after another).
+        return None if secure else {"ven_id": ven_id, "registration_id": "reg-" + ven_id}
 
-    tls = dict(http_cert=opts["--tls-cert"], http_key=opts["--tls-key"], http_ca_file=opts["--tls-ca"],
-               ven_lookup=ven_lookup) if "--tls-cert" in opts else {}
+    tls = dict(http_cert=opts["--tls-cert"], http_key=opts["--tls-key"], http_ca_file=opts["--tls-ca"]) if secure else {}
     server = OpenADRServer(vtn_id="WattbridgeTestVTN", http_port=port, http_host="127.0.0.1",
-                           requested_poll_freq=timedelta(seconds=1),
+                           requested_poll_freq=timedelta(seconds=1), ven_lookup=ven_lookup,
                            cert=opts.get("--cert"), key=opts.get("--key"), show_fingerprint=False, **tls)
 
     async def on_create_party_registration(info):
+        forgotten.discard("ven-" + info["ven_name"])
         ven.update(ven_id="ven-" + info["ven_name"], registration_id="reg-" + info["ven_name"],
                    fingerprint=info.get("fingerprint"))
         emit("registration", ven_name=info["ven_name"], ven_id=ven["ven_id"])
@@ -121,6 +133,8 @@ async def main():
                 # register it again so the answer to the modification is seen too.
                 server.event_callbacks[command["event_id"]] = (event, on_created_event)
                 server.events_updated[ven["ven_id"]] = True
+            elif cmd == "forget":
+                forgotten.add(ven["ven_id"])
             elif cmd == "cancel":
                 server.cancel_event(ven["ven_id"], command["event_id"])
             elif cmd == "verify":
