@@ -52,6 +52,7 @@ export function linkyClient(settings, { meter } = {}) {
     userAgent: settings.get('linky.user_agent'),
     consoApiUrl: trim(settings.get('linky.conso_api_url')),
     consoToken: settings.get('linky.conso_token'),
+    consoBudget: number(settings, 'linky.conso_budget'),
     enedisApiUrl: trim(settings.get('linky.enedis_api_url')),
     appClientId: settings.get('linky.app_client_id'),
     appClientSecret: settings.get('linky.app_client_secret'),
@@ -59,6 +60,15 @@ export function linkyClient(settings, { meter } = {}) {
     meter: meter ?? settings.get('linky.meter'),
     correctionDays: number(settings, 'linky.correction_days'),
   }));
+}
+
+/**
+ * The Conso API's 12-hour budget as both status commands say it, e.g. "62 of
+ * 90 Conso API requests left in 12 h" (and when one frees up, when none is left).
+ */
+export function consoBudgetText({ left, limit, windowSecs, freesAtMs }) {
+  const next = left === 0 && freesAtMs ? `, the next at ${new Date(freesAtMs).toISOString()}` : '';
+  return `${left} of ${limit} Conso API requests left in ${windowSecs / 3600} h${next}`;
 }
 
 /** The tariff of `linky stats` (and of HA's cost statistic), as Linky.stats takes it. */
