@@ -525,6 +525,7 @@ fn a_conso_ban_says_so_and_is_not_retried_while_enedis_refusals_through_it_keep_
     let err = fetch(&banned, Series::DailyConsumption, Some("2026-11-01")).unwrap_err();
     assert_eq!((err.code, err.status, banned.http.count()), (ErrorCode::RateLimited, Some(403), 1));
     assert!(err.message.contains("refuses this IP address") && err.message.contains("github.com/bokub/conso-api"), "{}", err.message);
+    assert!(!err.message.contains("again later"), "waiting does not lift a ban: {}", err.message);
 
     let no_consent = rig_with(
         |_| Ok(HttpResponse::new(403, r#"{"error":"ADAM-DC-0008","error_description":"No consent can be found for this customer and this usage point."}"#)),

@@ -606,7 +606,9 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
                     report.skipped.push(skip(window.start, window.end, &err));
                 }
                 Err(mut err) => {
-                    if matches!(err.code, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Network) {
+                    // (Not after a Conso API ban, a 403: waiting does not lift it.)
+                    let resumable = matches!(err.code, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Network) && err.status != Some(403);
+                    if resumable {
                         err.message.push_str(&format!(
                             "; {done} of {total} windows of {} are stored, run the same fetch again later to continue",
                             series.name()
