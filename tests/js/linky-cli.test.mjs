@@ -147,6 +147,14 @@ test('past its limit the sandbox Conso API bans the address, and wattbridge says
   assert.deepEqual(own.linky.requests().list.map((r) => r.status).slice(4), [403, 403]);
 });
 
+test('a linky.conso_budget that is not a whole number of requests is refused, naming where it was set (exit 2)', async () => {
+  for (const bad of ['abc', '0', '2.5']) {
+    const run = await wattbridge(['linky', 'status'], await consoHome({ WATTBRIDGE_LINKY_CONSO_BUDGET: bad }));
+    assert.equal(run.code, 2, bad);
+    assert.match(run.stderr, new RegExp(`linky\\.conso_budget is "${bad.replace('.', '\\.')}" \\(set by WATTBRIDGE_LINKY_CONSO_BUDGET\\): give a whole number of requests, at least 1 \\[invalid_config\\]`));
+  }
+});
+
 test('DST days come out with 46 and 50 half-hours', async () => {
   const env = await consoHome({ WATTBRIDGE_LINKY_METER: M.dst });
   const spring = json(await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--from', '2025-03-30', '--to', '2025-03-31'], env));
