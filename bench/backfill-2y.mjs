@@ -7,14 +7,15 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { Linky, Weheat, EnergyId, MemoryStore, sync } from 'wattbridge';
 
-// Pacing and budget lifted for the bench: it measures memory and work, not the services' quotas.
-const options = { linky: { rateLimit: 0 }, weheat: { budgetPerHour: 0 }, energyid: { claimAfterHellos: 0, uploadInterval: 0.01 } };
+// Pacing and budgets lifted for the bench: it measures memory and work, not the services' quotas
+// (a real first backfill over the Conso API takes two runs 12 h apart: ~130 requests, budget 90).
+const options = { linky: { rateLimit: 0, consoLimitPer12h: 0 }, weheat: { budgetPerHour: 0 }, energyid: { claimAfterHellos: 0, uploadInterval: 0.01 } };
 const child = spawn(process.execPath, [new URL('./sandbox-child.mjs', import.meta.url).pathname, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const [line] = await once(createInterface({ input: child.stdout }), 'line');
 const sandbox = JSON.parse(line);
 
 const store = new MemoryStore();
-const linky = new Linky({ consoApiUrl: sandbox.urls.linky.consoApiUrl, consoToken: sandbox.consoToken, maxRequestsPerSecond: 1000, store });
+const linky = new Linky({ consoApiUrl: sandbox.urls.linky.consoApiUrl, consoToken: sandbox.consoToken, consoBudget: 100_000, maxRequestsPerSecond: 1000, store });
 const weheat = new Weheat({ authUrl: sandbox.urls.weheat.newAuthUrl, apiUrl: sandbox.urls.weheat.newApiUrl, budgetPerHour: 100_000, store });
 await weheat.oauth().loginWithPassword(sandbox.weheatUser);
 const energyid = new EnergyId({ helloUrl: sandbox.urls.energyid.helloUrl, provisioningKey: sandbox.provisioning.key, provisioningSecret: sandbox.provisioning.secret, store });

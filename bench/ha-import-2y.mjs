@@ -19,12 +19,12 @@ async function child(script, args) {
   return { info: JSON.parse(line), process: process_, lines };
 }
 
-// Pacing lifted for the bench: it measures the import, not Enedis' quota.
-const sandbox = await child('./sandbox-child.mjs', [JSON.stringify({ linky: { rateLimit: 0 } })]);
+// Pacing and the Conso API's 12-hour limit lifted for the bench: it measures the import, not the quotas.
+const sandbox = await child('./sandbox-child.mjs', [JSON.stringify({ linky: { rateLimit: 0, consoLimitPer12h: 0 } })]);
 const ha = await child('./ha-standin-child.mjs', ['2025.11.0']);
 
 const store = new MemoryStore();
-const linky = new Linky({ consoApiUrl: sandbox.info.urls.linky.consoApiUrl, consoToken: sandbox.info.consoToken, maxRequestsPerSecond: 1000, store });
+const linky = new Linky({ consoApiUrl: sandbox.info.urls.linky.consoApiUrl, consoToken: sandbox.info.consoToken, consoBudget: 100_000, maxRequestsPerSecond: 1000, store });
 const homeassistant = new HomeAssistant({ url: ha.info.url, token: 'admin-token' });
 const tariff = { tariff: 'hphc', priceHp: 0.25, priceHc: 0.2, offpeakHours: '22:00-06:00' };
 // The rerun asks the same: without `since` the sources would go further back,

@@ -15,6 +15,7 @@ export const SETTINGS = {
   'linky.user_agent': { about: 'User-Agent sent on every gateway call (default wattbridge/<version>)' },
   'linky.conso_api_url': { default: 'https://conso.boris.sh/api', about: 'Conso API base URL' },
   'linky.conso_token': { secret: true, about: 'Conso API token' },
+  'linky.conso_budget': { default: '90', about: 'Conso API requests allowed in any 12 h, retries included (it bans an IP after about 100)' },
   'linky.meter': { about: 'meter (PRM) to use when a consent covers several' },
   'linky.access': { about: 'gateway, conso or enedis (default: conso when a Conso token is set, else gateway)' },
   'linky.enedis_api_url': { default: 'https://gw.ext.prod.api.enedis.fr', about: 'Data Connect API (own Enedis app)' },

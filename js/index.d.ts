@@ -275,6 +275,13 @@ export interface LinkyOptions {
   consoApiUrl?: string;
   /** A Conso API token: enough on its own to fetch. */
   consoToken?: string;
+  /**
+   * Conso API requests allowed in any 12 hours, retries included (default 90,
+   * a margin under the ~100 after which it bans the IP). Kept in the store, so
+   * every client and run over it spends the same budget; when it is spent a
+   * fetch stops with `rate_limited` and `retryAfter`, keeping what it fetched.
+   */
+  consoBudget?: number;
   /** Own Enedis app: the Data Connect API, default `https://gw.ext.prod.api.enedis.fr`. */
   enedisApiUrl?: string;
   appClientId?: string;

@@ -24,6 +24,7 @@ export class Linky {
    * @param {string} [options.userAgent] User-Agent on every gateway call (default wattbridge/<version>)
    * @param {string} [options.consoApiUrl] Conso API (default https://conso.boris.sh/api)
    * @param {string} [options.consoToken] Conso API token: enough on its own to fetch
+   * @param {number} [options.consoBudget] Conso API requests allowed in any 12 h, retries included (default 90: it bans an IP after about 100)
    * @param {string} [options.enedisApiUrl] own Enedis app: Data Connect API (default https://gw.ext.prod.api.enedis.fr)
    * @param {string} [options.appClientId] own Enedis app: client id
    * @param {string} [options.appClientSecret] own Enedis app: client secret

@@ -17,6 +17,26 @@ export interface Bucket extends Energy {
 }
 
 /**
+ * A budget at a glance, for a status line.
+ */
+export interface BudgetStatus {
+    /**
+     * Requests allowed in any window.
+     */
+    limit: number;
+    /**
+     * Requests still allowed now.
+     */
+    left: number;
+    windowSecs: number;
+    /**
+     * When the next request frees up (the oldest counted one leaves the
+     * window), while none is left.
+     */
+    freesAtMs: number | null;
+}
+
+/**
  * The device is not claimed yet: a person must open `claim_url` (or type the
  * code at app.energyid.eu) before `expires_at` (unix seconds).
  */
@@ -242,6 +262,10 @@ export interface LinkyStatus {
     problem: LastError | null;
     today: string;
     series: SeriesStatus[];
+    /**
+     * The Conso API's 12-hour request budget, when that is the access.
+     */
+    consoBudget: BudgetStatus | null;
 }
 
 /**

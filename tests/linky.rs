@@ -6,10 +6,11 @@ mod support;
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 use support::{run, MemoryStore, NativeCrypto, RoutedHttp, VirtualClock};
 use wattbridge::core::{Error, ErrorCode, HttpRequest, HttpResponse, Secret};
 use wattbridge::linky::api::{data_request, parse_answer, status_error, Relay};
-use wattbridge::core::time::{format_paris, format_utc, paris_local};
+use wattbridge::core::time::{format_paris, format_utc, paris_date, paris_local};
 use wattbridge::linky::{Date, Linky, LinkyConfig, Series};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/linky/");
@@ -383,18 +384,30 @@ fn data_before_the_activation_date_are_found_by_bisection_once() {
     assert_eq!((again.requests, r.http.count() - count), (1, 1));
 }
 
+/// A Conso API token for `meters` (its `sub`, which clients read).
+fn conso_token(meters: &[&str]) -> String {
+    let payload = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, serde_json::json!({ "sub": meters, "exp": 1_900_000_000 }).to_string());
+    format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln")
+}
+
+/// The Conso API answers without the meter_reading envelope.
+fn conso_answer(request: &HttpRequest) -> HttpResponse {
+    let wrapped = enedis_answer(request).body;
+    HttpResponse::new(200, wrapped.strip_prefix(r#"{"meter_reading":"#).unwrap().strip_suffix('}').unwrap())
+}
+
+/// A Linky on the Conso API of `METER`, with `settings` added to its config.
+fn conso_rig(store: MemoryStore, settings: serde_json::Value) -> Rig {
+    let mut config = serde_json::json!({ "consoToken": conso_token(&[METER]), "consoApiUrl": "https://conso.example/api" });
+    config.as_object_mut().unwrap().extend(settings.as_object().unwrap().clone());
+    rig_with(|request| Ok(conso_answer(request)), config, store)
+}
+
 #[test]
 fn a_conso_token_alone_is_enough() {
-    let payload = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"sub":["33333333333333"],"exp":1900000000}"#);
-    let token = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln");
     let r = rig_with(
-        |request| {
-            let wrapped = enedis_answer(request).body;
-            // The Conso API answers without the meter_reading envelope.
-            let bare = wrapped.strip_prefix(r#"{"meter_reading":"#).unwrap().strip_suffix('}').unwrap().to_owned();
-            Ok(HttpResponse::new(200, bare))
-        },
-        serde_json::json!({ "consoToken": token, "consoApiUrl": "https://conso.example/api" }),
+        |request| Ok(conso_answer(request)),
+        serde_json::json!({ "consoToken": conso_token(&["33333333333333"]), "consoApiUrl": "https://conso.example/api" }),
         MemoryStore::default(),
     );
     assert_eq!(r.linky.access(), "conso");
@@ -403,6 +416,123 @@ fn a_conso_token_alone_is_enough() {
     assert_eq!(report.points, 11);
     let url = &r.http.sent()[0].url;
     assert_eq!(url, "https://conso.example/api/daily_consumption?prm=33333333333333&start=2026-11-10&end=2026-11-21");
+}
+
+// ---- the Conso API's 12-hour budget ----
+
+/// The first day of the stored load curve.
+fn first_stored_day(r: &Rig) -> Date {
+    let (first, _) = run(r.linky.stored_span(Series::ConsumptionLoadCurve)).unwrap().unwrap();
+    paris_date(first * 1000)
+}
+
+#[test]
+fn a_conso_backfill_larger_than_the_budget_stops_at_it_keeps_every_window_and_continues_when_the_window_rolls() {
+    let r = conso_rig(MemoryStore::default(), serde_json::json!({}));
+    let started = r.clock.now();
+    // Two years of load curve are 125 windows; the budget is 90 per 12 h.
+    let err = fetch(&r, Series::ConsumptionLoadCurve, None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert_eq!(r.http.count(), 90, "the 91st request never left");
+    // It continues when the first request leaves the 12-hour window.
+    let retry_after = err.retry_after.unwrap();
+    assert_eq!(retry_after, ((started + 12 * 3_600_000 - r.clock.now()) as u64).div_ceil(1000));
+    assert!(err.message.contains("about 100 requests in 12 h"), "{}", err.message);
+    assert!(err.message.contains("budget of 90 (linky.conso_budget)"), "{}", err.message);
+    // NOW is noon in Paris (UTC+1 in November): 12 h later is midnight.
+    assert!(err.message.contains("continue after 00:00 Paris time on 2026-11-22 (in 12 h 00 min)"), "{}", err.message);
+    assert!(err.message.contains("90 of 125 windows of load-curve are stored"), "{}", err.message);
+    // Nothing lost: the 90 newest windows (6 days each) are in the history, whole.
+    assert_eq!(first_stored_day(&r), d("2026-11-21").add_days(-90 * 6));
+    let stored = run(r.linky.points(Series::ConsumptionLoadCurve, d("2026-11-21").add_days(-540), d("2026-11-21"))).unwrap();
+    assert_eq!(stored.len(), 540 * 48 + 2, "two October days of 25 h, one March day of 23 h");
+    let status = run(r.linky.status()).unwrap().conso_budget.unwrap();
+    assert_eq!((status.limit, status.left, status.window_secs), (90, 0, 12 * 3600));
+    assert_eq!(status.frees_at_ms, Some(started + 12 * 3_600_000));
+
+    // A second before then: still refused, without a request.
+    r.clock.advance(Duration::from_secs(retry_after - 1));
+    assert_eq!(fetch(&r, Series::ConsumptionLoadCurve, None).unwrap_err().code, ErrorCode::RateLimited);
+    assert_eq!(r.http.count(), 90);
+
+    // Then the window rolls, request by request as they went out, and it is
+    // a new day in Paris: the next run asks exactly what is missing (204
+    // days: 34 windows) and the correction window, which holds the new day.
+    r.clock.advance(Duration::from_secs(1));
+    let sent_before = r.http.sent().len();
+    let rest = fetch(&r, Series::ConsumptionLoadCurve, None).unwrap();
+    assert_eq!((rest.requests, rest.windows), (35, 35));
+    let asked_again: Vec<(Date, Date)> = r.http.sent()[sent_before..]
+        .iter()
+        .map(|q| (d(&query(q, "start").unwrap()), d(&query(q, "end").unwrap())))
+        .filter(|(start, end)| *end > d("2026-11-21").add_days(-540) && *start < d("2026-11-21"))
+        .collect();
+    assert_eq!(asked_again, [(d("2026-11-19"), d("2026-11-22"))], "only the correction window is asked again");
+    assert_eq!(first_stored_day(&r), d("2024-11-07"));
+    // (The fake Enedis has nothing after 2026-11-20.)
+    let all = run(r.linky.points(Series::ConsumptionLoadCurve, d("2024-11-07"), d("2026-11-22"))).unwrap();
+    assert_eq!(all.len(), 744 * 48, "two DST changes of each kind cancel out");
+    assert!(all.windows(2).all(|w| w[0].end == w[1].start), "no gap where the two runs meet");
+}
+
+#[test]
+fn the_conso_budget_is_a_setting_and_only_the_conso_api_has_one() {
+    let r = conso_rig(MemoryStore::default(), serde_json::json!({ "consoBudget": 3 }));
+    let err = fetch(&r, Series::ConsumptionLoadCurve, Some("2026-10-01")).unwrap_err();
+    assert_eq!((err.code, r.http.count()), (ErrorCode::RateLimited, 3));
+    assert!(err.message.contains("budget of 3"), "{}", err.message);
+
+    let zero: LinkyConfig = serde_json::from_value(serde_json::json!({ "consoToken": conso_token(&[METER]), "consoBudget": 0 })).unwrap();
+    let refused = Linky::new(zero, r.http.clone(), MemoryStore::default(), r.clock.clone(), NativeCrypto).err().unwrap();
+    assert_eq!(refused.code, ErrorCode::InvalidConfig);
+    assert!(refused.message.contains("linky.conso_budget"), "{}", refused.message);
+
+    // The gateway has no such limit: 129 requests, nothing counted, no budget shown.
+    let gateway = rig(|request| Ok(enedis_answer(request)));
+    fetch(&gateway, Series::ConsumptionLoadCurve, None).unwrap();
+    fetch(&gateway, Series::DailyConsumption, None).unwrap();
+    assert_eq!(gateway.http.count(), 129);
+    assert!(run(gateway.linky.status()).unwrap().conso_budget.is_none());
+}
+
+/// Two clients over one store (two CLI runs, a page and its sync job) spend
+/// one budget; with one request left, one of two concurrent fetches gets it.
+#[test]
+fn two_conso_clients_over_one_store_share_the_budget() {
+    let store = MemoryStore::default();
+    let one = conso_rig(store.clone(), serde_json::json!({ "consoBudget": 5 }));
+    fetch(&one, Series::DailyConsumption, Some("2026-11-01")).unwrap();
+    let two = conso_rig(store.clone(), serde_json::json!({ "consoBudget": 5 }));
+    assert_eq!(run(two.linky.status()).unwrap().conso_budget.unwrap().left, 4);
+    fetch(&two, Series::ConsumptionLoadCurve, Some("2026-11-09")).unwrap();
+    fetch(&two, Series::MaxPower, Some("2026-11-01")).unwrap();
+    assert_eq!(run(one.linky.status()).unwrap().conso_budget.unwrap().left, 1);
+
+    store.yielding(true);
+    let (a, b) = run(async { futures::join!(one.linky.fetch(Series::DailyProduction, Some(d("2026-11-01")), None, |_| {}), two.linky.fetch(Series::DailyProduction, Some(d("2026-11-01")), None, |_| {})) });
+    assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "exactly one of the two went out");
+    assert_eq!(one.http.count() + two.http.count(), 5);
+}
+
+#[test]
+fn a_conso_ban_says_so_and_is_not_retried_while_enedis_refusals_through_it_keep_their_meaning() {
+    let ban = r#"<!DOCTYPE html><title>Attention Required! | Cloudflare</title><h1>Sorry, you have been blocked</h1>"#;
+    let banned = rig_with(
+        move |_| Ok(HttpResponse::new(403, ban)),
+        serde_json::json!({ "consoToken": conso_token(&[METER]), "consoApiUrl": "https://conso.example/api" }),
+        MemoryStore::default(),
+    );
+    let err = fetch(&banned, Series::DailyConsumption, Some("2026-11-01")).unwrap_err();
+    assert_eq!((err.code, err.status, banned.http.count()), (ErrorCode::RateLimited, Some(403), 1));
+    assert!(err.message.contains("refuses this IP address") && err.message.contains("github.com/bokub/conso-api"), "{}", err.message);
+    assert!(!err.message.contains("again later"), "waiting does not lift a ban: {}", err.message);
+
+    let no_consent = rig_with(
+        |_| Ok(HttpResponse::new(403, r#"{"error":"ADAM-DC-0008","error_description":"No consent can be found for this customer and this usage point."}"#)),
+        serde_json::json!({ "consoToken": conso_token(&[METER]), "consoApiUrl": "https://conso.example/api" }),
+        MemoryStore::default(),
+    );
+    assert_eq!(fetch(&no_consent, Series::DailyConsumption, Some("2026-11-01")).unwrap_err().code, ErrorCode::ConsentRequired);
 }
 
 #[test]

@@ -14,6 +14,13 @@ const trim = (url) => url.replace(/\/+$/, '');
 /** A numeric setting, or undefined when not set. */
 const number = (settings, key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
 
+/** A count setting (requests), a whole number ≥ 1, or an error naming the setting and where it was set. */
+function count(settings, key, provider) {
+  const value = number(settings, key);
+  if (value === undefined || (Number.isInteger(value) && value >= 1)) return value;
+  throw new WattbridgeError(`${key} is "${settings.get(key)}" (set by ${settings.source(key)}): give a whole number of requests, at least 1`, { code: 'invalid_config', provider });
+}
+
 /** Build an account; a settings error names the setting and where its value came from. */
 function build(settings, key, make) {
   try {
@@ -43,6 +50,7 @@ export function weheatClient(settings, { pump } = {}) {
  * @param {{meter?: string}} [flags]
  */
 export function linkyClient(settings, { meter } = {}) {
+  const consoBudget = count(settings, 'linky.conso_budget', 'linky');
   return build(settings, 'linky.gateway_url', () => new Linky({
     access: settings.get('linky.access'),
     gateway: settings.get('linky.gateway'),
@@ -52,6 +60,7 @@ export function linkyClient(settings, { meter } = {}) {
     userAgent: settings.get('linky.user_agent'),
     consoApiUrl: trim(settings.get('linky.conso_api_url')),
     consoToken: settings.get('linky.conso_token'),
+    consoBudget,
     enedisApiUrl: trim(settings.get('linky.enedis_api_url')),
     appClientId: settings.get('linky.app_client_id'),
     appClientSecret: settings.get('linky.app_client_secret'),
@@ -59,6 +68,15 @@ export function linkyClient(settings, { meter } = {}) {
     meter: meter ?? settings.get('linky.meter'),
     correctionDays: number(settings, 'linky.correction_days'),
   }));
+}
+
+/**
+ * The Conso API's 12-hour budget as both status commands say it, e.g. "62 of
+ * 90 Conso API requests left in 12 h" (and when one frees up, when none is left).
+ */
+export function consoBudgetText({ left, limit, windowSecs, freesAtMs }) {
+  const next = left === 0 && freesAtMs ? `, the next at ${new Date(freesAtMs).toISOString()}` : '';
+  return `${left} of ${limit} Conso API requests left in ${windowSecs / 3600} h${next}`;
 }
 
 /** The tariff of `linky stats` (and of HA's cost statistic), as Linky.stats takes it. */

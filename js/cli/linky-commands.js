@@ -2,7 +2,7 @@
 // with Linky, with the history kept locally and every request accounted for.
 import { WattbridgeError } from '../node.js';
 import { loadSettings } from '../config.js';
-import { linkyClient, linkyTariff } from './accounts.js';
+import { linkyClient, linkyTariff, consoBudgetText } from './accounts.js';
 import { progressBar } from './progress.js';
 
 const LABELS = {
@@ -76,6 +76,7 @@ export async function linkyStatus(options) {
   const status = await (await client(options)).status();
   const lines = [`Access: ${status.access}${status.access === 'gateway' ? ` (${status.loggedIn ? 'logged in' : 'not logged in'})` : ''}`];
   if (status.tokenExpiresAtMs) lines.push(`Token expires: ${new Date(status.tokenExpiresAtMs).toISOString()} (renewed automatically)`);
+  if (status.consoBudget) lines.push(`Budget: ${consoBudgetText(status.consoBudget)} (linky.conso_budget; it bans an IP after about 100)`);
   if (status.problem) lines.push(`Problem: ${status.problem.message} [${status.problem.code}]`);
   if (status.meters.length) lines.push(`Consent covers: ${status.meters.join(', ')}; using ${status.meter}`);
   for (const s of status.series) {

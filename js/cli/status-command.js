@@ -4,7 +4,7 @@
 // sync, the prompts, the progress bars or the CSV parser.
 import { FileStore } from '../stores/file.js';
 import { loadSettings } from '../config.js';
-import { linkyClient, weheatClient, energyIdDevice, syncSources, homeAssistantConfigured } from './accounts.js';
+import { linkyClient, weheatClient, energyIdDevice, syncSources, homeAssistantConfigured, consoBudgetText } from './accounts.js';
 
 /**
  * Every source and the outbox at a glance. The three parts only read their own
@@ -32,7 +32,8 @@ export async function statusCommand() {
     parts.push(guard('linky', async () => {
       const [s, b] = await Promise.all([linkyClient(settings).status(), blocked('linky')]);
       const curve = s.series.find((x) => x.series === 'load-curve');
-      return [{ ...s, blocked: b }, `linky: ${s.problem ? s.problem.message : `meter ${s.meter}, data up to ${curve?.lastDay ?? 'nothing yet'}`}${b ? ` — sync paused: ${b.message} [${b.code}]` : ''}`];
+      const budget = s.consoBudget ? `, ${consoBudgetText(s.consoBudget)}` : '';
+      return [{ ...s, blocked: b }, `linky: ${s.problem ? s.problem.message : `meter ${s.meter}, data up to ${curve?.lastDay ?? 'nothing yet'}`}${budget}${b ? ` — sync paused: ${b.message} [${b.code}]` : ''}`];
     }));
   }
   if (sources.has('weheat')) {

@@ -173,7 +173,7 @@ export interface LinkyRequest {
 export interface LinkySandbox extends AuthSandbox {
   /** The data requests so far (token calls not included). */
   requests(): { total: number; byPath: Record<string, number>; list: LinkyRequest[] };
-  /** Forget the logged requests, the 5 req/s window and the storm meter's count. */
+  /** Forget the logged requests, the 5 req/s window, the Conso API's 12 h counts and bans, and the storm meter's count. */
   resetRequests(): void;
   /** From now on this meter answers 403 ADAM-DC-0008. */
   revokeConsent(prm: string): void;
@@ -280,7 +280,14 @@ export function startSandbox(options?: {
     meters?: string[];
     /** data requests served per second across meters (default 5; 0 turns the quota off) */
     rateLimit?: number;
-    /** monotonic ms for the quota (default performance.now) */
+    /** monotonic ms for the quota and the Conso API's 12 h (default performance.now) */
     clock?: () => number;
+    /**
+     * Conso API requests a client (IP address) may send in any 12 h (default
+     * 100, contract §1); the next one bans it: 403 with an HTML "Sorry, you
+     * have been blocked" page on every Conso API request until
+     * `resetRequests()`. 0 turns the limit off.
+     */
+    consoLimitPer12h?: number;
   };
 }): Promise<Sandbox>;

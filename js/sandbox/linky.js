@@ -8,7 +8,8 @@
 //   answering what is inside `meter_reading`.
 // Every data call goes through the same checks as Enedis (dates, windows,
 // history, activation, consent) and the gateway's quota (5 req/s), and is
-// logged for tests at `GET /_sandbox/requests`.
+// logged for tests at `GET /_sandbox/requests`. The Conso API bans a client
+// (an IP address) after 100 requests in 12 h (contract §1), as the real one does.
 
 import { createHmac, randomBytes } from 'node:crypto';
 import { createAuthServer } from './oauth.js';
@@ -60,6 +61,15 @@ const READING_TYPES = {
 const THROTTLED = { fault: { code: 900807, message: 'Message throttled out', description: 'You have exceeded your quota' } };
 
 const ERROR_URI = 'https://bluecoder.enedis.fr/api-doc/consulter-souscrire';
+
+const TWELVE_HOURS_MS = 12 * 3600 * 1000;
+// What a banned client gets: the contract gives no shape, so the one the Conso
+// API's users report (github.com/bokub/conso-api issues 21, 102, 144): its
+// Cloudflare front's 403 page, HTML, every request, until the ban is lifted by hand.
+const CONSO_BAN_PAGE = '<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>'
+  + '<h1>Sorry, you have been blocked</h1><h2>You are unable to access conso.boris.sh</h2>'
+  + '<p>This website is using a security service to protect itself from online attacks.</p>'
+  + '<p>Cloudflare Ray ID: <strong>0000sandbox0000</strong></p></body></html>';
 /** The sandbox app's registered redirect address (own Enedis app). */
 const APP_CALLBACK = '/dataconnect/callback';
 const refuse = (status, error, description, headers) => ({ status, body: { error, error_description: description, error_uri: ERROR_URI }, headers });
@@ -84,7 +94,8 @@ function dataRoute(path) {
  * @param {() => number} [options.now] unix ms: token expiry, and "today" in Paris for the data
  * @param {string[]} [options.meters] the meters a gateway or app consent grants (default: all, household first)
  * @param {number} [options.rateLimit] data requests served per second, across meters (0: no limit)
- * @param {() => number} [options.clock] monotonic ms for the rate limit (a fixed `now` must not trip it)
+ * @param {() => number} [options.clock] monotonic ms for the rate limit and the Conso API's 12 h (a fixed `now` must not trip them)
+ * @param {number} [options.consoLimitPer12h] Conso API requests a client (IP address) may send in any 12 h; the next one bans it (default 100; 0: no limit)
  */
 export function createLinkyService({
   deviceApproveAfterMs = null,
@@ -92,6 +103,7 @@ export function createLinkyService({
   meters = SANDBOX_METERS,
   rateLimit = 5,
   clock = () => performance.now(),
+  consoLimitPer12h = 100,
 } = {}) {
   const auth = createAuthServer({
     clients: [LINKY_CLIENT_ID, LINKY_TEST_CLIENT_ID],
@@ -114,6 +126,23 @@ export function createLinkyService({
   let log = []; // one entry per data request
   let served = []; // clock() of the data requests the quota let through, last second only
   let stormCalls = 0;
+  let consoSent = new Map(); // client address -> clock() of its Conso API requests, last 12 h only
+  const banned = new Set(); // client addresses the Conso API refuses
+
+  // One more Conso API request from `client`: false while it is within the
+  // limit, true once banned. A ban stays: the real ones are lifted by hand.
+  function consoBans(client) {
+    if (!consoLimitPer12h) return false;
+    if (banned.has(client)) return true;
+    const t = clock();
+    const recent = (consoSent.get(client) ?? []).filter((at) => t - at < TWELVE_HOURS_MS);
+    if (recent.length >= consoLimitPer12h) {
+      banned.add(client);
+      return true;
+    }
+    consoSent.set(client, [...recent, t]);
+    return false;
+  }
 
   // The meters a data request may read, or null when its token is not accepted.
   function consentOf(access, authorization) {
@@ -215,6 +244,8 @@ export function createLinkyService({
     log = [];
     served = [];
     stormCalls = 0;
+    consoSent = new Map();
+    banned.clear();
   }
 
   function requests() {
@@ -228,7 +259,7 @@ export function createLinkyService({
     auth,
     /** The data requests so far: `{ total, byPath, list: [{method, path, meter, start, end, status}] }`. */
     requests,
-    /** Forget the logged requests, the quota window and the storm meter's count. */
+    /** Forget the logged requests, the quota windows, the Conso API's bans and the storm meter's count. */
     resetRequests,
     /** From now on this meter answers 403 ADAM-DC-0008, as after the person withdrew consent. */
     revokeConsent: (prm) => revoked.add(prm),
@@ -241,6 +272,11 @@ export function createLinkyService({
         const prm = route.access === 'conso' ? q.get('prm') : q.get('usage_point_id');
         const entry = { method: req.method, path, meter: prm, start: q.get('start'), end: q.get('end'), status: 0 };
         log.push(entry);
+        // Before anything else: the ban is the Conso API's front, not Enedis.
+        if (route.access === 'conso' && consoBans(req.socket.remoteAddress)) {
+          entry.status = 403;
+          return sendHtml(res, 403, CONSO_BAN_PAGE);
+        }
         if (faults.apply(path, res)) {
           entry.status = res.headersSent ? res.statusCode : 0; // 0: the connection was dropped
           return;

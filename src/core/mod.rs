@@ -1,6 +1,7 @@
 //! What every provider shares: the error type, secrets, and the seams through
 //! which the pure core touches the world (HTTP, WebSocket, storage, time).
 
+pub mod budget;
 pub mod calendar;
 pub mod clock;
 pub mod crypto;

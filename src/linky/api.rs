@@ -267,6 +267,26 @@ pub fn status_error(response: &HttpResponse, series: Series, meter: &str, start:
         .retry_after(response.retry_after())
 }
 
+/// The Conso API's IP ban (contract §1: after about 100 requests in 12 h),
+/// when a 403 is one: any 403 that is not an Enedis error body, such as the
+/// "Sorry, you have been blocked" page its people report. Waiting does not
+/// lift it, hence the message; `rate_limited` because its cause is the rate.
+pub fn conso_ban(response: &HttpResponse) -> Option<Error> {
+    let body: ErrorBody = serde_json::from_str(&response.body).unwrap_or_default();
+    if response.status != 403 || body.error.is_some() {
+        return None;
+    }
+    Some(
+        Error::new(
+            ErrorCode::RateLimited,
+            "the Conso API refuses this IP address (HTTP 403, not an Enedis answer): it bans IPs that send more than about 100 requests in 12 h. \
+             Its maintainer lifts a ban on request (github.com/bokub/conso-api); waiting does not. wattbridge's budget (linky.conso_budget) keeps it under that limit",
+        )
+        .provider(PROVIDER)
+        .status(403),
+    )
+}
+
 /// A JWT's segments are base64url without padding (RFC 7515); padding is
 /// tolerated, as some encoders add it.
 const JWT_BASE64: GeneralPurpose =

@@ -6,7 +6,8 @@ use super::history::History;
 use super::model::{Hole, LastError, Point, Series};
 use super::plan::{minimum_requests, plan, refill_plan, Window};
 use super::stats::{self, DayEnergy, HourEnergy, PeriodTotals, Tariff};
-use crate::core::time::{paris_date, Date};
+use crate::core::budget::{BudgetStatus, RequestBudget};
+use crate::core::time::{paris_date, paris_local, Date};
 use super::PROVIDER;
 use crate::core::clock::backoff;
 use crate::core::crypto::random_token;
@@ -40,6 +41,10 @@ const MAX_WAIT_SECS: u64 = 120;
 const SETTLED_DAYS: i32 = 7;
 const CONSENT_KEY: &str = "linky/consent";
 const CONSENT_PENDING_KEY: &str = "linky/consent/pending";
+/// The Conso API bans an IP after about 100 requests in 12 h (contract §1):
+/// every request to it is counted here, shared by every client over the store.
+const CONSO_BUDGET_KEY: &str = "linky/conso-budget";
+const CONSO_WINDOW_MS: i64 = 12 * 3_600_000;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -66,6 +71,10 @@ pub struct LinkyConfig {
     pub conso_api_url: String,
     #[serde(default)]
     pub conso_token: Option<Secret>,
+    /// Conso API requests allowed in any 12 hours, retries included: a
+    /// margin under the ~100 after which it bans the IP.
+    #[serde(default = "default_conso_budget")]
+    pub conso_budget: u32,
     #[serde(default = "default_enedis_api_url")]
     pub enedis_api_url: String,
     #[serde(default = "default_consent_url")]
@@ -87,6 +96,9 @@ pub struct LinkyConfig {
 
 fn default_conso_api_url() -> String {
     DEFAULT_CONSO_API_URL.to_owned()
+}
+fn default_conso_budget() -> u32 {
+    90
 }
 fn default_enedis_api_url() -> String {
     DEFAULT_ENEDIS_API_URL.to_owned()
@@ -285,6 +297,8 @@ pub struct LinkyStatus {
     #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
     pub today: Date,
     pub series: Vec<SeriesStatus>,
+    /// The Conso API's 12-hour request budget, when that is the access.
+    pub conso_budget: Option<BudgetStatus>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -321,6 +335,8 @@ pub struct Linky<H, S, C, K> {
     store: S,
     clock: C,
     auth: Auth<H, S, C, K>,
+    /// Only the Conso API has one: the gateway and an own app have no such limit.
+    conso_budget: Option<RequestBudget>,
     last_request_ms: Cell<Option<i64>>,
     requests: Cell<u32>,
 }
@@ -355,7 +371,14 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             (_, Some(oauth)) => Auth::OAuth(OAuthClient::new(oauth, http.clone(), store.clone(), clock.clone(), crypto)?),
             (_, None) => return Err(Error::invalid_config("no way to reach Enedis is configured").provider(PROVIDER)),
         };
-        Ok(Linky { config, relay, http, store, clock, auth, last_request_ms: Cell::new(None), requests: Cell::new(0) })
+        let conso_budget = match relay {
+            Relay::Conso(_) if config.conso_budget == 0 => {
+                return Err(Error::invalid_config("linky.conso_budget is 0: allow at least 1 request per 12 h (default 90; the Conso API bans after about 100)").provider(PROVIDER));
+            }
+            Relay::Conso(_) => Some(RequestBudget::new(CONSO_BUDGET_KEY, config.conso_budget, CONSO_WINDOW_MS)),
+            _ => None,
+        };
+        Ok(Linky { config, relay, http, store, clock, auth, conso_budget, last_request_ms: Cell::new(None), requests: Cell::new(0) })
     }
 
     pub fn access(&self) -> &'static str {
@@ -583,7 +606,9 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
                     report.skipped.push(skip(window.start, window.end, &err));
                 }
                 Err(mut err) => {
-                    if matches!(err.code, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Network) {
+                    // (Not after a Conso API ban, a 403: waiting does not lift it.)
+                    let resumable = matches!(err.code, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Network) && err.status != Some(403);
+                    if resumable {
                         err.message.push_str(&format!(
                             "; {done} of {total} windows of {} are stored, run the same fetch again later to continue",
                             series.name()
@@ -666,6 +691,8 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         loop {
             tries += 1;
             self.pace().await;
+            // Counted when it really leaves, after the pacing wait.
+            self.spend_conso_budget().await?;
             self.requests.set(self.requests.get() + 1);
             let build = |token: &Secret| api::data_request(&self.relay, series, meter, window.start, window.end, token);
             let outcome = match &self.auth {
@@ -680,6 +707,14 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
                         .status(401));
                 }
                 Ok(response) => {
+                    // Only the Conso API bans; elsewhere a 403 is Enedis' consent answer.
+                    let ban = match self.relay {
+                        Relay::Conso(_) => api::conso_ban(&response),
+                        _ => None,
+                    };
+                    if let Some(ban) = ban {
+                        return Err(ban);
+                    }
                     let error = api::status_error(&response, series, meter, window.start, window.end);
                     if !api::is_retryable(response.status) {
                         return Err(error);
@@ -698,6 +733,24 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             };
             self.clock.sleep(wait).await;
         }
+    }
+
+    /// Count one Conso API request, or refuse it before it leaves when the
+    /// 12-hour budget is spent: a `rate_limited` saying when it continues.
+    async fn spend_conso_budget(&self) -> Result<()> {
+        let Some(budget) = &self.conso_budget else { return Ok(()) };
+        let Some(frees_at) = budget.take(&self.store, &self.clock).await? else { return Ok(()) };
+        let seconds = ((frees_at - self.clock.now_ms()).max(0) as u64).div_ceil(1000);
+        Err(Error::new(
+            ErrorCode::RateLimited,
+            format!(
+                "the Conso API bans an IP after about 100 requests in 12 h, and wattbridge's budget of {} (linky.conso_budget) is spent: the fetch can continue after {}",
+                budget.limit(),
+                when(frees_at, seconds)
+            ),
+        )
+        .provider(PROVIDER)
+        .retry_after(Some(seconds)))
     }
 
     /// Keep request starts at least 1 / rate apart (with a 5 % margin, so a
@@ -751,7 +804,16 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
             problem,
             today,
             series: series_status,
+            conso_budget: self.conso_budget_status().await?,
         })
+    }
+
+    /// The Conso API's 12-hour request budget (none for the gateway or an own app).
+    pub async fn conso_budget_status(&self) -> Result<Option<BudgetStatus>> {
+        match &self.conso_budget {
+            Some(budget) => Ok(Some(budget.status(&self.store, &self.clock).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The seed's six periods in kWh (and cost with a tariff), the daily
@@ -838,6 +900,15 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
         let meter = self.meter().await?;
         self.history(&meter, series).points(from, to).await
     }
+}
+
+/// `03:12 Paris time on 2026-11-22 (in 11 h 40 min)`: the minute is rounded
+/// up, so that "after" holds.
+fn when(at_ms: i64, seconds: u64) -> String {
+    let (date, ms) = paris_local((at_ms + 59_999).div_euclid(60_000) * 60_000);
+    let minutes = seconds.div_ceil(60);
+    let wait = if minutes < 60 { format!("{minutes} min") } else { format!("{} h {:02} min", minutes / 60, minutes % 60) };
+    format!("{:02}:{:02} Paris time on {date} (in {wait})", ms / 3_600_000, ms / 60_000 % 60)
 }
 
 fn skip(start: Date, end: Date, err: &Error) -> Skipped {

@@ -7,6 +7,7 @@ use super::derive::{self, format_utc, Energy};
 use super::history::EnergyHistory;
 use super::model::{number, room_value, Interval, Log, Pump};
 use super::PROVIDER;
+use crate::core::budget::RequestBudget;
 use crate::core::clock::{backoff, jittered};
 use crate::core::store::{load, save};
 use std::collections::BTreeMap;
@@ -102,12 +103,6 @@ impl WeheatConfig {
             verification_code_param: None,
         })
     }
-}
-
-/// When the account's last requests left (unix ms), the last hour only.
-#[derive(Default, Serialize, Deserialize)]
-struct Budget {
-    sent: Vec<i64>,
 }
 
 /// A latest log with what a person reads from it.
@@ -235,6 +230,7 @@ pub struct Weheat<H, S, C, K> {
     store: S,
     clock: C,
     oauth: OAuthClient<H, S, C, K>,
+    budget: RequestBudget,
     /// The default pump, looked up once per client: every call that names no
     /// pump needs it, and each lookup costs a request of the hourly budget.
     default_pump: std::cell::RefCell<Option<Pump>>,
@@ -250,7 +246,8 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             return Err(Error::invalid_config(format!("the first load reaches {} s back: give 1 s to {MAX_FIRST_LOAD_SECS} s (a year)", config.first_load_secs)).provider(PROVIDER));
         }
         let oauth = OAuthClient::new(config.oauth_config()?, http, store.clone(), clock.clone(), crypto)?;
-        Ok(Weheat { config, store, clock, oauth, default_pump: Default::default() })
+        let budget = RequestBudget::new(BUDGET_KEY, config.budget_per_hour, HOUR_MS);
+        Ok(Weheat { config, store, clock, oauth, budget, default_pump: Default::default() })
     }
 
     pub fn oauth(&self) -> &OAuthClient<H, S, C, K> {
@@ -258,7 +255,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     }
 
     pub fn budget_per_hour(&self) -> u32 {
-        self.config.budget_per_hour.max(1)
+        self.budget.limit()
     }
 
     /// Where a new install's first load starts (unix seconds): `first_load_secs` ago.
@@ -270,15 +267,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
 
     /// Requests the account may still send in the current hour.
     pub async fn budget_left(&self) -> Result<u32> {
-        let budget = self.budget().await?;
-        Ok(self.budget_per_hour().saturating_sub(budget.sent.len() as u32))
-    }
-
-    async fn budget(&self) -> Result<Budget> {
-        let mut budget: Budget = load(&self.store, BUDGET_KEY).await?.unwrap_or_default();
-        let hour_ago = self.clock.now_ms() - HOUR_MS;
-        budget.sent.retain(|at| *at > hour_ago);
-        Ok(budget)
+        Ok(self.budget.status(&self.store, &self.clock).await?.left)
     }
 
     /// Take one request from the budget, waiting for a free slot when it is
@@ -289,7 +278,7 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
     async fn spend(&self, max_wait: Duration) -> Result<()> {
         let deadline = self.clock.now_ms().saturating_add(max_wait.as_millis().min(i64::MAX as u128) as i64);
         loop {
-            let Some(free_at) = self.store.locked(BUDGET_KEY, self.take_slot()).await? else { return Ok(()) };
+            let Some(free_at) = self.budget.take(&self.store, &self.clock).await? else { return Ok(()) };
             let now = self.clock.now_ms();
             if free_at > deadline {
                 let seconds = (free_at - now + 999) / 1000;
@@ -302,18 +291,6 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
             }
             self.clock.sleep(Duration::from_millis((free_at - now).max(0) as u64)).await;
         }
-    }
-
-    /// Take a slot of the budget if one is free (call with the budget held);
-    /// when none is, when the next one frees.
-    async fn take_slot(&self) -> Result<Option<i64>> {
-        let mut budget = self.budget().await?;
-        if budget.sent.len() as u32 >= self.budget_per_hour() {
-            return Ok(Some(budget.sent[budget.sent.len() - self.budget_per_hour() as usize] + HOUR_MS));
-        }
-        budget.sent.push(self.clock.now_ms());
-        save(&self.store, BUDGET_KEY, &budget).await?;
-        Ok(None)
     }
 
     /// GET a path with the bearer token. Every try, retries included, takes
@@ -450,11 +427,11 @@ impl<H: HttpClient, S: Store + Clone, C: Clock + Clone, K: Crypto> Weheat<H, S, 
         if interval < Interval::Hour {
             return Err(Error::invalid_input("energy logs come per Hour, Day, Week, Month or Year").provider(PROVIDER));
         }
-        let before = self.budget().await?.sent.len();
+        let before = self.budget.used(&self.store, &self.clock).await?;
         let logs = self.windows(from, to, interval.window_secs(), on_progress, |a, b| api::energy_path(pump, a, b, interval), "energy logs").await?;
         let buckets: Vec<Bucket> = logs.iter().map(bucket).collect();
         let total = Energy::total(buckets.iter().map(|b| &b.energy));
-        let requests = self.budget().await?.sent.len().saturating_sub(before) as u32;
+        let requests = self.budget.used(&self.store, &self.clock).await?.saturating_sub(before);
         Ok(EnergyReport { pump: pump.to_owned(), interval: interval.name(), buckets, total, requests })
     }
 

@@ -1,5 +1,5 @@
 // Shared set-up for the end-to-end tests: a fresh sandbox and scratch directories.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -14,6 +14,22 @@ export async function sandbox(options) {
   const started = await startSandbox(options);
   after(() => started.close());
   return started;
+}
+
+/** A monotonic clock for a sandbox's quotas that a test moves forward: `{ now, advance(ms) }`. */
+export function movableClock() {
+  let shift = 0;
+  return { now: () => performance.now() + shift, advance: (ms) => { shift += ms; } };
+}
+
+/**
+ * Move the Conso API budget a CLI home keeps `ms` into the past: for the
+ * client, that much time has passed (the CLI has no clock of its own to move).
+ */
+export async function ageConsoBudget(home, ms) {
+  const file = join(home, 'state', `${encodeURIComponent('linky/conso-budget')}.json`);
+  const { sent } = JSON.parse(await readFile(file, 'utf8'));
+  await writeFile(file, JSON.stringify({ sent: sent.map((at) => at - ms) }));
 }
 
 /** A scratch directory removed when the test file ends. */

@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_CONSO_TOKEN, SANDBOX_LINKY_METERS as M, ENEDIS_APP_CLIENT_ID, ENEDIS_APP_CLIENT_SECRET, LINKY_CLIENT_ID } from 'wattbridge/sandbox';
-import { sandbox, scratchDir } from './helpers.mjs';
+import { sandbox, scratchDir, movableClock, ageConsoBudget } from './helpers.mjs';
 
 const BIN = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
-const sb = await sandbox();
+// This file's tests together send a few hundred Conso API requests from one
+// address: the sandbox's 12-hour ban is off here (its own tests are below).
+const sb = await sandbox({ linky: { consoLimitPer12h: 0 } });
 
 function wattbridge(args, env, input) {
   return new Promise((resolve) => {
@@ -22,9 +24,9 @@ function wattbridge(args, env, input) {
   });
 }
 
-/** A fresh home using the Conso API token: nothing else is needed to fetch. */
-async function consoHome(extra = {}) {
-  return { WATTBRIDGE_HOME: await scratchDir(), WATTBRIDGE_LINKY_CONSO_API_URL: sb.urls.linky.consoApiUrl, WATTBRIDGE_LINKY_CONSO_TOKEN: SANDBOX_CONSO_TOKEN, ...extra };
+/** A fresh home using the Conso API token (of `service`'s sandbox): nothing else is needed to fetch. */
+async function consoHome(extra = {}, service = sb) {
+  return { WATTBRIDGE_HOME: await scratchDir(), WATTBRIDGE_LINKY_CONSO_API_URL: service.urls.linky.consoApiUrl, WATTBRIDGE_LINKY_CONSO_TOKEN: SANDBOX_CONSO_TOKEN, ...extra };
 }
 
 const log = async () => (await fetch(`${sb.url}/linky/_sandbox/requests`)).json();
@@ -58,7 +60,8 @@ test('a Conso API token alone lists the meters and fetches, and never shows up i
 });
 
 test('a 2-year load curve and a 3-year daily backfill cost exactly the minimum, never over 5 requests a second, and a rerun only the correction window', async () => {
-  const env = await consoHome();
+  // 129 requests: more than the Conso API's 12-hour budget, lifted here (its own test is below).
+  const env = await consoHome({ WATTBRIDGE_LINKY_CONSO_BUDGET: '200' });
   await reset();
   const curve = json(await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--format', 'json'], env));
   const daily = json(await wattbridge(['--json', 'linky', 'fetch', 'daily'], env));
@@ -81,6 +84,75 @@ test('a 2-year load curve and a 3-year daily backfill cost exactly the minimum, 
   assert.equal(dailyAgain.requests, 1);
   const [request] = (await log()).list;
   assert.equal(request.start, daysAgo(3), 'only the 3-day correction window is asked again');
+});
+
+const TWELVE_HOURS_MS = 12 * 3600 * 1000;
+
+test('over the Conso API a backfill larger than its 12-hour budget stops at it (rate_limited, exit 4) with every window kept; another process finds it spent; once the window has rolled the backfill ends with only the missing windows', async () => {
+  const clock = movableClock();
+  // The contract's limit: 100 requests per 12 h from one address, then a ban
+  // (the 5/s quota is off: a 429 retried would count twice, by chance).
+  const own = await sandbox({ linky: { clock: clock.now, rateLimit: 0 } });
+  const env = await consoHome({ WATTBRIDGE_LINKY_METER: M.household }, own);
+  const first = await wattbridge(['--json', 'linky', 'fetch', 'load-curve'], env);
+  assert.equal(first.code, 4, `rate_limited means retry later: ${first.stdout}`);
+  const { error } = JSON.parse(first.stdout);
+  assert.equal(error.code, 'rate_limited');
+  assert.ok(error.retryAfter > 11.9 * 3600 && error.retryAfter <= 12 * 3600, `retryAfter ${error.retryAfter}`);
+  assert.match(error.message, /about 100 requests in 12 h, and wattbridge's budget of 90 \(linky\.conso_budget\) is spent: the fetch can continue after \d\d:\d\d Paris time on \d{4}-\d\d-\d\d \(in 1[12] h \d\d min\); 90 of 12\d windows of load-curve are stored/);
+  assert.equal(own.linky.requests().total, 90, 'the 91st request never left');
+  assert.ok(own.linky.requests().list.every((r) => r.status === 200), 'nothing was refused, nobody was banned');
+
+  // Nothing lost: the 90 newest windows of 6 days are stored, and status says what is left.
+  const status = json(await wattbridge(['--json', 'linky', 'status'], env));
+  const curve = status.series.find((s) => s.series === 'load-curve');
+  assert.deepEqual([curve.firstDay, curve.lastDay], [daysAgo(540), daysAgo(1)]);
+  assert.deepEqual([status.consoBudget.limit, status.consoBudget.left], [90, 0]);
+  assert.ok(Math.abs(status.consoBudget.freesAtMs - (Date.now() + error.retryAfter * 1000)) < 60_000);
+  assert.match((await wattbridge(['linky', 'status'], env)).stdout, /^Budget: 0 of 90 Conso API requests left in 12 h, the next at \d{4}-\d\d-\d\dT/m);
+  assert.match((await wattbridge(['status'], { ...env, WATTBRIDGE_SYNC_SOURCES: 'linky' })).stdout, /^linky: meter \d{14}, data up to .*, 0 of 90 Conso API requests left in 12 h/m);
+
+  // Another process, another series: the budget is the same, nothing leaves.
+  const other = await wattbridge(['linky', 'fetch', 'daily'], env);
+  assert.equal(other.code, 4);
+  assert.match(other.stderr, /budget of 90 \(linky\.conso_budget\) is spent.*\[rate_limited\]/);
+  assert.equal(own.linky.requests().total, 90);
+
+  // Twelve hours later for the client and the Conso API alike: the backfill
+  // goes on with the windows still missing and the correction window only.
+  clock.advance(TWELVE_HOURS_MS + 60_000);
+  await ageConsoBudget(env.WATTBRIDGE_HOME, TWELVE_HOURS_MS + 60_000);
+  const rest = json(await wattbridge(['--json', 'linky', 'fetch', 'load-curve'], env));
+  const missingDays = (Date.parse(daysAgo(540)) - Date.parse(rest.from)) / 86_400_000;
+  assert.equal(rest.requests, Math.ceil(missingDays / 6) + 1);
+  assert.equal(own.linky.requests().total, 90 + rest.requests);
+  assert.ok(own.linky.requests().list.every((r) => r.status === 200), 'still not banned');
+  const done = json(await wattbridge(['--json', 'linky', 'status'], env)).series.find((s) => s.series === 'load-curve');
+  assert.deepEqual([done.firstDay, done.lastDay, done.missingDays], [rest.from, daysAgo(1), 0]);
+});
+
+test('past its limit the sandbox Conso API bans the address, and wattbridge says what such a ban is and how it is lifted (exit 4, not retried)', async () => {
+  const own = await sandbox({ linky: { consoLimitPer12h: 4, rateLimit: 0 } });
+  // A budget above the limit, as when another tool on the same address spent part of it.
+  const env = await consoHome({ WATTBRIDGE_LINKY_METER: M.household, WATTBRIDGE_LINKY_CONSO_BUDGET: '10' }, own);
+  const run = await wattbridge(['--json', 'linky', 'fetch', 'load-curve', '--from', daysAgo(40)], env);
+  assert.equal(run.code, 4);
+  const { error } = JSON.parse(run.stdout);
+  assert.equal(error.code, 'rate_limited');
+  assert.equal(error.status, 403);
+  assert.match(error.message, /refuses this IP address .*bans IPs that send more than about 100 requests in 12 h.*github\.com\/bokub\/conso-api/);
+  assert.deepEqual(own.linky.requests().list.map((r) => r.status), [200, 200, 200, 200, 403], 'the ban is not retried');
+  // The ban stays: the next run gets it at its first request.
+  assert.equal((await wattbridge(['linky', 'fetch', 'daily', '--from', daysAgo(5)], env)).code, 4);
+  assert.deepEqual(own.linky.requests().list.map((r) => r.status).slice(4), [403, 403]);
+});
+
+test('a linky.conso_budget that is not a whole number of requests is refused, naming where it was set (exit 2)', async () => {
+  for (const bad of ['abc', '0', '2.5']) {
+    const run = await wattbridge(['linky', 'status'], await consoHome({ WATTBRIDGE_LINKY_CONSO_BUDGET: bad }));
+    assert.equal(run.code, 2, bad);
+    assert.match(run.stderr, new RegExp(`linky\\.conso_budget is "${bad.replace('.', '\\.')}" \\(set by WATTBRIDGE_LINKY_CONSO_BUDGET\\): give a whole number of requests, at least 1 \\[invalid_config\\]`));
+  }
 });
 
 test('DST days come out with 46 and 50 half-hours', async () => {

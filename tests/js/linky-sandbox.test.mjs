@@ -336,3 +336,27 @@ test('quota: a sixth data request within one second is throttled, without Retry-
   assert.equal((await call(url(METER.household), access_token)).status, 200, 'a second later');
   assert.equal(limited.linky.requests().total, 9);
 });
+
+test('Conso API: 100 requests per address in any 12 h, then a ban (403, an HTML block page) that waiting does not lift; the gateway is not limited', async () => {
+  let tick = 0;
+  const limited = await sandbox({ linky: { now: () => now, clock: () => tick, rateLimit: 0 } });
+  const conso = (service = limited) => fetch(`${service.urls.linky.consoApiUrl}/daily_consumption?prm=${METER.household}&start=2025-01-01&end=2025-01-02`, { headers: { authorization: `Bearer ${SANDBOX_CONSO_TOKEN}` } });
+  for (let i = 0; i < 60; i += 1) assert.equal((await conso()).status, 200);
+  // The window slides: requests older than 12 h no longer count.
+  tick = 12 * 3600 * 1000;
+  for (let i = 0; i < 100; i += 1) assert.equal((await conso()).status, 200, `request ${i + 1} of the new window`);
+  const banned = await conso();
+  assert.equal(banned.status, 403);
+  assert.match(banned.headers.get('content-type'), /^text\/html/);
+  assert.match(await banned.text(), /Sorry, you have been blocked/);
+  tick += 24 * 3600 * 1000;
+  assert.equal((await conso()).status, 403, 'a ban is lifted by hand, not by time');
+  const { access_token } = await deviceLogin(limited.urls.linky.gatewayUrl);
+  assert.equal((await call(`${limited.urls.linky.gatewayUrl}/data/proxy/${DC}?start=2025-01-01&end=2025-01-02&usage_point_id=${METER.household}`, access_token)).status, 200, 'the gateway has no such limit');
+  assert.equal(limited.linky.requests().list.filter((r) => r.status === 403).length, 2, 'refused requests are logged');
+  limited.linky.resetRequests();
+  assert.equal((await conso()).status, 200, 'resetRequests lifts the ban');
+
+  const unlimited = await sandbox({ linky: { now: () => now, rateLimit: 0, consoLimitPer12h: 0 } });
+  for (let i = 0; i < 110; i += 1) assert.equal((await conso(unlimited)).status, 200, 'consoLimitPer12h: 0 turns the limit off');
+});

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SANDBOX_LINKY_METERS as M } from 'wattbridge/sandbox';
-import { sandbox, runCli, sandboxHome } from './helpers.mjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sandbox, runCli, sandboxHome, movableClock, ageConsoBudget } from './helpers.mjs';
 
 const SINCE = new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10);
 
@@ -194,6 +196,42 @@ test('a revoked Linky consent stops that source with consent_required while Wehe
   assert.equal(sb.linky.requests().total, 0, 'no request for a consent that is known to be gone');
   const status = await wattbridge(['status'], env);
   assert.match(status.stdout, /sync paused: .*consent/);
+});
+
+test('a sync that spends the Conso API budget stops Linky with rate_limited (exit 4) without pausing it or sending half of it; once the window has rolled the next sync asks only what is missing and delivers every reading once', async () => {
+  const clock = movableClock();
+  const sb = await sandbox({ energyid: { claimAfterHellos: 0, uploadInterval: 0.2 }, linky: { clock: clock.now, rateLimit: 0 } });
+  const { env, deviceId } = await household({ sb });
+  // 40 days of load curve are 7 windows; a budget of 5 makes that two runs.
+  const since = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
+  const small = { ...env, WATTBRIDGE_SYNC_SOURCES: 'linky', WATTBRIDGE_LINKY_CONSO_BUDGET: '5' };
+  const first = await wattbridge(['--json', 'sync', '--since', since], small);
+  assert.equal(first.code, 4, 'retry later');
+  const linky = json(first).sources.linky;
+  assert.deepEqual([linky.status, linky.error.code, linky.error.disposition, linky.retry], ['error', 'rate_limited', 'retry_later', true]);
+  assert.ok(linky.error.retryAfter > 11.9 * 3600, `retryAfter ${linky.error.retryAfter}`);
+  assert.match(linky.error.message, /budget of 5 \(linky\.conso_budget\) is spent: the fetch can continue after .*5 of 7 windows of load-curve are stored/);
+  assert.equal(sb.linky.requests().total, 5);
+  assert.equal(recordOf(sb, deviceId).filter((r) => r.el !== undefined).length, 0, 'half a backfill is not sent: the next run sends it whole');
+  assert.ok(!existsSync(join(env.WATTBRIDGE_HOME, 'state', `${encodeURIComponent('sync/blocked/linky')}.json`)), 'not paused for a day: no person has to act');
+  const text = await wattbridge(['sync', '--since', since], small);
+  assert.equal(text.code, 4);
+  assert.match(text.stdout, /linky +failed: .*budget of 5.*\[rate_limited\]$/m);
+  assert.doesNotMatch(text.stdout, /not retried until you act/);
+  assert.equal(sb.linky.requests().total, 5, 'a spent budget sends nothing');
+
+  clock.advance(12 * 3600_000 + 60_000);
+  await ageConsoBudget(env.WATTBRIDGE_HOME, 12 * 3600_000 + 60_000);
+  const second = json(await wattbridge(['--json', 'sync', '--since', since], small));
+  assert.equal(second.ok, true, JSON.stringify(second));
+  // The 2 windows still missing, the correction window, and one probe that
+  // finds this meter produces nothing.
+  assert.equal(second.sources.linky.requests, 4);
+  assert.equal(sb.linky.requests().total, 9);
+  const el = recordOf(sb, deviceId).filter((r) => r.el !== undefined);
+  assert.ok(el.length >= 39 * 48, `${el.length} half-hourly readings`);
+  assert.equal(new Set(el.map((r) => r.ts)).size, el.length, 'each reading once');
+  assert.equal(el[0].el, 12000, 'the index starts at the oldest half-hour, fetched by the second run');
 });
 
 test('two syncs at once do not both run: the second names the process that holds the lock', async () => {

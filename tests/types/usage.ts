@@ -5,12 +5,13 @@ import { EnergyId, Linky, Weheat, HomeAssistant, Jeedom, importStatistics, pushT
 import type { FetchReport, SendReport, HelloSummary, LinkyStatus, SyncReport, WatchEvent, Disposition } from 'wattbridge';
 
 export async function example(): Promise<void> {
-  const linky = new Linky({ consoToken: 'token' });
+  const linky = new Linky({ consoToken: 'token', consoBudget: 60 });
   const report: FetchReport = await linky.fetch('load-curve', { from: new Date() });
   const windows: number = report.windows;
   const first: string = report.from;
   const status: LinkyStatus = await linky.status();
   const lastDay: string | null = status.series[0]?.lastDay ?? null;
+  const consoLeft: number | null = status.consoBudget?.left ?? null;
   const stats = await linky.stats({ tariff: { tariff: 'base', priceBase: 0.2 } });
   const yesterday: number = stats.periods.yesterday.kwh;
 
@@ -46,7 +47,7 @@ export async function example(): Promise<void> {
   const what: Disposition | undefined = disposition('consent_required');
   const exit: number = exitCodeOf('busy');
   const err = new WattbridgeError('x', { code: 'busy' });
-  void [windows, first, lastDay, yesterday, next, ok, what, exit, err];
+  void [windows, first, lastDay, consoLeft, yesterday, next, ok, what, exit, err];
 }
 
 // wattbridge/mqtt
