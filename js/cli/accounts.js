@@ -4,6 +4,7 @@
 // server…): `wattbridge status` loads this module and should load no more.
 import '../node-wasm.js';
 import { WattbridgeError } from '../errors.js';
+import { SETTINGS } from '../config.js';
 import { Linky } from '../linky.js';
 import { Weheat } from '../weheat.js';
 import { EnergyId } from '../energyid.js';
@@ -22,18 +23,23 @@ function count(settings, key, provider) {
 }
 
 /** Build an account; a settings error names the setting and where its value came from. */
-function build(settings, key, make) {
+/** Longest first, so that linky.gateway_url is found before linky.gateway. */
+const SETTING_NAMES = Object.keys(SETTINGS).sort((a, b) => b.length - a.length);
+
+function build(settings, make) {
   try {
     return make();
   } catch (err) {
-    if (err.code === 'invalid_config') err.message += ` (check ${key}, set by ${settings.source(key)})`;
+    // The library names the setting at fault; say where its value came from.
+    const key = err.code === 'invalid_config' && SETTING_NAMES.find((name) => err.message.includes(name));
+    if (key) err.message += ` (${key} is set by ${settings.source(key)})`;
     throw err;
   }
 }
 
 /** Weheat from the settings: Keycloak realm (password, code + PKCE), tokens under `tokens/weheat`. */
 export function weheatClient(settings, { pump } = {}) {
-  return build(settings, 'weheat.auth_url', () => new Weheat({
+  return build(settings, () => new Weheat({
     authUrl: trim(settings.get('weheat.auth_url')),
     apiUrl: trim(settings.get('weheat.api_url')),
     clientId: settings.get('weheat.client_id'),
@@ -51,7 +57,7 @@ export function weheatClient(settings, { pump } = {}) {
  */
 export function linkyClient(settings, { meter } = {}) {
   const consoBudget = count(settings, 'linky.conso_budget', 'linky');
-  return build(settings, 'linky.gateway_url', () => new Linky({
+  return build(settings, () => new Linky({
     access: settings.get('linky.access'),
     gateway: settings.get('linky.gateway'),
     gatewayUrl: settings.get('linky.gateway_url') && trim(settings.get('linky.gateway_url')),
@@ -109,7 +115,7 @@ export function homeAssistantClient(settings, env = process.env) {
   if (!token) {
     throw new WattbridgeError('Home Assistant needs a long-lived access token (HA: your profile → Security → Long-lived access tokens): set WATTBRIDGE_HA_TOKEN or keep it in the state file with `wattbridge config init`', { code: 'invalid_config', provider: 'homeassistant' });
   }
-  return build(settings, 'ha.url', () => new HomeAssistant({ url, token, ...options }));
+  return build(settings, () => new HomeAssistant({ url, token, ...options }));
 }
 
 /** Jeedom from the settings: jeedom.url and the jeedom.api_key secret. */
@@ -120,7 +126,7 @@ export function jeedomClient(settings) {
   if (!settings.get('jeedom.api_key')) {
     throw new WattbridgeError('Jeedom needs its API key (Jeedom: Settings → System → Configuration → API, "Clé API"): set WATTBRIDGE_JEEDOM_API_KEY or keep it in the state file with `wattbridge config init`', { code: 'invalid_config', provider: 'jeedom' });
   }
-  return build(settings, 'jeedom.url', () => new Jeedom({
+  return build(settings, () => new Jeedom({
     url: trim(url),
     apiKey: settings.get('jeedom.api_key'),
     object: settings.get('jeedom.object'),

@@ -102,5 +102,5 @@ test('an unreachable gateway exits 4 (try later) with the host named', async () 
   assert.match(run.stderr, /could not reach 127\.0\.0\.1.*\[network\]/);
   const insecure = await wattbridge(['linky', 'login'], { env: { ...env, WATTBRIDGE_LINKY_GATEWAY_URL: 'http://enedis.example' } });
   assert.equal(insecure.code, 2);
-  assert.match(insecure.stderr, /only loopback hosts may use http.*check linky\.gateway_url, set by WATTBRIDGE_LINKY_GATEWAY_URL/);
+  assert.match(insecure.stderr, /only loopback hosts may use http.*\(linky\.gateway_url is set by WATTBRIDGE_LINKY_GATEWAY_URL\)/);
 });
