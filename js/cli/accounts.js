@@ -15,11 +15,14 @@ const trim = (url) => url.replace(/\/+$/, '');
 /** A numeric setting, or undefined when not set. */
 const number = (settings, key) => (settings.get(key) === undefined ? undefined : Number(settings.get(key)));
 
-/** A count setting (requests), a whole number ≥ 1, or an error naming the setting and where it was set. */
-function count(settings, key, provider) {
+/**
+ * A whole-number setting ≥ 1 (`unit`: requests, seconds), or an error naming
+ * it; called inside build(), which adds where the value came from.
+ */
+function count(settings, key, provider, unit = 'requests') {
   const value = number(settings, key);
   if (value === undefined || (Number.isInteger(value) && value >= 1)) return value;
-  throw new WattbridgeError(`${key} is "${settings.get(key)}" (set by ${settings.source(key)}): give a whole number of requests, at least 1`, { code: 'invalid_config', provider });
+  throw new WattbridgeError(`${key} is "${settings.get(key)}": give a whole number of ${unit}, at least 1`, { code: 'invalid_config', provider });
 }
 
 /** Build an account; a settings error names the setting and where its value came from. */
@@ -43,10 +46,10 @@ export function weheatClient(settings, { pump } = {}) {
     authUrl: trim(settings.get('weheat.auth_url')),
     apiUrl: trim(settings.get('weheat.api_url')),
     clientId: settings.get('weheat.client_id'),
-    budgetPerHour: number(settings, 'weheat.budget_per_hour'),
+    budgetPerHour: count(settings, 'weheat.budget_per_hour', 'weheat'),
     pump: pump ?? settings.get('weheat.pump'),
-    gapFillSecs: number(settings, 'weheat.gap_fill_seconds'),
-    firstLoadSecs: number(settings, 'weheat.first_load_seconds'),
+    gapFillSecs: count(settings, 'weheat.gap_fill_seconds', 'weheat', 'seconds'),
+    firstLoadSecs: count(settings, 'weheat.first_load_seconds', 'weheat', 'seconds'),
   }));
 }
 
@@ -56,7 +59,6 @@ export function weheatClient(settings, { pump } = {}) {
  * @param {{meter?: string}} [flags]
  */
 export function linkyClient(settings, { meter } = {}) {
-  const consoBudget = count(settings, 'linky.conso_budget', 'linky');
   return build(settings, () => new Linky({
     access: settings.get('linky.access'),
     gateway: settings.get('linky.gateway'),
@@ -66,7 +68,7 @@ export function linkyClient(settings, { meter } = {}) {
     userAgent: settings.get('linky.user_agent'),
     consoApiUrl: trim(settings.get('linky.conso_api_url')),
     consoToken: settings.get('linky.conso_token'),
-    consoBudget,
+    consoBudget: count(settings, 'linky.conso_budget', 'linky'),
     enedisApiUrl: trim(settings.get('linky.enedis_api_url')),
     appClientId: settings.get('linky.app_client_id'),
     appClientSecret: settings.get('linky.app_client_secret'),

@@ -151,7 +151,7 @@ test('a linky.conso_budget that is not a whole number of requests is refused, na
   for (const bad of ['abc', '0', '2.5']) {
     const run = await wattbridge(['linky', 'status'], await consoHome({ WATTBRIDGE_LINKY_CONSO_BUDGET: bad }));
     assert.equal(run.code, 2, bad);
-    assert.match(run.stderr, new RegExp(`linky\\.conso_budget is "${bad.replace('.', '\\.')}" \\(set by WATTBRIDGE_LINKY_CONSO_BUDGET\\): give a whole number of requests, at least 1 \\[invalid_config\\]`));
+    assert.match(run.stderr, new RegExp(`linky\\.conso_budget is "${bad.replace('.', '\\.')}": give a whole number of requests, at least 1 \\(linky\\.conso_budget is set by WATTBRIDGE_LINKY_CONSO_BUDGET\\) \\[invalid_config\\]`));
   }
 });
 
