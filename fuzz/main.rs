@@ -1,8 +1,8 @@
 //! The fuzz harness on stable Rust (`npm run fuzz`, see fuzz/README.md).
 //!
-//! For each target: start from the seeds in fuzz/corpus/<target>/ (and the
-//! failures saved before), mutate them with a seeded generator
-//! (fuzz/mutate.rs), run each input with a timer and a panic catcher, keep
+//! For each target: start from the seeds in fuzz/corpus/<target>/, those made
+//! at run time (fuzz/seeds.rs, for the key targets) and the failures saved
+//! before; mutate them with a seeded generator (fuzz/mutate.rs), run each input with a timer and a panic catcher, keep
 //! inputs that reach a new outcome as further seeds, and stop after
 //! `--inputs` inputs (default 1,000,000) or `--seconds`. A panic, or an input
 //! that takes over 1 s, is a failure: the input (shrunk when it is a panic) is
@@ -16,6 +16,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 mod mutate;
+mod seeds;
 mod targets;
 
 use mutate::{words_of, Mutator};
@@ -83,6 +84,9 @@ fn options() -> Options {
                 for path in paths {
                     let input = std::fs::read(&path).unwrap_or_default();
                     println!("{}: {}", path.display(), (target.run)(&input));
+                }
+                for (n, input) in seeds::generated(&name).iter().enumerate() {
+                    println!("generated seed {n}: {}", (target.run)(input));
                 }
                 std::process::exit(0)
             }
@@ -302,6 +306,7 @@ enum Kind {
 fn fuzz(name: &str, kind: &Kind, tokens: &[&[u8]], options: &Options, current: &Arc<Current>) -> Report {
     let save_root = options.root.join("tests/fixtures/fuzz-regressions");
     let mut corpus = read_dir_files(&options.root.join("fuzz/corpus").join(name));
+    corpus.extend(seeds::generated(name));
     corpus.extend(read_dir_files(&save_root.join(name)));
     let seeds = corpus.len();
     let mut dictionary: Vec<Vec<u8>> = tokens.iter().map(|t| t.to_vec()).collect();

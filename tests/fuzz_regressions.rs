@@ -4,6 +4,8 @@
 //! The JavaScript targets' files are replayed by tests/js/fuzz-regressions.test.mjs.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "../fuzz/seeds.rs"]
+mod seeds;
 mod support;
 #[path = "../fuzz/targets.rs"]
 mod targets;
@@ -43,15 +45,17 @@ fn every_target_is_named() {
     assert_eq!(names, expected);
 }
 
-/// Every seed of every target runs clean too: the corpus stays a valid start.
+/// Every seed of every target runs clean too, those in fuzz/corpus/ and those
+/// made at run time (fuzz/seeds.rs): the corpus stays a valid start.
 #[test]
 fn the_seed_corpus_runs_clean() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     for target in targets::targets() {
-        let files: Vec<_> = std::fs::read_dir(root.join(target.name)).unwrap().filter_map(|e| e.ok()).collect();
-        assert!(!files.is_empty(), "fuzz/corpus/{} has no seeds", target.name);
-        for file in files {
-            let input = std::fs::read(file.path()).unwrap();
+        let files = std::fs::read_dir(root.join(target.name)).map(|d| d.filter_map(|e| e.ok()).collect::<Vec<_>>()).unwrap_or_default();
+        let mut seeds: Vec<Vec<u8>> = files.iter().map(|file| std::fs::read(file.path()).unwrap()).collect();
+        seeds.extend(seeds::generated(target.name));
+        assert!(!seeds.is_empty(), "fuzz target {} has no seeds", target.name);
+        for input in seeds {
             let _ = (target.run)(&input);
         }
     }

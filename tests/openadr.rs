@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use support::{run, ven_config as config, NativeCrypto, RoutedHttp, VirtualClock};
+use support::{certificate, pem, run, ven_config as config, NativeCrypto, RoutedHttp, VirtualClock};
 use wattbridge::core::{ErrorCode, HttpResponse, Result, Secret, SignatureAlgorithm};
 use wattbridge::openadr::dsig::{self, Validator, REPLAY_WINDOW_MS};
 use wattbridge::openadr::keys::{Certificate, PrivateKey};
@@ -243,31 +243,6 @@ fn writes_every_ven_message_in_schema_order() {
 // ------------------------------------------------------------ keys and signatures
 
 /// A DER TLV.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match content.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend(content);
-    out
-}
-
-/// A self-signed-looking X.509 certificate around a public key: the VEN only
-/// reads its structure and key (the signature over it is not our business).
-fn certificate(spki: &[u8]) -> Vec<u8> {
-    let name = der(0x30, &der(0x31, &der(0x30, &[der(0x06, &[0x55, 0x04, 0x03]), der(0x0c, b"test")].concat())));
-    let validity = der(0x30, &[der(0x17, b"260101000000Z"), der(0x17, b"360101000000Z")].concat());
-    let algorithm = der(0x30, &der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]));
-    let tbs = der(0x30, &[der(0xa0, &der(0x02, &[2])), der(0x02, &[1]), algorithm.clone(), name.clone(), validity, name, spki.to_vec()].concat());
-    der(0x30, &[tbs, algorithm, der(0x03, &[0, 1, 2, 3])].concat())
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der))
-}
-
 struct TestKeys {
     cert_pem: String,
     key_pem: String,
