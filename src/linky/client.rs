@@ -579,6 +579,7 @@ impl<H: HttpClient + Clone, S: Store + Clone, C: Clock + Clone, K: Crypto> Linky
                     let covered_to = if settled { window.end } else { last_data.unwrap_or(window.start).min(window.end) };
                     report.new_points += history.record(&answer.points, window.start, covered_to).await?;
                     report.points += answer.points.len() as u32;
+                    report.holes.extend(edge_holes(&answer, window.start.paris_midnight_ms(), covered_to.paris_midnight_ms()));
                     report.holes.extend(answer.holes);
                 }
                 Err(err) if matches!(err.code, ErrorCode::BeforeActivation | ErrorCode::BeforeHistoryLimit) => {
@@ -911,6 +912,44 @@ fn when(at_ms: i64, seconds: u64) -> String {
     format!("{:02}:{:02} Paris time on {date} (in {wait})", ms / 3_600_000, ms / 60_000 % 60)
 }
 
+/// The holes at the edges of a window's answer, within `[from, to)` (Paris
+/// midnights, ms): the answer only sees gaps between its own readings, so a day
+/// missing at the start or end of a window would otherwise go unreported.
+fn edge_holes(answer: &api::Answer, from: i64, to: i64) -> Vec<Hole> {
+    let first = answer.points.first().map(|p| p.start).into_iter().chain(answer.holes.first().map(|h| h.start)).min();
+    let last = answer.points.last().map(|p| p.end).into_iter().chain(answer.holes.last().map(|h| h.end)).max();
+    let (first, last) = (first.unwrap_or(to), last.unwrap_or(to));
+    [(from, first.min(to)), (last.max(from), to)].into_iter().filter(|(start, end)| start < end).map(|(start, end)| Hole { start, end }).collect()
+}
+
 fn skip(start: Date, end: Date, err: &Error) -> Skipped {
     Skipped { start, end, code: err.code.as_str(), message: err.message.clone() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    fn answer(points: &[(i64, i64)], holes: &[(i64, i64)]) -> api::Answer {
+        api::Answer {
+            points: points.iter().map(|&(start, end)| Point { start, end, value: 1.0, at: None }).collect(),
+            holes: holes.iter().map(|&(start, end)| Hole { start, end }).collect(),
+        }
+    }
+
+    #[test]
+    fn days_missing_at_a_windows_edges_are_holes() {
+        // A six-day window whose first and last days Enedis left out.
+        let holes = edge_holes(&answer(&[(DAY, 2 * DAY), (2 * DAY, 5 * DAY)], &[]), 0, 6 * DAY);
+        assert_eq!(holes, [Hole { start: 0, end: DAY }, Hole { start: 5 * DAY, end: 6 * DAY }]);
+        // A hole the answer already has (a null value at the start) is not reported twice.
+        assert_eq!(edge_holes(&answer(&[(DAY, 6 * DAY)], &[(0, DAY)]), 0, 6 * DAY), []);
+        // Nothing at all in a settled window: the whole window; in one still open (to = from), nothing.
+        assert_eq!(edge_holes(&answer(&[], &[]), 0, 6 * DAY), [Hole { start: 0, end: 6 * DAY }]);
+        assert_eq!(edge_holes(&answer(&[], &[]), 0, 0), []);
+        // Data beyond the covered end (an unsettled window) make no hole.
+        assert_eq!(edge_holes(&answer(&[(0, 3 * DAY)], &[]), 0, 2 * DAY), []);
+    }
 }
